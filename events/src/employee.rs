@@ -1,0 +1,84 @@
+//! `employee.*` payloads: the people HR manages. Personal data that no
+//! consumer needs (date of birth, salary, bank details) stays out of events.
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::common::Keyed;
+
+/// An employment's lifecycle state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EmployeeStatus {
+    Active,
+    Terminated,
+}
+
+/// An employee as the audit trail records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EmployeeSnapshot {
+    pub employee_id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub department: String,
+    pub job_title: String,
+    pub manager_id: Option<Uuid>,
+    /// ISO 3166-1 alpha-2 country, which picks the holiday calendar.
+    pub country: String,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+    pub weekly_hours: f64,
+    pub hire_date: NaiveDate,
+    pub status: EmployeeStatus,
+    pub termination_date: Option<NaiveDate>,
+    pub version: u64,
+}
+
+/// `employee.created`: to the manager and hr.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EmployeeCreated {
+    pub employee_id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub department: String,
+    pub job_title: String,
+    pub manager_id: Option<Uuid>,
+    pub hire_date: NaiveDate,
+}
+
+/// `employee.updated`: which fields changed, and who manages the employee now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EmployeeUpdated {
+    pub employee_id: Uuid,
+    pub email: String,
+    pub manager_id: Option<Uuid>,
+    pub changed_fields: Vec<String>,
+}
+
+/// `employee.terminated`: to hr and the manager.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EmployeeTerminated {
+    pub employee_id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub manager_id: Option<Uuid>,
+    pub termination_date: NaiveDate,
+    pub reason: String,
+}
+
+macro_rules! keyed_by_employee {
+    ($($t:ty),*) => {$(
+        impl Keyed for $t {
+            fn subject(&self) -> String { self.employee_id.to_string() }
+            fn partition_key(&self) -> String { self.employee_id.to_string() }
+        }
+    )*};
+}
+keyed_by_employee!(EmployeeSnapshot, EmployeeCreated, EmployeeUpdated, EmployeeTerminated);

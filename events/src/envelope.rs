@@ -1,0 +1,148 @@
+//! The envelope: [`HrmsEvent`] is a typed payload with its CloudEvents
+//! attributes, converted to and from a `cloudevents::Event` without any
+//! transport in between.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use cloudevents::event::{Data, ExtensionValue};
+use cloudevents::{AttributesReader, Event, EventBuilder, EventBuilderV10};
+use uuid::Uuid;
+
+use crate::catalogue::{EventType, Payload};
+use crate::common::Actor;
+use crate::error::DecodeError;
+use crate::service::Service;
+
+/// The only content type our events carry.
+pub const CONTENT_TYPE: &str = "application/json";
+/// Extension: the id that orders the events (the Kafka record key).
+pub const EXT_PARTITION_KEY: &str = "partitionkey";
+/// Extension: who caused the event.
+pub const EXT_ACTOR: &str = "actor";
+/// Extension: W3C trace context, when the operation was traced.
+pub const EXT_TRACEPARENT: &str = "traceparent";
+
+/// One HRMS event: typed payload plus envelope attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HrmsEvent {
+    /// UUIDv7: unique, and sortable by creation time.
+    pub id: Uuid,
+    pub time: DateTime<Utc>,
+    /// The `actor` extension (see [`Actor::id`]).
+    pub actor: String,
+    pub traceparent: Option<String>,
+    pub payload: Payload,
+}
+
+impl HrmsEvent {
+    /// A new event of `payload`, caused by `actor`, stamped now.
+    pub fn new(payload: Payload, actor: &Actor) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            // CloudEvents time travels as RFC 3339; keep what survives the trip.
+            time: Utc::now().trunc_subsecs(6),
+            actor: actor.id(),
+            traceparent: None,
+            payload,
+        }
+    }
+
+    /// Carries the caller's W3C `traceparent`.
+    pub fn with_traceparent(mut self, traceparent: impl Into<String>) -> Self {
+        self.traceparent = Some(traceparent.into());
+        self
+    }
+
+    pub fn event_type(&self) -> EventType {
+        self.payload.event_type()
+    }
+
+    pub fn service(&self) -> Service {
+        self.event_type().service()
+    }
+
+    pub fn subject(&self) -> String {
+        self.payload.subject()
+    }
+
+    pub fn partition_key(&self) -> String {
+        self.payload.partition_key()
+    }
+
+    /// The topic it is routed to.
+    pub fn topic(&self) -> &'static str {
+        self.event_type().topic().name
+    }
+
+    /// The CloudEvent 1.0 that carries it.
+    pub fn to_cloudevent(&self) -> Event {
+        let ty = self.event_type();
+        let mut builder = EventBuilderV10::new()
+            .id(self.id.to_string())
+            .source(self.service().source())
+            .ty(ty.as_str())
+            .subject(self.subject())
+            .time(self.time)
+            .data_with_schema(CONTENT_TYPE, ty.schema_uri(), Data::Json(self.payload.to_json()))
+            .extension(EXT_PARTITION_KEY, self.partition_key())
+            .extension(EXT_ACTOR, self.actor.clone());
+        if let Some(tp) = &self.traceparent {
+            builder = builder.extension(EXT_TRACEPARENT, tp.clone());
+        }
+        // Every required attribute is set above and the schema URI is
+        // well-formed by construction, so the build cannot fail.
+        builder.build().unwrap_or_else(|e| unreachable!("envelope attributes are complete: {e}"))
+    }
+
+    /// Reads and checks a CloudEvent: every attribute the contract requires,
+    /// a known type and schema version, and a payload of that schema.
+    pub fn from_cloudevent(event: &Event) -> Result<Self, DecodeError> {
+        if event.specversion() != cloudevents::event::SpecVersion::V10 {
+            return Err(DecodeError::SpecVersion(event.specversion().to_string()));
+        }
+        let ty =
+            EventType::parse(event.ty()).ok_or_else(|| DecodeError::UnknownType(event.ty().to_owned()))?;
+        let id = Uuid::parse_str(event.id()).map_err(|_| DecodeError::invalid("id", "not a UUID"))?;
+        if Service::from_source(&event.source().to_string()) != Some(ty.service()) {
+            return Err(DecodeError::invalid("source", "does not match the event type"));
+        }
+        let schema = event.dataschema().ok_or(DecodeError::Missing("dataschema"))?;
+        if schema.as_str() != ty.schema_uri() {
+            return Err(DecodeError::SchemaVersion { ty: ty.as_str(), dataschema: schema.to_string() });
+        }
+        match event.datacontenttype() {
+            Some(CONTENT_TYPE) => {}
+            Some(other) => return Err(DecodeError::ContentType(other.to_owned())),
+            None => return Err(DecodeError::Missing("datacontenttype")),
+        }
+        let time = *event.time().ok_or(DecodeError::Missing("time"))?;
+        let subject = event.subject().ok_or(DecodeError::Missing("subject"))?;
+        let actor = string_extension(event, EXT_ACTOR)?.ok_or(DecodeError::Missing(EXT_ACTOR))?;
+        let key =
+            string_extension(event, EXT_PARTITION_KEY)?.ok_or(DecodeError::Missing(EXT_PARTITION_KEY))?;
+        let traceparent = string_extension(event, EXT_TRACEPARENT)?;
+
+        let payload = match event.data() {
+            Some(Data::Binary(bytes)) => Payload::from_json(ty, bytes),
+            Some(Data::String(text)) => Payload::from_json(ty, text.as_bytes()),
+            Some(Data::Json(value)) => Payload::from_value(ty, value.clone()),
+            None => return Err(DecodeError::Missing("data")),
+        }
+        .map_err(|source| DecodeError::Payload { ty: ty.as_str(), source })?;
+
+        if payload.subject() != subject {
+            return Err(DecodeError::invalid("subject", "does not match the payload"));
+        }
+        if payload.partition_key() != key {
+            return Err(DecodeError::invalid(EXT_PARTITION_KEY, "does not match the payload"));
+        }
+        Ok(Self { id, time, actor, traceparent, payload })
+    }
+}
+
+fn string_extension(event: &Event, name: &'static str) -> Result<Option<String>, DecodeError> {
+    match event.extension(name) {
+        None => Ok(None),
+        Some(ExtensionValue::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(DecodeError::invalid(name, "not a string")),
+    }
+}

@@ -1,0 +1,275 @@
+//! An in-memory bus with the semantics of the Kafka transport (topics,
+//! consumer groups with their own cursors, batches, dead letters), so that
+//! `hrms dev` and unit tests run without a broker.
+//!
+//! ```
+//! # use hrms_runtime::inprocess::InProcessBus;
+//! # use hrms_runtime::EventPublisher;
+//! # async fn demo() {
+//! let bus = InProcessBus::default();
+//! let event = hrms_events::fixtures::sample(hrms_events::EventType::UserCreated);
+//! bus.publish_all(std::slice::from_ref(&event)).await.unwrap();
+//! assert_eq!(bus.backlog("notification-queue", "notification-service"), 1);
+//! # }
+//! ```
+//!
+//! Each topic is one partition. Records are kept until every group that has
+//! subscribed to the topic has passed them.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use hrms_events::HrmsEvent;
+use tokio::sync::Notify;
+
+use crate::consume::{Delivery, Handler, RetryPolicy, process_partition, record_event_ages};
+use crate::publish::{EventPublisher, PublishError};
+
+/// How an in-process consumer batches.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchSettings {
+    pub max_records: usize,
+    pub max_wait: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl Default for BatchSettings {
+    fn default() -> Self {
+        Self { max_records: 500, max_wait: Duration::from_millis(20), retry: RetryPolicy::default() }
+    }
+}
+
+/// A record the consumer gave up on, with why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    pub delivery: Delivery,
+    pub reason: String,
+    pub attempts: u32,
+}
+
+#[derive(Default)]
+struct TopicLog {
+    records: VecDeque<HrmsEvent>,
+    /// Offset of `records[0]`.
+    first_offset: i64,
+    cursors: HashMap<String, i64>,
+    dead_letters: Vec<DeadLetter>,
+    notify: Arc<Notify>,
+}
+
+impl TopicLog {
+    fn end_offset(&self) -> i64 {
+        self.first_offset + self.records.len() as i64
+    }
+
+    /// Drops what every subscribed group has passed.
+    fn trim(&mut self) {
+        let Some(min) = self.cursors.values().min().copied() else { return };
+        while self.first_offset < min && self.records.pop_front().is_some() {
+            self.first_offset += 1;
+        }
+    }
+}
+
+/// The in-memory bus; cheap to clone, all clones share the topics.
+#[derive(Clone, Default)]
+pub struct InProcessBus {
+    topics: Arc<Mutex<HashMap<String, TopicLog>>>,
+}
+
+impl InProcessBus {
+    fn topics(&self) -> MutexGuard<'_, HashMap<String, TopicLog>> {
+        // A panic while holding the lock leaves plain data behind; keep going.
+        self.topics.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records of `topic` that `group` has not handled yet.
+    pub fn backlog(&self, topic: &str, group: &str) -> i64 {
+        let topics = self.topics();
+        let Some(log) = topics.get(topic) else { return 0 };
+        log.end_offset() - log.cursors.get(group).copied().unwrap_or(log.first_offset)
+    }
+
+    /// What consumers of `topic` dead-lettered.
+    pub fn dead_letters(&self, topic: &str) -> Vec<DeadLetter> {
+        self.topics().get(topic).map(|log| log.dead_letters.clone()).unwrap_or_default()
+    }
+
+    fn subscribe(&self, topic: &str, group: &str) -> Arc<Notify> {
+        let mut topics = self.topics();
+        let log = topics.entry(topic.to_owned()).or_default();
+        let start = log.first_offset;
+        log.cursors.entry(group.to_owned()).or_insert(start);
+        log.notify.clone()
+    }
+
+    fn next_batch(&self, topic: &str, group: &str, max: usize) -> Vec<Delivery> {
+        let topics = self.topics();
+        let Some(log) = topics.get(topic) else { return Vec::new() };
+        let cursor = log.cursors.get(group).copied().unwrap_or(log.first_offset);
+        let skip = (cursor - log.first_offset).max(0) as usize;
+        log.records
+            .iter()
+            .skip(skip)
+            .take(max)
+            .enumerate()
+            .map(|(i, event)| Delivery {
+                event: event.clone(),
+                topic: topic.to_owned(),
+                partition: 0,
+                offset: cursor + i as i64,
+            })
+            .collect()
+    }
+
+    fn commit(&self, topic: &str, group: &str, next: i64, dead: Vec<DeadLetter>) {
+        let mut topics = self.topics();
+        let log = topics.entry(topic.to_owned()).or_default();
+        log.cursors.insert(group.to_owned(), next);
+        log.dead_letters.extend(dead);
+        log.trim();
+    }
+
+    /// Runs `handler` as consumer group `group` of `topic` until `shutdown`
+    /// resolves; the batch in hand is finished first.
+    pub async fn consume<H: Handler + ?Sized>(
+        &self,
+        topic: &str,
+        group: &str,
+        handler: &H,
+        settings: BatchSettings,
+        shutdown: impl Future<Output = ()>,
+    ) {
+        let notify = self.subscribe(topic, group);
+        tokio::pin!(shutdown);
+        loop {
+            let waiting = notify.notified();
+            let mut batch = self.next_batch(topic, group, settings.max_records);
+            if batch.is_empty() {
+                tokio::select! {
+                    _ = &mut shutdown => return,
+                    _ = waiting => continue,
+                }
+            }
+            if batch.len() < settings.max_records {
+                // Give a burst a moment to fill the batch.
+                tokio::select! {
+                    _ = tokio::time::sleep(settings.max_wait) => {}
+                    _ = &mut shutdown => {}
+                }
+                batch = self.next_batch(topic, group, settings.max_records);
+            }
+            let failures = process_partition(handler, &batch, &settings.retry).await;
+            record_event_ages(handler.name(), &batch);
+            let next = batch.last().map(|d| d.offset + 1).unwrap_or_default();
+            let dead: Vec<DeadLetter> = failures
+                .into_iter()
+                .map(|f| DeadLetter {
+                    delivery: batch[f.index].clone(),
+                    reason: f.reason,
+                    attempts: f.attempts,
+                })
+                .collect();
+            for d in &dead {
+                tracing::warn!(handler = handler.name(), event_id = %d.delivery.event.id, reason = %d.reason, "dead-lettered");
+            }
+            metrics::counter!("hrms_consumer_records_total", "topic" => topic.to_owned(), "outcome" => "dead_lettered")
+                .increment(dead.len() as u64);
+            metrics::counter!("hrms_consumer_records_total", "topic" => topic.to_owned(), "outcome" => "handled")
+                .increment((batch.len() - dead.len()) as u64);
+            self.commit(topic, group, next, dead);
+        }
+    }
+}
+
+impl EventPublisher for InProcessBus {
+    fn publish<'a>(&'a self, events: &'a [HrmsEvent]) -> BoxFuture<'a, Vec<Result<(), PublishError>>> {
+        Box::pin(async move {
+            let mut notified = Vec::new();
+            {
+                let mut topics = self.topics();
+                for event in events {
+                    let log = topics.entry(event.topic().to_owned()).or_default();
+                    log.records.push_back(event.clone());
+                    notified.push(log.notify.clone());
+                    metrics::counter!("hrms_events_published_total", "topic" => event.topic()).increment(1);
+                }
+            }
+            notified.iter().for_each(|n| n.notify_waiters());
+            events.iter().map(|_| Ok(())).collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consume::tests::Recorder;
+    use hrms_events::{EventType, fixtures};
+
+    async fn until(deadline: Duration, mut condition: impl FnMut() -> bool) {
+        tokio::time::timeout(deadline, async {
+            while !condition() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("condition not met before the deadline");
+    }
+
+    #[tokio::test]
+    async fn groups_each_get_every_event_in_order_and_the_log_is_trimmed() {
+        let bus = InProcessBus::default();
+        let (a, b) = (Arc::new(Recorder::default()), Arc::new(Recorder::default()));
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut tasks = Vec::new();
+        for (group, handler) in [("a", a.clone()), ("b", b.clone())] {
+            let (bus, mut stop) = (bus.clone(), stop_rx.clone());
+            tasks.push(tokio::spawn(async move {
+                let shutdown = async move { while stop.changed().await.is_ok() && !*stop.borrow() {} };
+                bus.consume("notification-queue", group, &*handler, BatchSettings::default(), shutdown).await;
+            }));
+        }
+        until(Duration::from_secs(5), || {
+            bus.topics().get("notification-queue").is_some_and(|l| l.cursors.len() == 2)
+        })
+        .await;
+        let events: Vec<_> = (0..50).map(|_| fixtures::sample(EventType::LeaveRequested)).collect();
+        bus.publish_all(&events).await.expect("published");
+        until(Duration::from_secs(5), || {
+            bus.backlog("notification-queue", "a") == 0 && bus.backlog("notification-queue", "b") == 0
+        })
+        .await;
+        for handler in [&a, &b] {
+            let ids: Vec<_> = handler.handled.lock().unwrap().iter().map(|d| d.event.id).collect();
+            assert_eq!(ids, events.iter().map(|e| e.id).collect::<Vec<_>>());
+        }
+        assert!(bus.topics()["notification-queue"].records.is_empty());
+        stop_tx.send(true).expect("consumers listening");
+        for t in tasks {
+            t.await.expect("consumer stopped cleanly");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_poison_event_is_dead_lettered_and_the_rest_handled() {
+        let bus = InProcessBus::default();
+        let events: Vec<_> = (0..5).map(|_| fixtures::sample(EventType::AuditLeaveApproved)).collect();
+        let handler = Recorder::default();
+        handler.poison.lock().unwrap().insert(events[1].id);
+        bus.publish_all(&events).await.expect("published");
+        let settings = BatchSettings {
+            retry: RetryPolicy { max_attempts: 2, ..RetryPolicy::default() },
+            ..Default::default()
+        };
+        let stop = async { until(Duration::from_secs(5), || bus.backlog("audit-queue", "audit") == 0).await };
+        bus.consume("audit-queue", "audit", &handler, settings, stop).await;
+        assert_eq!(handler.handled.lock().unwrap().len(), 4);
+        let dead = bus.dead_letters("audit-queue");
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].delivery.event.id, events[1].id);
+    }
+}

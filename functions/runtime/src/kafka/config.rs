@@ -1,0 +1,160 @@
+//! Kafka client configuration: one documented struct per role, read from the
+//! environment, turned into librdkafka settings in one place.
+
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+
+use crate::consume::RetryPolicy;
+
+/// How to reach the cluster, shared by producers, consumers and admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KafkaConfig {
+    /// `KAFKA_BOOTSTRAP_SERVERS`: comma-separated `host:port` list.
+    pub bootstrap_servers: String,
+    /// `KAFKA_CLIENT_ID`: shows in broker logs and quotas.
+    pub client_id: String,
+    /// `KAFKA_MESSAGE_TIMEOUT_MS`: how long the producer keeps trying to
+    /// deliver one record before reporting it failed (default 30 s).
+    pub message_timeout: Duration,
+    /// `KAFKA_LINGER_MS`: how long the producer waits to fill a batch (default 5 ms).
+    pub linger: Duration,
+}
+
+impl KafkaConfig {
+    /// A configuration for `bootstrap_servers` with the defaults.
+    pub fn new(bootstrap_servers: impl Into<String>) -> Self {
+        Self {
+            bootstrap_servers: bootstrap_servers.into(),
+            client_id: "hrms".into(),
+            message_timeout: Duration::from_secs(30),
+            linger: Duration::from_millis(5),
+        }
+    }
+
+    /// Reads `KAFKA_*` variables; `None` when `KAFKA_BOOTSTRAP_SERVERS` is unset.
+    pub fn from_env() -> Result<Option<Self>, ConfigError> {
+        let Some(servers) = std::env::var("KAFKA_BOOTSTRAP_SERVERS").ok().filter(|s| !s.trim().is_empty())
+        else {
+            return Ok(None);
+        };
+        let mut config = Self::new(servers);
+        if let Ok(id) = std::env::var("KAFKA_CLIENT_ID") {
+            config.client_id = id;
+        }
+        if let Some(ms) = env_millis("KAFKA_MESSAGE_TIMEOUT_MS")? {
+            config.message_timeout = ms;
+        }
+        if let Some(ms) = env_millis("KAFKA_LINGER_MS")? {
+            config.linger = ms;
+        }
+        Ok(Some(config))
+    }
+
+    fn base(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", &self.bootstrap_servers).set("client.id", &self.client_id);
+        c
+    }
+
+    /// A producer that loses nothing it reported sent: idempotent, `acks=all`,
+    /// bounded delivery time, lz4-compressed batches.
+    pub fn producer_config(&self) -> ClientConfig {
+        let mut c = self.base();
+        c.set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("compression.type", "lz4")
+            .set("message.timeout.ms", self.message_timeout.as_millis().to_string())
+            .set("linger.ms", self.linger.as_millis().to_string());
+        c
+    }
+
+    /// A consumer of group `settings.group_id` that commits only what its
+    /// handler finished.
+    pub fn consumer_config(&self, settings: &ConsumerSettings) -> ClientConfig {
+        let mut c = self.base();
+        c.set("group.id", &settings.group_id)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("session.timeout.ms", settings.session_timeout.as_millis().to_string())
+            .set("max.poll.interval.ms", settings.max_poll_interval.as_millis().to_string());
+        c
+    }
+
+    /// An admin client.
+    pub fn admin_config(&self) -> ClientConfig {
+        self.base()
+    }
+}
+
+/// How a consumer group reads, batches and retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerSettings {
+    pub group_id: String,
+    /// Up to this many records per batch (default 500).
+    pub max_records: usize,
+    /// ... or what arrived within this long of the batch's first record (default 200 ms).
+    pub max_wait: Duration,
+    /// Retries of a failing handler before the record is dead-lettered.
+    pub retry: RetryPolicy,
+    /// `session.timeout.ms` (default 45 s; tests use 6 s for quick joins).
+    pub session_timeout: Duration,
+    /// `max.poll.interval.ms` (default 300 s). Must exceed the worst batch
+    /// time: all retries of a batch and then of each record.
+    pub max_poll_interval: Duration,
+}
+
+impl ConsumerSettings {
+    pub fn new(group_id: impl Into<String>) -> Self {
+        Self {
+            group_id: group_id.into(),
+            max_records: 500,
+            max_wait: Duration::from_millis(200),
+            retry: RetryPolicy::default(),
+            session_timeout: Duration::from_secs(45),
+            max_poll_interval: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+fn env_millis(name: &'static str) -> Result<Option<Duration>, ConfigError> {
+    match std::env::var(name) {
+        Err(_) => Ok(None),
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .map(|ms| Some(Duration::from_millis(ms)))
+            .map_err(|_| ConfigError { name, reason: format!("{v:?} is not a number of milliseconds") }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_producer_is_durable_and_bounded() {
+        let c = KafkaConfig::new("127.0.0.1:9092").producer_config();
+        assert_eq!(c.get("enable.idempotence"), Some("true"));
+        assert_eq!(c.get("acks"), Some("all"));
+        assert_eq!(c.get("compression.type"), Some("lz4"));
+        assert_eq!(c.get("message.timeout.ms"), Some("30000"));
+    }
+
+    #[test]
+    fn the_consumer_commits_by_hand() {
+        let c = KafkaConfig::new("b:9092").consumer_config(&ConsumerSettings::new("audit-service"));
+        assert_eq!(c.get("group.id"), Some("audit-service"));
+        assert_eq!(c.get("enable.auto.commit"), Some("false"));
+        assert_eq!(c.get("enable.auto.offset.store"), Some("false"));
+    }
+}

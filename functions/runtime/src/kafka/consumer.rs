@@ -1,0 +1,245 @@
+//! The Kafka batch consumer: reads up to `max_records` records or
+//! `max_wait`, handles each partition's records in order (partitions in
+//! parallel), dead-letters what cannot be handled, and commits a partition's
+//! offset only past records that were handled or dead-lettered.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Message, OwnedMessage};
+use rdkafka::{Offset, TopicPartitionList};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::codec::decode;
+use super::config::{ConsumerSettings, KafkaConfig};
+use super::dlq::DeadLetterRecord;
+use super::producer::{KafkaPublisher, acknowledged};
+use crate::consume::{Delivery, Handler, process_partition, record_event_ages};
+
+/// A consumer group member bound to its topics.
+pub struct KafkaConsumer {
+    consumer: Arc<StreamConsumer>,
+    dead_letters: KafkaPublisher,
+    settings: ConsumerSettings,
+}
+
+/// Why the consumer could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumeError {
+    #[error("kafka: {0}")]
+    Kafka(#[from] KafkaError),
+    #[error("commit task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// What one partition's share of a batch came to.
+struct PartitionOutcome {
+    topic: String,
+    partition: i32,
+    /// The offset to commit: just past the last record settled in order.
+    next_offset: Option<i64>,
+    handled: u64,
+    dead_lettered: u64,
+}
+
+impl KafkaConsumer {
+    /// Joins `settings.group_id` and subscribes to `topics`.
+    pub fn new(
+        config: &KafkaConfig,
+        settings: ConsumerSettings,
+        topics: &[&str],
+    ) -> Result<Self, ConsumeError> {
+        let consumer: StreamConsumer = config.consumer_config(&settings).create()?;
+        consumer.subscribe(topics)?;
+        Ok(Self { consumer: Arc::new(consumer), dead_letters: KafkaPublisher::new(config)?, settings })
+    }
+
+    /// Runs `handler` until `shutdown` resolves. The batch in hand is finished
+    /// and committed before returning.
+    pub async fn run<H: Handler + ?Sized>(
+        &self,
+        handler: &H,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), ConsumeError> {
+        let (stop, stopping) = watch::channel(false);
+        let work = self.run_until(handler, stopping);
+        tokio::pin!(work);
+        tokio::select! {
+            result = &mut work => result,
+            _ = shutdown => {
+                let _ = stop.send(true);
+                work.await
+            }
+        }
+    }
+
+    async fn run_until<H: Handler + ?Sized>(
+        &self,
+        handler: &H,
+        stopping: watch::Receiver<bool>,
+    ) -> Result<(), ConsumeError> {
+        let group = self.settings.group_id.clone();
+        loop {
+            let first = tokio::select! {
+                _ = stopped(stopping.clone()) => break,
+                first = self.consumer.recv() => first,
+            };
+            let first = match first {
+                Ok(m) => m.detach(),
+                Err(e) => {
+                    tracing::warn!(%group, error = %e, "consumer error");
+                    metrics::counter!("hrms_consumer_errors_total", "group" => group.clone()).increment(1);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let mut batch = vec![first];
+            let deadline = Instant::now() + self.settings.max_wait;
+            while batch.len() < self.settings.max_records {
+                tokio::select! {
+                    _ = stopped(stopping.clone()) => break,
+                    next = tokio::time::timeout_at(deadline, self.consumer.recv()) => match next {
+                        Ok(Ok(m)) => batch.push(m.detach()),
+                        Ok(Err(e)) => { tracing::warn!(%group, error = %e, "consumer error"); break }
+                        Err(_) => break,
+                    },
+                }
+            }
+            self.process(handler, batch, &stopping).await?;
+        }
+        tracing::info!(%group, "consumer stopped");
+        Ok(())
+    }
+
+    async fn process<H: Handler + ?Sized>(
+        &self,
+        handler: &H,
+        batch: Vec<OwnedMessage>,
+        stopping: &watch::Receiver<bool>,
+    ) -> Result<(), ConsumeError> {
+        metrics::histogram!("hrms_consumer_batch_size", "group" => self.settings.group_id.clone())
+            .record(batch.len() as f64);
+        let mut partitions: BTreeMap<(String, i32), Vec<OwnedMessage>> = BTreeMap::new();
+        for m in batch {
+            partitions.entry((m.topic().to_owned(), m.partition())).or_default().push(m);
+        }
+        let outcomes = futures::future::join_all(
+            partitions.into_values().map(|records| self.process_partition(handler, records, stopping)),
+        )
+        .await;
+
+        let mut offsets = TopicPartitionList::new();
+        for o in &outcomes {
+            if let Some(next) = o.next_offset {
+                offsets.add_partition_offset(&o.topic, o.partition, Offset::Offset(next))?;
+            }
+            let group = self.settings.group_id.clone();
+            metrics::counter!("hrms_consumer_records_total", "group" => group.clone(), "outcome" => "handled").increment(o.handled);
+            metrics::counter!("hrms_consumer_records_total", "group" => group, "outcome" => "dead_lettered")
+                .increment(o.dead_lettered);
+        }
+        if offsets.count() > 0 {
+            let consumer = self.consumer.clone();
+            if let Err(e) =
+                tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync)).await?
+            {
+                // The records are handled; after a rebalance they come again
+                // and idempotent handlers skip them.
+                tracing::warn!(group = %self.settings.group_id, error = %e, "commit failed");
+                metrics::counter!("hrms_consumer_commit_failures_total", "group" => self.settings.group_id.clone()).increment(1);
+            }
+        }
+        Ok(())
+    }
+
+    async fn process_partition<H: Handler + ?Sized>(
+        &self,
+        handler: &H,
+        records: Vec<OwnedMessage>,
+        stopping: &watch::Receiver<bool>,
+    ) -> PartitionOutcome {
+        let (topic, partition) = (records[0].topic().to_owned(), records[0].partition());
+        let mut dead: BTreeMap<usize, (String, u32)> = BTreeMap::new();
+        let mut deliveries = Vec::with_capacity(records.len());
+        let mut positions = Vec::with_capacity(records.len());
+        for (i, m) in records.iter().enumerate() {
+            match decode(m) {
+                Ok(event) => {
+                    deliveries.push(Delivery { event, topic: topic.clone(), partition, offset: m.offset() });
+                    positions.push(i);
+                }
+                Err(e) => {
+                    dead.insert(i, (format!("undecodable: {e}"), 0));
+                }
+            }
+        }
+        for f in process_partition(handler, &deliveries, &self.settings.retry).await {
+            dead.insert(positions[f.index], (f.reason, f.attempts));
+        }
+        record_event_ages(handler.name(), &deliveries);
+
+        // Settle in order: a dead letter that cannot be written stops the
+        // commit there, so the record is read again rather than lost.
+        let mut next_offset = None;
+        let mut dead_lettered = 0;
+        for (i, m) in records.iter().enumerate() {
+            if let Some((reason, attempts)) = dead.get(&i) {
+                tracing::warn!(handler = handler.name(), %topic, partition, offset = m.offset(), %reason, "dead-lettering");
+                if !self.write_dead_letter(m, reason, *attempts, stopped(stopping.clone())).await {
+                    break;
+                }
+                dead_lettered += 1;
+            }
+            next_offset = Some(m.offset() + 1);
+        }
+        let settled = next_offset.map_or(0, |n| (n - records[0].offset()) as u64);
+        PartitionOutcome { topic, partition, next_offset, handled: settled - dead_lettered, dead_lettered }
+    }
+
+    /// Writes one dead letter, retrying until the broker acknowledges it or
+    /// shutdown is asked; false if it was not written.
+    async fn write_dead_letter(
+        &self,
+        m: &OwnedMessage,
+        reason: &str,
+        attempts: u32,
+        shutdown: impl Future<Output = ()>,
+    ) -> bool {
+        let letter = DeadLetterRecord::new(m, &self.settings.group_id, reason, attempts);
+        tokio::pin!(shutdown);
+        let mut attempt = 1;
+        loop {
+            let written = match self.dead_letters.enqueue(letter.record()).await {
+                Ok(delivery) => acknowledged(delivery).await,
+                Err(e) => Err(e),
+            };
+            match written {
+                Ok(_) => {
+                    metrics::counter!("hrms_dead_letters_total", "topic" => letter.topic.clone())
+                        .increment(1);
+                    return true;
+                }
+                Err(e) => {
+                    tracing::error!(topic = %letter.topic, error = %e, "cannot write dead letter; retrying");
+                    metrics::counter!("hrms_dead_letter_failures_total", "topic" => letter.topic.clone())
+                        .increment(1);
+                    tokio::select! {
+                        _ = &mut shutdown => return false,
+                        _ = tokio::time::sleep(self.settings.retry.backoff(attempt)) => attempt += 1,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Resolves once shutdown was asked.
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    // A dropped sender means the consumer is being torn down: stop as well.
+    let _ = stopping.wait_for(|stop| *stop).await;
+}

@@ -1,0 +1,34 @@
+//! The Kafka transport (feature `kafka`).
+//!
+//! ```no_run
+//! # use hrms_runtime::kafka::{KafkaConfig, KafkaPublisher, ensure_topics};
+//! # use hrms_runtime::EventPublisher;
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = KafkaConfig::new("127.0.0.1:9092");
+//! ensure_topics(&config, &hrms_events::TOPICS).await?;
+//! let publisher = KafkaPublisher::new(&config)?;
+//! let event = hrms_events::fixtures::sample(hrms_events::EventType::UserCreated);
+//! publisher.publish_all(&[event]).await?; // returns once the broker acknowledged
+//! # Ok(()) }
+//! ```
+//!
+//! - [`codec`]: CloudEvents Kafka binding (binary mode), no I/O.
+//! - [`config`]: client settings from `KAFKA_*` variables.
+//! - [`producer`]: [`KafkaPublisher`], an [`EventPublisher`](crate::EventPublisher).
+//! - [`consumer`]: [`KafkaConsumer`], the batch consumer with dead letters.
+//! - [`dlq`]: the dead-letter record and its headers.
+//! - [`admin`]: [`ensure_topics`].
+
+pub mod admin;
+pub mod codec;
+pub mod config;
+pub mod consumer;
+pub mod dlq;
+pub mod producer;
+#[cfg(test)]
+mod tests;
+
+pub use admin::{TopicOutcome, ensure_topics};
+pub use config::{ConsumerSettings, KafkaConfig};
+pub use consumer::KafkaConsumer;
+pub use producer::KafkaPublisher;

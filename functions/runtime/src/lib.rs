@@ -1,0 +1,26 @@
+//! The shared runtime of the HRMS functions: everything between a function and
+//! the outside world that is not HTTP-specific.
+//!
+//! # Layout
+//! - [`publish`]: [`EventPublisher`], the one way functions hand events to a
+//!   transport, and its typed [`PublishError`] (retryable or fatal).
+//! - [`consume`]: the consumer runtime shared by every transport: [`Handler`],
+//!   batches per partition, bounded retries, dead-letter decisions.
+//! - [`inprocess`]: an in-memory bus with the same semantics, so `hrms dev`
+//!   needs no broker.
+//! - [`kafka`] (feature `kafka`): rdkafka producer, batch consumer with
+//!   dead-letter topics, topic admin, and the CloudEvents Kafka binding.
+//! - [`telemetry`]: tracing subscriber and Prometheus recorder.
+//!
+//! # Features
+//! - `kafka` (default): the Kafka transport.
+
+pub mod consume;
+pub mod inprocess;
+#[cfg(feature = "kafka")]
+pub mod kafka;
+pub mod publish;
+pub mod telemetry;
+
+pub use consume::{Delivery, Handler, HandlerError, RetryPolicy};
+pub use publish::{EventPublisher, PublishError};

@@ -1,0 +1,35 @@
+//! Handing events to a transport. A function's events are published through
+//! [`EventPublisher`]; which transport sits behind it is configuration.
+
+use futures::future::BoxFuture;
+use hrms_events::HrmsEvent;
+
+/// Why an event was not stored by the transport.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PublishError {
+    /// The broker is unreachable, slow or briefly refusing: publish again later.
+    #[error("retryable publish failure: {0}")]
+    Retryable(String),
+    /// The event can never be stored as it is (too large, not authorised, ...).
+    #[error("fatal publish failure: {0}")]
+    Fatal(String),
+}
+
+impl PublishError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, PublishError::Retryable(_))
+    }
+}
+
+/// A transport that stores events durably on their topics.
+///
+/// `publish` resolves once every event is acknowledged or has failed, and
+/// reports each in input order; events with one partition key keep their order.
+pub trait EventPublisher: Send + Sync {
+    fn publish<'a>(&'a self, events: &'a [HrmsEvent]) -> BoxFuture<'a, Vec<Result<(), PublishError>>>;
+
+    /// Publishes all events; the first failure, if any.
+    fn publish_all<'a>(&'a self, events: &'a [HrmsEvent]) -> BoxFuture<'a, Result<(), PublishError>> {
+        Box::pin(async move { self.publish(events).await.into_iter().collect() })
+    }
+}

@@ -155,6 +155,8 @@ pub(crate) mod tests {
         pub calls: Mutex<u32>,
         pub poison: Mutex<HashSet<uuid::Uuid>>,
         pub transient_failures: Mutex<u32>,
+        /// Never returns after recording: a process that dies mid-batch.
+        pub hang: bool,
     }
 
     impl Handler for Recorder {
@@ -171,11 +173,17 @@ pub(crate) mod tests {
                         return Err(HandlerError::Transient("store busy".into()));
                     }
                 }
-                let poison = self.poison.lock().unwrap();
-                if let Some(bad) = batch.iter().find(|d| poison.contains(&d.event.id)) {
-                    return Err(HandlerError::Permanent(format!("cannot take {}", bad.event.id)));
+                let bad = {
+                    let poison = self.poison.lock().unwrap();
+                    batch.iter().find(|d| poison.contains(&d.event.id)).map(|d| d.event.id)
+                };
+                if let Some(bad) = bad {
+                    return Err(HandlerError::Permanent(format!("cannot take {bad}")));
                 }
                 self.handled.lock().unwrap().extend_from_slice(batch);
+                if self.hang {
+                    std::future::pending::<()>().await;
+                }
                 Ok(())
             })
         }

@@ -53,6 +53,17 @@ impl KafkaPublisher {
         }
     }
 
+    /// Encodes `event` and enqueues it to `topic` (normally `event.topic()`;
+    /// benchmarks use their own). Resolves to the acknowledgement's future.
+    pub async fn send(&self, event: &HrmsEvent, topic: &str) -> Result<DeliveryFuture, PublishError> {
+        let r = EncodedRecord::encode(event)
+            .map_err(|e| PublishError::Fatal(format!("cannot encode {}: {e}", event.id)))?;
+        self.enqueue(
+            FutureRecord::to(topic).key(r.key.as_str()).payload(r.payload.as_slice()).headers(r.headers),
+        )
+        .await
+    }
+
     /// Waits for everything enqueued to be acknowledged or to fail.
     pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
         self.producer.flush(timeout)
@@ -98,17 +109,7 @@ impl EventPublisher for KafkaPublisher {
             let started = Instant::now();
             let mut pending = Vec::with_capacity(events.len());
             for event in events {
-                let enqueued = match EncodedRecord::encode(event) {
-                    Err(e) => Err(PublishError::Fatal(format!("cannot encode {}: {e}", event.id))),
-                    Ok(r) => {
-                        let record = FutureRecord::to(r.topic)
-                            .key(r.key.as_str())
-                            .payload(r.payload.as_slice())
-                            .headers(r.headers);
-                        self.enqueue(record).await
-                    }
-                };
-                pending.push((event.topic(), enqueued));
+                pending.push((event.topic(), self.send(event, event.topic()).await));
             }
             let mut results = Vec::with_capacity(events.len());
             for (topic, enqueued) in pending {

@@ -1,0 +1,159 @@
+//! `hrms bench produce`: publishes CloudEvents through the event publisher
+//! and, in the same run and on the same topic, raw rdkafka records of equal
+//! size, then prints throughput and acknowledgement latency of both and the
+//! ratio ours/raw.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use hrms_events::{EventType, HrmsEvent, TopicSpec, fixtures};
+use hrms_runtime::kafka::codec::EncodedRecord;
+use hrms_runtime::kafka::producer::acknowledged;
+use hrms_runtime::kafka::{KafkaConfig, KafkaPublisher, ensure_topics};
+use rdkafka::producer::FutureRecord;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Producer throughput and ack latency: CloudEvents against raw records.
+    Produce(ProduceArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ProduceArgs {
+    /// Records per run.
+    #[arg(long, default_value_t = 20_000)]
+    count: usize,
+    /// Records awaiting their acknowledgement at once.
+    #[arg(long, default_value_t = 1_000)]
+    in_flight: usize,
+    /// Topic to write to (created with 3 partitions if missing).
+    #[arg(long, default_value = "hrms-bench")]
+    topic: String,
+    /// Rounds of both runs, alternating; figures are per round.
+    #[arg(long, default_value_t = 2)]
+    rounds: usize,
+}
+
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Produce(args) => produce(args).await,
+    }
+}
+
+/// Figures of one run.
+struct Figures {
+    per_second: f64,
+    p50: Duration,
+    p95: Duration,
+    p99: Duration,
+}
+
+impl Figures {
+    fn new(elapsed: Duration, mut latencies: Vec<Duration>) -> Self {
+        latencies.sort_unstable();
+        let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+        Self {
+            per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+            p50: at(0.50),
+            p95: at(0.95),
+            p99: at(0.99),
+        }
+    }
+
+    fn print(&self, name: &str) {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "{name:<16} {:>12.0} {:>10.2} {:>10.2} {:>10.2}",
+            self.per_second,
+            ms(self.p50),
+            ms(self.p95),
+            ms(self.p99)
+        );
+    }
+}
+
+async fn produce(args: ProduceArgs) -> anyhow::Result<()> {
+    if args.count == 0 || args.in_flight == 0 {
+        bail!("--count and --in-flight must be positive");
+    }
+    let config = KafkaConfig::from_env()?.context("KAFKA_BOOTSTRAP_SERVERS is not set")?;
+    let spec = TopicSpec {
+        name: leak(&args.topic),
+        partitions: 3,
+        replication_factor: 1,
+        min_insync_replicas: 1,
+        retention_ms: 3_600_000,
+        consumer_group: "hrms-bench",
+    };
+    ensure_topics(&config, &[spec]).await.context("creating the benchmark topic")?;
+    let publisher = KafkaPublisher::new(&config)?;
+
+    // Events of several keys, as a service emits them.
+    let events: Vec<HrmsEvent> =
+        (0..args.count).map(|i| fixtures::sample(EventType::ALL[i % EventType::ALL.len()])).collect();
+    let sizes: Vec<usize> =
+        events.iter().map(|e| EncodedRecord::encode(e).map(|r| r.size())).collect::<Result<_, _>>()?;
+    let mean_size = sizes.iter().sum::<usize>() / sizes.len();
+    let raw_value = vec![b'x'; mean_size.saturating_sub(36)];
+    let keys: Vec<String> = events.iter().map(HrmsEvent::partition_key).collect();
+
+    // Warm up connections and metadata.
+    acknowledged(publisher.send(&events[0], &args.topic).await?).await?;
+
+    println!(
+        "hrms bench produce: {} records x {} rounds to {} at {}, {} in flight, mean record {} B",
+        args.count, args.rounds, args.topic, config.bootstrap_servers, args.in_flight, mean_size
+    );
+    println!("{:<16} {:>12} {:>10} {:>10} {:>10}", "", "records/s", "p50 ms", "p95 ms", "p99 ms");
+    let (mut ours_total, mut raw_total) = (0.0, 0.0);
+    for _ in 0..args.rounds {
+        let ours = timed(args.in_flight, events.iter(), |e| publisher.send(e, &args.topic)).await?;
+        let raw = timed(args.in_flight, keys.iter(), |key| {
+            publisher.enqueue(FutureRecord::to(&args.topic).key(key.as_str()).payload(raw_value.as_slice()))
+        })
+        .await?;
+        ours.print("cloudevents");
+        raw.print("raw rdkafka");
+        ours_total += ours.per_second;
+        raw_total += raw.per_second;
+    }
+    println!("ratio ours/raw (throughput): {:.2}", ours_total / raw_total);
+    publisher.flush(Duration::from_secs(10))?;
+    Ok(())
+}
+
+/// Sends every item with at most `in_flight` unacknowledged, timing each
+/// record from enqueue to acknowledgement.
+async fn timed<'a, T: 'a, F, Fut>(
+    in_flight: usize,
+    items: impl Iterator<Item = &'a T>,
+    send: F,
+) -> anyhow::Result<Figures>
+where
+    F: Fn(&'a T) -> Fut,
+    Fut: Future<Output = Result<rdkafka::producer::DeliveryFuture, hrms_runtime::PublishError>>,
+{
+    let started = Instant::now();
+    let mut pending = FuturesUnordered::new();
+    let mut latencies = Vec::new();
+    for item in items {
+        if pending.len() >= in_flight {
+            if let Some(latency) = pending.next().await {
+                latencies.push(latency?);
+            }
+        }
+        let sent = Instant::now();
+        let delivery = send(item).await?;
+        pending.push(async move { acknowledged(delivery).await.map(|_| sent.elapsed()) });
+    }
+    while let Some(latency) = pending.next().await {
+        latencies.push(latency?);
+    }
+    Ok(Figures::new(started.elapsed(), latencies))
+}
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
+}

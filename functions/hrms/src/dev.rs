@@ -1,0 +1,136 @@
+//! `hrms dev`: the system in one process on embedded defaults: in-process
+//! events (or Kafka when `KAFKA_BOOTSTRAP_SERVERS` is set), the event log on
+//! both topics, and health and metrics over HTTP. Services join it as they
+//! are built.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
+use hrms_runtime::inprocess::{BatchSettings, InProcessBus};
+use hrms_runtime::kafka::{ConsumerSettings, KafkaConfig, KafkaConsumer, KafkaPublisher, ensure_topics};
+use metrics_exporter_prometheus::PrometheusHandle;
+use rdkafka::producer::Producer;
+use tokio::sync::watch;
+
+use crate::event_log::EventLog;
+use crate::shutdown;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Address for HTTP.
+    #[arg(long, env = "HRMS_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Directory of the embedded stores.
+    #[arg(long, env = "HRMS_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+}
+
+/// Where events travel in this process.
+#[derive(Clone)]
+enum Transport {
+    InProcess(InProcessBus),
+    Kafka { config: KafkaConfig, probe: KafkaPublisher },
+}
+
+#[derive(Clone)]
+struct AppState {
+    metrics: PrometheusHandle,
+    transport: Arc<Transport>,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let metrics = hrms_runtime::telemetry::init_metrics().context("installing the metrics recorder")?;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
+    let transport = match KafkaConfig::from_env()? {
+        None => Transport::InProcess(InProcessBus::default()),
+        Some(config) => {
+            ensure_topics(&config, &hrms_events::TOPICS).await.context("creating the topics")?;
+            Transport::Kafka { probe: KafkaPublisher::new(&config)?, config }
+        }
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let address = listener.local_addr()?;
+    let events = match &transport {
+        Transport::InProcess(_) => "in-process (set KAFKA_BOOTSTRAP_SERVERS to use Kafka)".to_owned(),
+        Transport::Kafka { config, .. } => format!("Kafka at {}", config.bootstrap_servers),
+    };
+    println!("hrms dev: http://{address} (/healthz, /readyz, /metrics)");
+    println!("  events:   {events}; every event on the topics is logged");
+    println!("  data dir: {}", args.data_dir.display());
+
+    let (stop, stopping) = watch::channel(false);
+    let event_log = spawn_event_log(&transport, stopping)?;
+    let state = AppState { metrics, transport: Arc::new(transport) };
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(|State(s): State<AppState>| async move { s.metrics.render() }))
+        .with_state(state);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown::signal()).await?;
+    let _ = stop.send(true);
+    for task in event_log {
+        task.await??;
+    }
+    Ok(())
+}
+
+/// Ready when the transport is reachable.
+async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match &*state.transport {
+        Transport::InProcess(_) => (StatusCode::OK, "ready"),
+        Transport::Kafka { probe, .. } => {
+            let producer = probe.producer().clone();
+            let reachable = tokio::task::spawn_blocking(move || {
+                producer.client().fetch_metadata(None, Duration::from_secs(2)).is_ok()
+            })
+            .await
+            .unwrap_or(false);
+            if reachable {
+                (StatusCode::OK, "ready")
+            } else {
+                (StatusCode::SERVICE_UNAVAILABLE, "kafka unreachable")
+            }
+        }
+    }
+}
+
+type Task = tokio::task::JoinHandle<anyhow::Result<()>>;
+
+fn spawn_event_log(transport: &Transport, stopping: watch::Receiver<bool>) -> anyhow::Result<Vec<Task>> {
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    Ok(match transport {
+        Transport::InProcess(bus) => [NOTIFICATION_QUEUE.name, AUDIT_QUEUE.name]
+            .into_iter()
+            .map(|topic| {
+                let (bus, stop) = (bus.clone(), stopped(stopping.clone()));
+                tokio::spawn(async move {
+                    bus.consume(topic, "hrms-dev-event-log", &EventLog, BatchSettings::default(), stop).await;
+                    Ok(())
+                })
+            })
+            .collect(),
+        Transport::Kafka { config, .. } => {
+            let settings = ConsumerSettings {
+                max_wait: Duration::from_millis(20),
+                ..ConsumerSettings::new("hrms-dev-event-log")
+            };
+            let consumer =
+                KafkaConsumer::new(config, settings, &[NOTIFICATION_QUEUE.name, AUDIT_QUEUE.name])?;
+            let stop = stopped(stopping);
+            vec![tokio::spawn(async move { Ok(consumer.run(&EventLog, stop).await?) })]
+        }
+    })
+}

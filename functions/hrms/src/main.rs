@@ -1,0 +1,70 @@
+//! `hrms`: one binary for every way the HRMS runs.
+//!
+//! - `hrms dev`: the whole system in one process on embedded defaults.
+//! - `hrms topics create`: the topics and dead-letter topics of the event table.
+//! - `hrms events`: the event catalogue (types, topics, schemas).
+//! - `hrms bench produce`: CloudEvents publishing against raw rdkafka.
+
+mod bench;
+mod dev;
+mod event_log;
+mod shutdown;
+mod topics;
+
+use clap::{Parser, Subcommand};
+
+/// The HRMS event-driven backend.
+#[derive(Parser)]
+#[command(name = "hrms", version, about)]
+struct Cli {
+    /// Log JSON lines instead of human-readable text.
+    #[arg(long, global = true, env = "HRMS_LOG_JSON")]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole system in one process: in-process events, or Kafka when
+    /// KAFKA_BOOTSTRAP_SERVERS is set (topics are created if missing).
+    Dev(dev::Args),
+    /// Manage the Kafka topics of the event table.
+    #[command(subcommand)]
+    Topics(topics::Command),
+    /// Print the event catalogue: every type with its topic and schema.
+    Events,
+    /// Benchmarks that print figures.
+    #[command(subcommand)]
+    Bench(bench::Command),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    hrms_runtime::telemetry::init_tracing(cli.log_json);
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Dev(args) => dev::run(args).await,
+            Command::Topics(command) => topics::run(command).await,
+            Command::Events => {
+                print_catalogue();
+                Ok(())
+            }
+            Command::Bench(command) => bench::run(command).await,
+        }
+    })
+}
+
+fn print_catalogue() {
+    println!("{:<30} {:<13} {:<20} dataschema", "type", "service", "topic");
+    for ty in hrms_events::EventType::ALL {
+        println!(
+            "{:<30} {:<13} {:<20} {}",
+            ty.as_str(),
+            ty.service().name(),
+            ty.topic().name,
+            ty.schema_uri()
+        );
+    }
+}

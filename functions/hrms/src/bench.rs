@@ -10,7 +10,6 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use hrms_events::{EventType, HrmsEvent, TopicSpec, fixtures};
 use hrms_runtime::kafka::codec::EncodedRecord;
-use hrms_runtime::kafka::producer::acknowledged;
 use hrms_runtime::kafka::{KafkaConfig, KafkaPublisher, ensure_topics};
 use rdkafka::producer::FutureRecord;
 
@@ -100,7 +99,7 @@ async fn produce(args: ProduceArgs) -> anyhow::Result<()> {
     let keys: Vec<String> = events.iter().map(HrmsEvent::partition_key).collect();
 
     // Warm up connections and metadata.
-    acknowledged(publisher.send(&events[0], &args.topic).await?).await?;
+    publisher.acknowledged(publisher.send(&events[0], &args.topic).await?).await?;
 
     println!(
         "hrms bench produce: {} records x {} rounds to {} at {}, {} in flight, mean record {} B",
@@ -109,8 +108,9 @@ async fn produce(args: ProduceArgs) -> anyhow::Result<()> {
     println!("{:<16} {:>12} {:>10} {:>10} {:>10}", "", "records/s", "p50 ms", "p95 ms", "p99 ms");
     let (mut ours_total, mut raw_total) = (0.0, 0.0);
     for _ in 0..args.rounds {
-        let ours = timed(args.in_flight, events.iter(), |e| publisher.send(e, &args.topic)).await?;
-        let raw = timed(args.in_flight, keys.iter(), |key| {
+        let ours =
+            timed(&publisher, args.in_flight, events.iter(), |e| publisher.send(e, &args.topic)).await?;
+        let raw = timed(&publisher, args.in_flight, keys.iter(), |key| {
             publisher.enqueue(FutureRecord::to(&args.topic).key(key.as_str()).payload(raw_value.as_slice()))
         })
         .await?;
@@ -127,6 +127,7 @@ async fn produce(args: ProduceArgs) -> anyhow::Result<()> {
 /// Sends every item with at most `in_flight` unacknowledged, timing each
 /// record from enqueue to acknowledgement.
 async fn timed<'a, T: 'a, F, Fut>(
+    publisher: &KafkaPublisher,
     in_flight: usize,
     items: impl Iterator<Item = &'a T>,
     send: F,
@@ -146,7 +147,7 @@ where
         }
         let sent = Instant::now();
         let delivery = send(item).await?;
-        pending.push(async move { acknowledged(delivery).await.map(|_| sent.elapsed()) });
+        pending.push(async move { publisher.acknowledged(delivery).await.map(|_| sent.elapsed()) });
     }
     while let Some(latency) = pending.next().await {
         latencies.push(latency?);

@@ -19,6 +19,9 @@ pub struct KafkaConfig {
     pub message_timeout: Duration,
     /// `KAFKA_LINGER_MS`: how long the producer waits to fill a batch (default 5 ms).
     pub linger: Duration,
+    /// `KAFKA_DEBUG`: librdkafka debug contexts (e.g. `eos,msg,cgrp`), logged
+    /// through tracing at debug level.
+    pub debug: Option<String>,
 }
 
 impl KafkaConfig {
@@ -29,6 +32,7 @@ impl KafkaConfig {
             client_id: "hrms".into(),
             message_timeout: Duration::from_secs(30),
             linger: Duration::from_millis(5),
+            debug: None,
         }
     }
 
@@ -48,12 +52,16 @@ impl KafkaConfig {
         if let Some(ms) = env_millis("KAFKA_LINGER_MS")? {
             config.linger = ms;
         }
+        config.debug = std::env::var("KAFKA_DEBUG").ok().filter(|d| !d.is_empty());
         Ok(Some(config))
     }
 
     fn base(&self) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.bootstrap_servers).set("client.id", &self.client_id);
+        if let Some(debug) = &self.debug {
+            c.set("debug", debug);
+        }
         c
     }
 

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use super::codec::decode;
 use super::config::{ConsumerSettings, KafkaConfig};
 use super::dlq::DeadLetterRecord;
-use super::producer::{KafkaPublisher, acknowledged};
+use super::producer::KafkaPublisher;
 use crate::consume::{Delivery, Handler, process_partition, record_event_ages};
 
 /// A consumer group member bound to its topics.
@@ -215,7 +215,7 @@ impl KafkaConsumer {
         let mut attempt = 1;
         loop {
             let written = match self.dead_letters.enqueue(letter.record()).await {
-                Ok(delivery) => acknowledged(delivery).await,
+                Ok(delivery) => self.dead_letters.acknowledged(delivery).await,
                 Err(e) => Err(e),
             };
             match written {

@@ -10,7 +10,7 @@ use hrms_events::{EventType, HrmsEvent, fixtures, topics};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message, OwnedMessage};
 use rdkafka::mocking::MockCluster;
-use rdkafka::producer::FutureRecord;
+use rdkafka::producer::{FutureRecord, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
 use super::*;
@@ -125,7 +125,7 @@ async fn an_oversized_record_is_a_fatal_error() {
     let huge = vec![b'x'; 2_000_000];
     let record = FutureRecord::to(TOPIC).key("k").payload(huge.as_slice());
     let result = match publisher.enqueue(record).await {
-        Ok(delivery) => producer::acknowledged(delivery).await.map(|_| ()),
+        Ok(delivery) => publisher.acknowledged(delivery).await.map(|_| ()),
         Err(e) => Err(e),
     };
     assert!(matches!(result, Err(PublishError::Fatal(_))), "{result:?}");
@@ -179,7 +179,8 @@ async fn poison_and_undecodable_records_go_to_the_dlq_and_the_partition_moves_on
     let key = events[0].partition_key();
     publisher.publish_all(&events[..2]).await.expect("published");
     let garbage = FutureRecord::to(TOPIC).key(key.as_str()).payload(&b"not a cloudevent"[..]);
-    producer::acknowledged(publisher.enqueue(garbage).await.expect("enqueued"))
+    publisher
+        .acknowledged(publisher.enqueue(garbage).await.expect("enqueued"))
         .await
         .expect("garbage stored");
     publisher.publish_all(&events[2..]).await.expect("published");
@@ -218,4 +219,29 @@ async fn poison_and_undecodable_records_go_to_the_dlq_and_the_partition_moves_on
     assert!(header(poison, dlq::ORIGINAL_OFFSET).is_some());
     assert!(header(poison, dlq::REASON).is_some_and(|r| r.contains("permanent")));
     assert_eq!(header(poison, dlq::GROUP).as_deref(), Some("dlq"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_producer_with_a_fatal_error_is_replaced_and_nothing_is_reported_sent() {
+    let (cluster, config) = cluster();
+    let publisher = KafkaPublisher::new(&config).expect("producer");
+    publisher.publish_all(&samples(3)).await.expect("published");
+    let first = publisher.producer().client().native_ptr() as usize;
+
+    cluster.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER],
+    );
+    let fenced = samples(1);
+    let result = publisher.publish_all(&fenced).await;
+    assert!(matches!(result, Err(PublishError::Retryable(_))), "{result:?}");
+    assert_ne!(publisher.producer().client().native_ptr() as usize, first, "the fatal producer was replaced");
+    assert!(publisher.producer().client().fatal_error().is_none());
+
+    let after = samples(3);
+    publisher.publish_all(&after).await.expect("the new producer publishes");
+    let stored = ids(&read_all(&config, TOPIC, 6));
+    for e in &after {
+        assert!(stored.contains(&e.id.to_string()));
+    }
 }

@@ -1,0 +1,8 @@
+//! End-to-end tests on a real Kafka-protocol broker (tansu), one broker per
+//! test. Run them with `tests/run`, which installs and starts what they need.
+
+mod consumer;
+mod durability;
+mod independent_reader;
+mod round_trip;
+mod topics;

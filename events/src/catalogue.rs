@@ -66,6 +66,14 @@ macro_rules! catalogue {
                 Ok(match ty { $( EventType::$variant => Payload::$variant(serde_json::from_value(data)?), )* })
             }
 
+            /// The JSON data of this payload, as bytes.
+            pub fn to_bytes(&self) -> Vec<u8> {
+                let mut bytes = Vec::with_capacity(1024);
+                // Payloads are plain data with string keys: serialising cannot fail.
+                let _ = match self { $( Payload::$variant(p) => serde_json::to_writer(&mut bytes, p), )* };
+                bytes
+            }
+
             /// The JSON data of this payload.
             pub fn to_json(&self) -> serde_json::Value {
                 match self { $( Payload::$variant(p) => to_value(p), )* }

@@ -3,8 +3,9 @@
 //! transport in between.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use cloudevents::event::{Data, ExtensionValue};
-use cloudevents::{AttributesReader, Event, EventBuilder, EventBuilderV10};
+use cloudevents::event::{Data, ExtensionValue, SpecVersion};
+use cloudevents::message::{self, BinaryDeserializer, BinarySerializer, MessageAttributeValue};
+use cloudevents::{AttributesReader, Event};
 use uuid::Uuid;
 
 use crate::catalogue::{EventType, Payload};
@@ -73,24 +74,15 @@ impl HrmsEvent {
         self.event_type().topic().name
     }
 
-    /// The CloudEvent 1.0 that carries it.
+    /// The CloudEvent 1.0 that carries it, with JSON data (so that the
+    /// structured mode writes `data`, not `data_base64`).
     pub fn to_cloudevent(&self) -> Event {
-        let ty = self.event_type();
-        let mut builder = EventBuilderV10::new()
-            .id(self.id.to_string())
-            .source(self.service().source())
-            .ty(ty.as_str())
-            .subject(self.subject())
-            .time(self.time)
-            .data_with_schema(CONTENT_TYPE, ty.schema_uri(), Data::Json(self.payload.to_json()))
-            .extension(EXT_PARTITION_KEY, self.partition_key())
-            .extension(EXT_ACTOR, self.actor.clone());
-        if let Some(tp) = &self.traceparent {
-            builder = builder.extension(EXT_TRACEPARENT, tp.clone());
-        }
-        // Every required attribute is set above and the schema URI is
-        // well-formed by construction, so the build cannot fail.
-        builder.build().unwrap_or_else(|e| unreachable!("envelope attributes are complete: {e}"))
+        // Every attribute is set from typed fields and the schema URI is
+        // well-formed by construction, so building cannot fail.
+        let mut event = BinaryDeserializer::into_event(self)
+            .unwrap_or_else(|e| unreachable!("envelope attributes are complete: {e}"));
+        event.set_data(CONTENT_TYPE, Data::Json(self.payload.to_json()));
+        event
     }
 
     /// Reads and checks a CloudEvent: every attribute the contract requires,
@@ -144,5 +136,30 @@ fn string_extension(event: &Event, name: &'static str) -> Result<Option<String>,
         None => Ok(None),
         Some(ExtensionValue::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(DecodeError::invalid(name, "not a string")),
+    }
+}
+
+/// An event writes itself into any binding's serializer (binary content
+/// mode) without building a `cloudevents::Event` first: the Kafka and HTTP
+/// bindings use this directly, and [`HrmsEvent::to_cloudevent`] through it.
+impl BinaryDeserializer for &HrmsEvent {
+    fn deserialize_binary<R: Sized, V: BinarySerializer<R>>(self, serializer: V) -> message::Result<R> {
+        use MessageAttributeValue::{DateTime, String as Text};
+        let ty = self.event_type();
+        let mut s = serializer
+            .set_spec_version(SpecVersion::V10)?
+            .set_attribute("id", Text(self.id.to_string()))?
+            .set_attribute("source", Text(self.service().source()))?
+            .set_attribute("type", Text(ty.as_str().to_owned()))?
+            .set_attribute("subject", Text(self.subject()))?
+            .set_attribute("time", DateTime(self.time))?
+            .set_attribute("datacontenttype", Text(CONTENT_TYPE.to_owned()))?
+            .set_attribute("dataschema", Text(ty.schema_uri()))?
+            .set_extension(EXT_PARTITION_KEY, Text(self.partition_key()))?
+            .set_extension(EXT_ACTOR, Text(self.actor.clone()))?;
+        if let Some(tp) = &self.traceparent {
+            s = s.set_extension(EXT_TRACEPARENT, Text(tp.clone()))?;
+        }
+        s.end_with_data(self.payload.to_bytes())
     }
 }

@@ -130,7 +130,11 @@ fn spawn_event_log(transport: &Transport, stopping: watch::Receiver<bool>) -> an
             let consumer =
                 KafkaConsumer::new(config, settings, &[NOTIFICATION_QUEUE.name, AUDIT_QUEUE.name])?;
             let stop = stopped(stopping);
-            vec![tokio::spawn(async move { Ok(consumer.run(&EventLog, stop).await?) })]
+            vec![tokio::spawn(async move {
+                let result = consumer.run(&EventLog, stop).await;
+                consumer.close(Duration::from_secs(10)).await;
+                Ok(result?)
+            })]
         }
     })
 }

@@ -43,7 +43,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     hrms_runtime::telemetry::init_tracing(cli.log_json);
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         match cli.command {
             Command::Dev(args) => dev::run(args).await,
             Command::Topics(command) => topics::run(command).await,
@@ -53,7 +53,11 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Bench(command) => bench::run(command).await,
         }
-    })
+    });
+    // Blocking work still running (a client closing against an unreachable
+    // broker) must not keep the process from exiting.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    result
 }
 
 fn print_catalogue() {

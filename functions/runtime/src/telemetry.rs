@@ -1,6 +1,8 @@
 //! Logs and metrics: one tracing subscriber (JSON lines or human-readable) and
 //! one Prometheus recorder per process.
 
+use std::io::IsTerminal;
+
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
@@ -8,7 +10,10 @@ use tracing_subscriber::EnvFilter;
 /// JSON lines when `json` is set. Does nothing if one is installed already.
 pub fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.try_init() };
 }
 

@@ -29,7 +29,7 @@ impl EncodedRecord {
     /// Encodes `event` in binary content mode.
     pub fn encode(event: &HrmsEvent) -> Result<Self, message::Error> {
         let builder = HeaderWriter { headers: OwnedHeaders::new_with_capacity(10), payload: Vec::new() };
-        let written = BinaryDeserializer::deserialize_binary(event.to_cloudevent(), builder)?;
+        let written = BinaryDeserializer::deserialize_binary(event, builder)?;
         Ok(Self {
             topic: event.topic(),
             key: event.partition_key(),
@@ -63,10 +63,13 @@ impl BinarySerializer<HeaderWriter> for HeaderWriter {
     }
 
     fn set_attribute(self, name: &str, value: MessageAttributeValue) -> message::Result<Self> {
-        let value = value.to_string();
-        Ok(match name {
-            "datacontenttype" => self.insert(CONTENT_TYPE_HEADER, &value),
-            _ => self.insert(&format!("ce_{name}"), &value),
+        let value = match value {
+            MessageAttributeValue::String(s) => s,
+            other => other.to_string(),
+        };
+        Ok(match header_name(name) {
+            Some(key) => self.insert(key, &value),
+            None => self.insert(&format!("ce_{name}"), &value),
         })
     }
 
@@ -82,6 +85,23 @@ impl BinarySerializer<HeaderWriter> for HeaderWriter {
     fn end(self) -> message::Result<HeaderWriter> {
         Ok(self)
     }
+}
+
+/// The header of each attribute and extension we write, without formatting.
+fn header_name(attribute: &str) -> Option<&'static str> {
+    Some(match attribute {
+        "datacontenttype" => CONTENT_TYPE_HEADER,
+        "id" => "ce_id",
+        "source" => "ce_source",
+        "type" => "ce_type",
+        "subject" => "ce_subject",
+        "time" => "ce_time",
+        "dataschema" => "ce_dataschema",
+        "partitionkey" => "ce_partitionkey",
+        "actor" => "ce_actor",
+        "traceparent" => "ce_traceparent",
+        _ => return None,
+    })
 }
 
 /// Why a record could not be read as an HRMS event. Such records go to the

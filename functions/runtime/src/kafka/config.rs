@@ -126,6 +126,31 @@ impl ConsumerSettings {
     }
 }
 
+impl ConsumerSettings {
+    /// The defaults for `group_id`, overridden by `KAFKA_SESSION_TIMEOUT_MS`,
+    /// `KAFKA_MAX_POLL_INTERVAL_MS`, `HRMS_BATCH_MAX_RECORDS` and
+    /// `HRMS_BATCH_MAX_WAIT_MS`.
+    pub fn from_env(group_id: impl Into<String>) -> Result<Self, ConfigError> {
+        let mut settings = Self::new(group_id);
+        if let Some(t) = env_millis("KAFKA_SESSION_TIMEOUT_MS")? {
+            settings.session_timeout = t;
+        }
+        if let Some(t) = env_millis("KAFKA_MAX_POLL_INTERVAL_MS")? {
+            settings.max_poll_interval = t;
+        }
+        if let Some(t) = env_millis("HRMS_BATCH_MAX_WAIT_MS")? {
+            settings.max_wait = t;
+        }
+        if let Ok(n) = std::env::var("HRMS_BATCH_MAX_RECORDS") {
+            settings.max_records = n.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError {
+                name: "HRMS_BATCH_MAX_RECORDS",
+                reason: format!("{n:?} is not a positive number"),
+            })?;
+        }
+        Ok(settings)
+    }
+}
+
 /// A configuration value that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{name}: {reason}")]

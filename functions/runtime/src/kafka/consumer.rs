@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::error::KafkaError;
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
+use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
@@ -21,9 +21,28 @@ use super::dlq::DeadLetterRecord;
 use super::producer::KafkaPublisher;
 use crate::consume::{Delivery, Handler, process_partition, record_event_ages};
 
+/// Reports the outcome of asynchronous offset commits.
+pub struct CommitReporter {
+    group: String,
+}
+
+impl ClientContext for CommitReporter {}
+
+impl ConsumerContext for CommitReporter {
+    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
+        if let Err(e) = result {
+            // The records are handled; after a restart or rebalance they come
+            // again, and idempotent handlers skip them.
+            tracing::warn!(group = %self.group, error = %e, "commit failed");
+            metrics::counter!("hrms_consumer_commit_failures_total", "group" => self.group.clone())
+                .increment(1);
+        }
+    }
+}
+
 /// A consumer group member bound to its topics.
 pub struct KafkaConsumer {
-    consumer: Arc<StreamConsumer>,
+    consumer: StreamConsumer<CommitReporter>,
     dead_letters: KafkaPublisher,
     settings: ConsumerSettings,
 }
@@ -33,8 +52,6 @@ pub struct KafkaConsumer {
 pub enum ConsumeError {
     #[error("kafka: {0}")]
     Kafka(#[from] KafkaError),
-    #[error("commit task failed: {0}")]
-    Join(#[from] tokio::task::JoinError),
 }
 
 /// What one partition's share of a batch came to.
@@ -54,9 +71,11 @@ impl KafkaConsumer {
         settings: ConsumerSettings,
         topics: &[&str],
     ) -> Result<Self, ConsumeError> {
-        let consumer: StreamConsumer = config.consumer_config(&settings).create()?;
+        let reporter = CommitReporter { group: settings.group_id.clone() };
+        let consumer: StreamConsumer<CommitReporter> =
+            config.consumer_config(&settings).create_with_context(reporter)?;
         consumer.subscribe(topics)?;
-        Ok(Self { consumer: Arc::new(consumer), dead_letters: KafkaPublisher::new(config)?, settings })
+        Ok(Self { consumer, dead_letters: KafkaPublisher::new(config)?, settings })
     }
 
     /// Runs `handler` until `shutdown` resolves. The batch in hand is finished
@@ -75,6 +94,17 @@ impl KafkaConsumer {
                 let _ = stop.send(true);
                 work.await
             }
+        }
+    }
+
+    /// Leaves the group, waiting at most `limit` (closing waits for commits
+    /// in flight, which an unreachable broker can stall). What was handled
+    /// but not committed is delivered again; handlers are idempotent.
+    pub async fn close(self, limit: Duration) {
+        let group = self.settings.group_id.clone();
+        let closing = tokio::task::spawn_blocking(move || drop(self));
+        if tokio::time::timeout(limit, closing).await.is_err() {
+            tracing::warn!(%group, ?limit, "consumer did not close in time; its last commits may be lost");
         }
     }
 
@@ -143,16 +173,12 @@ impl KafkaConsumer {
             metrics::counter!("hrms_consumer_records_total", "group" => group, "outcome" => "dead_lettered")
                 .increment(o.dead_lettered);
         }
+        // Asynchronous: a commit never blocks the loop (a synchronous one
+        // waits without bound for an unreachable coordinator). Closing the
+        // consumer waits for the commits in flight; failures are reported by
+        // `CommitReporter`.
         if offsets.count() > 0 {
-            let consumer = self.consumer.clone();
-            if let Err(e) =
-                tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync)).await?
-            {
-                // The records are handled; after a rebalance they come again
-                // and idempotent handlers skip them.
-                tracing::warn!(group = %self.settings.group_id, error = %e, "commit failed");
-                metrics::counter!("hrms_consumer_commit_failures_total", "group" => self.settings.group_id.clone()).increment(1);
-            }
+            self.consumer.commit(&offsets, CommitMode::Async)?;
         }
         Ok(())
     }

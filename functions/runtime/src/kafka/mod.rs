@@ -17,7 +17,7 @@
 //! - [`producer`]: [`KafkaPublisher`], an [`EventPublisher`](crate::EventPublisher).
 //! - [`consumer`]: [`KafkaConsumer`], the batch consumer with dead letters.
 //! - [`dlq`]: the dead-letter record and its headers.
-//! - [`admin`]: [`ensure_topics`].
+//! - [`admin`]: topic creation ([`ensure_topics`]).
 
 pub mod admin;
 pub mod codec;

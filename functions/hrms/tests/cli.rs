@@ -1,0 +1,172 @@
+//! The `hrms` command as a user runs it: `topics create` against a real
+//! broker, and `dev` serving health and logging the events on the topics,
+//! stopping cleanly on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use hrms_e2e::{Broker, TempDir};
+use hrms_events::{EventType, fixtures};
+use hrms_runtime::EventPublisher;
+use hrms_runtime::kafka::KafkaPublisher;
+
+fn hrms() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hrms"));
+    command.env_remove("KAFKA_BOOTSTRAP_SERVERS").env("RUST_LOG", "info").stdin(Stdio::null());
+    command
+}
+
+#[test]
+fn topics_create_creates_the_table_once() {
+    let broker = Broker::start();
+    let run = || {
+        let out = hrms()
+            .args(["topics", "create"])
+            .env("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap())
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let first = run();
+    for topic in ["notification-queue", "audit-queue", "notification-queue.dlq", "audit-queue.dlq"] {
+        assert!(first.lines().any(|l| l.starts_with("created") && l.contains(topic)), "{first}");
+    }
+    let again = run();
+    assert_eq!(again.lines().filter(|l| l.starts_with("exists")).count(), 4, "{again}");
+}
+
+#[test]
+fn topics_create_without_a_broker_says_what_is_missing() {
+    let out = hrms().args(["topics", "create"]).output().expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("KAFKA_BOOTSTRAP_SERVERS"));
+}
+
+/// A running `hrms dev`, its address and its log lines.
+struct Dev {
+    child: Child,
+    address: String,
+    log: mpsc::Receiver<String>,
+}
+
+impl Dev {
+    fn start(kafka: Option<&str>, data: &TempDir) -> Self {
+        let mut command = hrms();
+        command.args(["dev", "--listen", "127.0.0.1:0", "--data-dir"]).arg(&data.0);
+        if let Some(servers) = kafka {
+            // Join the consumer group in seconds on the test broker.
+            command
+                .env("KAFKA_BOOTSTRAP_SERVERS", servers)
+                .env("KAFKA_SESSION_TIMEOUT_MS", "6000")
+                .env("KAFKA_MAX_POLL_INTERVAL_MS", "10000");
+        }
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("dev starts");
+        let (tx, log) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let tx = tx.clone();
+            // Drain the pipe to the end, whatever the bytes: a child whose
+            // pipe fills up blocks on its next log line.
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                let mut line = Vec::new();
+                while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                    let _ = tx.send(String::from_utf8_lossy(&line).trim_end().to_owned());
+                    line.clear();
+                }
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let address = loop {
+            let line = log
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("dev prints where it listens");
+            if let Some(rest) = line.split("http://").nth(1) {
+                break rest.split_whitespace().next().unwrap_or_default().to_owned();
+            }
+        };
+        Self { child, address, log }
+    }
+
+    fn get(&self, path: &str) -> String {
+        let mut stream = TcpStream::connect(&self.address).expect("connects");
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.address)
+            .expect("request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("response");
+        response
+    }
+
+    /// Waits until every one of `needles` has appeared in some log line;
+    /// returns the matching lines in the order of `needles`.
+    fn wait_for_logs(&self, needles: &[String], limit: Duration) -> Vec<String> {
+        let deadline = Instant::now() + limit;
+        let mut found: Vec<Option<String>> = vec![None; needles.len()];
+        while found.iter().any(Option::is_none) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .log
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("not all of {needles:?} logged within {limit:?}"));
+            for (slot, needle) in found.iter_mut().zip(needles) {
+                if slot.is_none() && line.contains(needle.as_str()) {
+                    *slot = Some(line.clone());
+                }
+            }
+        }
+        found.into_iter().flatten().collect()
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        // SAFETY: signalling our own child by its pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let said: Vec<String> = self.log.try_iter().collect();
+                panic!("dev did not stop within 30 s of SIGTERM; it said:\n{}", said.join("\n"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn dev_runs_on_embedded_defaults() {
+    let data = TempDir::new();
+    let dev = Dev::start(None, &data);
+    assert!(dev.get("/healthz").starts_with("HTTP/1.1 200"));
+    assert!(dev.get("/readyz").starts_with("HTTP/1.1 200"));
+    assert!(dev.get("/metrics").starts_with("HTTP/1.1 200"));
+    assert!(dev.terminate().success(), "graceful stop");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dev_on_kafka_creates_the_topics_and_logs_every_event() {
+    let broker = Broker::start();
+    let data = TempDir::new();
+    let dev = Dev::start(Some(&broker.bootstrap()), &data);
+    assert!(dev.get("/readyz").starts_with("HTTP/1.1 200"));
+
+    let events =
+        [fixtures::sample(EventType::LeaveRequested), fixtures::sample(EventType::AuditLeaveRequested)];
+    KafkaPublisher::new(&broker.config()).expect("producer").publish_all(&events).await.expect("published");
+    let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
+    let lines = dev.wait_for_logs(&ids, Duration::from_secs(60));
+    for (event, line) in events.iter().zip(&lines) {
+        assert!(line.contains(event.event_type().as_str()), "{line}");
+    }
+    drop(broker);
+    assert!(dev.get("/readyz").starts_with("HTTP/1.1 503"), "not ready without its broker");
+    assert!(dev.terminate().success(), "graceful stop");
+}

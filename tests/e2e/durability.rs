@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use hrms_e2e::Broker;
 use hrms_events::{EventType, HrmsEvent, fixtures};
 use hrms_runtime::kafka::codec::decode;
-use hrms_runtime::kafka::{KafkaPublisher, ensure_topics};
+use hrms_runtime::kafka::{KafkaConfig, KafkaPublisher, ensure_topics};
 use hrms_runtime::{EventPublisher, PublishError};
 
 use crate::round_trip::read_from_start;
@@ -30,37 +30,42 @@ async fn publish_until_acknowledged(publisher: &KafkaPublisher, events: &[HrmsEv
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn acknowledged_records_survive_a_broker_restart() {
-    let mut broker = Broker::start_persistent();
-    let config = broker.config();
-    ensure_topics(&config, &hrms_events::TOPICS).await.expect("topics");
-    let publisher = KafkaPublisher::new(&config).expect("producer");
-    let before = samples(EventType::EmployeeCreated, 50);
-    publisher.publish_all(&before).await.expect("acknowledged");
-
-    broker.restart();
-    let after = samples(EventType::EmployeeTerminated, 5);
-    publish_until_acknowledged(&publisher, &after).await;
-
-    let stored: HashSet<_> = read_from_start(&config, &["notification-queue"], before.len() + after.len())
+/// Asserts that every one of `events` is stored on `notification-queue`.
+fn assert_stored(config: &KafkaConfig, events: &[&HrmsEvent]) {
+    let stored: HashSet<_> = read_from_start(config, &["notification-queue"], events.len())
         .iter()
         .filter_map(|r| decode(r).ok())
         .map(|e| e.id)
         .collect();
-    for e in before.iter().chain(&after) {
+    for e in events {
         assert!(stored.contains(&e.id), "acknowledged {} lost", e.id);
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_broker_down_is_a_retryable_error_and_nothing_is_reported_sent() {
-    let mut broker = Broker::start_persistent();
+/// A persistent broker with topics, and `n` events of `ty` acknowledged on it.
+async fn broker_with(ty: EventType, n: usize) -> (Broker, KafkaConfig, KafkaPublisher, Vec<HrmsEvent>) {
+    let broker = Broker::start_persistent();
     let config = broker.config();
     ensure_topics(&config, &hrms_events::TOPICS).await.expect("topics");
     let publisher = KafkaPublisher::new(&config).expect("producer");
-    let before = samples(EventType::UserCreated, 5);
-    publisher.publish_all(&before).await.expect("acknowledged");
+    let events = samples(ty, n);
+    publisher.publish_all(&events).await.expect("acknowledged");
+    (broker, config, publisher, events)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn acknowledged_records_survive_a_broker_restart() {
+    let (mut broker, config, publisher, before) = broker_with(EventType::EmployeeCreated, 50).await;
+
+    broker.restart();
+    let after = samples(EventType::EmployeeTerminated, 5);
+    publish_until_acknowledged(&publisher, &after).await;
+    assert_stored(&config, &before.iter().chain(&after).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broker_down_is_a_retryable_error_and_nothing_is_reported_sent() {
+    let (mut broker, config, publisher, before) = broker_with(EventType::UserCreated, 5).await;
 
     broker.stop();
     let during = samples(EventType::UserUpdated, 3);
@@ -76,12 +81,5 @@ async fn a_broker_down_is_a_retryable_error_and_nothing_is_reported_sent() {
     let publisher = KafkaPublisher::new(&config).expect("producer");
     let after = samples(EventType::UserDeleted, 3);
     publish_until_acknowledged(&publisher, &after).await;
-    let stored: HashSet<_> = read_from_start(&config, &["notification-queue"], before.len() + after.len())
-        .iter()
-        .filter_map(|r| decode(r).ok())
-        .map(|e| e.id)
-        .collect();
-    for e in before.iter().chain(&after) {
-        assert!(stored.contains(&e.id), "acknowledged {} missing", e.id);
-    }
+    assert_stored(&config, &before.iter().chain(&after).collect::<Vec<_>>());
 }

@@ -121,6 +121,17 @@ async fn produce(args: ProduceArgs) -> anyhow::Result<()> {
         raw_total += raw.per_second;
     }
     println!("ratio ours/raw (throughput): {:.2}", ours_total / raw_total);
+
+    // One record at a time: the latency a single domain operation sees.
+    let idle = args.count.min(1_000);
+    println!("one record in flight, {idle} records:");
+    timed(&publisher, 1, events.iter().take(idle), |e| publisher.send(e, &args.topic)).await?.print("cloudevents");
+    timed(&publisher, 1, raw.iter().take(idle), |r| {
+        let record = FutureRecord::to(&args.topic).key(r.key.as_str()).payload(r.payload.as_slice());
+        publisher.enqueue(record.headers(r.headers.clone()))
+    })
+    .await?
+    .print("raw rdkafka");
     publisher.flush(Duration::from_secs(10))?;
     Ok(())
 }

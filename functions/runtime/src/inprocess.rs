@@ -176,9 +176,9 @@ impl InProcessBus {
             for d in &dead {
                 tracing::warn!(handler = handler.name(), event_id = %d.delivery.event.id, reason = %d.reason, "dead-lettered");
             }
-            metrics::counter!("hrms_consumer_records_total", "topic" => topic.to_owned(), "outcome" => "dead_lettered")
+            metrics::counter!("hrms_consumer_records_total", "group" => group.to_owned(), "outcome" => "dead_lettered")
                 .increment(dead.len() as u64);
-            metrics::counter!("hrms_consumer_records_total", "topic" => topic.to_owned(), "outcome" => "handled")
+            metrics::counter!("hrms_consumer_records_total", "group" => group.to_owned(), "outcome" => "handled")
                 .increment((batch.len() - dead.len()) as u64);
             self.commit(topic, group, next, dead);
         }

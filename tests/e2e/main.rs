@@ -4,5 +4,6 @@
 mod consumer;
 mod durability;
 mod independent_reader;
+mod outbox;
 mod round_trip;
 mod topics;

@@ -10,15 +10,19 @@
 //!   needs no broker.
 //! - [`kafka`] (feature `kafka`): rdkafka producer, batch consumer with
 //!   dead-letter topics, topic admin, and the CloudEvents Kafka binding.
+//! - [`outbox`]: the transactional outbox and its relay, with the SQLite
+//!   outbox of the embedded stores (feature `sqlite`).
 //! - [`telemetry`]: tracing subscriber and Prometheus recorder.
 //!
 //! # Features
 //! - `kafka` (default): the Kafka transport.
+//! - `sqlite` (default): the embedded stores' outbox.
 
 pub mod consume;
 pub mod inprocess;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+pub mod outbox;
 pub mod publish;
 pub mod telemetry;
 

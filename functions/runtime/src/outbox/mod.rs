@@ -1,0 +1,77 @@
+//! The transactional outbox: a service writes its entity change and the
+//! events it emits in one store transaction, so that an event exists if and
+//! only if its change was committed. The [`Relay`] then publishes what is
+//! pending (at once after a commit, on a timer, and at start-up) and removes
+//! each event once the transport acknowledged it.
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # use hrms_runtime::outbox::{Relay, RelaySettings, sqlite::SqliteOutbox};
+//! # async fn demo(bus: hrms_runtime::inprocess::InProcessBus) -> Result<(), Box<dyn std::error::Error>> {
+//! let outbox = Arc::new(SqliteOutbox::open("data/employee.db")?);
+//! let relay = Relay::new(outbox, Arc::new(bus), RelaySettings::default());
+//! let wake = relay.waker(); // the service calls wake.wake() after each commit
+//! relay.run(std::future::pending()).await;
+//! # Ok(()) }
+//! ```
+//!
+//! Delivery is at least once: an event published but not yet removed when
+//! the process dies is published again, with the same id, and consumers
+//! dedupe on it. Events of one partition key are published in the order they
+//! were written; after a failure the key's later events wait for it.
+//!
+//! - [`relay`]: [`Relay`], store-agnostic.
+//! - [`sqlite`] (feature `sqlite`): the outbox table of the embedded stores.
+
+pub mod relay;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+use futures::future::BoxFuture;
+use hrms_events::HrmsEvent;
+
+pub use relay::{Relay, RelaySettings, RelayWaker};
+
+/// One pending event and its place in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    /// Write order; events are published in this order.
+    pub seq: i64,
+    pub event: HrmsEvent,
+}
+
+/// Why the outbox could not be read or updated.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("outbox store: {0}")]
+    Store(String),
+}
+
+/// A store's outbox, as the relay sees it.
+pub trait OutboxStore: Send + Sync {
+    /// Up to `limit` pending events, oldest first. Entries that cannot be
+    /// read back as events are reported in the second list with why.
+    fn pending(&self, limit: usize) -> BoxFuture<'_, Result<Pending, OutboxError>>;
+
+    /// Removes the published entries and sets aside the dead ones (events
+    /// the transport can never take), keeping them with their reason.
+    fn settle<'a>(
+        &'a self,
+        published: &'a [i64],
+        dead: &'a [(i64, String)],
+    ) -> BoxFuture<'a, Result<(), OutboxError>>;
+
+    /// How many events wait to be published.
+    fn backlog(&self) -> BoxFuture<'_, Result<u64, OutboxError>>;
+}
+
+/// What [`OutboxStore::pending`] found.
+#[derive(Debug, Default)]
+pub struct Pending {
+    pub entries: Vec<OutboxEntry>,
+    /// Entries that are not readable events: (seq, reason).
+    pub unreadable: Vec<(i64, String)>,
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests;

@@ -1,0 +1,152 @@
+//! The outbox of the embedded SQLite stores: a table in the service's own
+//! database, written by [`append`] inside the service's transaction and read
+//! by the relay through [`SqliteOutbox`] on a connection of its own (WAL
+//! mode lets both work at once).
+//!
+//! Each event is kept as its structured-mode CloudEvent (JSON), readable by
+//! an operator with the `sqlite3` shell.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use hrms_events::HrmsEvent;
+use hrms_events::cloudevents::Event;
+pub use rusqlite;
+use rusqlite::{Connection, Transaction, params};
+
+use super::{OutboxEntry, OutboxError, OutboxStore, Pending};
+
+/// Creates the outbox tables if missing; part of every service's migrations.
+pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            event_id TEXT NOT NULL UNIQUE,
+            event TEXT NOT NULL,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );
+        CREATE TABLE IF NOT EXISTS outbox_dead (
+            seq INTEGER PRIMARY KEY,
+            event_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            failed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );",
+    )
+}
+
+/// Adds `events` to the outbox within the caller's transaction: they exist
+/// if and only if the transaction commits.
+pub fn append(tx: &Transaction<'_>, events: &[HrmsEvent]) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare_cached("INSERT INTO outbox (event_id, event) VALUES (?1, ?2)")?;
+    for event in events {
+        let json = serde_json::to_string(&event.to_cloudevent())
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        insert.execute(params![event.id.to_string(), json])?;
+    }
+    Ok(())
+}
+
+/// Opens a connection the way every embedded store does: WAL, a busy
+/// timeout, `synchronous=FULL` (a commit survives power loss).
+pub fn connect(path: impl AsRef<Path>) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+/// The relay's view of a service database's outbox.
+#[derive(Clone)]
+pub struct SqliteOutbox {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteOutbox {
+    /// Opens the database at `path` and creates the outbox tables if missing.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, OutboxError> {
+        let conn = connect(path).map_err(store)?;
+        migrate(&conn).map_err(store)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `f` on the connection off the async threads.
+    fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> BoxFuture<'static, Result<T, OutboxError>> {
+        let conn = self.conn.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+                f(&mut conn).map_err(store)
+            })
+            .await
+            .map_err(|e| OutboxError::Store(e.to_string()))?
+        })
+    }
+}
+
+fn store(e: rusqlite::Error) -> OutboxError {
+    OutboxError::Store(e.to_string())
+}
+
+/// Reads a stored CloudEvent back as an event.
+fn read(json: &str) -> Result<HrmsEvent, String> {
+    let event: Event = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    HrmsEvent::from_cloudevent(&event).map_err(|e| e.to_string())
+}
+
+impl OutboxStore for SqliteOutbox {
+    fn pending(&self, limit: usize) -> BoxFuture<'_, Result<Pending, OutboxError>> {
+        self.with(move |conn| {
+            let mut select = conn.prepare_cached("SELECT seq, event FROM outbox ORDER BY seq LIMIT ?1")?;
+            let rows = select
+                .query_map([limit as i64], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))?;
+            let mut pending = Pending::default();
+            for row in rows {
+                let (seq, json) = row?;
+                match read(&json) {
+                    Ok(event) => pending.entries.push(OutboxEntry { seq, event }),
+                    Err(reason) => pending.unreadable.push((seq, format!("unreadable: {reason}"))),
+                }
+            }
+            Ok(pending)
+        })
+    }
+
+    fn settle<'a>(
+        &'a self,
+        published: &'a [i64],
+        dead: &'a [(i64, String)],
+    ) -> BoxFuture<'a, Result<(), OutboxError>> {
+        let (published, dead) = (published.to_vec(), dead.to_vec());
+        self.with(move |conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut remove = tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
+                for seq in &published {
+                    remove.execute([seq])?;
+                }
+                let mut set_aside = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO outbox_dead (seq, event_id, event, reason)
+                     SELECT seq, event_id, event, ?2 FROM outbox WHERE seq = ?1",
+                )?;
+                for (seq, reason) in &dead {
+                    set_aside.execute(params![seq, reason])?;
+                    remove.execute([seq])?;
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    fn backlog(&self) -> BoxFuture<'_, Result<u64, OutboxError>> {
+        self.with(|conn| {
+            conn.query_row("SELECT COUNT(*) FROM outbox", [], |row| row.get::<_, i64>(0)).map(|n| n as u64)
+        })
+    }
+}

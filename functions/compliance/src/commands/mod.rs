@@ -1,0 +1,3 @@
+//! One file per command: the command, its handling and its tests.
+
+pub mod validate;

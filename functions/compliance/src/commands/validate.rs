@@ -1,0 +1,143 @@
+//! `validate`: checks a user or employee against the policy, synchronously
+//! (User and Employee call it before they store anything).
+//!
+//! The outcome is refused when any finding blocks. Events:
+//! - refused: `compliance.violation` (to hr and the manager) and
+//!   `audit.compliance.violation`;
+//! - allowed with warnings: `compliance.alert` and `audit.compliance.alert`;
+//! - allowed: `audit.compliance.validated`.
+
+use hrms_events::audit::AuditRecord;
+use hrms_events::compliance::{ComplianceCheck, ComplianceFinding, Outcome, RuleFinding, Severity};
+use hrms_events::{Actor, HrmsEvent, Payload};
+use uuid::Uuid;
+
+use crate::policy::Policy;
+use crate::rules::evaluate;
+use crate::subject::Subject;
+
+/// Check `subject` on behalf of `actor`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validate {
+    pub subject: Subject,
+    pub actor: Actor,
+}
+
+/// The outcome of a check and the events it emits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validated {
+    pub check: ComplianceCheck,
+    pub events: Vec<HrmsEvent>,
+}
+
+impl Validated {
+    pub fn allowed(&self) -> bool {
+        self.check.outcome == Outcome::Allowed
+    }
+
+    /// The findings that refused the subject.
+    pub fn violations(&self) -> impl Iterator<Item = &RuleFinding> {
+        self.check.findings.iter().filter(|f| f.severity == Severity::Block)
+    }
+}
+
+/// Evaluates the rules; never fails (bad facts are findings, not errors).
+pub fn handle(command: Validate, policy: &Policy) -> Validated {
+    let Validate { subject, actor } = command;
+    let findings = evaluate(policy, &subject);
+    let refused = findings.iter().any(|f| f.severity == Severity::Block);
+    let warned = findings.iter().any(|f| f.severity == Severity::Warn);
+    let check = ComplianceCheck {
+        check_id: Uuid::now_v7(),
+        subject_kind: subject.kind(),
+        subject_id: subject.id(),
+        employee_id: subject.employee_id(),
+        policy_version: policy.version.clone(),
+        outcome: if refused { Outcome::Refused } else { Outcome::Allowed },
+        findings,
+    };
+    let notice = ComplianceFinding {
+        check_id: check.check_id,
+        subject_kind: check.subject_kind,
+        subject_id: check.subject_id,
+        employee_id: check.employee_id,
+        manager_id: subject.manager_id(),
+        policy_version: check.policy_version.clone(),
+        findings: check.findings.clone(),
+    };
+    let audit = AuditRecord { actor: actor.clone(), before: None, after: check.clone(), changes: Vec::new(), reason: None };
+    let payloads = match (refused, warned) {
+        (true, _) => vec![Payload::ComplianceViolation(notice), Payload::AuditComplianceViolation(audit)],
+        (false, true) => vec![Payload::ComplianceAlert(notice), Payload::AuditComplianceAlert(audit)],
+        (false, false) => vec![Payload::AuditComplianceValidated(audit)],
+    };
+    let events = payloads.into_iter().map(|p| HrmsEvent::new(p, &actor)).collect();
+    Validated { check, events }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use hrms_events::{EventType, Role};
+
+    use crate::subject::EmployeeFacts;
+
+    fn validate(weekly_hours: f64) -> Validated {
+        let hr = Actor::User { user_id: Uuid::now_v7(), role: Role::Hr };
+        let manager = Uuid::now_v7();
+        let employee = EmployeeFacts {
+            employee_id: Uuid::now_v7(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            email: "ada@example.com".into(),
+            department: "Engineering".into(),
+            job_title: "Analyst".into(),
+            country: "GB".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(1990, 1, 1),
+            hire_date: NaiveDate::from_ymd_opt(2026, 12, 1).expect("date"),
+            weekly_hours,
+            manager_id: Some(manager),
+        };
+        handle(Validate { subject: Subject::Employee(employee), actor: hr }, &Policy::default())
+    }
+
+    fn types(v: &Validated) -> Vec<EventType> {
+        v.events.iter().map(HrmsEvent::event_type).collect()
+    }
+
+    #[test]
+    fn an_allowed_check_is_audited_only() {
+        let v = validate(37.5);
+        assert!(v.allowed());
+        assert_eq!(types(&v), vec![EventType::AuditComplianceValidated]);
+    }
+
+    #[test]
+    fn a_warning_allows_and_alerts() {
+        let v = validate(45.0);
+        assert!(v.allowed());
+        assert_eq!(v.violations().count(), 0);
+        assert_eq!(types(&v), vec![EventType::ComplianceAlert, EventType::AuditComplianceAlert]);
+    }
+
+    #[test]
+    fn a_blocking_finding_refuses_and_reports_to_the_manager() {
+        let v = validate(60.0);
+        assert!(!v.allowed());
+        assert_eq!(v.violations().map(|f| f.rule_id.as_str()).collect::<Vec<_>>(), ["weekly_hours_max"]);
+        assert_eq!(types(&v), vec![EventType::ComplianceViolation, EventType::AuditComplianceViolation]);
+        let Payload::ComplianceViolation(notice) = &v.events[0].payload else { panic!("a violation") };
+        assert!(notice.manager_id.is_some(), "the manager hears of it");
+        assert_eq!(v.events[0].partition_key(), v.check.employee_id.map(|id| id.to_string()).unwrap_or_default());
+    }
+
+    #[test]
+    fn every_event_survives_the_contract() {
+        for v in [validate(37.5), validate(45.0), validate(60.0)] {
+            for e in &v.events {
+                assert_eq!(&HrmsEvent::from_cloudevent(&e.to_cloudevent()).expect("valid"), e);
+            }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The Compliance function: checks users and employees against the policy.
+//! No I/O here: callers pass the facts and the clock, and get the outcome
+//! and the events to emit.
+//!
+//! # Layout
+//! - [`policy`]: the rules' settings, with documented defaults, read from a
+//!   TOML policy file.
+//! - [`subject`]: the facts a check is about (a user account, an employee).
+//! - [`rules`]: evaluation of the facts against the policy: findings.
+//! - [`commands`]: one file per command ([`commands::validate`]).
+
+pub mod commands;
+pub mod policy;
+pub mod rules;
+pub mod subject;
+
+pub use commands::validate::{Validate, Validated};
+pub use policy::{Policy, PolicyError};
+pub use subject::{EmployeeFacts, Subject, UserFacts};

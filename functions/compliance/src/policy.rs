@@ -1,0 +1,164 @@
+//! The policy: what the rules check and how hard. Every setting has a
+//! documented default, so an empty file (or none) is the default policy.
+//!
+//! ```toml
+//! version = "2026-01"
+//!
+//! [minimum_age]          # no one below this age may be employed
+//! years = 15
+//! severity = "block"
+//!
+//! [young_worker]         # below this age, working-time limits apply: alert
+//! years = 18
+//! severity = "warn"
+//!
+//! [weekly_hours]         # EU Working Time Directive: average at most 48 h
+//! maximum = 48.0
+//! severity = "block"
+//! alert_ratio = 0.9      # contracted hours at 90 % of the maximum: alert
+//!
+//! [email]
+//! allowed_domains = []   # empty: any domain
+//! severity = "block"
+//! ```
+
+use std::path::Path;
+
+use hrms_events::compliance::Severity;
+use serde::Deserialize;
+
+/// The rules' settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// Carried in every finding's event as `policy_version`.
+    pub version: String,
+    pub minimum_age: AgeRule,
+    pub young_worker: AgeRule,
+    pub weekly_hours: HoursRule,
+    pub email: EmailRule,
+}
+
+/// A rule on the age at hire.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgeRule {
+    pub years: u32,
+    pub severity: Severity,
+}
+
+/// The contracted weekly hours.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoursRule {
+    pub maximum: f64,
+    pub severity: Severity,
+    /// Share of the maximum from which an alert is raised (0 to 1).
+    pub alert_ratio: f64,
+}
+
+/// The e-mail addresses accounts may have.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailRule {
+    /// Domains allowed for accounts; empty allows any.
+    pub allowed_domains: Vec<String>,
+    pub severity: Severity,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            version: "default-2026-01".into(),
+            minimum_age: AgeRule { years: 15, severity: Severity::Block },
+            young_worker: AgeRule { years: 18, severity: Severity::Warn },
+            weekly_hours: HoursRule { maximum: 48.0, severity: Severity::Block, alert_ratio: 0.9 },
+            email: EmailRule { allowed_domains: Vec::new(), severity: Severity::Block },
+        }
+    }
+}
+
+/// A policy file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read the policy file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("invalid policy: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("invalid policy: {0}")]
+    Invalid(String),
+}
+
+impl Policy {
+    /// Parses a policy; missing settings keep their defaults.
+    pub fn from_toml(text: &str) -> Result<Self, PolicyError> {
+        let policy: Policy = toml::from_str(text)?;
+        policy.check()?;
+        Ok(policy)
+    }
+
+    /// Reads the policy file at `path`.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, PolicyError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| PolicyError::Read { path: path.display().to_string(), source })?;
+        Self::from_toml(&text)
+    }
+
+    fn check(&self) -> Result<(), PolicyError> {
+        let hours = &self.weekly_hours;
+        if !(hours.maximum > 0.0 && hours.maximum <= 168.0) {
+            return Err(PolicyError::Invalid("weekly_hours.maximum must be within (0, 168]".into()));
+        }
+        if !(0.0..=1.0).contains(&hours.alert_ratio) {
+            return Err(PolicyError::Invalid("weekly_hours.alert_ratio must be within [0, 1]".into()));
+        }
+        if self.young_worker.years < self.minimum_age.years {
+            return Err(PolicyError::Invalid("young_worker.years must not be below minimum_age.years".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_is_the_default_policy() {
+        assert_eq!(Policy::from_toml("").expect("parses"), Policy::default());
+    }
+
+    #[test]
+    fn settings_override_the_defaults_one_by_one() {
+        let policy = Policy::from_toml(
+            "version = \"acme-7\"\n[weekly_hours]\nmaximum = 40.0\nseverity = \"warn\"\nalert_ratio = 0.95\n",
+        )
+        .expect("parses");
+        assert_eq!(policy.version, "acme-7");
+        assert_eq!(policy.weekly_hours.maximum, 40.0);
+        assert_eq!(policy.minimum_age, Policy::default().minimum_age);
+    }
+
+    #[test]
+    fn unknown_or_impossible_settings_are_refused() {
+        assert!(matches!(Policy::from_toml("max_hours = 3"), Err(PolicyError::Parse(_))));
+        let impossible = "[weekly_hours]\nmaximum = 200.0\nseverity = \"block\"\nalert_ratio = 0.9\n";
+        assert!(matches!(Policy::from_toml(impossible), Err(PolicyError::Invalid(_))));
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let doc = include_str!("policy.rs");
+        let example: String = doc
+            .lines()
+            .skip_while(|l| !l.starts_with("//! ```toml"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("//! ```"))
+            .map(|l| l.trim_start_matches("//!").trim_start_matches(' '))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let policy = Policy::from_toml(&example).expect("the example in the module doc parses");
+        assert_eq!(policy.version, "2026-01");
+    }
+}

@@ -1,0 +1,76 @@
+//! The facts a check is about, as the calling service knows them. Fields a
+//! caller does not have are `None` or empty, and the required-field rules
+//! say so.
+
+use chrono::NaiveDate;
+use hrms_events::Role;
+use hrms_events::compliance::SubjectKind;
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// What is being checked.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Subject {
+    User(UserFacts),
+    Employee(EmployeeFacts),
+}
+
+/// A user account about to be created or changed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct UserFacts {
+    pub user_id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub employee_id: Option<Uuid>,
+}
+
+/// An employee about to be created or changed. The date of birth is used
+/// for the age rules and never leaves this function.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EmployeeFacts {
+    pub employee_id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub department: String,
+    pub job_title: String,
+    pub country: String,
+    pub date_of_birth: Option<NaiveDate>,
+    pub hire_date: NaiveDate,
+    pub weekly_hours: f64,
+    pub manager_id: Option<Uuid>,
+}
+
+impl Subject {
+    pub fn kind(&self) -> SubjectKind {
+        match self {
+            Subject::User(_) => SubjectKind::User,
+            Subject::Employee(_) => SubjectKind::Employee,
+        }
+    }
+
+    pub fn id(&self) -> Uuid {
+        match self {
+            Subject::User(u) => u.user_id,
+            Subject::Employee(e) => e.employee_id,
+        }
+    }
+
+    /// The employee the check concerns, if any.
+    pub fn employee_id(&self) -> Option<Uuid> {
+        match self {
+            Subject::User(u) => u.employee_id,
+            Subject::Employee(e) => Some(e.employee_id),
+        }
+    }
+
+    /// The employee's manager, who hears of findings.
+    pub fn manager_id(&self) -> Option<Uuid> {
+        match self {
+            Subject::User(_) => None,
+            Subject::Employee(e) => e.manager_id,
+        }
+    }
+}

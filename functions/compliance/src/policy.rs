@@ -114,7 +114,9 @@ impl Policy {
             return Err(PolicyError::Invalid("weekly_hours.alert_ratio must be within [0, 1]".into()));
         }
         if self.young_worker.years < self.minimum_age.years {
-            return Err(PolicyError::Invalid("young_worker.years must not be below minimum_age.years".into()));
+            return Err(PolicyError::Invalid(
+                "young_worker.years must not be below minimum_age.years".into(),
+            ));
         }
         Ok(())
     }

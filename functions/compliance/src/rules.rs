@@ -52,7 +52,12 @@ fn email_rules(policy: &Policy, email: &str, check_domain: bool, findings: &mut 
         return; // reported as a required field
     }
     let Some(domain) = email_domain(email) else {
-        findings.push(finding("email_format", "email", Severity::Block, "email is not an address of the form local@domain".into()));
+        findings.push(finding(
+            "email_format",
+            "email",
+            Severity::Block,
+            "email is not an address of the form local@domain".into(),
+        ));
         return;
     };
     let allowed = &policy.email.allowed_domains;
@@ -123,7 +128,8 @@ fn employee_rules(policy: &Policy, e: &EmployeeFacts, findings: &mut Vec<RuleFin
     }
 
     let hours = &policy.weekly_hours;
-    if !(e.weekly_hours > 0.0) || e.weekly_hours > hours.maximum {
+    // NaN is outside every range, so it is refused too.
+    if !(f64::MIN_POSITIVE..=hours.maximum).contains(&e.weekly_hours) {
         findings.push(finding(
             "weekly_hours_max",
             "weekly_hours",
@@ -183,7 +189,10 @@ mod tests {
         let young = EmployeeFacts { date_of_birth: Some(date(2010, 1, 1)), ..employee() };
         assert_eq!(rule_ids(Subject::Employee(young)), vec![("young_worker".into(), Severity::Warn)]);
         let unknown = EmployeeFacts { date_of_birth: None, ..employee() };
-        assert_eq!(rule_ids(Subject::Employee(unknown)), vec![("date_of_birth_missing".into(), Severity::Warn)]);
+        assert_eq!(
+            rule_ids(Subject::Employee(unknown)),
+            vec![("date_of_birth_missing".into(), Severity::Warn)]
+        );
     }
 
     #[test]
@@ -191,7 +200,10 @@ mod tests {
         let over = EmployeeFacts { weekly_hours: 48.5, ..employee() };
         assert_eq!(rule_ids(Subject::Employee(over)), vec![("weekly_hours_max".into(), Severity::Block)]);
         let at_max = EmployeeFacts { weekly_hours: 48.0, ..employee() };
-        assert_eq!(rule_ids(Subject::Employee(at_max)), vec![("weekly_hours_near_max".into(), Severity::Warn)]);
+        assert_eq!(
+            rule_ids(Subject::Employee(at_max)),
+            vec![("weekly_hours_near_max".into(), Severity::Warn)]
+        );
         let zero = EmployeeFacts { weekly_hours: 0.0, ..employee() };
         assert_eq!(rule_ids(Subject::Employee(zero)), vec![("weekly_hours_max".into(), Severity::Block)]);
         let nan = EmployeeFacts { weekly_hours: f64::NAN, ..employee() };

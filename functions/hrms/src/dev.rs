@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
+use hrms_runtime::http::{Authenticator, Caller};
 use hrms_runtime::inprocess::{BatchSettings, InProcessBus};
 use hrms_runtime::kafka::{ConsumerSettings, KafkaConfig, KafkaConsumer, KafkaPublisher, ensure_topics};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -44,12 +45,20 @@ enum Transport {
 struct AppState {
     metrics: PrometheusHandle,
     transport: Arc<Transport>,
+    auth: Arc<Authenticator>,
+}
+
+impl FromRef<AppState> for Arc<Authenticator> {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let metrics = hrms_runtime::telemetry::init_metrics().context("installing the metrics recorder")?;
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
+    let auth = crate::token::authenticator(&args.data_dir).context("loading the JWT secret")?;
     let transport = match KafkaConfig::from_env()? {
         None => Transport::InProcess(InProcessBus::default()),
         Some(config) => {
@@ -65,17 +74,22 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Transport::InProcess(_) => "in-process (set KAFKA_BOOTSTRAP_SERVERS to use Kafka)".to_owned(),
         Transport::Kafka { config, .. } => format!("Kafka at {}", config.bootstrap_servers),
     };
-    println!("hrms dev: http://{address} (/healthz, /readyz, /metrics)");
+    println!("hrms dev: http://{address} (/healthz, /readyz, /metrics, /whoami)");
     println!("  events:   {events}; every event on the topics is logged");
     println!("  data dir: {}", args.data_dir.display());
+    println!(
+        "  a token:  cargo run --release -- token --role admin --sub <user uuid> --data-dir {}",
+        args.data_dir.display()
+    );
 
     let (stop, stopping) = watch::channel(false);
     let event_log = spawn_event_log(&transport, stopping)?;
-    let state = AppState { metrics, transport: Arc::new(transport) };
+    let state = AppState { metrics, transport: Arc::new(transport), auth };
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(|State(s): State<AppState>| async move { s.metrics.render() }))
+        .route("/whoami", get(whoami))
         .with_state(state);
     axum::serve(listener, app).with_graceful_shutdown(shutdown::signal()).await?;
     let _ = stop.send(true);
@@ -83,6 +97,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         task.await??;
     }
     Ok(())
+}
+
+/// The caller a token names: a way to check a token.
+async fn whoami(caller: Caller) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "user_id": caller.user_id,
+        "role": caller.role,
+        "employee_id": caller.employee_id,
+    }))
 }
 
 /// Ready when the transport is reachable.

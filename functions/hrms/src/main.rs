@@ -3,12 +3,15 @@
 //! - `hrms dev`: the whole system in one process on embedded defaults.
 //! - `hrms topics create`: the topics and dead-letter topics of the event table.
 //! - `hrms events`: the event catalogue (types, topics, schemas).
+//! - `hrms token`: a bearer token that `dev` accepts.
 //! - `hrms bench produce`: CloudEvents publishing against raw rdkafka.
 
 mod bench;
 mod dev;
 mod event_log;
+mod secret;
 mod shutdown;
+mod token;
 mod topics;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +37,8 @@ enum Command {
     Topics(topics::Command),
     /// Print the event catalogue: every type with its topic and schema.
     Events,
+    /// Mint a bearer token that `hrms dev` in this environment accepts.
+    Token(token::Args),
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(bench::Command),
@@ -51,6 +56,7 @@ fn main() -> anyhow::Result<()> {
                 print_catalogue();
                 Ok(())
             }
+            Command::Token(args) => token::run(args),
             Command::Bench(command) => bench::run(command).await,
         }
     });

@@ -15,7 +15,11 @@ use hrms_runtime::kafka::KafkaPublisher;
 
 fn hrms() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hrms"));
-    command.env_remove("KAFKA_BOOTSTRAP_SERVERS").env("RUST_LOG", "info").stdin(Stdio::null());
+    command
+        .env_remove("KAFKA_BOOTSTRAP_SERVERS")
+        .env_remove("HRMS_JWT_SECRET")
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null());
     command
 }
 
@@ -95,8 +99,13 @@ impl Dev {
     }
 
     fn get(&self, path: &str) -> String {
+        self.get_as(path, None)
+    }
+
+    fn get_as(&self, path: &str, token: Option<&str>) -> String {
         let mut stream = TcpStream::connect(&self.address).expect("connects");
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.address)
+        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {}\r\n{auth}Connection: close\r\n\r\n", self.address)
             .expect("request");
         let mut response = String::new();
         stream.read_to_string(&mut response).expect("response");
@@ -139,6 +148,38 @@ impl Dev {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+#[test]
+fn tokens_from_hrms_token_are_accepted_by_dev_and_nothing_else_is() {
+    let data = TempDir::new();
+    let dev = Dev::start(None, &data);
+    let user = uuid::Uuid::now_v7();
+    let out = hrms()
+        .args(["token", "--role", "hr", "--sub", &user.to_string(), "--data-dir"])
+        .arg(&data.0)
+        .env_remove("HRMS_JWT_SECRET")
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+
+    let known = dev.get_as("/whoami", Some(&token));
+    assert!(known.starts_with("HTTP/1.1 200"), "{known}");
+    assert!(known.contains(&user.to_string()) && known.contains("\"hr\""), "{known}");
+    let anonymous = dev.get("/whoami");
+    assert!(
+        anonymous.starts_with("HTTP/1.1 401") && anonymous.contains("application/problem+json"),
+        "{anonymous}"
+    );
+    let forged = dev.get_as("/whoami", Some(&format!("{token}x")));
+    assert!(forged.starts_with("HTTP/1.1 401"), "{forged}");
+
+    let bad_role =
+        hrms().args(["token", "--role", "owner", "--sub", &user.to_string()]).output().expect("runs");
+    assert!(!bad_role.status.success());
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("admin, hr, manager, employee"));
+    assert!(dev.terminate().success());
 }
 
 #[test]

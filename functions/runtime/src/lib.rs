@@ -12,13 +12,17 @@
 //!   dead-letter topics, topic admin, and the CloudEvents Kafka binding.
 //! - [`outbox`]: the transactional outbox and its relay, with the SQLite
 //!   outbox of the embedded stores (feature `sqlite`).
+//! - [`http`] (feature `http`): problem responses and bearer-token auth.
 //! - [`telemetry`]: tracing subscriber and Prometheus recorder.
 //!
 //! # Features
 //! - `kafka` (default): the Kafka transport.
 //! - `sqlite` (default): the embedded stores' outbox.
+//! - `http` (default): the HTTP adapter's shared parts.
 
 pub mod consume;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod inprocess;
 #[cfg(feature = "kafka")]
 pub mod kafka;

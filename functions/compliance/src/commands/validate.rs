@@ -65,7 +65,13 @@ pub fn handle(command: Validate, policy: &Policy) -> Validated {
         policy_version: check.policy_version.clone(),
         findings: check.findings.clone(),
     };
-    let audit = AuditRecord { actor: actor.clone(), before: None, after: check.clone(), changes: Vec::new(), reason: None };
+    let audit = AuditRecord {
+        actor: actor.clone(),
+        before: None,
+        after: check.clone(),
+        changes: Vec::new(),
+        reason: None,
+    };
     let payloads = match (refused, warned) {
         (true, _) => vec![Payload::ComplianceViolation(notice), Payload::AuditComplianceViolation(audit)],
         (false, true) => vec![Payload::ComplianceAlert(notice), Payload::AuditComplianceAlert(audit)],
@@ -129,7 +135,10 @@ mod tests {
         assert_eq!(types(&v), vec![EventType::ComplianceViolation, EventType::AuditComplianceViolation]);
         let Payload::ComplianceViolation(notice) = &v.events[0].payload else { panic!("a violation") };
         assert!(notice.manager_id.is_some(), "the manager hears of it");
-        assert_eq!(v.events[0].partition_key(), v.check.employee_id.map(|id| id.to_string()).unwrap_or_default());
+        assert_eq!(
+            v.events[0].partition_key(),
+            v.check.employee_id.map(|id| id.to_string()).unwrap_or_default()
+        );
     }
 
     #[test]

@@ -1,0 +1,18 @@
+//! The HTTP adapter's shared parts (feature `http`): RFC 9457 problem
+//! responses and bearer-token authentication of every caller.
+//!
+//! ```
+//! # use std::sync::Arc;
+//! # use axum::{Router, routing::get};
+//! use hrms_runtime::http::{Authenticator, Caller};
+//! let auth = Arc::new(Authenticator::hs256(&[7u8; 32]).unwrap());
+//! let app: Router = Router::new()
+//!     .route("/me", get(|caller: Caller| async move { caller.user_id.to_string() }))
+//!     .with_state(auth);
+//! ```
+
+pub mod auth;
+pub mod problem;
+
+pub use auth::{AuthError, Authenticator, Caller, Claims};
+pub use problem::Problem;

@@ -8,12 +8,16 @@
 //! - [`subject`]: the facts a check is about (a user account, an employee).
 //! - [`rules`]: evaluation of the facts against the policy: findings.
 //! - [`commands`]: one file per command ([`commands::validate`]).
+//! - [`store`]: the storage the function needs ([`ComplianceStore`]); the
+//!   embedded and DynamoDB implementations live with the adapters.
 
 pub mod commands;
 pub mod policy;
 pub mod rules;
+pub mod store;
 pub mod subject;
 
 pub use commands::validate::{Validate, Validated};
 pub use policy::{Policy, PolicyError};
+pub use store::{ComplianceStore, FindingsQuery, StoreError};
 pub use subject::{EmployeeFacts, Subject, UserFacts};

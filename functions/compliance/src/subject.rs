@@ -8,9 +8,10 @@ use hrms_events::compliance::SubjectKind;
 use serde::Deserialize;
 use uuid::Uuid;
 
-/// What is being checked.
+/// What is being checked: `{"user": {...}}` or `{"employee": {...}}`
+/// (externally tagged, so that a bad field is reported with its path).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Subject {
     User(UserFacts),
     Employee(EmployeeFacts),

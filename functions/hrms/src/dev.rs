@@ -1,7 +1,7 @@
 //! `hrms dev`: the system in one process on embedded defaults: in-process
-//! events (or Kafka when `KAFKA_BOOTSTRAP_SERVERS` is set), the event log on
-//! both topics, and health and metrics over HTTP. Services join it as they
-//! are built.
+//! events (or Kafka when `KAFKA_BOOTSTRAP_SERVERS` is set), the functions
+//! built so far on their embedded stores with their outbox relays, the event
+//! log on both topics, and health and metrics over HTTP.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,10 +13,16 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::get;
+use hrms_compliance::Policy;
 use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
+use hrms_runtime::EventPublisher;
+use hrms_runtime::http::compliance::{self, ComplianceApi};
 use hrms_runtime::http::{Authenticator, Caller};
 use hrms_runtime::inprocess::{BatchSettings, InProcessBus};
 use hrms_runtime::kafka::{ConsumerSettings, KafkaConfig, KafkaConsumer, KafkaPublisher, ensure_topics};
+use hrms_runtime::outbox::sqlite::SqliteOutbox;
+use hrms_runtime::outbox::{Relay, RelaySettings};
+use hrms_runtime::sqlite::compliance::SqliteComplianceStore;
 use metrics_exporter_prometheus::PrometheusHandle;
 use rdkafka::producer::Producer;
 use tokio::sync::watch;
@@ -32,6 +38,9 @@ pub struct Args {
     /// Directory of the embedded stores.
     #[arg(long, env = "HRMS_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
+    /// Compliance policy file (TOML); the documented defaults without one.
+    #[arg(long, env = "HRMS_COMPLIANCE_POLICY")]
+    compliance_policy: Option<PathBuf>,
 }
 
 /// Where events travel in this process.
@@ -39,6 +48,15 @@ pub struct Args {
 enum Transport {
     InProcess(InProcessBus),
     Kafka { config: KafkaConfig, probe: KafkaPublisher },
+}
+
+impl Transport {
+    fn publisher(&self) -> Arc<dyn EventPublisher> {
+        match self {
+            Transport::InProcess(bus) => Arc::new(bus.clone()),
+            Transport::Kafka { probe, .. } => Arc::new(probe.clone()),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -74,7 +92,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Transport::InProcess(_) => "in-process (set KAFKA_BOOTSTRAP_SERVERS to use Kafka)".to_owned(),
         Transport::Kafka { config, .. } => format!("Kafka at {}", config.bootstrap_servers),
     };
-    println!("hrms dev: http://{address} (/healthz, /readyz, /metrics, /whoami)");
+    println!("hrms dev: http://{address} (/healthz, /readyz, /metrics, /whoami, /compliance/*)");
     println!("  events:   {events}; every event on the topics is logged");
     println!("  data dir: {}", args.data_dir.display());
     println!(
@@ -82,18 +100,45 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.data_dir.display()
     );
 
+    let policy = match &args.compliance_policy {
+        Some(path) => Policy::load(path)?,
+        None => Policy::default(),
+    };
     let (stop, stopping) = watch::channel(false);
-    let event_log = spawn_event_log(&transport, stopping)?;
+    let mut tasks = spawn_event_log(&transport, stopping.clone())?;
+
+    // Compliance: its store and the relay of its outbox.
+    let compliance_db = args.data_dir.join("compliance.db");
+    let relay = Relay::new(
+        Arc::new(SqliteOutbox::open(&compliance_db)?),
+        transport.publisher(),
+        RelaySettings::default(),
+    );
+    let store = SqliteComplianceStore::open(&compliance_db)
+        .with_context(|| format!("opening {}", compliance_db.display()))?
+        .with_relay(relay.waker());
+    let relay_stop = stopped(stopping.clone());
+    tasks.push(tokio::spawn(async move {
+        relay.run(relay_stop).await;
+        Ok(())
+    }));
+    let compliance = compliance::router(ComplianceApi {
+        auth: auth.clone(),
+        policy: Arc::new(policy),
+        store: Arc::new(store),
+    });
+
     let state = AppState { metrics, transport: Arc::new(transport), auth };
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(|State(s): State<AppState>| async move { s.metrics.render() }))
         .route("/whoami", get(whoami))
-        .with_state(state);
+        .with_state(state)
+        .merge(compliance);
     axum::serve(listener, app).with_graceful_shutdown(shutdown::signal()).await?;
     let _ = stop.send(true);
-    for task in event_log {
+    for task in tasks {
         task.await??;
     }
     Ok(())
@@ -130,10 +175,12 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
 
 type Task = tokio::task::JoinHandle<anyhow::Result<()>>;
 
+/// Resolves once the stop was given.
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|s| *s).await;
+}
+
 fn spawn_event_log(transport: &Transport, stopping: watch::Receiver<bool>) -> anyhow::Result<Vec<Task>> {
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
     Ok(match transport {
         Transport::InProcess(bus) => [NOTIFICATION_QUEUE.name, AUDIT_QUEUE.name]
             .into_iter()

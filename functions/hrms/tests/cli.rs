@@ -103,10 +103,21 @@ impl Dev {
     }
 
     fn get_as(&self, path: &str, token: Option<&str>) -> String {
+        self.request("GET", path, token, None)
+    }
+
+    fn request(&self, method: &str, path: &str, token: Option<&str>, json: Option<&str>) -> String {
         let mut stream = TcpStream::connect(&self.address).expect("connects");
         let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: {}\r\n{auth}Connection: close\r\n\r\n", self.address)
-            .expect("request");
+        let body = json
+            .map(|b| format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}", b.len()))
+            .unwrap_or_else(|| "\r\n".into());
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Connection: close\r\n{body}",
+            self.address
+        )
+        .expect("request");
         let mut response = String::new();
         stream.read_to_string(&mut response).expect("response");
         response
@@ -179,6 +190,37 @@ fn tokens_from_hrms_token_are_accepted_by_dev_and_nothing_else_is() {
         hrms().args(["token", "--role", "owner", "--sub", &user.to_string()]).output().expect("runs");
     assert!(!bad_role.status.success());
     assert!(String::from_utf8_lossy(&bad_role.stderr).contains("admin, hr, manager, employee"));
+    assert!(dev.terminate().success());
+}
+
+fn mint(data: &TempDir, role: &str) -> String {
+    let out = hrms()
+        .args(["token", "--role", role, "--sub", &uuid::Uuid::now_v7().to_string(), "--data-dir"])
+        .arg(&data.0)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn a_refused_compliance_check_answers_and_its_events_flow() {
+    let data = TempDir::new();
+    let dev = Dev::start(None, &data);
+    let hr = mint(&data, "hr");
+    let subject = serde_json::json!({ "employee": {
+        "employee_id": uuid::Uuid::now_v7(), "first_name": "Ada", "last_name": "Lovelace",
+        "email": "ada@example.com", "department": "Engineering", "job_title": "Analyst", "country": "GB",
+        "date_of_birth": "1990-01-01", "hire_date": "2026-12-01", "weekly_hours": 60, "manager_id": null
+    }});
+    let answer = dev.request("POST", "/compliance/validate", Some(&hr), Some(&subject.to_string()));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"allowed\":false") && answer.contains("weekly_hours_max"), "{answer}");
+    let lines = dev.wait_for_logs(
+        &["type=\"compliance.violation\"".into(), "type=\"audit.compliance.violation\"".into()],
+        Duration::from_secs(30),
+    );
+    assert_eq!(lines.len(), 2);
     assert!(dev.terminate().success());
 }
 

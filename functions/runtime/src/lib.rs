@@ -12,7 +12,9 @@
 //!   dead-letter topics, topic admin, and the CloudEvents Kafka binding.
 //! - [`outbox`]: the transactional outbox and its relay, with the SQLite
 //!   outbox of the embedded stores (feature `sqlite`).
-//! - [`http`] (feature `http`): problem responses and bearer-token auth.
+//! - [`sqlite`] (feature `sqlite`): the embedded stores of the functions.
+//! - [`http`] (feature `http`): problem responses, bearer-token auth, and
+//!   the functions' routes.
 //! - [`telemetry`]: tracing subscriber and Prometheus recorder.
 //!
 //! # Features
@@ -28,6 +30,8 @@ pub mod inprocess;
 pub mod kafka;
 pub mod outbox;
 pub mod publish;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub mod telemetry;
 
 pub use consume::{Delivery, Handler, HandlerError, RetryPolicy};

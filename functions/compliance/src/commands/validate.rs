@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::policy::Policy;
 use crate::rules::evaluate;
+use crate::store::{ComplianceStore, StoreError};
 use crate::subject::Subject;
 
 /// Check `subject` on behalf of `actor`.
@@ -41,8 +42,20 @@ impl Validated {
     }
 }
 
+/// Evaluates the rules and records the check with its events. Fails only
+/// when the store does, and then records and emits nothing.
+pub async fn handle(
+    command: Validate,
+    policy: &Policy,
+    store: &dyn ComplianceStore,
+) -> Result<Validated, StoreError> {
+    let validated = decide(command, policy);
+    store.record(&validated.check, &validated.events).await?;
+    Ok(validated)
+}
+
 /// Evaluates the rules; never fails (bad facts are findings, not errors).
-pub fn handle(command: Validate, policy: &Policy) -> Validated {
+pub fn decide(command: Validate, policy: &Policy) -> Validated {
     let Validate { subject, actor } = command;
     let findings = evaluate(policy, &subject);
     let refused = findings.iter().any(|f| f.severity == Severity::Block);
@@ -105,7 +118,7 @@ mod tests {
             weekly_hours,
             manager_id: Some(manager),
         };
-        handle(Validate { subject: Subject::Employee(employee), actor: hr }, &Policy::default())
+        decide(Validate { subject: Subject::Employee(employee), actor: hr }, &Policy::default())
     }
 
     fn types(v: &Validated) -> Vec<EventType> {

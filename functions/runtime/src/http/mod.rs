@@ -1,5 +1,6 @@
-//! The HTTP adapter's shared parts (feature `http`): RFC 9457 problem
-//! responses and bearer-token authentication of every caller.
+//! The HTTP adapter (feature `http`): RFC 9457 problem responses, JSON
+//! bodies that fail as problems, bearer-token authentication of every
+//! caller, and the functions' routers ([`compliance`]).
 //!
 //! ```
 //! # use std::sync::Arc;
@@ -12,6 +13,9 @@
 //! ```
 
 pub mod auth;
+#[cfg(feature = "sqlite")]
+pub mod compliance;
+pub mod json;
 pub mod problem;
 
 pub use auth::{AuthError, Authenticator, Caller, Claims};

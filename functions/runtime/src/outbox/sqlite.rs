@@ -7,7 +7,6 @@
 //! an operator with the `sqlite3` shell.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -17,6 +16,7 @@ pub use rusqlite;
 use rusqlite::{Connection, Transaction, params};
 
 use super::{OutboxEntry, OutboxError, OutboxStore, Pending};
+use crate::sqlite::Shared;
 
 /// Creates the outbox tables if missing; part of every service's migrations.
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
@@ -62,36 +62,22 @@ pub fn connect(path: impl AsRef<Path>) -> rusqlite::Result<Connection> {
 /// The relay's view of a service database's outbox.
 #[derive(Clone)]
 pub struct SqliteOutbox {
-    conn: Arc<Mutex<Connection>>,
+    db: Shared,
 }
 
 impl SqliteOutbox {
     /// Opens the database at `path` and creates the outbox tables if missing.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, OutboxError> {
-        let conn = connect(path).map_err(store)?;
-        migrate(&conn).map_err(store)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Self { db: Shared::open(path, &[]).map_err(|e| OutboxError::Store(e.to_string()))? })
     }
 
-    /// Runs `f` on the connection off the async threads.
     fn with<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> BoxFuture<'static, Result<T, OutboxError>> {
-        let conn = self.conn.clone();
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
-                let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-                f(&mut conn).map_err(store)
-            })
-            .await
-            .map_err(|e| OutboxError::Store(e.to_string()))?
-        })
+        let call = self.db.run(f);
+        Box::pin(async move { call.await.map_err(OutboxError::Store) })
     }
-}
-
-fn store(e: rusqlite::Error) -> OutboxError {
-    OutboxError::Store(e.to_string())
 }
 
 /// Reads a stored CloudEvent back as an event.

@@ -1,0 +1,269 @@
+//! The Compliance routes:
+//! - `POST /compliance/validate` (admin, hr; the User and Employee functions
+//!   call it with their caller's token): the subject's facts in, allowed or
+//!   the violated rules out.
+//! - `GET /compliance/violations?employee_id=&limit=` (admin and hr; an
+//!   employee for their own record): checks that found something, newest first.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use hrms_compliance::commands::validate::{Validate, handle};
+use hrms_compliance::{ComplianceStore, FindingsQuery, Policy, Subject};
+use hrms_events::Role;
+use hrms_events::compliance::{ComplianceCheck, RuleFinding};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::auth::{Authenticator, Caller};
+use super::json::ProblemJson;
+use super::problem::Problem;
+
+/// What the routes need.
+#[derive(Clone)]
+pub struct ComplianceApi {
+    pub auth: Arc<Authenticator>,
+    pub policy: Arc<Policy>,
+    pub store: Arc<dyn ComplianceStore>,
+}
+
+impl FromRef<ComplianceApi> for Arc<Authenticator> {
+    fn from_ref(api: &ComplianceApi) -> Self {
+        api.auth.clone()
+    }
+}
+
+/// The Compliance router.
+pub fn router(api: ComplianceApi) -> Router {
+    Router::new()
+        .route("/compliance/validate", post(validate))
+        .route("/compliance/violations", get(violations))
+        .with_state(api)
+}
+
+/// The answer to a validation.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ValidateResponse {
+    pub allowed: bool,
+    pub check_id: Uuid,
+    pub policy_version: String,
+    /// Every finding; those with severity `block` are why it was refused.
+    pub findings: Vec<RuleFinding>,
+}
+
+async fn validate(
+    State(api): State<ComplianceApi>,
+    caller: Caller,
+    ProblemJson(subject): ProblemJson<Subject>,
+) -> Result<Json<ValidateResponse>, Problem> {
+    caller.require(&[Role::Admin, Role::Hr])?;
+    let command = Validate { subject, actor: caller.actor() };
+    let validated = handle(command, &api.policy, api.store.as_ref()).await.map_err(|e| {
+        tracing::error!(error = %e, "compliance store unavailable");
+        Problem::unavailable("compliance checks cannot be recorded right now; nothing was recorded")
+    })?;
+    Ok(Json(ValidateResponse {
+        allowed: validated.allowed(),
+        check_id: validated.check.check_id,
+        policy_version: validated.check.policy_version,
+        findings: validated.check.findings,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct ViolationsQuery {
+    employee_id: Option<Uuid>,
+    limit: Option<usize>,
+}
+
+async fn violations(
+    State(api): State<ComplianceApi>,
+    caller: Caller,
+    query: Result<Query<ViolationsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<ComplianceCheck>>, Problem> {
+    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()).with_field("employee_id"))?;
+    let own = caller.employee_id.is_some() && query.employee_id == caller.employee_id;
+    if !own {
+        caller.require(&[Role::Admin, Role::Hr])?;
+    }
+    let query =
+        FindingsQuery { employee_id: query.employee_id, limit: query.limit.unwrap_or(100).clamp(1, 1000) };
+    let checks = api.store.findings(&query).await.map_err(|e| {
+        tracing::error!(error = %e, "compliance store unavailable");
+        Problem::unavailable("compliance checks cannot be read right now")
+    })?;
+    Ok(Json(checks))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use futures::future::BoxFuture;
+    use hrms_compliance::StoreError;
+    use hrms_events::HrmsEvent;
+    use serde_json::{Value, json};
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::sqlite::compliance::SqliteComplianceStore;
+
+    struct Fixture {
+        app: Router,
+        auth: Arc<Authenticator>,
+        _dir: std::path::PathBuf,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = std::env::temp_dir().join(format!("hrms-compliance-http-{}", Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let store = SqliteComplianceStore::open(dir.join("compliance.db")).expect("store");
+        with_store(Arc::new(store), dir)
+    }
+
+    fn with_store(store: Arc<dyn ComplianceStore>, dir: std::path::PathBuf) -> Fixture {
+        let auth = Arc::new(Authenticator::hs256(&[3u8; 32]).expect("key"));
+        let api = ComplianceApi { auth: auth.clone(), policy: Arc::new(Policy::default()), store };
+        Fixture { app: router(api), auth, _dir: dir }
+    }
+
+    impl Fixture {
+        fn token(&self, role: Role, employee_id: Option<Uuid>) -> String {
+            self.auth.mint(Uuid::now_v7(), role, employee_id, Duration::from_secs(60)).expect("token")
+        }
+
+        async fn call(
+            &self,
+            method: &str,
+            uri: &str,
+            token: Option<&str>,
+            body: Option<&str>,
+        ) -> (StatusCode, Value) {
+            let mut request = Request::builder().method(method).uri(uri);
+            if let Some(t) = token {
+                request = request.header("authorization", format!("Bearer {t}"));
+            }
+            if body.is_some() {
+                request = request.header("content-type", "application/json");
+            }
+            let request =
+                request.body(body.map(|b| Body::from(b.to_owned())).unwrap_or_default()).expect("request");
+            let response = self.app.clone().oneshot(request).await.expect("response");
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+            (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        }
+    }
+
+    fn employee(weekly_hours: f64) -> String {
+        json!({ "employee": {
+            "employee_id": Uuid::now_v7(), "first_name": "Ada", "last_name": "Lovelace",
+            "email": "ada@example.com", "department": "Engineering", "job_title": "Analyst", "country": "GB",
+            "date_of_birth": "1990-01-01", "hire_date": "2026-12-01", "weekly_hours": weekly_hours, "manager_id": null
+        }})
+        .to_string()
+    }
+
+    #[tokio::test]
+    async fn every_route_refuses_unknown_callers_and_wrong_roles() {
+        let f = fixture();
+        let body = employee(37.5);
+        let routes =
+            [("POST", "/compliance/validate", Some(body.as_str())), ("GET", "/compliance/violations", None)];
+        for (method, uri, body) in routes {
+            let (status, problem) = f.call(method, uri, None, body).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}");
+            assert_eq!(problem["status"], 401);
+            for role in [Role::Employee, Role::Manager] {
+                let token = f.token(role, Some(Uuid::now_v7()));
+                let (status, problem) = f.call(method, uri, Some(&token), body).await;
+                assert_eq!(status, StatusCode::FORBIDDEN, "{method} {uri} as {role:?}");
+                assert_eq!(problem["status"], 403);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn validation_answers_allowed_or_the_violated_rules() {
+        let f = fixture();
+        let hr = f.token(Role::Hr, None);
+        let (status, ok) = f.call("POST", "/compliance/validate", Some(&hr), Some(&employee(37.5))).await;
+        assert_eq!((status, ok["allowed"].clone()), (StatusCode::OK, json!(true)));
+
+        let (status, refused) =
+            f.call("POST", "/compliance/validate", Some(&hr), Some(&employee(60.0))).await;
+        assert_eq!((status, refused["allowed"].clone()), (StatusCode::OK, json!(false)));
+        assert_eq!(refused["findings"][0]["rule_id"], "weekly_hours_max");
+        assert_eq!(refused["findings"][0]["field"], "weekly_hours");
+
+        let (status, listed) = f.call("GET", "/compliance/violations", Some(&hr), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+        assert_eq!(listed[0]["check_id"], refused["check_id"]);
+    }
+
+    #[tokio::test]
+    async fn bad_bodies_are_problems_naming_the_field_and_store_nothing() {
+        let f = fixture();
+        let hr = f.token(Role::Admin, None);
+        let (status, problem) =
+            f.call("POST", "/compliance/validate", Some(&hr), Some("{\"employee\":")).await;
+        assert_eq!((status, problem["status"].clone()), (StatusCode::BAD_REQUEST, json!(400)));
+        let mut wrong: Value = serde_json::from_str(&employee(37.5)).expect("json");
+        wrong["employee"]["hire_date"] = json!("next tuesday");
+        let (status, problem) =
+            f.call("POST", "/compliance/validate", Some(&hr), Some(&wrong.to_string())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem["field"], "employee.hire_date", "{problem}");
+        let (_, listed) = f.call("GET", "/compliance/violations", Some(&hr), None).await;
+        assert_eq!(listed, json!([]));
+    }
+
+    #[tokio::test]
+    async fn an_employee_reads_their_own_findings_only() {
+        let f = fixture();
+        let hr = f.token(Role::Hr, None);
+        let (_, refused) = f.call("POST", "/compliance/validate", Some(&hr), Some(&employee(60.0))).await;
+        let findings = f.call("GET", "/compliance/violations", Some(&hr), None).await.1;
+        let own: Uuid = serde_json::from_value(findings[0]["employee_id"].clone()).expect("employee id");
+        let me = f.token(Role::Employee, Some(own));
+        let (status, mine) =
+            f.call("GET", &format!("/compliance/violations?employee_id={own}"), Some(&me), None).await;
+        assert_eq!((status, mine[0]["check_id"].clone()), (StatusCode::OK, refused["check_id"].clone()));
+        let other = Uuid::now_v7();
+        let (status, _) =
+            f.call("GET", &format!("/compliance/violations?employee_id={other}"), Some(&me), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+
+    struct Down;
+
+    impl ComplianceStore for Down {
+        fn record<'a>(
+            &'a self,
+            _: &'a ComplianceCheck,
+            _: &'a [HrmsEvent],
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            Box::pin(async { Err(StoreError::Unavailable("disk full".into())) })
+        }
+        fn findings<'a>(
+            &'a self,
+            _: &'a FindingsQuery,
+        ) -> BoxFuture<'a, Result<Vec<ComplianceCheck>, StoreError>> {
+            Box::pin(async { Err(StoreError::Unavailable("disk full".into())) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_failure_is_503_with_a_problem() {
+        let f = with_store(Arc::new(Down), std::env::temp_dir());
+        let hr = f.token(Role::Hr, None);
+        let (status, problem) =
+            f.call("POST", "/compliance/validate", Some(&hr), Some(&employee(37.5))).await;
+        assert_eq!((status, problem["status"].clone()), (StatusCode::SERVICE_UNAVAILABLE, json!(503)));
+    }
+}

@@ -1,0 +1,175 @@
+//! The Compliance store on SQLite (`<data dir>/compliance.db`): every check,
+//! with its events in the outbox, in one transaction.
+
+use std::path::Path;
+
+use futures::future::BoxFuture;
+use hrms_compliance::{ComplianceStore, FindingsQuery, StoreError};
+use hrms_events::HrmsEvent;
+use hrms_events::compliance::ComplianceCheck;
+use rusqlite::params;
+
+use super::Shared;
+use crate::outbox::RelayWaker;
+use crate::outbox::sqlite::append;
+
+const MIGRATIONS: &[&str] = &["CREATE TABLE compliance_check (
+        check_id TEXT PRIMARY KEY,
+        employee_id TEXT,
+        outcome TEXT NOT NULL,
+        has_findings INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        recorded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    CREATE INDEX compliance_check_employee ON compliance_check (employee_id, has_findings);"];
+
+/// Checks and their events in the service's database.
+#[derive(Clone)]
+pub struct SqliteComplianceStore {
+    db: Shared,
+    relay: Option<RelayWaker>,
+}
+
+impl SqliteComplianceStore {
+    /// Opens (and migrates) the database at `path`.
+    pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
+        Ok(Self { db: Shared::open(path, MIGRATIONS)?, relay: None })
+    }
+
+    /// Wakes `relay` after each commit, so that events go out at once.
+    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
+        self.relay = Some(relay);
+        self
+    }
+}
+
+fn unavailable(e: String) -> StoreError {
+    StoreError::Unavailable(e)
+}
+
+impl ComplianceStore for SqliteComplianceStore {
+    fn record<'a>(
+        &'a self,
+        check: &'a ComplianceCheck,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let (check, events) = (check.clone(), events.to_vec());
+        Box::pin(async move {
+            let body = serde_json::to_string(&check).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            self.db
+                .run(move |conn| {
+                    let tx = conn.transaction()?;
+                    tx.execute(
+                        "INSERT INTO compliance_check (check_id, employee_id, outcome, has_findings, body)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![
+                            check.check_id.to_string(),
+                            check.employee_id.map(|id| id.to_string()),
+                            format!("{:?}", check.outcome).to_lowercase(),
+                            !check.findings.is_empty(),
+                            body,
+                        ],
+                    )?;
+                    append(&tx, &events)?;
+                    tx.commit()
+                })
+                .await
+                .map_err(unavailable)?;
+            if let Some(relay) = &self.relay {
+                relay.wake();
+            }
+            Ok(())
+        })
+    }
+
+    fn findings<'a>(
+        &'a self,
+        query: &'a FindingsQuery,
+    ) -> BoxFuture<'a, Result<Vec<ComplianceCheck>, StoreError>> {
+        let (employee, limit) = (query.employee_id.map(|id| id.to_string()), query.limit as i64);
+        Box::pin(async move {
+            let bodies = self
+                .db
+                .run(move |conn| {
+                    let mut select = conn.prepare_cached(
+                        "SELECT body FROM compliance_check
+                         WHERE has_findings = 1 AND (?1 IS NULL OR employee_id = ?1)
+                         ORDER BY rowid DESC LIMIT ?2",
+                    )?;
+                    let rows = select.query_map(params![employee, limit], |r| r.get::<_, String>(0))?;
+                    rows.collect::<rusqlite::Result<Vec<String>>>()
+                })
+                .await
+                .map_err(unavailable)?;
+            bodies
+                .iter()
+                .map(|b| {
+                    serde_json::from_str(b)
+                        .map_err(|e| StoreError::Unavailable(format!("unreadable check: {e}")))
+                })
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbox::OutboxStore;
+    use crate::outbox::sqlite::SqliteOutbox;
+    use chrono::NaiveDate;
+    use hrms_compliance::commands::validate::{Validate, handle};
+    use hrms_compliance::{EmployeeFacts, Policy, Subject};
+    use hrms_events::{Actor, Role};
+    use uuid::Uuid;
+
+    fn employee(weekly_hours: f64) -> Validate {
+        Validate {
+            subject: Subject::Employee(EmployeeFacts {
+                employee_id: Uuid::now_v7(),
+                first_name: "Ada".into(),
+                last_name: "Lovelace".into(),
+                email: "ada@example.com".into(),
+                department: "Engineering".into(),
+                job_title: "Analyst".into(),
+                country: "GB".into(),
+                date_of_birth: NaiveDate::from_ymd_opt(1990, 1, 1),
+                hire_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default(),
+                weekly_hours,
+                manager_id: None,
+            }),
+            actor: Actor::User { user_id: Uuid::now_v7(), role: Role::Hr },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_check_and_its_events_are_kept_together() {
+        let dir = std::env::temp_dir().join(format!("hrms-compliance-{}", Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("compliance.db");
+        let store = SqliteComplianceStore::open(&path).expect("store");
+        let policy = Policy::default();
+
+        let refused = handle(employee(60.0), &policy, &store).await.expect("recorded");
+        let allowed = handle(employee(37.5), &policy, &store).await.expect("recorded");
+        let found = store.findings(&FindingsQuery { employee_id: None, limit: 10 }).await.expect("listed");
+        assert_eq!(found, vec![refused.check.clone()], "only checks with findings");
+        let mine = FindingsQuery { employee_id: allowed.check.employee_id, limit: 10 };
+        assert!(store.findings(&mine).await.expect("listed").is_empty());
+
+        let outbox = SqliteOutbox::open(&path).expect("outbox");
+        let pending: Vec<_> =
+            outbox.pending(10).await.expect("pending").entries.into_iter().map(|e| e.event).collect();
+        let want: Vec<_> = refused.events.iter().chain(&allowed.events).cloned().collect();
+        assert_eq!(pending, want, "every event of every recorded check, in order");
+
+        // The same check again is a failed write: nothing more is queued.
+        assert!(store.record(&refused.check, &refused.events).await.is_err());
+        assert_eq!(outbox.backlog().await.expect("backlog"), want.len() as u64);
+
+        // Reopening applies no migration twice.
+        drop(store);
+        assert!(SqliteComplianceStore::open(&path).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -136,6 +136,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .route("/whoami", get(whoami))
         .with_state(state)
         .merge(compliance);
+    let app = hrms_runtime::http::layers::serve(app);
     axum::serve(listener, app).with_graceful_shutdown(shutdown::signal()).await?;
     let _ = stop.send(true);
     for task in tasks {

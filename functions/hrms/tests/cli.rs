@@ -221,6 +221,14 @@ fn a_refused_compliance_check_answers_and_its_events_flow() {
         Duration::from_secs(30),
     );
     assert_eq!(lines.len(), 2);
+    let metrics = dev.get("/metrics");
+    assert!(
+        metrics.lines().any(|l| l.starts_with("hrms_http_requests_total")
+            && l.contains("route=\"/compliance/validate\"")
+            && l.contains("status=\"200\"")),
+        "{metrics}"
+    );
+    assert!(metrics.contains("hrms_events_published_total"), "the relay published: {metrics}");
     assert!(dev.terminate().success());
 }
 

@@ -30,7 +30,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ProblemJson<T> {
         }
         let bytes = Bytes::from_request(request, state)
             .await
-            .map_err(|e| Problem::bad_request(format!("cannot read the body: {e}")))?;
+            .map_err(|e| Problem::new(e.status(), format!("cannot read the body: {}", e.body_text())))?;
         parse(&bytes).map(ProblemJson)
     }
 }

@@ -16,6 +16,7 @@ pub mod auth;
 #[cfg(feature = "sqlite")]
 pub mod compliance;
 pub mod json;
+pub mod layers;
 pub mod problem;
 
 pub use auth::{AuthError, Authenticator, Caller, Claims};

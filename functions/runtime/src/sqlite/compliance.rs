@@ -6,7 +6,7 @@ use std::path::Path;
 use futures::future::BoxFuture;
 use hrms_compliance::{ComplianceStore, FindingsQuery, StoreError};
 use hrms_events::HrmsEvent;
-use hrms_events::compliance::ComplianceCheck;
+use hrms_events::compliance::{ComplianceCheck, Outcome};
 use rusqlite::params;
 
 use super::Shared;
@@ -56,6 +56,10 @@ impl ComplianceStore for SqliteComplianceStore {
         let (check, events) = (check.clone(), events.to_vec());
         Box::pin(async move {
             let body = serde_json::to_string(&check).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let outcome = match check.outcome {
+                Outcome::Allowed => "allowed",
+                Outcome::Refused => "refused",
+            };
             self.db
                 .run(move |conn| {
                     let tx = conn.transaction()?;
@@ -65,7 +69,7 @@ impl ComplianceStore for SqliteComplianceStore {
                         params![
                             check.check_id.to_string(),
                             check.employee_id.map(|id| id.to_string()),
-                            format!("{:?}", check.outcome).to_lowercase(),
+                            outcome,
                             !check.findings.is_empty(),
                             body,
                         ],

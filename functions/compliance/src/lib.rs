@@ -8,10 +8,12 @@
 //! - [`subject`]: the facts a check is about (a user account, an employee).
 //! - [`rules`]: evaluation of the facts against the policy: findings.
 //! - [`commands`]: one file per command ([`commands::validate`]).
+//! - [`fixtures`]: a valid employee for tests here and in the adapters.
 //! - [`store`]: the storage the function needs ([`ComplianceStore`]); the
 //!   embedded and DynamoDB implementations live with the adapters.
 
 pub mod commands;
+pub mod fixtures;
 pub mod policy;
 pub mod rules;
 pub mod store;

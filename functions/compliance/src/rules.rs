@@ -156,19 +156,7 @@ mod tests {
     }
 
     fn employee() -> EmployeeFacts {
-        EmployeeFacts {
-            employee_id: Uuid::now_v7(),
-            first_name: "Ada".into(),
-            last_name: "Lovelace".into(),
-            email: "ada@example.com".into(),
-            department: "Engineering".into(),
-            job_title: "Analyst".into(),
-            country: "GB".into(),
-            date_of_birth: Some(date(1990, 12, 10)),
-            hire_date: date(2026, 12, 1),
-            weekly_hours: 37.5,
-            manager_id: None,
-        }
+        crate::fixtures::employee()
     }
 
     fn rule_ids(subject: Subject) -> Vec<(String, Severity)> {

@@ -97,28 +97,14 @@ pub fn decide(command: Validate, policy: &Policy) -> Validated {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
-    use hrms_events::{EventType, Role};
+    use hrms_events::EventType;
 
+    use crate::fixtures;
     use crate::subject::EmployeeFacts;
 
     fn validate(weekly_hours: f64) -> Validated {
-        let hr = Actor::User { user_id: Uuid::now_v7(), role: Role::Hr };
-        let manager = Uuid::now_v7();
-        let employee = EmployeeFacts {
-            employee_id: Uuid::now_v7(),
-            first_name: "Ada".into(),
-            last_name: "Lovelace".into(),
-            email: "ada@example.com".into(),
-            department: "Engineering".into(),
-            job_title: "Analyst".into(),
-            country: "GB".into(),
-            date_of_birth: NaiveDate::from_ymd_opt(1990, 1, 1),
-            hire_date: NaiveDate::from_ymd_opt(2026, 12, 1).expect("date"),
-            weekly_hours,
-            manager_id: Some(manager),
-        };
-        decide(Validate { subject: Subject::Employee(employee), actor: hr }, &Policy::default())
+        let employee = EmployeeFacts { weekly_hours, ..fixtures::employee() };
+        decide(Validate { subject: Subject::Employee(employee), actor: fixtures::hr() }, &Policy::default())
     }
 
     fn types(v: &Validated) -> Vec<EventType> {

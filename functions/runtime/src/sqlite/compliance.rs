@@ -121,29 +121,13 @@ mod tests {
     use super::*;
     use crate::outbox::OutboxStore;
     use crate::outbox::sqlite::SqliteOutbox;
-    use chrono::NaiveDate;
     use hrms_compliance::commands::validate::{Validate, handle};
-    use hrms_compliance::{EmployeeFacts, Policy, Subject};
-    use hrms_events::{Actor, Role};
+    use hrms_compliance::{EmployeeFacts, Policy, Subject, fixtures};
     use uuid::Uuid;
 
     fn employee(weekly_hours: f64) -> Validate {
-        Validate {
-            subject: Subject::Employee(EmployeeFacts {
-                employee_id: Uuid::now_v7(),
-                first_name: "Ada".into(),
-                last_name: "Lovelace".into(),
-                email: "ada@example.com".into(),
-                department: "Engineering".into(),
-                job_title: "Analyst".into(),
-                country: "GB".into(),
-                date_of_birth: NaiveDate::from_ymd_opt(1990, 1, 1),
-                hire_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default(),
-                weekly_hours,
-                manager_id: None,
-            }),
-            actor: Actor::User { user_id: Uuid::now_v7(), role: Role::Hr },
-        }
+        let facts = EmployeeFacts { weekly_hours, manager_id: None, ..fixtures::employee() };
+        Validate { subject: Subject::Employee(facts), actor: fixtures::hr() }
     }
 
     #[tokio::test]

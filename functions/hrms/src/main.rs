@@ -1,15 +1,18 @@
 //! `hrms`: one binary for every way the HRMS runs.
 //!
 //! - `hrms dev`: the whole system in one process on embedded defaults.
+//! - `hrms serve <function>`: one function, as Knative runs it.
 //! - `hrms topics create`: the topics and dead-letter topics of the event table.
 //! - `hrms events`: the event catalogue (types, topics, schemas).
 //! - `hrms token`: a bearer token that `dev` accepts.
 //! - `hrms bench produce`: CloudEvents publishing against raw rdkafka.
 
+mod app;
 mod bench;
 mod dev;
 mod event_log;
 mod secret;
+mod serve;
 mod shutdown;
 mod token;
 mod topics;
@@ -32,6 +35,9 @@ enum Command {
     /// Run the whole system in one process: in-process events, or Kafka when
     /// KAFKA_BOOTSTRAP_SERVERS is set (topics are created if missing).
     Dev(dev::Args),
+    /// Run one function alone, configured from the environment (the form
+    /// Knative runs): listens on $PORT.
+    Serve(serve::Args),
     /// Manage the Kafka topics of the event table.
     #[command(subcommand)]
     Topics(topics::Command),
@@ -51,6 +57,7 @@ fn main() -> anyhow::Result<()> {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Dev(args) => dev::run(args).await,
+            Command::Serve(args) => serve::run(args).await,
             Command::Topics(command) => topics::run(command).await,
             Command::Events => {
                 print_catalogue();

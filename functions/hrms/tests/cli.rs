@@ -50,7 +50,7 @@ fn topics_create_without_a_broker_says_what_is_missing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("KAFKA_BOOTSTRAP_SERVERS"));
 }
 
-/// A running `hrms dev`, its address and its log lines.
+/// A running `hrms dev` or `hrms serve`, its address and its log lines.
 struct Dev {
     child: Child,
     address: String,
@@ -61,6 +61,21 @@ impl Dev {
     fn start(kafka: Option<&str>, data: &TempDir) -> Self {
         let mut command = hrms();
         command.args(["dev", "--listen", "127.0.0.1:0", "--data-dir"]).arg(&data.0);
+        Self::spawn(command, kafka, None)
+    }
+
+    /// `hrms serve <function>` on `port`, JSON logs.
+    fn serve(function: &str, port: u16, data: &TempDir) -> Self {
+        let mut command = hrms();
+        command
+            .args(["serve", function, "--data-dir"])
+            .arg(&data.0)
+            .env("PORT", port.to_string())
+            .env("HRMS_LOG_JSON", "true");
+        Self::spawn(command, None, Some(format!("127.0.0.1:{port}")))
+    }
+
+    fn spawn(mut command: Command, kafka: Option<&str>, address: Option<String>) -> Self {
         if let Some(servers) = kafka {
             // Join the consumer group in seconds on the test broker.
             command
@@ -87,13 +102,22 @@ impl Dev {
             });
         }
         let deadline = Instant::now() + Duration::from_secs(60);
-        let address = loop {
-            let line = log
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("dev prints where it listens");
-            if let Some(rest) = line.split("http://").nth(1) {
-                break rest.split_whitespace().next().unwrap_or_default().to_owned();
+        let address = match address {
+            Some(address) => {
+                while TcpStream::connect(&address).is_err() {
+                    assert!(Instant::now() < deadline, "nothing listens on {address}");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                address
             }
+            None => loop {
+                let line = log
+                    .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                    .expect("dev prints where it listens");
+                if let Some(rest) = line.split("http://").nth(1) {
+                    break rest.split_whitespace().next().unwrap_or_default().to_owned();
+                }
+            },
         };
         Self { child, address, log }
     }
@@ -230,6 +254,24 @@ fn a_refused_compliance_check_answers_and_its_events_flow() {
     );
     assert!(metrics.contains("hrms_events_published_total"), "the relay published: {metrics}");
     assert!(dev.terminate().success());
+}
+
+#[test]
+fn serve_runs_one_function_on_port_with_json_logs() {
+    let data = TempDir::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let function = Dev::serve("compliance", port, &data);
+    assert!(function.get("/readyz").starts_with("HTTP/1.1 200"));
+    let hr = mint(&data, "hr");
+    let subject = serde_json::json!({ "user": {
+        "user_id": uuid::Uuid::now_v7(), "email": "not-an-address", "full_name": "Ada", "role": "employee",
+        "employee_id": null
+    }});
+    let answer = function.request("POST", "/compliance/validate", Some(&hr), Some(&subject.to_string()));
+    assert!(answer.contains("\"allowed\":false") && answer.contains("email_format"), "{answer}");
+    let line = function.wait_for_logs(&["\"serving\"".into()], Duration::from_secs(10)).remove(0);
+    assert!(serde_json::from_str::<serde_json::Value>(&line).is_ok(), "JSON logs: {line}");
+    assert!(function.terminate().success());
 }
 
 #[test]

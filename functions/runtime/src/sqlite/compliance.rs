@@ -36,6 +36,11 @@ impl SqliteComplianceStore {
         Ok(Self { db: Shared::open(path, MIGRATIONS)?, relay: None })
     }
 
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.run(|conn| conn.query_row("SELECT 1", [], |_| Ok(()))).await.map_err(unavailable)
+    }
+
     /// Wakes `relay` after each commit, so that events go out at once.
     pub fn with_relay(mut self, relay: RelayWaker) -> Self {
         self.relay = Some(relay);

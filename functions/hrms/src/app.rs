@@ -1,0 +1,242 @@
+//! Assembly of a running process, shared by `hrms dev` (every function and
+//! the event log) and `hrms serve <function>` (one function, as Knative runs
+//! it): the transport, each hosted function's store and outbox relay, its
+//! routes, and the health, readiness and metrics routes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use hrms_compliance::Policy;
+use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
+use hrms_runtime::EventPublisher;
+use hrms_runtime::http::compliance::{self, ComplianceApi};
+use hrms_runtime::http::{Authenticator, Caller};
+use hrms_runtime::inprocess::{BatchSettings, InProcessBus};
+use hrms_runtime::kafka::{ConsumerSettings, KafkaConfig, KafkaConsumer, KafkaPublisher, ensure_topics};
+use hrms_runtime::outbox::sqlite::SqliteOutbox;
+use hrms_runtime::outbox::{Relay, RelaySettings};
+use hrms_runtime::sqlite::compliance::SqliteComplianceStore;
+use metrics_exporter_prometheus::PrometheusHandle;
+use rdkafka::producer::Producer;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::event_log::EventLog;
+use crate::shutdown;
+
+/// The functions a process can host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Function {
+    Compliance,
+}
+
+/// What to run.
+pub struct Options {
+    pub data_dir: PathBuf,
+    pub compliance_policy: Option<PathBuf>,
+    pub functions: Vec<Function>,
+    /// Log every event on both topics (dev).
+    pub event_log: bool,
+}
+
+/// Where events travel in this process.
+#[derive(Clone)]
+pub enum Transport {
+    InProcess(InProcessBus),
+    Kafka { config: KafkaConfig, probe: KafkaPublisher },
+}
+
+impl Transport {
+    /// In-process, or Kafka when `KAFKA_BOOTSTRAP_SERVERS` is set (its topics
+    /// are created if missing).
+    async fn from_env() -> anyhow::Result<Self> {
+        Ok(match KafkaConfig::from_env()? {
+            None => Transport::InProcess(InProcessBus::default()),
+            Some(config) => {
+                ensure_topics(&config, &hrms_events::TOPICS).await.context("creating the topics")?;
+                Transport::Kafka { probe: KafkaPublisher::new(&config)?, config }
+            }
+        })
+    }
+
+    fn publisher(&self) -> Arc<dyn EventPublisher> {
+        match self {
+            Transport::InProcess(bus) => Arc::new(bus.clone()),
+            Transport::Kafka { probe, .. } => Arc::new(probe.clone()),
+        }
+    }
+
+    /// A line for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Transport::InProcess(_) => "in-process (set KAFKA_BOOTSTRAP_SERVERS to use Kafka)".to_owned(),
+            Transport::Kafka { config, .. } => format!("Kafka at {}", config.bootstrap_servers),
+        }
+    }
+
+    async fn reachable(&self) -> bool {
+        match self {
+            Transport::InProcess(_) => true,
+            Transport::Kafka { probe, .. } => {
+                let producer = probe.producer().clone();
+                tokio::task::spawn_blocking(move || {
+                    producer.client().fetch_metadata(None, Duration::from_secs(2)).is_ok()
+                })
+                .await
+                .unwrap_or(false)
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    metrics: PrometheusHandle,
+    transport: Arc<Transport>,
+    auth: Arc<Authenticator>,
+    compliance: Option<SqliteComplianceStore>,
+}
+
+impl FromRef<AppState> for Arc<Authenticator> {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+type Task = tokio::task::JoinHandle<anyhow::Result<()>>;
+
+/// A process ready to serve.
+pub struct App {
+    pub transport: Arc<Transport>,
+    router: Router,
+    tasks: Vec<Task>,
+    stop: watch::Sender<bool>,
+}
+
+impl App {
+    pub async fn build(options: Options) -> anyhow::Result<Self> {
+        let metrics = hrms_runtime::telemetry::init_metrics().context("installing the metrics recorder")?;
+        std::fs::create_dir_all(&options.data_dir)
+            .with_context(|| format!("creating the data directory {}", options.data_dir.display()))?;
+        let auth = crate::token::authenticator(&options.data_dir).context("loading the JWT secret")?;
+        let transport = Transport::from_env().await?;
+        let (stop, stopping) = watch::channel(false);
+        let mut tasks = Vec::new();
+        if options.event_log {
+            tasks.extend(spawn_event_log(&transport, stopping.clone())?);
+        }
+
+        let mut functions = Router::new();
+        let mut compliance_store = None;
+        if options.functions.contains(&Function::Compliance) {
+            let policy = match &options.compliance_policy {
+                Some(path) => Policy::load(path)?,
+                None => Policy::default(),
+            };
+            let db = options.data_dir.join("compliance.db");
+            let relay = Relay::new(
+                Arc::new(SqliteOutbox::open(&db)?),
+                transport.publisher(),
+                RelaySettings::default(),
+            );
+            let store = SqliteComplianceStore::open(&db)
+                .with_context(|| format!("opening {}", db.display()))?
+                .with_relay(relay.waker());
+            tasks.push(spawn_relay(relay, stopping.clone()));
+            functions = functions.merge(compliance::router(ComplianceApi {
+                auth: auth.clone(),
+                policy: Arc::new(policy),
+                store: Arc::new(store.clone()),
+            }));
+            compliance_store = Some(store);
+        }
+
+        let transport = Arc::new(transport);
+        let state = AppState { metrics, transport: transport.clone(), auth, compliance: compliance_store };
+        let router = Router::new()
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(ready))
+            .route("/metrics", get(|State(s): State<AppState>| async move { s.metrics.render() }))
+            .route("/whoami", get(whoami))
+            .with_state(state)
+            .merge(functions);
+        Ok(Self { transport, router: hrms_runtime::http::layers::serve(router), tasks, stop })
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets the background work finish.
+    pub async fn run(self, listener: TcpListener) -> anyhow::Result<()> {
+        axum::serve(listener, self.router).with_graceful_shutdown(shutdown::signal()).await?;
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            task.await??;
+        }
+        Ok(())
+    }
+}
+
+/// The caller a token names: a way to check a token.
+async fn whoami(caller: Caller) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "user_id": caller.user_id,
+        "role": caller.role,
+        "employee_id": caller.employee_id,
+    }))
+}
+
+/// Ready when the transport and every hosted function's store answer.
+async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if !state.transport.reachable().await {
+        return (StatusCode::SERVICE_UNAVAILABLE, "event transport unreachable");
+    }
+    if let Some(store) = &state.compliance
+        && store.ping().await.is_err()
+    {
+        return (StatusCode::SERVICE_UNAVAILABLE, "compliance store unavailable");
+    }
+    (StatusCode::OK, "ready")
+}
+
+/// Resolves once the stop was given.
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|s| *s).await;
+}
+
+fn spawn_relay(relay: Relay, stopping: watch::Receiver<bool>) -> Task {
+    tokio::spawn(async move {
+        relay.run(stopped(stopping)).await;
+        Ok(())
+    })
+}
+
+fn spawn_event_log(transport: &Transport, stopping: watch::Receiver<bool>) -> anyhow::Result<Vec<Task>> {
+    const GROUP: &str = "hrms-dev-event-log";
+    Ok(match transport {
+        Transport::InProcess(bus) => [NOTIFICATION_QUEUE.name, AUDIT_QUEUE.name]
+            .into_iter()
+            .map(|topic| {
+                let (bus, stop) = (bus.clone(), stopped(stopping.clone()));
+                tokio::spawn(async move {
+                    bus.consume(topic, GROUP, &EventLog, BatchSettings::default(), stop).await;
+                    Ok(())
+                })
+            })
+            .collect(),
+        Transport::Kafka { config, .. } => {
+            let settings = ConsumerSettings::from_env(GROUP)?;
+            let consumer =
+                KafkaConsumer::new(config, settings, &[NOTIFICATION_QUEUE.name, AUDIT_QUEUE.name])?;
+            let stop = stopped(stopping);
+            vec![tokio::spawn(async move {
+                let result = consumer.run(&EventLog, stop).await;
+                consumer.close(Duration::from_secs(10)).await;
+                Ok(result?)
+            })]
+        }
+    })
+}

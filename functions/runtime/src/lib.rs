@@ -1,5 +1,6 @@
-//! The shared runtime of the HRMS functions: everything between a function and
-//! the outside world that is not HTTP-specific.
+//! The shared runtime of the HRMS functions, and their adapters: everything
+//! between the pure function crates and the outside world (transports,
+//! stores, HTTP). It depends on the function crates, never the reverse.
 //!
 //! # Layout
 //! - [`publish`]: [`EventPublisher`], the one way functions hand events to a
@@ -19,8 +20,8 @@
 //!
 //! # Features
 //! - `kafka` (default): the Kafka transport.
-//! - `sqlite` (default): the embedded stores' outbox.
-//! - `http` (default): the HTTP adapter's shared parts.
+//! - `sqlite` (default): the embedded stores and their outbox.
+//! - `http` (default): the HTTP adapter and the functions' routes.
 
 pub mod consume;
 #[cfg(feature = "http")]

@@ -36,10 +36,21 @@ pub enum Function {
     Compliance,
 }
 
+/// Where the functions keep their data and read their policies; the same
+/// flags for `dev` and `serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Stores {
+    /// Directory of the embedded stores.
+    #[arg(long, env = "HRMS_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Compliance policy file (TOML); the documented defaults without one.
+    #[arg(long, env = "HRMS_COMPLIANCE_POLICY")]
+    pub compliance_policy: Option<PathBuf>,
+}
+
 /// What to run.
 pub struct Options {
-    pub data_dir: PathBuf,
-    pub compliance_policy: Option<PathBuf>,
+    pub stores: Stores,
     pub functions: Vec<Function>,
     /// Log every event on both topics (dev).
     pub event_log: bool,
@@ -122,9 +133,9 @@ pub struct App {
 impl App {
     pub async fn build(options: Options) -> anyhow::Result<Self> {
         let metrics = hrms_runtime::telemetry::init_metrics().context("installing the metrics recorder")?;
-        std::fs::create_dir_all(&options.data_dir)
-            .with_context(|| format!("creating the data directory {}", options.data_dir.display()))?;
-        let auth = crate::token::authenticator(&options.data_dir).context("loading the JWT secret")?;
+        std::fs::create_dir_all(&options.stores.data_dir)
+            .with_context(|| format!("creating the data directory {}", options.stores.data_dir.display()))?;
+        let auth = crate::token::authenticator(&options.stores.data_dir).context("loading the JWT secret")?;
         let transport = Transport::from_env().await?;
         let (stop, stopping) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -135,11 +146,11 @@ impl App {
         let mut functions = Router::new();
         let mut compliance_store = None;
         if options.functions.contains(&Function::Compliance) {
-            let policy = match &options.compliance_policy {
+            let policy = match &options.stores.compliance_policy {
                 Some(path) => Policy::load(path)?,
                 None => Policy::default(),
             };
-            let db = options.data_dir.join("compliance.db");
+            let db = options.stores.data_dir.join("compliance.db");
             let relay = Relay::new(
                 Arc::new(SqliteOutbox::open(&db)?),
                 transport.publisher(),

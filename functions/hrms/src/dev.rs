@@ -4,29 +4,23 @@
 //! both topics, and health and metrics over HTTP.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::app::{App, Function, Options};
+use crate::app::{App, Function, Options, Stores};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Address for HTTP.
     #[arg(long, env = "HRMS_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Directory of the embedded stores.
-    #[arg(long, env = "HRMS_DATA_DIR", default_value = "./data")]
-    data_dir: PathBuf,
-    /// Compliance policy file (TOML); the documented defaults without one.
-    #[arg(long, env = "HRMS_COMPLIANCE_POLICY")]
-    compliance_policy: Option<PathBuf>,
+    #[command(flatten)]
+    stores: Stores,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let app = App::build(Options {
-        data_dir: args.data_dir.clone(),
-        compliance_policy: args.compliance_policy,
+        stores: args.stores.clone(),
         functions: vec![Function::Compliance],
         event_log: true,
     })
@@ -37,10 +31,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     println!("hrms dev: http://{address} (/healthz, /readyz, /metrics, /whoami, /compliance/*)");
     println!("  events:   {}; every event on the topics is logged", app.transport.describe());
-    println!("  data dir: {}", args.data_dir.display());
+    println!("  data dir: {}", args.stores.data_dir.display());
     println!(
         "  a token:  cargo run --release -- token --role admin --sub <user uuid> --data-dir {}",
-        args.data_dir.display()
+        args.stores.data_dir.display()
     );
     app.run(listener).await
 }

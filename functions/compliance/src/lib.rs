@@ -9,9 +9,12 @@
 //! - [`rules`]: evaluation of the facts against the policy: findings.
 //! - [`commands`]: one file per command ([`commands::validate`]).
 //! - [`fixtures`]: a valid employee for tests here and in the adapters.
+//! - [`client`]: how other functions call it synchronously
+//!   ([`ComplianceClient`]), and the in-process client ([`client::Local`]).
 //! - [`store`]: the storage the function needs ([`ComplianceStore`]); the
 //!   embedded and DynamoDB implementations live with the adapters.
 
+pub mod client;
 pub mod commands;
 pub mod fixtures;
 pub mod policy;
@@ -19,6 +22,7 @@ pub mod rules;
 pub mod store;
 pub mod subject;
 
+pub use client::{CallError, ComplianceClient, Verdict};
 pub use commands::validate::{Validate, Validated};
 pub use policy::{Policy, PolicyError};
 pub use store::{ComplianceStore, FindingsQuery, StoreError};

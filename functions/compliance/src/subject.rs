@@ -5,12 +5,12 @@
 use chrono::NaiveDate;
 use hrms_events::Role;
 use hrms_events::compliance::SubjectKind;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// What is being checked: `{"user": {...}}` or `{"employee": {...}}`
 /// (externally tagged, so that a bad field is reported with its path).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Subject {
     User(UserFacts),
@@ -18,7 +18,7 @@ pub enum Subject {
 }
 
 /// A user account about to be created or changed.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserFacts {
     pub user_id: Uuid,
     pub email: String,
@@ -29,7 +29,7 @@ pub struct UserFacts {
 
 /// An employee about to be created or changed. The date of birth is used
 /// for the age rules and never leaves this function.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmployeeFacts {
     pub employee_id: Uuid,
     pub first_name: String,

@@ -12,6 +12,7 @@ use hrms_events::compliance::{ComplianceCheck, ComplianceFinding, Outcome, RuleF
 use hrms_events::{Actor, HrmsEvent, Payload};
 use uuid::Uuid;
 
+use crate::client::Verdict;
 use crate::policy::Policy;
 use crate::rules::evaluate;
 use crate::store::{ComplianceStore, StoreError};
@@ -39,6 +40,16 @@ impl Validated {
     /// The findings that refused the subject.
     pub fn violations(&self) -> impl Iterator<Item = &RuleFinding> {
         self.check.findings.iter().filter(|f| f.severity == Severity::Block)
+    }
+
+    /// The answer callers get.
+    pub fn verdict(&self) -> Verdict {
+        Verdict {
+            allowed: self.allowed(),
+            check_id: self.check.check_id,
+            policy_version: self.check.policy_version.clone(),
+            findings: self.check.findings.clone(),
+        }
     }
 }
 

@@ -11,10 +11,10 @@ use axum::extract::{FromRef, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use hrms_compliance::commands::validate::{Validate, handle};
-use hrms_compliance::{ComplianceStore, FindingsQuery, Policy, Subject};
+use hrms_compliance::{ComplianceStore, FindingsQuery, Policy, Subject, Verdict};
 use hrms_events::Role;
-use hrms_events::compliance::{ComplianceCheck, RuleFinding};
-use serde::{Deserialize, Serialize};
+use hrms_events::compliance::ComplianceCheck;
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::auth::{Authenticator, Caller};
@@ -43,33 +43,18 @@ pub fn router(api: ComplianceApi) -> Router {
         .with_state(api)
 }
 
-/// The answer to a validation.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ValidateResponse {
-    pub allowed: bool,
-    pub check_id: Uuid,
-    pub policy_version: String,
-    /// Every finding; those with severity `block` are why it was refused.
-    pub findings: Vec<RuleFinding>,
-}
-
 async fn validate(
     State(api): State<ComplianceApi>,
     caller: Caller,
     ProblemJson(subject): ProblemJson<Subject>,
-) -> Result<Json<ValidateResponse>, Problem> {
+) -> Result<Json<Verdict>, Problem> {
     caller.require(&[Role::Admin, Role::Hr])?;
     let command = Validate { subject, actor: caller.actor() };
     let validated = handle(command, &api.policy, api.store.as_ref()).await.map_err(|e| {
         tracing::error!(error = %e, "compliance store unavailable");
         Problem::unavailable("compliance checks cannot be recorded right now; nothing was recorded")
     })?;
-    Ok(Json(ValidateResponse {
-        allowed: validated.allowed(),
-        check_id: validated.check.check_id,
-        policy_version: validated.check.policy_version,
-        findings: validated.check.findings,
-    }))
+    Ok(Json(validated.verdict()))
 }
 
 #[derive(Debug, Deserialize)]

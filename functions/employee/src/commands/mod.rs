@@ -1,0 +1,38 @@
+//! One file per operation: its rules, its events, and its tests.
+
+pub mod create;
+pub mod get;
+pub mod terminate;
+pub mod update;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+use hrms_compliance::{ComplianceClient, Subject};
+use hrms_events::Actor;
+
+use crate::error::EmployeeError;
+
+/// Asks Compliance; a refusal is [`EmployeeError::Refused`].
+async fn validate(
+    compliance: &dyn ComplianceClient,
+    subject: &Subject,
+    actor: &Actor,
+) -> Result<(), EmployeeError> {
+    let verdict = compliance.validate(subject, actor).await?;
+    if verdict.allowed { Ok(()) } else { Err(EmployeeError::Refused(verdict)) }
+}
+
+/// Field checks Compliance does not own: the shape of the record.
+fn check_shape(country: &str, time_zone: &str) -> Result<(), EmployeeError> {
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(EmployeeError::invalid("country", "an ISO 3166-1 alpha-2 code in upper case, e.g. DE"));
+    }
+    let tz_ok = !time_zone.is_empty()
+        && time_zone.len() <= 64
+        && time_zone.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_-+".contains(&b));
+    if !tz_ok {
+        return Err(EmployeeError::invalid("time_zone", "an IANA time zone, e.g. Europe/Berlin"));
+    }
+    Ok(())
+}

@@ -1,0 +1,28 @@
+//! The Employee function: the people HR manages. Creations and updates are
+//! validated by Compliance synchronously; every operation returns the
+//! events it emits, written with the change in one store transaction.
+//!
+//! # Layout
+//! - [`model`]: the employee record and the inputs of its commands.
+//! - [`requester`]: who is asking, and what each role may see and do.
+//! - [`commands`]: one file per operation (create, get, update, terminate).
+//! - [`store`]: the storage it needs ([`EmployeeStore`]); the embedded and
+//!   DynamoDB implementations live with the adapters.
+//! - [`client`]: how User, Leave and Attendance call it ([`EmployeeClient`]),
+//!   in-process ([`client::Local`]) here, over HTTP in the adapters.
+//! - [`error`]: [`EmployeeError`], which the adapters map to statuses.
+//! - [`fixtures`]: a valid new employee for tests.
+
+pub mod client;
+pub mod commands;
+pub mod error;
+pub mod fixtures;
+pub mod model;
+pub mod requester;
+pub mod store;
+
+pub use client::{EmployeeClient, Local};
+pub use error::EmployeeError;
+pub use model::{Employee, EmployeeChanges, NewEmployee, Termination};
+pub use requester::Requester;
+pub use store::{EmployeeStore, StoreError};

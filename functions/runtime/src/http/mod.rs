@@ -1,6 +1,7 @@
 //! The HTTP adapter (feature `http`): RFC 9457 problem responses, JSON
 //! bodies that fail as problems, bearer-token authentication of every
-//! caller, and the functions' routers ([`compliance`]).
+//! caller, the functions' routers ([`compliance`]), and the sync clients
+//! the functions call each other with ([`client`]).
 //!
 //! ```
 //! # use std::sync::Arc;
@@ -13,6 +14,7 @@
 //! ```
 
 pub mod auth;
+pub mod client;
 #[cfg(feature = "sqlite")]
 pub mod compliance;
 pub mod json;

@@ -126,20 +126,26 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| Problem::unauthorized("an Authorization: Bearer token is required"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <token>`"))?;
-        Arc::<Authenticator>::from_ref(state).verify(token.trim()).map_err(|e| {
+        let token = bearer_token(parts)?;
+        Arc::<Authenticator>::from_ref(state).verify(token).map_err(|e| {
             tracing::debug!(error = %e, "token refused");
             Problem::unauthorized("the token is invalid or expired")
         })
     }
+}
+
+/// The request's bearer token, unverified (the sync clients send it on).
+pub fn bearer_token(parts: &Parts) -> Result<&str, Problem> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| Problem::unauthorized("an Authorization: Bearer token is required"))?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <token>`"))
 }
 
 #[cfg(test)]

@@ -49,6 +49,12 @@ impl ForCaller<dyn ComplianceClient> for HttpCompliance {
     }
 }
 
+impl ForCaller<dyn ComplianceClient> for Arc<dyn ComplianceClient> {
+    fn for_caller(&self, _: &Forward) -> Arc<dyn ComplianceClient> {
+        self.clone()
+    }
+}
+
 /// [`HttpCompliance`] bound to one caller.
 struct Bound {
     service: Arc<ServiceClient>,

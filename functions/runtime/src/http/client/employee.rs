@@ -54,6 +54,12 @@ impl ForCaller<dyn EmployeeClient> for HttpEmployee {
     }
 }
 
+impl ForCaller<dyn EmployeeClient> for Arc<dyn EmployeeClient> {
+    fn for_caller(&self, _: &Forward) -> Arc<dyn EmployeeClient> {
+        self.clone()
+    }
+}
+
 /// [`HttpEmployee`] bound to one caller. The callee reads the requester
 /// from the forwarded token, not from the `_requester` arguments.
 struct Bound {

@@ -43,6 +43,8 @@ pub mod compliance;
 pub mod employee;
 pub mod service;
 pub mod settings;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
@@ -86,14 +88,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Forward {
 }
 
 /// A callee's client bound, per request, to the caller (`C` is the
-/// callee's trait object, e.g. `dyn ComplianceClient`).
+/// callee's trait object, e.g. `dyn ComplianceClient`). An in-process
+/// client (`Arc<dyn ComplianceClient>`, `Arc<dyn EmployeeClient>`) binds to
+/// itself: the caller is already in its arguments.
 pub trait ForCaller<C: ?Sized>: Send + Sync {
     fn for_caller(&self, forward: &Forward) -> Arc<C>;
-}
-
-/// An in-process client: the caller is already in its arguments.
-impl<C: ?Sized + Send + Sync> ForCaller<C> for Arc<C> {
-    fn for_caller(&self, _: &Forward) -> Arc<C> {
-        self.clone()
-    }
 }

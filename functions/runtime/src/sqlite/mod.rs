@@ -3,6 +3,7 @@
 //! same file. Calls run off the async threads.
 
 pub mod compliance;
+pub mod employee;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,6 @@
 //! The HTTP adapter (feature `http`): RFC 9457 problem responses, JSON
 //! bodies that fail as problems, bearer-token authentication of every
-//! caller, and the functions' routers ([`compliance`], [`employee`]), which reach the
+//! caller, and the functions' routers ([`compliance`], [`employee`], [`user`]), which reach the
 //! functions they call through a [`Callee`].
 //!
 //! ```
@@ -22,6 +22,8 @@ pub mod employee;
 pub mod json;
 pub mod layers;
 pub mod problem;
+#[cfg(feature = "sqlite")]
+pub mod user;
 
 #[cfg(test)]
 pub(crate) mod testing;

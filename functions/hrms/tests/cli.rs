@@ -257,6 +257,31 @@ fn a_refused_compliance_check_answers_and_its_events_flow() {
 }
 
 #[test]
+fn dev_creates_a_user_with_their_employee_record_and_their_events_flow() {
+    let data = TempDir::new();
+    let dev = Dev::start(None, &data);
+    let admin = mint(&data, "admin");
+    let new_user = serde_json::json!({
+        "email": "grace@example.com", "full_name": "Grace Hopper", "role": "manager",
+        "password": "a long enough passphrase",
+        "employee": {
+            "first_name": "Grace", "last_name": "Hopper", "department": "Engineering", "job_title": "Engineer",
+            "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
+        }
+    });
+    let answer = dev.request("POST", "/users", Some(&admin), Some(&new_user.to_string()));
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(!answer.contains("passphrase") && !answer.contains("argon2"), "{answer}");
+    let types = ["user.created", "audit.user.created", "employee.created", "audit.employee.created"];
+    let needles: Vec<String> = types.iter().map(|t| format!("type=\"{t}\"")).collect();
+    let lines = dev.wait_for_logs(&needles, Duration::from_secs(30));
+    assert_eq!(lines.len(), 4);
+    let again = dev.request("POST", "/users", Some(&admin), Some(&new_user.to_string()));
+    assert!(again.starts_with("HTTP/1.1 409") && again.contains("application/problem+json"), "{again}");
+    assert!(dev.terminate().success());
+}
+
+#[test]
 fn serve_runs_one_function_on_port_with_json_logs() {
     let data = TempDir::new();
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();

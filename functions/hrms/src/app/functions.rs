@@ -12,6 +12,7 @@ use hrms_compliance::client::Local as LocalCompliance;
 use hrms_compliance::{ComplianceClient, Policy};
 use hrms_employee::{EmployeeClient, Local as LocalEmployees};
 use hrms_runtime::EventPublisher;
+use hrms_runtime::http::commands::{self, Command};
 use hrms_runtime::http::compliance::{self, ComplianceApi};
 use hrms_runtime::http::employee::{self, EmployeeApi};
 use hrms_runtime::http::user::{self, UserApi};
@@ -33,6 +34,8 @@ pub struct Hosted {
     pub router: Router,
     pub relays: Vec<Relay>,
     pub probes: Vec<(&'static str, Probe)>,
+    /// The commands the hosted functions take as CloudEvents on `POST /`.
+    pub commands: Vec<Command>,
 }
 
 /// Builds the functions in `wanted` on their stores under `stores.data_dir`.
@@ -73,6 +76,7 @@ pub fn host(
         let (policy, store) = (Arc::new(policy), Arc::new(store));
         let api = ComplianceApi { auth: auth.clone(), policy: policy.clone(), store: store.clone() };
         hosted.router = hosted.router.merge(compliance::router(api));
+        hosted.commands.extend_from_slice(commands::COMPLIANCE);
         Some(Callee::local(Arc::new(LocalCompliance { policy, store }) as Arc<dyn ComplianceClient>))
     } else if wanted.iter().any(|f| matches!(f, Function::Employee | Function::User)) {
         Some(super::remote::compliance()?)
@@ -98,6 +102,7 @@ pub fn host(
         let store = Arc::new(store);
         let api = EmployeeApi { auth: auth.clone(), store: store.clone(), compliance: compliance.clone() };
         hosted.router = hosted.router.merge(employee::router(api));
+        hosted.commands.extend_from_slice(commands::EMPLOYEE);
         Some(Callee::per_token(move |bearer| {
             Arc::new(LocalEmployees { store: store.clone(), compliance: compliance.bind(bearer) })
                 as Arc<dyn EmployeeClient>
@@ -126,6 +131,7 @@ pub fn host(
         ));
         let api = UserApi { auth: auth.clone(), store: Arc::new(store), compliance, employees };
         hosted.router = hosted.router.merge(user::router(api));
+        hosted.commands.extend_from_slice(commands::USER);
     }
     Ok(hosted)
 }

@@ -113,7 +113,7 @@ impl App {
             .route("/metrics", get(|State(s): State<AppState>| async move { s.metrics.render() }))
             .route("/whoami", get(whoami))
             .with_state(state)
-            .merge(hosted.router);
+            .merge(hrms_runtime::http::commands::with_intake(hosted.router, hosted.commands));
         Ok(Self { transport, router: hrms_runtime::http::layers::serve(router), tasks, stop })
     }
 

@@ -15,6 +15,7 @@
 
 pub mod auth;
 pub mod callee;
+pub mod commands;
 #[cfg(feature = "sqlite")]
 pub mod compliance;
 #[cfg(feature = "sqlite")]

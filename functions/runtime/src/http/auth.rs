@@ -118,24 +118,18 @@ impl Authenticator {
     }
 }
 
-impl<S> FromRequestParts<S> for Caller
-where
-    Arc<Authenticator>: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = Problem;
+/// The raw bearer token of a request whose [`Caller`] was verified: what a
+/// function forwards when it calls another one on the caller's behalf.
+#[derive(Clone)]
+pub struct Bearer(pub String);
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts)?;
-        Arc::<Authenticator>::from_ref(state).verify(token).map_err(|e| {
-            tracing::debug!(error = %e, "token refused");
-            Problem::unauthorized("the token is invalid or expired")
-        })
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Bearer(..)")
     }
 }
 
-/// The request's bearer token, unverified (the sync clients send it on).
-pub fn bearer_token(parts: &Parts) -> Result<&str, Problem> {
+fn bearer(parts: &Parts) -> Result<&str, Problem> {
     let header = parts
         .headers
         .get(AUTHORIZATION)
@@ -146,6 +140,30 @@ pub fn bearer_token(parts: &Parts) -> Result<&str, Problem> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <token>`"))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        bearer(parts).map(|t| Bearer(t.to_owned()))
+    }
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    Arc<Authenticator>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        Arc::<Authenticator>::from_ref(state).verify(token).map_err(|e| {
+            tracing::debug!(error = %e, "token refused");
+            Problem::unauthorized("the token is invalid or expired")
+        })
+    }
 }
 
 #[cfg(test)]

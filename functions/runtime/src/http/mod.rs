@@ -1,7 +1,8 @@
 //! The HTTP adapter (feature `http`): RFC 9457 problem responses, JSON
 //! bodies that fail as problems, bearer-token authentication of every
-//! caller, the functions' routers ([`compliance`]), and the sync clients
-//! the functions call each other with ([`client`]).
+//! caller, the functions' routers ([`compliance`], [`employee`], [`user`]),
+//! which reach the functions they call through a [`Callee`], and the HTTP
+//! clients of those calls when the functions run apart ([`client`]).
 //!
 //! ```
 //! # use std::sync::Arc;
@@ -14,12 +15,22 @@
 //! ```
 
 pub mod auth;
+pub mod callee;
 pub mod client;
+pub mod commands;
 #[cfg(feature = "sqlite")]
 pub mod compliance;
+#[cfg(feature = "sqlite")]
+pub mod employee;
 pub mod json;
 pub mod layers;
 pub mod problem;
+#[cfg(feature = "sqlite")]
+pub mod user;
 
-pub use auth::{AuthError, Authenticator, Caller, Claims};
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use auth::{AuthError, Authenticator, Bearer, Caller, Claims};
+pub use callee::Callee;
 pub use problem::Problem;

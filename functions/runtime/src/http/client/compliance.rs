@@ -10,9 +10,10 @@ use hrms_compliance::{CallError, ComplianceClient, Subject, Verdict};
 use hrms_events::Actor;
 use url::Url;
 
+use super::Forward;
 use super::service::{Call, ServiceClient};
 use super::settings::ClientSettings;
-use super::{ForCaller, Forward};
+use crate::http::{Bearer, Callee};
 
 /// Compliance, called over HTTP; shared by all requests.
 #[derive(Debug, Clone)]
@@ -33,25 +34,24 @@ impl HttpCompliance {
         Some(Self::new(base, http.clone(), settings))
     }
 
+    /// The callee for a router's state: binds each request's token.
+    pub fn callee(&self) -> Callee<dyn ComplianceClient> {
+        let this = self.clone();
+        Callee::per_token(move |bearer: &Bearer| this.for_token(bearer.0.clone()))
+    }
+
     /// The client for one request, calling with `bearer`.
     pub fn for_token(&self, bearer: impl Into<String>) -> Arc<dyn ComplianceClient> {
-        self.for_caller(&Forward::token(bearer))
+        self.bind(Forward::token(bearer))
+    }
+
+    /// The client for one request, with its token and trace.
+    pub fn bind(&self, forward: Forward) -> Arc<dyn ComplianceClient> {
+        Arc::new(Bound { service: self.service.clone(), forward })
     }
 
     pub fn service(&self) -> &ServiceClient {
         &self.service
-    }
-}
-
-impl ForCaller<dyn ComplianceClient> for HttpCompliance {
-    fn for_caller(&self, forward: &Forward) -> Arc<dyn ComplianceClient> {
-        Arc::new(Bound { service: self.service.clone(), forward: forward.clone() })
-    }
-}
-
-impl ForCaller<dyn ComplianceClient> for Arc<dyn ComplianceClient> {
-    fn for_caller(&self, _: &Forward) -> Arc<dyn ComplianceClient> {
-        self.clone()
     }
 }
 

@@ -14,10 +14,11 @@ use reqwest::Method;
 use url::Url;
 use uuid::Uuid;
 
+use super::Forward;
 use super::answer::Failure;
 use super::service::{Call, ServiceClient};
 use super::settings::ClientSettings;
-use super::{ForCaller, Forward};
+use crate::http::{Bearer, Callee};
 
 /// Employee, called over HTTP; shared by all requests.
 #[derive(Debug, Clone)]
@@ -38,25 +39,24 @@ impl HttpEmployee {
         Some(Self::new(base, http.clone(), settings))
     }
 
+    /// The callee for a router's state: binds each request's token.
+    pub fn callee(&self) -> Callee<dyn EmployeeClient> {
+        let this = self.clone();
+        Callee::per_token(move |bearer: &Bearer| this.for_token(bearer.0.clone()))
+    }
+
     /// The client for one request, calling with `bearer`.
     pub fn for_token(&self, bearer: impl Into<String>) -> Arc<dyn EmployeeClient> {
-        self.for_caller(&Forward::token(bearer))
+        self.bind(Forward::token(bearer))
+    }
+
+    /// The client for one request, with its token and trace.
+    pub fn bind(&self, forward: Forward) -> Arc<dyn EmployeeClient> {
+        Arc::new(Bound { service: self.service.clone(), forward })
     }
 
     pub fn service(&self) -> &ServiceClient {
         &self.service
-    }
-}
-
-impl ForCaller<dyn EmployeeClient> for HttpEmployee {
-    fn for_caller(&self, forward: &Forward) -> Arc<dyn EmployeeClient> {
-        Arc::new(Bound { service: self.service.clone(), forward: forward.clone() })
-    }
-}
-
-impl ForCaller<dyn EmployeeClient> for Arc<dyn EmployeeClient> {
-    fn for_caller(&self, _: &Forward) -> Arc<dyn EmployeeClient> {
-        self.clone()
     }
 }
 

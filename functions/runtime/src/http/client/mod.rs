@@ -3,23 +3,21 @@
 //! A call goes out with the *caller's own* token, so the callee authorizes
 //! the person, not the calling service.
 //!
-//! A route's state holds, per callee, an `Arc<dyn ForCaller<dyn Client>>`:
-//! [`HttpCompliance`] / [`HttpEmployee`] when the callee runs apart, or the
-//! in-process client itself (any `Arc<dyn Client>`, which needs no token).
-//! Per request, the handler binds the caller with [`ForCaller::for_caller`]:
+//! A router's state holds, per callee, a [`Callee`]: the function itself in
+//! one process ([`Callee::local`]), or, apart, [`HttpCompliance::callee`] /
+//! [`HttpEmployee::callee`], which bind each request's [`Bearer`] token:
 //!
 //! ```no_run
-//! # use std::sync::Arc;
-//! # use hrms_compliance::ComplianceClient;
-//! use hrms_runtime::http::client::{ClientSettings, ForCaller, Forward, HttpCompliance};
+//! use hrms_compliance::ComplianceClient;
+//! use hrms_runtime::http::Callee;
+//! use hrms_runtime::http::client::{ClientSettings, HttpCompliance};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let settings = ClientSettings::from_env()?; // HRMS_COMPLIANCE_URL, HRMS_CALL_TIMEOUT_MS, ...
-//! let http = settings.http_client()?;
-//! let compliance: Arc<dyn ForCaller<dyn ComplianceClient>> =
-//!     Arc::new(HttpCompliance::from_settings(&settings, &http).ok_or("HRMS_COMPLIANCE_URL is unset")?);
-//! // in a handler taking `caller: Caller, forward: Forward`:
-//! # let forward = Forward::token("the caller's JWT");
-//! let client: Arc<dyn ComplianceClient> = compliance.for_caller(&forward);
+//! let http = settings.http_client()?; // one pool for every callee
+//! let compliance: Callee<dyn ComplianceClient> = HttpCompliance::from_settings(&settings, &http)
+//!     .ok_or("HRMS_COMPLIANCE_URL is unset")?
+//!     .callee();
+//! // in a handler taking `caller: Caller, bearer: Bearer`: `compliance.bind(&bearer)`
 //! # Ok(()) }
 //! ```
 //!
@@ -46,11 +44,6 @@ pub mod settings;
 #[cfg(test)]
 mod tests;
 
-use std::sync::Arc;
-
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-
 pub use answer::{Failure, RemoteProblem};
 pub use breaker::{Breaker, BreakerSettings};
 pub use compliance::HttpCompliance;
@@ -58,13 +51,12 @@ pub use employee::HttpEmployee;
 pub use service::{Call, ServiceClient};
 pub use settings::{ClientSettings, SettingsError, base_url};
 
-use super::auth::bearer_token;
-use super::problem::Problem;
+#[cfg(doc)]
+use super::{Bearer, Callee};
 
 /// What a sync call carries on from the request that caused it: the
-/// caller's bearer token and the W3C `traceparent`. As an extractor it
-/// reads both (401 without a bearer token; verify it with `Caller` too).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// caller's bearer token and, if known, the W3C `traceparent`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Forward {
     pub bearer: String,
     pub traceparent: Option<String>,
@@ -77,20 +69,9 @@ impl Forward {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Forward {
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let bearer = bearer_token(parts)?.to_owned();
-        let traceparent = parts.headers.get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        Ok(Self { bearer, traceparent })
+/// The token stays out of logs.
+impl std::fmt::Debug for Forward {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forward").field("bearer", &"..").field("traceparent", &self.traceparent).finish()
     }
-}
-
-/// A callee's client bound, per request, to the caller (`C` is the
-/// callee's trait object, e.g. `dyn ComplianceClient`). An in-process
-/// client (`Arc<dyn ComplianceClient>`, `Arc<dyn EmployeeClient>`) binds to
-/// itself: the caller is already in its arguments.
-pub trait ForCaller<C: ?Sized>: Send + Sync {
-    fn for_caller(&self, forward: &Forward) -> Arc<C>;
 }

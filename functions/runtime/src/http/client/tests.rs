@@ -141,14 +141,15 @@ mod compliance {
     use crate::sqlite::compliance::SqliteComplianceStore;
     use hrms_compliance::{ComplianceStore, FindingsQuery, Policy};
 
-    struct Fixture {
-        client: HttpCompliance,
-        auth: Arc<Authenticator>,
-        store: Arc<SqliteComplianceStore>,
-        _dir: tempdir::Dir,
+    pub(super) struct Fixture {
+        pub client: HttpCompliance,
+        pub auth: Arc<Authenticator>,
+        pub store: Arc<SqliteComplianceStore>,
+        pub dir: tempdir::Dir,
     }
 
-    async fn fixture() -> Fixture {
+    /// The real Compliance router on a port, and its client.
+    pub(super) async fn fixture() -> Fixture {
         let dir = tempdir::Dir::new("hrms-client-compliance");
         let store = Arc::new(SqliteComplianceStore::open(dir.0.join("compliance.db")).expect("store"));
         let auth = Arc::new(Authenticator::hs256(&[5u8; 32]).expect("key"));
@@ -157,11 +158,11 @@ mod compliance {
         let url = serve(router(api)).await;
         let settings = settings();
         let client = HttpCompliance::new(url, settings.http_client().expect("http client"), &settings);
-        Fixture { client, auth, store, _dir: dir }
+        Fixture { client, auth, store, dir }
     }
 
     impl Fixture {
-        fn token(&self, role: Role) -> String {
+        pub fn token(&self, role: Role) -> String {
             self.auth.mint(Uuid::now_v7(), role, None, Duration::from_secs(60)).expect("token")
         }
     }
@@ -204,7 +205,7 @@ mod compliance {
     }
 
     /// A temporary directory, removed on drop.
-    mod tempdir {
+    pub(super) mod tempdir {
         pub struct Dir(pub std::path::PathBuf);
 
         impl Dir {
@@ -233,7 +234,7 @@ async fn employee_calls_carry_the_callers_token_trace_and_body() {
     .await;
     let http = employee_client(url, &settings());
     let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    let client = http.for_caller(&Forward { bearer: "tok-1".into(), traceparent: Some(trace.into()) });
+    let client = http.bind(Forward { bearer: "tok-1".into(), traceparent: Some(trace.into()) });
     let me = requester(Role::Hr);
     let new = new_employee();
 
@@ -441,40 +442,63 @@ async fn client_errors_do_not_open_the_breaker() {
     assert_eq!((count(&seen), http.service().breaker().state()), (5, State::Closed { failures: 0 }));
 }
 
-#[tokio::test]
-async fn a_handler_binds_the_request_s_caller_whichever_client_it_holds() {
-    use axum::extract::State;
-    use hrms_employee::EmployeeClient;
-    use tower::ServiceExt;
+/// User's view of the chain apart: Employee's real router on a port, which
+/// calls the real Compliance router on another through [`HttpCompliance`],
+/// both reached with the caller's token.
+#[cfg(feature = "sqlite")]
+mod chain {
+    use super::*;
+    use crate::http::employee::{EmployeeApi, router};
+    use crate::sqlite::employee::SqliteEmployeeStore;
 
-    type Employees = Arc<dyn ForCaller<dyn EmployeeClient>>;
-    async fn handler(State(employees): State<Employees>, forward: Forward) -> String {
-        let answer = employees.for_caller(&forward).get(Uuid::now_v7(), &requester(Role::Hr)).await;
-        answer.map(|e| e.email).unwrap_or_else(|e| e.to_string())
+    async fn employees() -> (HttpEmployee, compliance::Fixture) {
+        let compliance = compliance::fixture().await;
+        let store = SqliteEmployeeStore::open(compliance.dir.0.join("employee.db")).expect("store");
+        let api = EmployeeApi {
+            auth: compliance.auth.clone(),
+            store: Arc::new(store),
+            compliance: compliance.client.callee(),
+        };
+        (employee_client(serve(router(api)).await, &settings()), compliance)
     }
-    let (url, seen) =
-        canned(|_, _| (200, serde_json::to_value(employee(&new_employee())).expect("json"))).await;
-    let employees: Employees = Arc::new(employee_client(url.clone(), &settings()));
-    let front = Router::new().route("/", axum::routing::get(handler)).with_state(employees);
 
-    let request = |auth: Option<&str>| {
-        let mut r = axum::http::Request::get("/").header("traceparent", "00-abc-def-01");
-        if let Some(auth) = auth {
-            r = r.header(header::AUTHORIZATION, auth);
+    #[tokio::test]
+    async fn create_read_and_update_through_two_hops() {
+        let (http, f) = employees().await;
+        let (client, me) = (http.for_token(f.token(Role::Hr)), requester(Role::Hr));
+        let new = NewEmployee { employee_id: Some(Uuid::now_v7()), ..new_employee() };
+        let created = client.create(&new, &me).await.expect("created");
+        assert_eq!(client.create(&new, &me).await.expect("the same again"), created);
+        assert_eq!(client.get(created.employee_id, &me).await.expect("read"), created);
+
+        let changes = EmployeeChanges { weekly_hours: Some(30.0), version: Some(1), ..Default::default() };
+        let updated = client.update(created.employee_id, &changes, &me).await.expect("updated");
+        assert_eq!((updated.weekly_hours, updated.version), (30.0, 2));
+        let stale = client.update(created.employee_id, &changes, &me).await;
+        assert!(matches!(stale, Err(EmployeeError::Conflict(_))), "{stale:?}");
+        assert!(matches!(client.get(Uuid::now_v7(), &me).await, Err(EmployeeError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn refusals_come_back_as_the_in_process_client_gives_them() {
+        let (http, f) = employees().await;
+        let me = requester(Role::Hr);
+        let long_hours = NewEmployee { weekly_hours: 60.0, ..new_employee() };
+        match http.for_token(f.token(Role::Hr)).create(&long_hours, &me).await {
+            Err(EmployeeError::Refused(verdict)) => {
+                let rules: Vec<_> = verdict.violations().map(|v| v.rule_id.as_str()).collect();
+                assert_eq!(rules, ["weekly_hours_max"]);
+                let query = hrms_compliance::FindingsQuery { employee_id: None, limit: 10 };
+                let recorded = hrms_compliance::ComplianceStore::findings(f.store.as_ref(), &query).await;
+                assert_eq!(
+                    recorded.expect("findings")[0].check_id,
+                    verdict.check_id,
+                    "Compliance's own check"
+                );
+            }
+            other => panic!("expected a refusal, got {other:?}"),
         }
-        r.body(axum::body::Body::empty()).expect("request")
-    };
-    let ok = front.clone().oneshot(request(Some("Bearer tok-9"))).await.expect("response");
-    assert_eq!(ok.status(), StatusCode::OK);
-    let missing = front.oneshot(request(None)).await.expect("response");
-    assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
-    let seen = seen.lock().expect("seen").clone();
-    assert_eq!(seen.len(), 1, "only the request with a token was sent on");
-    assert_eq!(seen[0].authorization.as_deref(), Some("Bearer tok-9"));
-    assert_eq!(seen[0].traceparent.as_deref(), Some("00-abc-def-01"));
-
-    // An in-process client (here any `Arc<dyn EmployeeClient>`) serves as it is.
-    let local: Arc<dyn EmployeeClient> = employee_client(url, &settings()).for_token("x");
-    let bound: Employees = Arc::new(local.clone());
-    assert!(Arc::ptr_eq(&bound.for_caller(&Forward::token("y")), &local));
+        let as_employee = http.for_token(f.token(Role::Employee)).create(&new_employee(), &me).await;
+        assert!(matches!(as_employee, Err(EmployeeError::Forbidden(_))), "{as_employee:?}");
+    }
 }

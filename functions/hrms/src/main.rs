@@ -6,6 +6,7 @@
 //! - `hrms events`: the event catalogue (types, topics, schemas).
 //! - `hrms token`: a bearer token that `dev` accepts.
 //! - `hrms bench produce`: CloudEvents publishing against raw rdkafka.
+//! - `hrms bench http`: the write routes of `dev` against a bare axum handler.
 
 mod app;
 mod bench;

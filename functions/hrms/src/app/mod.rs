@@ -119,7 +119,16 @@ impl App {
 
     /// Serves until SIGTERM or Ctrl-C, then lets the background work finish.
     pub async fn run(self, listener: TcpListener) -> anyhow::Result<()> {
-        axum::serve(listener, self.router).with_graceful_shutdown(shutdown::signal()).await?;
+        self.run_until(listener, shutdown::signal()).await
+    }
+
+    /// Serves until `stop` resolves, then lets the background work finish.
+    pub async fn run_until(
+        self,
+        listener: TcpListener,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(listener, self.router).with_graceful_shutdown(stop).await?;
         let _ = self.stop.send(true);
         for task in self.tasks {
             task.await??;

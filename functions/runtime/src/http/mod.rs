@@ -1,6 +1,6 @@
 //! The HTTP adapter (feature `http`): RFC 9457 problem responses, JSON
 //! bodies that fail as problems, bearer-token authentication of every
-//! caller, and the functions' routers ([`compliance`], [`employee`]), which reach the
+//! caller (HS256, or RS256 from a JWKS URL), and the functions' routers ([`compliance`], [`employee`]), which reach the
 //! functions they call through a [`Callee`].
 //!
 //! ```
@@ -26,6 +26,6 @@ pub mod problem;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use auth::{AuthError, Authenticator, Bearer, Caller, Claims};
+pub use auth::{AuthError, AuthSettings, Authenticator, Bearer, Caller, Claims};
 pub use callee::Callee;
 pub use problem::Problem;

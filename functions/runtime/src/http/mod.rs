@@ -1,7 +1,9 @@
 //! The HTTP adapter (feature `http`): RFC 9457 problem responses, JSON
 //! bodies that fail as problems, bearer-token authentication of every
-//! caller (HS256, or RS256 from a JWKS URL), and the functions' routers ([`compliance`], [`employee`]), which reach the
-//! functions they call through a [`Callee`].
+//! caller (HS256, or RS256 from a JWKS URL), the functions' routers
+//! ([`compliance`], [`employee`], [`user`]), which reach the functions they
+//! call through a [`Callee`], and the HTTP clients of those calls when the
+//! functions run apart ([`client`]).
 //!
 //! ```
 //! # use std::sync::Arc;
@@ -15,6 +17,8 @@
 
 pub mod auth;
 pub mod callee;
+pub mod client;
+pub mod commands;
 #[cfg(feature = "sqlite")]
 pub mod compliance;
 #[cfg(feature = "sqlite")]
@@ -22,6 +26,8 @@ pub mod employee;
 pub mod json;
 pub mod layers;
 pub mod problem;
+#[cfg(feature = "sqlite")]
+pub mod user;
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -4,6 +4,7 @@
 
 pub mod compliance;
 pub mod employee;
+pub mod user;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -92,7 +92,8 @@ impl App {
         let metrics = hrms_runtime::telemetry::init_metrics().context("installing the metrics recorder")?;
         std::fs::create_dir_all(&options.stores.data_dir)
             .with_context(|| format!("creating the data directory {}", options.stores.data_dir.display()))?;
-        let auth = crate::token::authenticator(&options.stores.data_dir).context("loading the JWT secret")?;
+        let auth =
+            crate::auth::authenticator(&options.stores.data_dir).context("configuring authentication")?;
         let transport = Transport::from_env().await?;
         let (stop, stopping) = watch::channel(false);
         let mut tasks = Vec::new();

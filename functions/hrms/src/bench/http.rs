@@ -44,7 +44,7 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
     let stores = Stores { data_dir: data_dir.clone(), compliance_policy: None };
     let app = App::build(Options { stores, functions: Function::ALL.to_vec(), event_log: false }).await?;
     let transport = app.transport.describe();
-    let token = crate::token::authenticator(&data_dir)?.mint(
+    let token = crate::auth::authenticator(&data_dir)?.mint(
         Uuid::now_v7(),
         Role::Admin,
         None,

@@ -156,12 +156,14 @@ impl Dev {
     fn wait_for_logs(&self, needles: &[String], limit: Duration) -> Vec<String> {
         let deadline = Instant::now() + limit;
         let mut found: Vec<Option<String>> = vec![None; needles.len()];
+        let mut seen = Vec::new();
         while found.iter().any(Option::is_none) {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .log
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("not all of {needles:?} logged within {limit:?}"));
+            let Ok(line) = self.log.recv_timeout(left) else {
+                let tail = seen[seen.len().saturating_sub(40)..].join("\n");
+                panic!("not all of {needles:?} logged within {limit:?}; the last lines:\n{tail}");
+            };
+            seen.push(line.clone());
             for (slot, needle) in found.iter_mut().zip(needles) {
                 if slot.is_none() && line.contains(needle.as_str()) {
                     *slot = Some(line.clone());

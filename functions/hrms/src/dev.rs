@@ -21,7 +21,7 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let app = App::build(Options {
         stores: args.stores.clone(),
-        functions: vec![Function::Compliance],
+        functions: Function::ALL.to_vec(),
         event_log: true,
     })
     .await?;
@@ -29,7 +29,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let address = listener.local_addr()?;
-    println!("hrms dev: http://{address} (/healthz, /readyz, /metrics, /whoami, /compliance/*)");
+    println!(
+        "hrms dev: http://{address} (/users, /employees, /compliance, /healthz, /readyz, /metrics, /whoami)"
+    );
     println!("  events:   {}; every event on the topics is logged", app.transport.describe());
     println!("  data dir: {}", args.stores.data_dir.display());
     println!(

@@ -81,7 +81,8 @@ impl Dev {
             command
                 .env("KAFKA_BOOTSTRAP_SERVERS", servers)
                 .env("KAFKA_SESSION_TIMEOUT_MS", "6000")
-                .env("KAFKA_MAX_POLL_INTERVAL_MS", "10000");
+                .env("KAFKA_MAX_POLL_INTERVAL_MS", "10000")
+                .env("KAFKA_MESSAGE_TIMEOUT_MS", "5000");
         }
         let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("dev starts");
         let (tx, log) = mpsc::channel();
@@ -257,6 +258,31 @@ fn a_refused_compliance_check_answers_and_its_events_flow() {
 }
 
 #[test]
+fn dev_creates_a_user_with_their_employee_record_and_their_events_flow() {
+    let data = TempDir::new();
+    let dev = Dev::start(None, &data);
+    let admin = mint(&data, "admin");
+    let new_user = serde_json::json!({
+        "email": "grace@example.com", "full_name": "Grace Hopper", "role": "manager",
+        "password": "a long enough passphrase",
+        "employee": {
+            "first_name": "Grace", "last_name": "Hopper", "department": "Engineering", "job_title": "Engineer",
+            "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
+        }
+    });
+    let answer = dev.request("POST", "/users", Some(&admin), Some(&new_user.to_string()));
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(!answer.contains("passphrase") && !answer.contains("argon2"), "{answer}");
+    let types = ["user.created", "audit.user.created", "employee.created", "audit.employee.created"];
+    let needles: Vec<String> = types.iter().map(|t| format!("type=\"{t}\"")).collect();
+    let lines = dev.wait_for_logs(&needles, Duration::from_secs(30));
+    assert_eq!(lines.len(), 4);
+    let again = dev.request("POST", "/users", Some(&admin), Some(&new_user.to_string()));
+    assert!(again.starts_with("HTTP/1.1 409") && again.contains("application/problem+json"), "{again}");
+    assert!(dev.terminate().success());
+}
+
+#[test]
 fn serve_runs_one_function_on_port_with_json_logs() {
     let data = TempDir::new();
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
@@ -302,4 +328,37 @@ async fn dev_on_kafka_creates_the_topics_and_logs_every_event() {
     drop(broker);
     assert!(dev.get("/readyz").starts_with("HTTP/1.1 503"), "not ready without its broker");
     assert!(dev.terminate().success(), "graceful stop");
+}
+
+/// The body of an HTTP response, as JSON.
+fn body(response: &str) -> serde_json::Value {
+    let json = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {response}"))
+}
+
+#[test]
+fn an_employee_created_while_the_broker_is_down_reaches_the_topics_after_both_restart() {
+    let mut broker = Broker::start_persistent();
+    let data = TempDir::new();
+    let dev = Dev::start(Some(&broker.bootstrap()), &data);
+    let hr = mint(&data, "hr");
+    broker.stop();
+    let new_employee = serde_json::json!({
+        "first_name": "Katherine", "last_name": "Johnson", "email": "katherine@example.com",
+        "department": "Flight Research", "job_title": "Mathematician", "country": "US",
+        "weekly_hours": 40, "hire_date": "2026-12-01"
+    });
+    let answer = dev.request("POST", "/employees", Some(&hr), Some(&new_employee.to_string()));
+    assert!(answer.starts_with("HTTP/1.1 201"), "the request succeeds without a broker: {answer}");
+    let id = body(&answer)["employee_id"].as_str().expect("an id").to_owned();
+    assert!(dev.terminate().success(), "stops with events still in its outbox");
+
+    broker.restart();
+    let dev = Dev::start(Some(&broker.bootstrap()), &data);
+    let lines = dev.wait_for_logs(
+        &["type=\"employee.created\"".into(), "type=\"audit.employee.created\"".into()],
+        Duration::from_secs(60),
+    );
+    assert!(lines.iter().all(|l| l.contains(&id)), "{lines:?}");
+    assert!(dev.terminate().success());
 }

@@ -175,7 +175,8 @@ mod tests {
         let h = Harness::new();
         let e = h.create().await;
         let stored = h.outbox().len();
-        let cases: Vec<(Requester, EmployeeChanges, fn(&EmployeeError) -> bool)> = vec![
+        type Case = (Requester, EmployeeChanges, fn(&EmployeeError) -> bool);
+        let cases: Vec<Case> = vec![
             (requester(Role::Manager), EmployeeChanges::default(), |e| {
                 matches!(e, EmployeeError::Forbidden(_))
             }),

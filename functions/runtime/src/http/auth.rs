@@ -118,6 +118,38 @@ impl Authenticator {
     }
 }
 
+/// The raw bearer token of a request whose [`Caller`] was verified: what a
+/// function forwards when it calls another one on the caller's behalf.
+#[derive(Clone)]
+pub struct Bearer(pub String);
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Bearer(..)")
+    }
+}
+
+fn bearer(parts: &Parts) -> Result<&str, Problem> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| Problem::unauthorized("an Authorization: Bearer token is required"))?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <token>`"))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        bearer(parts).map(|t| Bearer(t.to_owned()))
+    }
+}
+
 impl<S> FromRequestParts<S> for Caller
 where
     Arc<Authenticator>: FromRef<S>,
@@ -126,16 +158,8 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| Problem::unauthorized("an Authorization: Bearer token is required"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <token>`"))?;
-        Arc::<Authenticator>::from_ref(state).verify(token.trim()).map_err(|e| {
+        let token = bearer(parts)?;
+        Arc::<Authenticator>::from_ref(state).verify(token).map_err(|e| {
             tracing::debug!(error = %e, "token refused");
             Problem::unauthorized("the token is invalid or expired")
         })

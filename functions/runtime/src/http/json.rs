@@ -44,10 +44,18 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         if inner.is_syntax() || inner.is_eof() {
             Problem::bad_request(format!("malformed JSON: {inner}"))
         } else {
-            if path == "." {
-                Problem::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, inner.to_string())
+            let message = inner.to_string();
+            // serde names a missing field in its message only: `missing field `x``.
+            let missing = message.strip_prefix("missing field `").and_then(|m| m.split('`').next());
+            let field = match (path.as_str(), missing) {
+                (".", Some(name)) => name.to_owned(),
+                (_, Some(name)) => format!("{path}.{name}"),
+                _ => path,
+            };
+            if field == "." {
+                Problem::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, message)
             } else {
-                Problem::unprocessable(path.clone(), format!("{path}: {inner}"))
+                Problem::unprocessable(field.clone(), format!("{field}: {message}"))
             }
         }
     })
@@ -77,7 +85,9 @@ mod tests {
         let wrong = parse::<Outer>(br#"{"name": "a", "inner": {"hours": "many"}}"#).expect_err("wrong type");
         assert_eq!((wrong.status, wrong.field.as_deref()), (422, Some("inner.hours")));
         let missing = parse::<Outer>(br#"{"name": "a", "inner": {}}"#).expect_err("missing");
-        assert_eq!(missing.status, 422);
+        assert_eq!((missing.status, missing.field.as_deref()), (422, Some("inner.hours")));
+        let top = parse::<Outer>(br#"{"inner": {"hours": 1}}"#).expect_err("missing");
+        assert_eq!(top.field.as_deref(), Some("name"));
         assert!(missing.detail.contains("hours"), "{}", missing.detail);
     }
 }

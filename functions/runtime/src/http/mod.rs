@@ -1,6 +1,7 @@
 //! The HTTP adapter (feature `http`): RFC 9457 problem responses, JSON
 //! bodies that fail as problems, bearer-token authentication of every
-//! caller, and the functions' routers ([`compliance`]).
+//! caller, and the functions' routers ([`compliance`], [`employee`], [`user`]), which reach the
+//! functions they call through a [`Callee`].
 //!
 //! ```
 //! # use std::sync::Arc;
@@ -13,11 +14,21 @@
 //! ```
 
 pub mod auth;
+pub mod callee;
+pub mod commands;
 #[cfg(feature = "sqlite")]
 pub mod compliance;
+#[cfg(feature = "sqlite")]
+pub mod employee;
 pub mod json;
 pub mod layers;
 pub mod problem;
+#[cfg(feature = "sqlite")]
+pub mod user;
 
-pub use auth::{AuthError, Authenticator, Caller, Claims};
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use auth::{AuthError, Authenticator, Bearer, Caller, Claims};
+pub use callee::Callee;
 pub use problem::Problem;

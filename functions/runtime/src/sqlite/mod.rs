@@ -3,6 +3,8 @@
 //! same file. Calls run off the async threads.
 
 pub mod compliance;
+pub mod employee;
+pub mod user;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -12,20 +12,20 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use hrms_compliance::Policy;
 use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
-use hrms_runtime::EventPublisher;
-use hrms_runtime::http::compliance::{self, ComplianceApi};
 use hrms_runtime::http::{Authenticator, Caller};
-use hrms_runtime::inprocess::{BatchSettings, InProcessBus};
-use hrms_runtime::kafka::{ConsumerSettings, KafkaConfig, KafkaConsumer, KafkaPublisher, ensure_topics};
-use hrms_runtime::outbox::sqlite::SqliteOutbox;
-use hrms_runtime::outbox::{Relay, RelaySettings};
-use hrms_runtime::sqlite::compliance::SqliteComplianceStore;
+use hrms_runtime::inprocess::BatchSettings;
+use hrms_runtime::kafka::{ConsumerSettings, KafkaConsumer};
+use hrms_runtime::outbox::Relay;
 use metrics_exporter_prometheus::PrometheusHandle;
-use rdkafka::producer::Producer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+
+mod functions;
+mod remote;
+mod transport;
+
+pub use transport::Transport;
 
 use crate::event_log::EventLog;
 use crate::shutdown;
@@ -33,7 +33,14 @@ use crate::shutdown;
 /// The functions a process can host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Function {
+    User,
+    Employee,
     Compliance,
+}
+
+impl Function {
+    /// Every function built so far (what `hrms dev` hosts).
+    pub const ALL: [Function; 3] = [Function::User, Function::Employee, Function::Compliance];
 }
 
 /// Where the functions keep their data and read their policies; the same
@@ -56,62 +63,12 @@ pub struct Options {
     pub event_log: bool,
 }
 
-/// Where events travel in this process.
-#[derive(Clone)]
-pub enum Transport {
-    InProcess(InProcessBus),
-    Kafka { config: KafkaConfig, probe: KafkaPublisher },
-}
-
-impl Transport {
-    /// In-process, or Kafka when `KAFKA_BOOTSTRAP_SERVERS` is set (its topics
-    /// are created if missing).
-    async fn from_env() -> anyhow::Result<Self> {
-        Ok(match KafkaConfig::from_env()? {
-            None => Transport::InProcess(InProcessBus::default()),
-            Some(config) => {
-                ensure_topics(&config, &hrms_events::TOPICS).await.context("creating the topics")?;
-                Transport::Kafka { probe: KafkaPublisher::new(&config)?, config }
-            }
-        })
-    }
-
-    fn publisher(&self) -> Arc<dyn EventPublisher> {
-        match self {
-            Transport::InProcess(bus) => Arc::new(bus.clone()),
-            Transport::Kafka { probe, .. } => Arc::new(probe.clone()),
-        }
-    }
-
-    /// A line for people.
-    pub fn describe(&self) -> String {
-        match self {
-            Transport::InProcess(_) => "in-process (set KAFKA_BOOTSTRAP_SERVERS to use Kafka)".to_owned(),
-            Transport::Kafka { config, .. } => format!("Kafka at {}", config.bootstrap_servers),
-        }
-    }
-
-    async fn reachable(&self) -> bool {
-        match self {
-            Transport::InProcess(_) => true,
-            Transport::Kafka { probe, .. } => {
-                let producer = probe.producer().clone();
-                tokio::task::spawn_blocking(move || {
-                    producer.client().fetch_metadata(None, Duration::from_secs(2)).is_ok()
-                })
-                .await
-                .unwrap_or(false)
-            }
-        }
-    }
-}
-
 #[derive(Clone)]
 struct AppState {
     metrics: PrometheusHandle,
     transport: Arc<Transport>,
     auth: Arc<Authenticator>,
-    compliance: Option<SqliteComplianceStore>,
+    probes: Arc<Vec<(&'static str, functions::Probe)>>,
 }
 
 impl FromRef<AppState> for Arc<Authenticator> {
@@ -143,40 +100,20 @@ impl App {
             tasks.extend(spawn_event_log(&transport, stopping.clone())?);
         }
 
-        let mut functions = Router::new();
-        let mut compliance_store = None;
-        if options.functions.contains(&Function::Compliance) {
-            let policy = match &options.stores.compliance_policy {
-                Some(path) => Policy::load(path)?,
-                None => Policy::default(),
-            };
-            let db = options.stores.data_dir.join("compliance.db");
-            let relay = Relay::new(
-                Arc::new(SqliteOutbox::open(&db)?),
-                transport.publisher(),
-                RelaySettings::default(),
-            );
-            let store = SqliteComplianceStore::open(&db)
-                .with_context(|| format!("opening {}", db.display()))?
-                .with_relay(relay.waker());
+        let hosted = functions::host(&options.functions, &options.stores, &auth, transport.publisher())?;
+        for relay in hosted.relays {
             tasks.push(spawn_relay(relay, stopping.clone()));
-            functions = functions.merge(compliance::router(ComplianceApi {
-                auth: auth.clone(),
-                policy: Arc::new(policy),
-                store: Arc::new(store.clone()),
-            }));
-            compliance_store = Some(store);
         }
 
         let transport = Arc::new(transport);
-        let state = AppState { metrics, transport: transport.clone(), auth, compliance: compliance_store };
+        let state = AppState { metrics, transport: transport.clone(), auth, probes: Arc::new(hosted.probes) };
         let router = Router::new()
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(ready))
             .route("/metrics", get(|State(s): State<AppState>| async move { s.metrics.render() }))
             .route("/whoami", get(whoami))
             .with_state(state)
-            .merge(functions);
+            .merge(hrms_runtime::http::commands::with_intake(hosted.router, hosted.commands));
         Ok(Self { transport, router: hrms_runtime::http::layers::serve(router), tasks, stop })
     }
 
@@ -201,16 +138,17 @@ async fn whoami(caller: Caller) -> axum::Json<serde_json::Value> {
 }
 
 /// Ready when the transport and every hosted function's store answer.
-async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
+async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
     if !state.transport.reachable().await {
-        return (StatusCode::SERVICE_UNAVAILABLE, "event transport unreachable");
+        return (StatusCode::SERVICE_UNAVAILABLE, "event transport unreachable".into());
     }
-    if let Some(store) = &state.compliance
-        && store.ping().await.is_err()
-    {
-        return (StatusCode::SERVICE_UNAVAILABLE, "compliance store unavailable");
+    for (name, probe) in state.probes.iter() {
+        if let Err(e) = probe().await {
+            tracing::warn!(function = name, error = e, "store unavailable");
+            return (StatusCode::SERVICE_UNAVAILABLE, format!("{name} store unavailable"));
+        }
     }
-    (StatusCode::OK, "ready")
+    (StatusCode::OK, "ready".into())
 }
 
 /// Resolves once the stop was given.

@@ -1,0 +1,183 @@
+//! The Employee store on SQLite (`<data dir>/employee.db`): one row per
+//! employee (the record as JSON, with its keys in columns), the e-mail
+//! unique lower-cased, and every write's events in the outbox of the same
+//! transaction.
+
+use std::path::Path;
+
+use futures::future::BoxFuture;
+use hrms_employee::{Employee, EmployeeStore, StoreError};
+use hrms_events::HrmsEvent;
+use rusqlite::{ErrorCode, OptionalExtension, params};
+use uuid::Uuid;
+
+use super::Shared;
+use crate::outbox::RelayWaker;
+use crate::outbox::sqlite::append;
+
+const MIGRATIONS: &[&str] = &["CREATE TABLE employee (
+        employee_id TEXT PRIMARY KEY,
+        email_key TEXT NOT NULL UNIQUE,
+        user_id TEXT,
+        manager_id TEXT,
+        status TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX employee_manager ON employee (manager_id);"];
+
+/// Employees and their events in the service's database.
+#[derive(Clone)]
+pub struct SqliteEmployeeStore {
+    db: Shared,
+    relay: Option<RelayWaker>,
+}
+
+impl SqliteEmployeeStore {
+    /// Opens (and migrates) the database at `path`.
+    pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
+        Ok(Self { db: Shared::open(path, MIGRATIONS)?, relay: None })
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.run(|conn| conn.query_row("SELECT 1", [], |_| Ok(()))).await.map_err(StoreError::Unavailable)
+    }
+
+    /// Wakes `relay` after each commit, so that events go out at once.
+    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
+        self.relay = Some(relay);
+        self
+    }
+
+    fn committed(&self) {
+        if let Some(relay) = &self.relay {
+            relay.wake();
+        }
+    }
+}
+
+/// The columns of a record.
+struct Row {
+    id: String,
+    email_key: String,
+    user_id: Option<String>,
+    manager_id: Option<String>,
+    status: String,
+    version: i64,
+    body: String,
+}
+
+fn row(e: &Employee) -> Result<Row, StoreError> {
+    Ok(Row {
+        id: e.employee_id.to_string(),
+        email_key: e.email.to_lowercase(),
+        user_id: e.user_id.map(|id| id.to_string()),
+        manager_id: e.manager_id.map(|id| id.to_string()),
+        status: serde_json::to_value(e.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        version: e.version as i64,
+        body: serde_json::to_string(e).map_err(|err| StoreError::Unavailable(err.to_string()))?,
+    })
+}
+
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
+}
+
+impl EmployeeStore for SqliteEmployeeStore {
+    fn insert<'a>(
+        &'a self,
+        employee: &'a Employee,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let events = events.to_vec();
+        Box::pin(async move {
+            let r = row(employee)?;
+            let outcome = self
+                .db
+                .run(move |conn| {
+                    let tx = conn.transaction()?;
+                    let inserted = tx.execute(
+                        "INSERT INTO employee (employee_id, email_key, user_id, manager_id, status, version, body)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![r.id, r.email_key, r.user_id, r.manager_id, r.status, r.version, r.body],
+                    );
+                    match inserted {
+                        Err(e) if is_constraint(&e) => return Ok(Err(conflict_on_insert(&e))),
+                        other => other?,
+                    };
+                    append(&tx, &events)?;
+                    tx.commit().map(Ok)
+                })
+                .await
+                .map_err(StoreError::Unavailable)?;
+            outcome.map_err(StoreError::Conflict)?;
+            self.committed();
+            Ok(())
+        })
+    }
+
+    fn get(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<Employee>, StoreError>> {
+        Box::pin(async move {
+            let body = self
+                .db
+                .run(move |conn| {
+                    conn.prepare_cached("SELECT body FROM employee WHERE employee_id = ?1")?
+                        .query_row([employee_id.to_string()], |r| r.get::<_, String>(0))
+                        .optional()
+                })
+                .await
+                .map_err(StoreError::Unavailable)?;
+            body.map(|b| serde_json::from_str(&b))
+                .transpose()
+                .map_err(|e| StoreError::Unavailable(format!("unreadable employee {employee_id}: {e}")))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        employee: &'a Employee,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let events = events.to_vec();
+        Box::pin(async move {
+            let r = row(employee)?;
+            let outcome = self
+                .db
+                .run(move |conn| {
+                    let tx = conn.transaction()?;
+                    let changed = tx.execute(
+                        "UPDATE employee SET email_key = ?2, user_id = ?3, manager_id = ?4, status = ?5,
+                             version = ?6, body = ?7
+                         WHERE employee_id = ?1 AND version = ?6 - 1",
+                        params![r.id, r.email_key, r.user_id, r.manager_id, r.status, r.version, r.body],
+                    );
+                    match changed {
+                        Err(e) if is_constraint(&e) => {
+                            return Ok(Err("the e-mail address is taken".to_owned()));
+                        }
+                        Ok(0) => return Ok(Err(format!("employee {} changed since it was read", r.id))),
+                        other => other?,
+                    };
+                    append(&tx, &events)?;
+                    tx.commit().map(Ok)
+                })
+                .await
+                .map_err(StoreError::Unavailable)?;
+            outcome.map_err(StoreError::Conflict)?;
+            self.committed();
+            Ok(())
+        })
+    }
+}
+
+fn conflict_on_insert(e: &rusqlite::Error) -> String {
+    if e.to_string().contains("email_key") {
+        "the e-mail address is taken".to_owned()
+    } else {
+        "an employee with this id exists".to_owned()
+    }
+}

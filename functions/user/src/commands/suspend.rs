@@ -1,0 +1,63 @@
+//! `suspend`: admin, or hr for employees' and managers' accounts, suspends
+//! an active account with a reason. Events: `user.suspended` (a security
+//! notice to the user) and `audit.user.suspended`.
+
+use hrms_employee::Requester;
+use hrms_events::user::{UserStatus, UserSuspended};
+use hrms_events::{FieldChange, HrmsEvent, Payload};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{emit, load, may_manage, next};
+use crate::error::UserError;
+use crate::model::{Suspension, User};
+use crate::store::UserStore;
+
+/// The suspended account and its events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suspended {
+    pub user: User,
+    pub events: Vec<HrmsEvent>,
+}
+
+pub async fn handle(
+    user_id: Uuid,
+    suspension: Suspension,
+    requester: &Requester,
+    store: &dyn UserStore,
+) -> Result<Suspended, UserError> {
+    let reason = suspension.reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(UserError::invalid("reason", "a suspension needs a reason"));
+    }
+    let before = load(store, user_id).await?;
+    if !may_manage(requester, before.role) || requester.user_id == user_id {
+        return Err(UserError::Forbidden("this account is not yours to suspend".into()));
+    }
+    if before.status != UserStatus::Active {
+        return Err(UserError::Conflict(format!(
+            "only an active account can be suspended ({:?})",
+            before.status
+        )));
+    }
+    let after = next(&before, User { status: UserStatus::Suspended, ..before.clone() });
+    let notice = UserSuspended {
+        user_id,
+        email: after.email.clone(),
+        full_name: after.full_name.clone(),
+        employee_id: after.employee_id,
+        reason: reason.clone(),
+    };
+    let change = FieldChange::new("status", json!(before.status), json!(after.status));
+    let events = emit(
+        requester,
+        Some(Payload::UserSuspended(notice)),
+        Payload::AuditUserSuspended,
+        Some(&before),
+        &after,
+        vec![change],
+        Some(reason),
+    );
+    store.update(&after, &events).await?;
+    Ok(Suspended { user: after, events })
+}

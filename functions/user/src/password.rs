@@ -1,0 +1,83 @@
+//! Passwords: the policy a new one must meet, argon2id hashing (PHC
+//! strings, parameters of the `argon2` crate's defaults: 19 MiB, 2 passes),
+//! and verification. Hashing runs on a blocking thread.
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+use crate::error::UserError;
+use crate::model::Password;
+
+/// Shortest accepted password, in characters (NIST SP 800-63B asks 8 at least).
+pub const MIN_CHARS: usize = 12;
+/// Longest accepted password, in characters (bounds the hashing work).
+pub const MAX_CHARS: usize = 128;
+
+/// Whether `password` meets the policy; the field is named `field`.
+pub fn check(password: &Password, field: &str, email: &str) -> Result<(), UserError> {
+    let text = password.expose();
+    let chars = text.chars().count();
+    if chars < MIN_CHARS {
+        return Err(UserError::invalid(field, format!("a password needs at least {MIN_CHARS} characters")));
+    }
+    if chars > MAX_CHARS {
+        return Err(UserError::invalid(field, format!("a password has at most {MAX_CHARS} characters")));
+    }
+    let local = email.split('@').next().unwrap_or_default().to_lowercase();
+    if local.len() >= 4 && text.to_lowercase().contains(&local) {
+        return Err(UserError::invalid(field, "a password must not contain the e-mail address"));
+    }
+    Ok(())
+}
+
+/// The PHC string of `password`.
+pub async fn hash(password: &Password) -> Result<String, UserError> {
+    let password = password.clone();
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.expose().as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| UserError::Unavailable(format!("password hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| UserError::Unavailable(format!("password hashing failed: {e}")))?
+}
+
+/// Whether `password` matches the PHC string `hash`.
+pub async fn verify(password: &Password, hash: &str) -> bool {
+    let (password, hash) = (password.clone(), hash.to_owned());
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_verify_and_are_salted() {
+        let pw = Password::new("correct horse battery staple");
+        let (a, b) = (hash(&pw).await.expect("hash"), hash(&pw).await.expect("hash"));
+        assert!(a.starts_with("$argon2id$"), "{a}");
+        assert_ne!(a, b, "a fresh salt each time");
+        assert!(verify(&pw, &a).await);
+        assert!(!verify(&Password::new("correct horse battery stapler"), &a).await);
+        assert!(!verify(&pw, "not a hash").await);
+    }
+
+    #[test]
+    fn the_policy_names_the_field() {
+        let short = check(&Password::new("short"), "password", "ada@example.com").expect_err("short");
+        assert!(matches!(short, UserError::Invalid { field, .. } if field == "password"));
+        assert!(
+            check(&Password::new("my name is ada.lovelace!"), "new_password", "ada.lovelace@x.org").is_err()
+        );
+        assert!(check(&Password::new("a long enough passphrase"), "password", "ada@example.com").is_ok());
+    }
+}

@@ -127,9 +127,8 @@ impl EmployeeStore for DynamoEmployeeStore {
                     .map_err(Failure::build)?),
                 put(self.put_email(employee)?),
             ];
-            let id_taken = format!("employee {} exists", employee.employee_id);
-            let email_taken = format!("the e-mail {} is taken", employee.email);
-            Ok(self.commit(items, events, &[&id_taken, &email_taken]).await?)
+            let conditions = ["an employee with this id exists", "the e-mail address is taken"];
+            Ok(self.commit(items, events, &conditions).await?)
         })
     }
 
@@ -152,7 +151,7 @@ impl EmployeeStore for DynamoEmployeeStore {
         Box::pin(async move {
             let id = employee.employee_id;
             let previous = employee.version.saturating_sub(1);
-            let stale = format!("employee {id} changed since version {previous}");
+            let stale = format!("employee {id} changed since it was read");
             // The stored e-mail, to move its reservation; the version
             // condition below makes sure it is still the stored one.
             let stored =
@@ -166,7 +165,6 @@ impl EmployeeStore for DynamoEmployeeStore {
                 .map_err(Failure::build)?;
             let mut items = vec![put(put_employee)];
             let new_email = employee.email.to_lowercase();
-            let email_taken = format!("the e-mail {} is taken", employee.email);
             if new_email != old_email {
                 let free_old = Delete::builder()
                     .table_name(&self.table)
@@ -178,7 +176,7 @@ impl EmployeeStore for DynamoEmployeeStore {
                 items.push(TransactWriteItem::builder().delete(free_old).build());
                 items.push(put(self.put_email(employee)?));
             }
-            Ok(self.commit(items, events, &[&stale, &stale, &email_taken]).await?)
+            Ok(self.commit(items, events, &[&stale, &stale, "the e-mail address is taken"]).await?)
         })
     }
 }

@@ -26,6 +26,8 @@
 //! - `http` (default): the HTTP adapter and the functions' routes.
 //! - `dynamodb` (default): the DynamoDB stores and their outbox (AWS SDK).
 
+#[cfg(all(test, any(feature = "sqlite", feature = "dynamodb")))]
+mod conformance;
 pub mod consume;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;

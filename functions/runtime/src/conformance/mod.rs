@@ -12,7 +12,7 @@
 //! `conformance::on_dynamodb::<name>`).
 
 mod compliance;
-mod employee;
+pub(crate) mod employee;
 mod outbox;
 
 #[cfg(feature = "dynamodb")]

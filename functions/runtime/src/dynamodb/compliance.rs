@@ -11,8 +11,7 @@ use hrms_events::HrmsEvent;
 use hrms_events::compliance::ComplianceCheck;
 use uuid::Uuid;
 
-use super::outbox::outbox_puts;
-use super::{Failure, item_key, query_partition, s, string};
+use super::{Failure, item_key, query_partition, s, string, write_with_events};
 use crate::outbox::RelayWaker;
 
 /// The partition listing every check with findings.
@@ -62,12 +61,8 @@ impl DynamoComplianceStore {
             .map_err(Failure::build)
     }
 
-    /// The check, its findings copies, then its events.
-    fn items(
-        &self,
-        check: &ComplianceCheck,
-        events: &[HrmsEvent],
-    ) -> Result<Vec<TransactWriteItem>, Failure> {
+    /// The check and its findings copies.
+    fn items(&self, check: &ComplianceCheck) -> Result<Vec<TransactWriteItem>, Failure> {
         let record = serde_json::to_string(check).map_err(|e| Failure::Unavailable(e.to_string()))?;
         let id = check.check_id.to_string();
         let mut puts = vec![self.put(format!("CHECK#{id}"), "CHECK".into(), &record, check.employee_id)?];
@@ -77,10 +72,7 @@ impl DynamoComplianceStore {
                 puts.push(self.put(employee_findings(employee), id, &record, None)?);
             }
         }
-        let mut items: Vec<_> =
-            puts.into_iter().map(|p| TransactWriteItem::builder().put(p).build()).collect();
-        items.extend(outbox_puts(&self.table, events)?);
-        Ok(items)
+        Ok(puts.into_iter().map(|p| TransactWriteItem::builder().put(p).build()).collect())
     }
 }
 
@@ -91,14 +83,9 @@ impl ComplianceStore for DynamoComplianceStore {
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let items = self.items(check, events)?;
+            let items = self.items(check)?;
             let taken = format!("check {} is already recorded", check.check_id);
-            self.client
-                .transact_write_items()
-                .set_transact_items(Some(items))
-                .send()
-                .await
-                .map_err(|e| Failure::from_transaction(e, &[&taken, &taken, &taken]))?;
+            write_with_events(&self.client, &self.table, items, events, &[&taken, &taken, &taken]).await?;
             if let Some(relay) = &self.relay {
                 relay.wake();
             }

@@ -10,8 +10,7 @@ use hrms_employee::{Employee, EmployeeStore, StoreError};
 use hrms_events::HrmsEvent;
 use uuid::Uuid;
 
-use super::outbox::outbox_puts;
-use super::{Failure, Item, item_key, s, string};
+use super::{Failure, Item, item_key, s, string, write_with_events};
 use crate::outbox::RelayWaker;
 
 const EMPLOYEE_SK: &str = "EMPLOYEE";
@@ -73,22 +72,14 @@ impl DynamoEmployeeStore {
             .map_err(Failure::build)
     }
 
-    /// Runs `items` then `events`' outbox puts as one transaction;
-    /// `conditions` say what a failed condition of each item means.
+    /// Writes `items` and `events` in one transaction, then wakes the relay.
     async fn commit(
         &self,
         items: Vec<TransactWriteItem>,
         events: &[HrmsEvent],
         conditions: &[&str],
     ) -> Result<(), Failure> {
-        let mut items = items;
-        items.extend(outbox_puts(&self.table, events)?);
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(|e| Failure::from_transaction(e, conditions))?;
+        write_with_events(&self.client, &self.table, items, events, conditions).await?;
         if let Some(relay) = &self.relay {
             relay.wake();
         }

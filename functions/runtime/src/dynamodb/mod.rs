@@ -66,8 +66,9 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, Select,
-    TableStatus,
+    TableStatus, TransactWriteItem,
 };
+use hrms_events::HrmsEvent;
 
 pub use config::DynamoConfig;
 pub use error::Failure;
@@ -77,6 +78,36 @@ pub const SERVICES: &[&str] = &["compliance", "employee"];
 
 /// An item, as the SDK reads and writes it.
 pub type Item = HashMap<String, AttributeValue>;
+
+/// DynamoDB's limit of items in one transaction.
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// Writes `items` and `events` (to the outbox of `table`) in one
+/// transaction; `conditions[i]` says what it means when the condition of
+/// `items[i]` fails.
+async fn write_with_events(
+    client: &Client,
+    table: &str,
+    mut items: Vec<TransactWriteItem>,
+    events: &[HrmsEvent],
+    conditions: &[&str],
+) -> Result<(), Failure> {
+    items.extend(outbox::outbox_puts(table, events)?);
+    if items.len() > MAX_TRANSACTION_ITEMS {
+        return Err(Failure::Unavailable(format!(
+            "a write of {} items (with {} events) exceeds DynamoDB's {MAX_TRANSACTION_ITEMS} per transaction",
+            items.len(),
+            events.len()
+        )));
+    }
+    client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await
+        .map_err(|e| Failure::from_transaction(e, conditions))?;
+    Ok(())
+}
 
 /// Creates the table of every service in [`SERVICES`] if missing, and waits
 /// until each is active. Safe to run again, and from several processes.
@@ -222,3 +253,5 @@ fn string<'a>(item: &'a Item, name: &str) -> Result<&'a str, Failure> {
 
 #[cfg(test)]
 pub(crate) mod testing;
+#[cfg(test)]
+mod tests;

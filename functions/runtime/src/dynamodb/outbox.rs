@@ -4,19 +4,26 @@
 //!
 //! Every pending event is an item of partition `OUTBOX` whose sort key is
 //! the event id, holding the structured-mode CloudEvent (JSON) in `event`.
-//! Event ids are UUIDv7: their text sorts by creation time (millisecond),
-//! and ids made by one process are strictly increasing. So a query of the
-//! partition reads events back in write order:
-//! - always for the events of one process (one Lambda instance, one server);
-//! - across processes, for the events of one partition key, as long as the
-//!   writers' clocks differ by less than the time between two changes of one
-//!   entity (a change is conditioned on the previous one, whose events were
-//!   made before it committed). Events of different keys written in the same
-//!   millisecond by two processes may come out in either order, which no
-//!   consumer can tell apart from their arriving concurrently.
 //!
-//! The limit: one partition per service takes about 1,000 writes per second,
-//! far above what HR changes need.
+//! # Order
+//! Event ids are UUIDv7: their text sorts by creation time (millisecond),
+//! and the ids one process makes are strictly increasing. A query of the
+//! partition, which the relay makes from its start every time, therefore
+//! reads events in the order they were made, and the events of one key go
+//! out in write order when their writes follow one another:
+//! - always within one process (one server, one Lambda instance);
+//! - across processes, as long as the writers' clocks differ by less than
+//!   the time between two changes of one entity: a change is conditioned on
+//!   the version before it, so its events are made after that one commits.
+//!
+//! The limit: the order is that of making, not of committing. Two writes of
+//! one key that run at the same time (two checks of one employee) are not
+//! ordered by either; if the later-made one commits and is published first,
+//! the other is still found (the relay starts at the partition's head) and
+//! goes out after it. With SQLite the order is the commit order.
+//!
+//! One partition per service takes about 1,000 writes a second, far more
+//! than HR changes need.
 //!
 //! Published events are deleted; dead ones move to partition `OUTBOX#DEAD`
 //! with their reason and time, for an operator to read back

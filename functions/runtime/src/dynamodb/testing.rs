@@ -37,17 +37,19 @@ pub async fn tables() -> Tables {
         table_prefix: format!("t{}-", uuid::Uuid::now_v7().simple()),
         endpoint: Some(endpoint.clone()),
     };
-    // Dummy credentials on the client, not in the process environment.
-    let client = Client::from_conf(
-        aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-            .endpoint_url(endpoint)
-            .build(),
-    );
+    let client = Client::from_conf(client_config(&endpoint).build());
     ensure_tables(&client, &config).await.expect("service tables on moto");
     Tables { client, config }
+}
+
+/// A client configuration for `endpoint` with dummy credentials (on the
+/// client, not in the process environment).
+pub fn client_config(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .endpoint_url(endpoint)
 }
 
 /// The moto_server binary the tests run.
@@ -120,7 +122,7 @@ fn wait_until_listening(mut child: Child, port: u16) -> Result<Child, String> {
     Ok(child)
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 

@@ -29,7 +29,7 @@
 //! with their reason and time, for an operator to read back
 //! ([`DynamoOutbox::dead_letters`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -112,8 +112,9 @@ impl Handles {
     fn assign(&mut self, ids: &[String]) -> Vec<i64> {
         if self.by_seq.len() > MAX_HANDLES {
             // Events settled by another process are never settled here.
-            self.by_id.retain(|id, _| ids.contains(id));
-            self.by_seq.retain(|_, id| ids.contains(id));
+            let read: HashSet<&String> = ids.iter().collect();
+            self.by_id.retain(|id, _| read.contains(id));
+            self.by_seq.retain(|_, id| read.contains(id));
         }
         ids.iter()
             .map(|id| {

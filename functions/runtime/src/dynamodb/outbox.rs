@@ -277,3 +277,32 @@ impl OutboxStore for DynamoOutbox {
         Box::pin(async move { Ok(count_partition(&self.client, &self.table, OUTBOX_PK).await?) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    #[test]
+    fn an_event_keeps_its_handle_until_settled() {
+        let mut handles = Handles::default();
+        let first = handles.assign(&ids(&["a", "b"]));
+        assert_eq!(handles.assign(&ids(&["a", "b", "c"]))[..2], first[..], "read again, same handles");
+        assert_eq!(handles.take(first[0]).as_deref(), Some("a"));
+        assert_eq!(handles.take(first[0]), None, "settled once");
+        assert_ne!(handles.assign(&ids(&["a"]))[0], first[0], "a handle is never reused");
+    }
+
+    #[test]
+    fn handles_of_events_settled_elsewhere_are_dropped() {
+        let mut handles = Handles::default();
+        let many: Vec<String> = (0..=MAX_HANDLES).map(|i| i.to_string()).collect();
+        handles.assign(&many);
+        handles.assign(&ids(&["x"]));
+        assert_eq!(handles.by_seq.len(), 1);
+        assert_eq!(handles.by_id.len(), 1);
+    }
+}

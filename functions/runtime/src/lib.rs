@@ -16,8 +16,8 @@
 //! - [`sqlite`] (feature `sqlite`): the embedded stores of the functions.
 //! - [`dynamodb`] (feature `dynamodb`): the same stores on DynamoDB (AWS),
 //!   one table per service with its outbox; the key design is in its docs.
-//! - [`http`] (feature `http`): problem responses, bearer-token auth, and
-//!   the functions' routes.
+//! - [`http`] (feature `http`): problem responses, bearer-token auth, the
+//!   functions' routes, and the sync HTTP clients between functions.
 //! - [`telemetry`]: tracing subscriber and Prometheus recorder.
 //!
 //! # Features

@@ -14,6 +14,8 @@
 //! - [`outbox`]: the transactional outbox and its relay, with the SQLite
 //!   outbox of the embedded stores (feature `sqlite`).
 //! - [`sqlite`] (feature `sqlite`): the embedded stores of the functions.
+//! - [`dynamodb`] (feature `dynamodb`): the same stores on DynamoDB (AWS),
+//!   one table per service with its outbox; the key design is in its docs.
 //! - [`http`] (feature `http`): problem responses, bearer-token auth, the
 //!   functions' routes, and the sync HTTP clients between functions.
 //! - [`telemetry`]: tracing subscriber and Prometheus recorder.
@@ -22,8 +24,13 @@
 //! - `kafka` (default): the Kafka transport.
 //! - `sqlite` (default): the embedded stores and their outbox.
 //! - `http` (default): the HTTP adapter and the functions' routes.
+//! - `dynamodb` (default): the DynamoDB stores and their outbox (AWS SDK).
 
+#[cfg(all(test, any(feature = "sqlite", feature = "dynamodb")))]
+mod conformance;
 pub mod consume;
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod inprocess;

@@ -2,7 +2,6 @@
 //! its routes, its readiness probe, and how the others reach it: in-process
 //! when it runs here, over HTTP when it runs apart.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -18,7 +17,7 @@ use hrms_runtime::http::employee::{self, EmployeeApi};
 use hrms_runtime::http::user::{self, UserApi};
 use hrms_runtime::http::{Authenticator, Callee};
 use hrms_runtime::outbox::sqlite::SqliteOutbox;
-use hrms_runtime::outbox::{Relay, RelaySettings};
+use hrms_runtime::outbox::{Relay, RelaySettings, RelayWaker};
 use hrms_runtime::sqlite::compliance::SqliteComplianceStore;
 use hrms_runtime::sqlite::employee::SqliteEmployeeStore;
 use hrms_runtime::sqlite::user::SqliteUserStore;
@@ -47,13 +46,11 @@ pub fn host(
 ) -> anyhow::Result<Hosted> {
     let mut hosted = Hosted::default();
     let remote = super::remote::Remote::from_env()?;
-    let relay = |hosted: &mut Hosted, db: &Path| -> anyhow::Result<hrms_runtime::outbox::RelayWaker> {
-        let outbox =
-            SqliteOutbox::open(db).with_context(|| format!("opening the outbox of {}", db.display()))?;
+    let relay = |hosted: &mut Hosted, outbox: SqliteOutbox| -> RelayWaker {
         let relay = Relay::new(Arc::new(outbox), publisher.clone(), RelaySettings::default());
         let waker = relay.waker();
         hosted.relays.push(relay);
-        Ok(waker)
+        waker
     };
 
     let compliance: Option<Callee<dyn ComplianceClient>> = if wanted.contains(&Function::Compliance) {
@@ -62,10 +59,9 @@ pub fn host(
             None => Policy::default(),
         };
         let db = stores.data_dir.join("compliance.db");
-        let waker = relay(&mut hosted, &db)?;
-        let store = SqliteComplianceStore::open(&db)
-            .with_context(|| format!("opening {}", db.display()))?
-            .with_relay(waker);
+        let store = SqliteComplianceStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
+        let waker = relay(&mut hosted, store.outbox());
+        let store = store.with_relay(waker);
         let probe = store.clone();
         hosted.probes.push((
             "compliance",
@@ -88,10 +84,9 @@ pub fn host(
     let employees: Option<Callee<dyn EmployeeClient>> = if wanted.contains(&Function::Employee) {
         let compliance = compliance.clone().context("Employee calls Compliance")?;
         let db = stores.data_dir.join("employee.db");
-        let waker = relay(&mut hosted, &db)?;
-        let store = SqliteEmployeeStore::open(&db)
-            .with_context(|| format!("opening {}", db.display()))?
-            .with_relay(waker);
+        let store = SqliteEmployeeStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
+        let waker = relay(&mut hosted, store.outbox());
+        let store = store.with_relay(waker);
         let probe = store.clone();
         hosted.probes.push((
             "employee",
@@ -118,10 +113,9 @@ pub fn host(
         let compliance = compliance.context("User calls Compliance")?;
         let employees = employees.context("User calls Employee")?;
         let db = stores.data_dir.join("user.db");
-        let waker = relay(&mut hosted, &db)?;
-        let store = SqliteUserStore::open(&db)
-            .with_context(|| format!("opening {}", db.display()))?
-            .with_relay(waker);
+        let store = SqliteUserStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
+        let waker = relay(&mut hosted, store.outbox());
+        let store = store.with_relay(waker);
         let probe = store.clone();
         hosted.probes.push((
             "user",

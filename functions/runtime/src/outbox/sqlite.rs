@@ -71,6 +71,12 @@ impl SqliteOutbox {
         Ok(Self { db: Shared::open(path, &[]).map_err(|e| OutboxError::Store(e.to_string()))? })
     }
 
+    /// The outbox of a store's own database: its settlements join the
+    /// store's group commits instead of contending with them for the lock.
+    pub fn of(db: Shared) -> Self {
+        Self { db }
+    }
+
     fn with<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
@@ -110,24 +116,22 @@ impl OutboxStore for SqliteOutbox {
         dead: &'a [(i64, String)],
     ) -> BoxFuture<'a, Result<(), OutboxError>> {
         let (published, dead) = (published.to_vec(), dead.to_vec());
-        self.with(move |conn| {
-            let tx = conn.transaction()?;
-            {
-                let mut remove = tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
-                for seq in &published {
-                    remove.execute([seq])?;
-                }
-                let mut set_aside = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO outbox_dead (seq, event_id, event, reason)
-                     SELECT seq, event_id, event, ?2 FROM outbox WHERE seq = ?1",
-                )?;
-                for (seq, reason) in &dead {
-                    set_aside.execute(params![seq, reason])?;
-                    remove.execute([seq])?;
-                }
+        let call = self.db.write(move |tx| {
+            let mut remove = tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
+            for seq in &published {
+                remove.execute([seq])?;
             }
-            tx.commit()
-        })
+            let mut set_aside = tx.prepare_cached(
+                "INSERT OR REPLACE INTO outbox_dead (seq, event_id, event, reason)
+                 SELECT seq, event_id, event, ?2 FROM outbox WHERE seq = ?1",
+            )?;
+            for (seq, reason) in &dead {
+                set_aside.execute(params![seq, reason])?;
+                remove.execute([seq])?;
+            }
+            Ok(Ok::<(), String>(()))
+        });
+        Box::pin(async move { call.await.map_err(OutboxError::Store)?.map_err(OutboxError::Store) })
     }
 
     fn backlog(&self) -> BoxFuture<'_, Result<u64, OutboxError>> {

@@ -41,6 +41,11 @@ impl SqliteUserStore {
         self.db.run(|conn| conn.query_row("SELECT 1", [], |_| Ok(()))).await.map_err(StoreError::Unavailable)
     }
 
+    /// The outbox of this store's database, for its relay.
+    pub fn outbox(&self) -> crate::outbox::sqlite::SqliteOutbox {
+        crate::outbox::sqlite::SqliteOutbox::of(self.db.clone())
+    }
+
     /// Wakes `relay` after each commit, so that events go out at once.
     pub fn with_relay(mut self, relay: RelayWaker) -> Self {
         self.relay = Some(relay);

@@ -15,13 +15,14 @@
 //!   outbox of the embedded stores (feature `sqlite`).
 //! - [`sqlite`] (feature `sqlite`): the embedded stores of the functions.
 //! - [`http`] (feature `http`): problem responses, bearer-token auth, and
-//!   the functions' routes.
+//!   the functions' routes with their OpenAPI fragments.
 //! - [`telemetry`]: tracing subscriber and Prometheus recorder.
 //!
 //! # Features
 //! - `kafka` (default): the Kafka transport.
 //! - `sqlite` (default): the embedded stores and their outbox.
-//! - `http` (default): the HTTP adapter and the functions' routes.
+//! - `http` (default): the HTTP adapter, the functions' routes and their
+//!   OpenAPI document (turns on `openapi` in the function crates).
 
 pub mod consume;
 #[cfg(feature = "http")]

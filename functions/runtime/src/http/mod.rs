@@ -1,7 +1,7 @@
 //! The HTTP adapter (feature `http`): RFC 9457 problem responses, JSON
 //! bodies that fail as problems, bearer-token authentication of every
 //! caller, and the functions' routers ([`compliance`], [`employee`], [`user`]), which reach the
-//! functions they call through a [`Callee`].
+//! functions they call through a [`Callee`], each with its OpenAPI fragment ([`openapi`]).
 //!
 //! ```
 //! # use std::sync::Arc;
@@ -22,6 +22,7 @@ pub mod compliance;
 pub mod employee;
 pub mod json;
 pub mod layers;
+pub mod openapi;
 pub mod problem;
 #[cfg(feature = "sqlite")]
 pub mod user;

@@ -44,7 +44,12 @@ pub(super) fn openapi(functions: &OpenApi, commands: &[Command]) -> anyhow::Resu
 }
 
 /// Alive
-#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = String, example = "ok")))]
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "ops",
+    responses((status = 200, description = "Alive.", body = String, example = "ok")),
+)]
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -57,7 +62,7 @@ async fn healthz() -> &'static str {
     path = "/readyz",
     tag = "ops",
     responses(
-        (status = 200, body = String, example = "ready"),
+        (status = 200, description = "Ready.", body = String, example = "ready"),
         (status = 503, description = "What is unreachable.", body = String),
     ),
 )]
@@ -77,7 +82,12 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
 /// Metrics
 ///
 /// In the Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, body = String)))]
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "ops",
+    responses((status = 200, description = "The metrics.", body = String)),
+)]
 async fn metrics(State(state): State<AppState>) -> String {
     state.metrics.render()
 }
@@ -97,7 +107,10 @@ struct WhoAmI {
     get,
     path = "/whoami",
     tag = "ops",
-    responses((status = 200, body = WhoAmI), (status = 401, response = Unauthorized)),
+    responses(
+        (status = 200, description = "The token's claims.", body = WhoAmI),
+        (status = 401, response = Unauthorized),
+    ),
     security(("bearer" = [])),
 )]
 async fn whoami(caller: Caller) -> axum::Json<WhoAmI> {

@@ -14,8 +14,9 @@
 //! - [`outbox`]: the transactional outbox and its relay, with the SQLite
 //!   outbox of the embedded stores (feature `sqlite`).
 //! - [`sqlite`] (feature `sqlite`): the embedded stores of the functions.
-//! - [`http`] (feature `http`): problem responses, bearer-token auth, and
-//!   the functions' routes with their OpenAPI fragments.
+//! - [`http`] (feature `http`): problem responses, bearer-token auth, the
+//!   functions' routes with their OpenAPI fragments, and the sync HTTP
+//!   clients between functions.
 //! - [`telemetry`]: tracing subscriber and Prometheus recorder.
 //!
 //! # Features

@@ -1,7 +1,9 @@
 //! The HTTP adapter (feature `http`): RFC 9457 problem responses, JSON
 //! bodies that fail as problems, bearer-token authentication of every
-//! caller, and the functions' routers ([`compliance`], [`employee`], [`user`]), which reach the
-//! functions they call through a [`Callee`], each with its OpenAPI fragment ([`openapi`]).
+//! caller, the functions' routers ([`compliance`], [`employee`], [`user`]),
+//! which reach the functions they call through a [`Callee`], each with its
+//! OpenAPI fragment ([`openapi`]), and the HTTP clients of those calls when
+//! the functions run apart ([`client`]).
 //!
 //! ```
 //! # use std::sync::Arc;
@@ -15,6 +17,7 @@
 
 pub mod auth;
 pub mod callee;
+pub mod client;
 pub mod commands;
 #[cfg(feature = "sqlite")]
 pub mod compliance;

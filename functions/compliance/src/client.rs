@@ -50,8 +50,11 @@ pub enum CallError {
 pub trait ComplianceClient: Send + Sync {
     /// Validates `subject` on behalf of `actor`; the check is recorded (and
     /// its events emitted) by Compliance whatever the outcome.
-    fn validate<'a>(&'a self, subject: &'a Subject, actor: &'a Actor)
-    -> BoxFuture<'a, Result<Verdict, CallError>>;
+    fn validate<'a>(
+        &'a self,
+        subject: &'a Subject,
+        actor: &'a Actor,
+    ) -> BoxFuture<'a, Result<Verdict, CallError>>;
 }
 
 /// Compliance in the same process (`hrms dev`): the function itself.

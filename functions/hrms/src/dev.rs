@@ -35,9 +35,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("  API:      http://{address}/openapi.json (OpenAPI 3.1)");
     println!("  events:   {}; every event on the topics is logged", app.transport.describe());
     println!("  data dir: {}", args.stores.data_dir.display());
-    println!(
-        "  a token:  cargo run --release -- token --role admin --sub <user uuid> --data-dir {}",
-        args.stores.data_dir.display()
-    );
+    match crate::auth::jwks_url()? {
+        Some(url) => println!("  tokens:   RS256 from the identity provider, keys at {url}"),
+        None => println!(
+            "  a token:  cargo run --release -- token --role admin --sub <user uuid> --data-dir {}",
+            args.stores.data_dir.display()
+        ),
+    }
     app.run(listener).await
 }

@@ -4,10 +4,12 @@
 //! - `hrms serve <function>`: one function, as Knative runs it.
 //! - `hrms topics create`: the topics and dead-letter topics of the event table.
 //! - `hrms events`: the event catalogue (types, topics, schemas).
-//! - `hrms token`: a bearer token that `dev` accepts.
+//! - `hrms token`: a bearer token that `dev` accepts (HS256; not with `HRMS_JWKS_URL`).
 //! - `hrms bench produce`: CloudEvents publishing against raw rdkafka.
+//! - `hrms bench http`: the write routes of `dev` against a bare axum handler.
 
 mod app;
+mod auth;
 mod bench;
 mod dev;
 mod event_log;

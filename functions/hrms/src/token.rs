@@ -1,15 +1,15 @@
 //! `hrms token`: mints a bearer token that this environment's `hrms dev`
-//! (same `HRMS_JWT_SECRET` or data directory) accepts.
+//! (same `HRMS_JWT_SECRET` or data directory, issuer and audience) accepts.
+//! With `HRMS_JWKS_URL` set it refuses: tokens come from the identity provider.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::bail;
 use hrms_events::Role;
-use hrms_runtime::http::Authenticator;
 use uuid::Uuid;
 
-use crate::secret::jwt_secret;
+use crate::auth::{authenticator, jwks_url};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -35,12 +35,13 @@ fn parse_role(text: &str) -> Result<Role, String> {
         .map_err(|_| format!("{text:?} is not one of admin, hr, manager, employee"))
 }
 
-/// The authenticator of this environment.
-pub fn authenticator(data_dir: &std::path::Path) -> anyhow::Result<Arc<Authenticator>> {
-    Ok(Arc::new(Authenticator::hs256(&jwt_secret(data_dir)?)?))
-}
-
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(url) = jwks_url()? {
+        bail!(
+            "HRMS_JWKS_URL is set ({url}): tokens come from that identity provider; \
+             `hrms token` mints HS256 tokens only, for an environment without HRMS_JWKS_URL"
+        );
+    }
     let auth = authenticator(&args.data_dir)?;
     let ttl = Duration::from_secs(args.hours.saturating_mul(3600));
     println!("{}", auth.mint(args.sub, args.role, args.employee, ttl)?);

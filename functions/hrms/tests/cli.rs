@@ -19,6 +19,9 @@ fn hrms() -> Command {
     command
         .env_remove("KAFKA_BOOTSTRAP_SERVERS")
         .env_remove("HRMS_JWT_SECRET")
+        .env_remove("HRMS_JWKS_URL")
+        .env_remove("HRMS_JWT_ISSUER")
+        .env_remove("HRMS_JWT_AUDIENCE")
         .env("RUST_LOG", "info")
         .stdin(Stdio::null());
     command
@@ -154,12 +157,14 @@ impl Dev {
     fn wait_for_logs(&self, needles: &[String], limit: Duration) -> Vec<String> {
         let deadline = Instant::now() + limit;
         let mut found: Vec<Option<String>> = vec![None; needles.len()];
+        let mut seen = Vec::new();
         while found.iter().any(Option::is_none) {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .log
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("not all of {needles:?} logged within {limit:?}"));
+            let Ok(line) = self.log.recv_timeout(left) else {
+                let tail = seen[seen.len().saturating_sub(40)..].join("\n");
+                panic!("not all of {needles:?} logged within {limit:?}; the last lines:\n{tail}");
+            };
+            seen.push(line.clone());
             for (slot, needle) in found.iter_mut().zip(needles) {
                 if slot.is_none() && line.contains(needle.as_str()) {
                     *slot = Some(line.clone());
@@ -227,6 +232,37 @@ fn mint(data: &TempDir, role: &str) -> String {
         .expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn with_a_jwks_url_dev_takes_no_hs256_token_and_hrms_token_mints_none() {
+    let data = TempDir::new();
+    let hs256 = mint(&data, "admin");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address");
+    let jwks_url = format!("http://{closed}/jwks");
+
+    let mut command = hrms();
+    command
+        .args(["dev", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data.0)
+        .env("HRMS_JWKS_URL", &jwks_url);
+    let dev = Dev::spawn(command, None, None);
+    assert!(dev.get("/healthz").starts_with("HTTP/1.1 200"));
+    let refused = dev.get_as("/whoami", Some(&hs256));
+    assert!(refused.starts_with("HTTP/1.1 401") && refused.contains("application/problem+json"), "{refused}");
+    assert!(dev.terminate().success());
+
+    let fresh = TempDir::new();
+    let out = hrms()
+        .args(["token", "--role", "hr", "--sub", &uuid::Uuid::now_v7().to_string(), "--data-dir"])
+        .arg(&fresh.0)
+        .env("HRMS_JWKS_URL", &jwks_url)
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("HRMS_JWKS_URL") && said.contains("identity provider"), "{said}");
+    assert!(!fresh.0.join("jwt-secret").exists(), "no secret is made for RS256");
 }
 
 #[test]

@@ -49,6 +49,7 @@ pub fn host(
     publisher: Arc<dyn EventPublisher>,
 ) -> anyhow::Result<Hosted> {
     let mut hosted = Hosted::default();
+    let remote = super::remote::Remote::from_env()?;
     let relay = |hosted: &mut Hosted, db: &Path| -> anyhow::Result<hrms_runtime::outbox::RelayWaker> {
         let outbox =
             SqliteOutbox::open(db).with_context(|| format!("opening the outbox of {}", db.display()))?;
@@ -83,7 +84,7 @@ pub fn host(
         hosted.commands.extend_from_slice(commands::COMPLIANCE);
         Some(Callee::local(Arc::new(LocalCompliance { policy, store }) as Arc<dyn ComplianceClient>))
     } else if wanted.iter().any(|f| matches!(f, Function::Employee | Function::User)) {
-        Some(super::remote::compliance()?)
+        Some(remote.compliance()?)
     } else {
         None
     };
@@ -113,7 +114,7 @@ pub fn host(
                 as Arc<dyn EmployeeClient>
         }))
     } else if wanted.contains(&Function::User) {
-        Some(super::remote::employees()?)
+        Some(remote.employees()?)
     } else {
         None
     };

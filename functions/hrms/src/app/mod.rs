@@ -95,7 +95,8 @@ impl App {
         let metrics = hrms_runtime::telemetry::init_metrics().context("installing the metrics recorder")?;
         std::fs::create_dir_all(&options.stores.data_dir)
             .with_context(|| format!("creating the data directory {}", options.stores.data_dir.display()))?;
-        let auth = crate::token::authenticator(&options.stores.data_dir).context("loading the JWT secret")?;
+        let auth =
+            crate::auth::authenticator(&options.stores.data_dir).context("configuring authentication")?;
         let transport = Transport::from_env().await?;
         let (stop, stopping) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -119,7 +120,16 @@ impl App {
 
     /// Serves until SIGTERM or Ctrl-C, then lets the background work finish.
     pub async fn run(self, listener: TcpListener) -> anyhow::Result<()> {
-        axum::serve(listener, self.router).with_graceful_shutdown(shutdown::signal()).await?;
+        self.run_until(listener, shutdown::signal()).await
+    }
+
+    /// Serves until `stop` resolves, then lets the background work finish.
+    pub async fn run_until(
+        self,
+        listener: TcpListener,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(listener, self.router).with_graceful_shutdown(stop).await?;
         let _ = self.stop.send(true);
         for task in self.tasks {
             task.await??;

@@ -99,7 +99,7 @@ async fn every_documented_route_refuses_strangers_and_the_wrong_role() {
     let stores = Stores { data_dir: data_dir.clone(), compliance_policy: None };
     let options = Options { stores, functions: Function::ALL.to_vec(), event_log: false };
     let app = App::build(options).await.expect("dev builds").router;
-    let auth = crate::token::authenticator(&data_dir).expect("the same secret");
+    let auth = crate::auth::authenticator(&data_dir).expect("the same secret");
     let mint = |role, employee_id| {
         auth.mint(Uuid::now_v7(), role, employee_id, Duration::from_secs(600)).expect("token")
     };

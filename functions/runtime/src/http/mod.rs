@@ -1,9 +1,10 @@
 //! The HTTP adapter (feature `http`): RFC 9457 problem responses, JSON
 //! bodies that fail as problems, bearer-token authentication of every
-//! caller, the functions' routers ([`compliance`], [`employee`], [`user`]),
-//! which reach the functions they call through a [`Callee`], each with its
-//! OpenAPI fragment ([`openapi`]), and the HTTP clients of those calls when
-//! the functions run apart ([`client`]).
+//! caller (HS256, or RS256 from a JWKS URL), the functions' routers
+//! ([`compliance`], [`employee`], [`user`]), which reach the functions they
+//! call through a [`Callee`], each with its OpenAPI fragment ([`openapi`]),
+//! and the HTTP clients of those calls when the functions run apart
+//! ([`client`]).
 //!
 //! ```
 //! # use std::sync::Arc;
@@ -33,6 +34,6 @@ pub mod user;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use auth::{AuthError, Authenticator, Bearer, Caller, Claims};
+pub use auth::{AuthError, AuthSettings, Authenticator, Bearer, Caller, Claims};
 pub use callee::Callee;
 pub use problem::Problem;

@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 use hrms_events::cloudevents::Event;
 pub use rusqlite;
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, params};
 
 use super::{OutboxEntry, OutboxError, OutboxStore, Pending};
 use crate::sqlite::Shared;
@@ -39,7 +39,7 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 
 /// Adds `events` to the outbox within the caller's transaction: they exist
 /// if and only if the transaction commits.
-pub fn append(tx: &Transaction<'_>, events: &[HrmsEvent]) -> rusqlite::Result<()> {
+pub fn append(tx: &Connection, events: &[HrmsEvent]) -> rusqlite::Result<()> {
     let mut insert = tx.prepare_cached("INSERT INTO outbox (event_id, event) VALUES (?1, ?2)")?;
     for event in events {
         let json = serde_json::to_string(&event.to_cloudevent())

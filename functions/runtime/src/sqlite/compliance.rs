@@ -66,8 +66,7 @@ impl ComplianceStore for SqliteComplianceStore {
                 Outcome::Refused => "refused",
             };
             self.db
-                .run(move |conn| {
-                    let tx = conn.transaction()?;
+                .write(move |tx| {
                     tx.execute(
                         "INSERT INTO compliance_check (check_id, employee_id, outcome, has_findings, body)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -79,10 +78,11 @@ impl ComplianceStore for SqliteComplianceStore {
                             body,
                         ],
                     )?;
-                    append(&tx, &events)?;
-                    tx.commit()
+                    append(tx, &events)?;
+                    Ok(Ok::<(), String>(()))
                 })
                 .await
+                .map_err(unavailable)?
                 .map_err(unavailable)?;
             if let Some(relay) = &self.relay {
                 relay.wake();

@@ -98,8 +98,7 @@ impl EmployeeStore for SqliteEmployeeStore {
             let r = row(employee)?;
             let outcome = self
                 .db
-                .run(move |conn| {
-                    let tx = conn.transaction()?;
+                .write(move |tx| {
                     let inserted = tx.execute(
                         "INSERT INTO employee (employee_id, email_key, user_id, manager_id, status, version, body)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -109,8 +108,8 @@ impl EmployeeStore for SqliteEmployeeStore {
                         Err(e) if is_constraint(&e) => return Ok(Err(conflict_on_insert(&e))),
                         other => other?,
                     };
-                    append(&tx, &events)?;
-                    tx.commit().map(Ok)
+                    append(tx, &events)?;
+                    Ok(Ok(()))
                 })
                 .await
                 .map_err(StoreError::Unavailable)?;
@@ -147,8 +146,7 @@ impl EmployeeStore for SqliteEmployeeStore {
             let r = row(employee)?;
             let outcome = self
                 .db
-                .run(move |conn| {
-                    let tx = conn.transaction()?;
+                .write(move |tx| {
                     let changed = tx.execute(
                         "UPDATE employee SET email_key = ?2, user_id = ?3, manager_id = ?4, status = ?5,
                              version = ?6, body = ?7
@@ -162,8 +160,8 @@ impl EmployeeStore for SqliteEmployeeStore {
                         Ok(0) => return Ok(Err(format!("employee {} changed since it was read", r.id))),
                         other => other?,
                     };
-                    append(&tx, &events)?;
-                    tx.commit().map(Ok)
+                    append(tx, &events)?;
+                    Ok(Ok(()))
                 })
                 .await
                 .map_err(StoreError::Unavailable)?;

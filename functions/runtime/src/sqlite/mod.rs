@@ -1,9 +1,12 @@
 //! The embedded stores (feature `sqlite`): one SQLite database per service
 //! under the data directory, its schema migrated on open, its outbox in the
-//! same file. Calls run off the async threads.
+//! same file. Reads run off the async threads on a connection of their own;
+//! writes go to the database's writer ([`group`]), which commits the writes
+//! that arrive together in one transaction: one fsync for many requests.
 
 pub mod compliance;
 pub mod employee;
+mod group;
 pub mod user;
 
 use std::path::Path;
@@ -14,15 +17,19 @@ use rusqlite::Connection;
 
 use crate::outbox::sqlite::{connect, migrate as migrate_outbox};
 
-/// A connection shared by one store's calls, used on blocking threads.
+/// One database of a store: a read connection used on blocking threads,
+/// and the group-committing writer.
 #[derive(Clone)]
-pub struct Shared(Arc<Mutex<Connection>>);
+pub struct Shared {
+    read: Arc<Mutex<Connection>>,
+    writer: group::Writer,
+}
 
 impl Shared {
     /// Opens `path`, creates the outbox tables, and applies the store's
     /// `migrations` that `PRAGMA user_version` says are not applied yet.
     pub fn open(path: impl AsRef<Path>, migrations: &[&str]) -> rusqlite::Result<Self> {
-        let mut conn = connect(path)?;
+        let mut conn = connect(path.as_ref())?;
         migrate_outbox(&conn)?;
         let applied: usize =
             conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?.try_into().unwrap_or(0);
@@ -32,15 +39,17 @@ impl Shared {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
-        Ok(Self(Arc::new(Mutex::new(conn))))
+        let writer = group::Writer::start(connect(path.as_ref())?);
+        Ok(Self { read: Arc::new(Mutex::new(conn)), writer })
     }
 
-    /// Runs `f` on the connection on a blocking thread.
+    /// Runs `f` on the read connection on a blocking thread (also for the
+    /// relay's own bookkeeping, which needs no group commit).
     pub fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> BoxFuture<'static, Result<T, String>> {
-        let conn = self.0.clone();
+        let conn = self.read.clone();
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
                 let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
@@ -49,5 +58,16 @@ impl Shared {
             .await
             .map_err(|e| e.to_string())?
         })
+    }
+
+    /// Runs `f` in the writer's next transaction and answers once that is
+    /// committed (on disk). `Ok(Err(_))` is a refusal (e.g. a conflict):
+    /// `f`'s changes are rolled back and the refusal is returned; `Err` is
+    /// the store failing.
+    pub fn write<T: Send + 'static, E: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
+    ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
+        self.writer.submit(f)
     }
 }

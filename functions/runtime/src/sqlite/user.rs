@@ -55,8 +55,7 @@ impl SqliteUserStore {
         let (version, events) = (user.version as i64, events.to_vec());
         let outcome = self
             .db
-            .run(move |conn| {
-                let tx = conn.transaction()?;
+            .write(move |tx| {
                 match tx.execute(sql, params![id, email, employee, version, body]) {
                     Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
                         return Ok(Err(if e.to_string().contains("email_key") {
@@ -68,8 +67,8 @@ impl SqliteUserStore {
                     Ok(0) => return Ok(Err(format!("account {id} changed since it was read"))),
                     other => other?,
                 };
-                append(&tx, &events)?;
-                tx.commit().map(Ok)
+                append(tx, &events)?;
+                Ok(Ok(()))
             })
             .await
             .map_err(StoreError::Unavailable)?;

@@ -13,11 +13,7 @@ use hrms_runtime::kafka::codec::EncodedRecord;
 use hrms_runtime::kafka::{KafkaConfig, KafkaPublisher, ensure_topics};
 use rdkafka::producer::FutureRecord;
 
-#[derive(clap::Subcommand)]
-pub enum Command {
-    /// Producer throughput and ack latency: CloudEvents against raw records.
-    Produce(ProduceArgs),
-}
+use super::Figures;
 
 #[derive(clap::Args)]
 pub struct ProduceArgs {
@@ -35,45 +31,7 @@ pub struct ProduceArgs {
     rounds: usize,
 }
 
-pub async fn run(command: Command) -> anyhow::Result<()> {
-    match command {
-        Command::Produce(args) => produce(args).await,
-    }
-}
-
-/// Figures of one run.
-struct Figures {
-    per_second: f64,
-    p50: Duration,
-    p95: Duration,
-    p99: Duration,
-}
-
-impl Figures {
-    fn new(elapsed: Duration, mut latencies: Vec<Duration>) -> Self {
-        latencies.sort_unstable();
-        let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-        Self {
-            per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-            p50: at(0.50),
-            p95: at(0.95),
-            p99: at(0.99),
-        }
-    }
-
-    fn print(&self, name: &str) {
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        println!(
-            "{name:<16} {:>12.0} {:>10.2} {:>10.2} {:>10.2}",
-            self.per_second,
-            ms(self.p50),
-            ms(self.p95),
-            ms(self.p99)
-        );
-    }
-}
-
-async fn produce(args: ProduceArgs) -> anyhow::Result<()> {
+pub async fn run(args: ProduceArgs) -> anyhow::Result<()> {
     if args.count == 0 || args.in_flight == 0 {
         bail!("--count and --in-flight must be positive");
     }

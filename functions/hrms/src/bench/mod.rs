@@ -1,0 +1,58 @@
+//! `hrms bench`: benchmarks that print figures.
+//! - `produce`: CloudEvents publishing against raw rdkafka records.
+//! - `http`: the write routes of `dev` against a bare axum handler.
+
+mod http;
+mod produce;
+
+use std::time::Duration;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Producer throughput and ack latency: CloudEvents against raw records.
+    Produce(produce::ProduceArgs),
+    /// POST /employees and POST /users of `dev` against a bare axum handler.
+    Http(http::HttpArgs),
+}
+
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Produce(args) => produce::run(args).await,
+        Command::Http(args) => http::run(args).await,
+    }
+}
+
+/// Throughput and latency quantiles of one run.
+pub struct Figures {
+    pub per_second: f64,
+    pub p50: Duration,
+    pub p95: Duration,
+    pub p99: Duration,
+}
+
+impl Figures {
+    pub fn new(elapsed: Duration, mut latencies: Vec<Duration>) -> Self {
+        latencies.sort_unstable();
+        let at = |q: f64| {
+            let i = ((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1));
+            latencies.get(i).copied().unwrap_or_default()
+        };
+        Self {
+            per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+            p50: at(0.50),
+            p95: at(0.95),
+            p99: at(0.99),
+        }
+    }
+
+    pub fn print(&self, name: &str) {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "{name:<16} {:>12.0} {:>10.2} {:>10.2} {:>10.2}",
+            self.per_second,
+            ms(self.p50),
+            ms(self.p95),
+            ms(self.p99)
+        );
+    }
+}

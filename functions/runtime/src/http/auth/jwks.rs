@@ -1,0 +1,188 @@
+//! RS256 keys from an identity provider's JWKS URL: fetched on first use,
+//! cached by `kid`, refreshed when older than [`Refresh::max_age`] or when a
+//! token names an unknown `kid`, never more than once per
+//! [`Refresh::min_interval`]. A fetch that fails keeps the cached keys; a
+//! successful one replaces them, so keys the provider retired stop working.
+//! Only RSA signing keys fit for RS256 are kept.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use reqwest::Url;
+
+use super::AuthError;
+
+/// The largest JWKS document read.
+const MAX_BODY: usize = 1 << 20;
+
+/// When the key set is fetched again.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Refresh {
+    /// Fetches are at least this far apart, whatever tokens arrive.
+    pub min_interval: Duration,
+    /// Cached keys older than this are fetched again on use.
+    pub max_age: Duration,
+    /// Timeout of one fetch.
+    pub timeout: Duration,
+}
+
+impl Default for Refresh {
+    fn default() -> Self {
+        Self {
+            min_interval: Duration::from_secs(30),
+            max_age: Duration::from_secs(600),
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The time source of the refresh schedule (replaceable in tests).
+pub(super) type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
+#[derive(Default)]
+struct Cache {
+    keys: HashMap<String, DecodingKey>,
+    /// The last successful fetch.
+    fetched: Option<Instant>,
+    /// The last fetch attempt, successful or not.
+    tried: Option<Instant>,
+}
+
+/// The key set of one JWKS URL.
+pub(super) struct Jwks {
+    url: Url,
+    client: reqwest::Client,
+    refresh: Refresh,
+    clock: Clock,
+    cache: RwLock<Cache>,
+    /// Held while fetching, so concurrent requests fetch once.
+    fetching: tokio::sync::Mutex<()>,
+}
+
+impl Jwks {
+    pub(super) fn new(url: &str, refresh: Refresh) -> Result<Self, AuthError> {
+        let parsed = Url::parse(url).map_err(|_| AuthError::JwksUrl(url.to_owned()))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(AuthError::JwksUrl(url.to_owned()));
+        }
+        let client = reqwest::Client::builder()
+            .timeout(refresh.timeout)
+            .connect_timeout(refresh.timeout)
+            .build()
+            .map_err(AuthError::Client)?;
+        Ok(Self {
+            url: parsed,
+            client,
+            refresh,
+            clock: Arc::new(Instant::now),
+            cache: RwLock::default(),
+            fetching: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The key that must have signed `token`: RS256 only, chosen by `kid`.
+    pub(super) async fn key_for(&self, token: &str) -> Result<DecodingKey, AuthError> {
+        let header = jsonwebtoken::decode_header(token)?;
+        if header.alg != Algorithm::RS256 {
+            return Err(AuthError::Algorithm(header.alg));
+        }
+        let kid = header.kid.ok_or(AuthError::NoKeyId)?;
+        match self.cached(&kid) {
+            (Some(key), true) => return Ok(key),
+            // Stale: refresh unless a request is already at it; meanwhile the
+            // cached key serves.
+            (Some(key), false) => match self.fetching.try_lock() {
+                Ok(_fetching) => self.refresh_if_due().await,
+                Err(_) => return Ok(key),
+            },
+            (None, _) => {
+                let _fetching = self.fetching.lock().await;
+                // Whoever held the lock may have fetched it.
+                if let (Some(key), _) = self.cached(&kid) {
+                    return Ok(key);
+                }
+                self.refresh_if_due().await;
+            }
+        }
+        self.cached(&kid).0.ok_or(AuthError::UnknownKey(kid))
+    }
+
+    /// The cached key for `kid`, and whether the cache is fresh.
+    fn cached(&self, kid: &str) -> (Option<DecodingKey>, bool) {
+        let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
+        let now = (self.clock)();
+        let fresh = cache.fetched.is_some_and(|t| now.duration_since(t) < self.refresh.max_age);
+        (cache.keys.get(kid).cloned(), fresh)
+    }
+
+    /// Fetches the key set unless the last attempt is too recent. Called
+    /// with `fetching` held.
+    async fn refresh_if_due(&self) {
+        let now = (self.clock)();
+        {
+            let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+            if cache.tried.is_some_and(|t| now.duration_since(t) < self.refresh.min_interval) {
+                return;
+            }
+            cache.tried = Some(now);
+        }
+        match self.fetch().await {
+            Ok(keys) => {
+                tracing::debug!(url = %self.url, keys = keys.len(), "fetched the JWKS");
+                let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+                cache.keys = keys;
+                cache.fetched = Some(now);
+            }
+            Err(error) => {
+                tracing::warn!(url = %self.url, %error, "fetching the JWKS failed; keeping the cached keys")
+            }
+        }
+    }
+
+    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, String> {
+        let chain = |e: reqwest::Error| {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                text = format!("{text}: {s}");
+                source = s.source();
+            }
+            text
+        };
+        let mut response = self
+            .client
+            .get(self.url.clone())
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(chain)?;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(chain)? {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_BODY {
+                return Err(format!("the JWKS is larger than {MAX_BODY} bytes"));
+            }
+        }
+        let set: JwkSet = serde_json::from_slice(&body).map_err(|e| format!("not a JWKS: {e}"))?;
+        Ok(set.keys.iter().filter_map(rs256_key).collect())
+    }
+}
+
+/// `jwk` as an RS256 verification key with its `kid`, if it is one.
+fn rs256_key(jwk: &Jwk) -> Option<(String, DecodingKey)> {
+    let kid = jwk.common.key_id.clone()?;
+    let for_rs256 = matches!(jwk.common.key_algorithm, None | Some(KeyAlgorithm::RS256));
+    let for_signing = matches!(jwk.common.public_key_use, None | Some(PublicKeyUse::Signature));
+    let AlgorithmParameters::RSA(rsa) = &jwk.algorithm else { return None };
+    if !(for_rs256 && for_signing) {
+        return None;
+    }
+    DecodingKey::from_rsa_components(&rsa.n, &rsa.e).ok().map(|key| (kid, key))
+}
+
+#[cfg(test)]
+#[path = "jwks_tests.rs"]
+mod tests;

@@ -1,0 +1,130 @@
+//! Group commit: one thread per database owns the write connection. It
+//! takes every write waiting when it is free, runs each in a savepoint of
+//! one transaction (a refused write rolls back its savepoint only), commits
+//! once, and then answers them all. Under load, many requests share an
+//! fsync; alone, a write waits for nothing.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+/// Most writes in one transaction.
+const MAX_GROUP: usize = 256;
+
+/// A write: `run` does it (true: keep it), `answer` tells the caller how
+/// the commit went.
+struct Job {
+    run: Box<dyn FnOnce(&Connection) -> bool + Send>,
+    answer: Box<dyn FnOnce(Result<(), String>) + Send>,
+}
+
+/// The handle to a database's writer thread; the thread ends with the last
+/// handle.
+#[derive(Clone)]
+pub struct Writer(mpsc::Sender<Job>);
+
+impl Writer {
+    pub fn start(conn: Connection) -> Self {
+        let (jobs, queue) = mpsc::channel();
+        let spawned =
+            std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || work(conn, queue));
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the SQLite writer; writes will fail");
+        }
+        Self(jobs)
+    }
+
+    pub fn submit<T: Send + 'static, E: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
+    ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
+        let (reply, answer) = oneshot::channel();
+        let slot = Arc::new(Mutex::new(None));
+        let filled = slot.clone();
+        let job = Job {
+            run: Box::new(move |conn| {
+                let outcome = f(conn);
+                let keep = matches!(outcome, Ok(Ok(_)));
+                *filled.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+                keep
+            }),
+            answer: Box::new(move |committed| {
+                let outcome = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+                let result = match (committed, outcome) {
+                    (_, None) => Err("the write did not run".to_owned()),
+                    (_, Some(Err(e))) => Err(e.to_string()),
+                    (_, Some(Ok(Err(refused)))) => Ok(Err(refused)),
+                    (Ok(()), Some(Ok(Ok(done)))) => Ok(Ok(done)),
+                    (Err(e), Some(Ok(Ok(_)))) => Err(e),
+                };
+                let _ = reply.send(result);
+            }),
+        };
+        let sent = self.0.send(job);
+        Box::pin(async move {
+            sent.map_err(|_| "the SQLite writer has stopped".to_owned())?;
+            answer.await.map_err(|_| "the SQLite writer has stopped".to_owned())?
+        })
+    }
+}
+
+fn work(mut conn: Connection, queue: mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut jobs = vec![first];
+        jobs.extend(queue.try_iter().take(MAX_GROUP - 1));
+        metrics::histogram!("hrms_store_group_commit_size").record(jobs.len() as f64);
+        let committed = commit(&mut conn, &mut jobs);
+        for job in jobs {
+            (job.answer)(committed.clone());
+        }
+    }
+}
+
+/// Runs the jobs in one transaction; their `run`s are taken as they run.
+fn commit(conn: &mut Connection, jobs: &mut [Job]) -> Result<(), String> {
+    let mut tx = conn.transaction().map_err(|e| e.to_string())?;
+    for job in jobs.iter_mut() {
+        let run = std::mem::replace(&mut job.run, Box::new(|_| false));
+        let mut savepoint = tx.savepoint().map_err(|e| e.to_string())?;
+        if run(&savepoint) {
+            savepoint.commit().map_err(|e| e.to_string())?;
+        } else {
+            savepoint.rollback().map_err(|e| e.to_string())?;
+        }
+    }
+    tx.commit().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::future::join_all;
+    use rusqlite::params;
+
+    use super::super::Shared;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn concurrent_writes_commit_together_and_a_refusal_rolls_back_alone() {
+        let dir = crate::http::testing::temp_dir("group");
+        let db = Shared::open(dir.join("t.db"), &["CREATE TABLE t (k TEXT PRIMARY KEY)"]).expect("db");
+        let writes = (0..200).map(|i| {
+            let key = if i % 10 == 0 { "taken".to_owned() } else { format!("k{i}") };
+            db.write(move |tx| {
+                tx.execute("INSERT INTO t (k) VALUES (?1)", params![format!("extra{i}")])?;
+                match tx.execute("INSERT INTO t (k) VALUES (?1)", params![key]) {
+                    Ok(_) => Ok(Ok(())),
+                    Err(e) => Ok(Err(e.to_string())),
+                }
+            })
+        });
+        let outcomes = join_all(writes).await;
+        let refused = outcomes.iter().filter(|o| matches!(o, Ok(Err(_)))).count();
+        assert_eq!(refused, 19, "all but the first write of the same key are refused");
+        assert!(outcomes.iter().all(Result::is_ok), "no write failed the store");
+        let rows: i64 =
+            db.run(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))).await.expect("count");
+        assert_eq!(rows, 181 * 2, "two rows for each accepted write, none of a refused one");
+    }
+}

@@ -14,6 +14,8 @@
 //! - [`outbox`]: the transactional outbox and its relay, with the SQLite
 //!   outbox of the embedded stores (feature `sqlite`).
 //! - [`sqlite`] (feature `sqlite`): the embedded stores of the functions.
+//! - [`dynamodb`] (feature `dynamodb`): the same stores on DynamoDB (AWS),
+//!   one table per service with its outbox; the key design is in its docs.
 //! - [`http`] (feature `http`): problem responses, bearer-token auth, the
 //!   functions' routes with their OpenAPI fragments, and the sync HTTP
 //!   clients between functions.
@@ -24,8 +26,13 @@
 //! - `sqlite` (default): the embedded stores and their outbox.
 //! - `http` (default): the HTTP adapter, the functions' routes and their
 //!   OpenAPI document (turns on `openapi` in the function crates).
+//! - `dynamodb` (default): the DynamoDB stores and their outbox (AWS SDK).
 
+#[cfg(all(test, any(feature = "sqlite", feature = "dynamodb")))]
+mod conformance;
 pub mod consume;
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod inprocess;

@@ -22,6 +22,8 @@
 //!
 //! - [`relay`]: [`Relay`], store-agnostic.
 //! - [`sqlite`] (feature `sqlite`): the outbox table of the embedded stores.
+//! - The DynamoDB outbox lives with its stores in `crate::dynamodb::outbox`
+//!   (feature `dynamodb`).
 
 pub mod relay;
 #[cfg(feature = "sqlite")]

@@ -1,0 +1,92 @@
+//! One suite of store tests, run against every implementation: the SQLite
+//! stores (feature `sqlite`) and the DynamoDB stores on moto (feature
+//! `dynamodb`, server from `$HRMS_TEST_MOTO`, see `tests/run`). A store
+//! passes when a caller cannot tell it from the others.
+//!
+//! - [`employee`]: uniqueness of id and e-mail, versions, the e-mail moving.
+//! - [`compliance`]: checks recorded once, findings newest first.
+//! - [`outbox`]: what the relay sees: write order, settling, dead letters.
+//!
+//! Each suite function takes fresh [`Stores`]; [`conformance!`] makes one
+//! test of it per implementation (`conformance::on_sqlite::<name>`,
+//! `conformance::on_dynamodb::<name>`).
+
+mod compliance;
+pub(crate) mod employee;
+mod outbox;
+
+#[cfg(feature = "dynamodb")]
+mod dynamodb;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use hrms_compliance::ComplianceStore;
+use hrms_employee::EmployeeStore;
+use uuid::Uuid;
+
+use crate::outbox::OutboxStore;
+
+/// Reads the dead letters of an outbox: (event id, reason), oldest first.
+type DeadLetters = Box<dyn Fn() -> BoxFuture<'static, Vec<(Uuid, String)>> + Send + Sync>;
+
+/// The stores of two services, empty, with their outboxes.
+pub struct Stores {
+    pub employee: Box<dyn EmployeeStore>,
+    pub employee_outbox: Arc<dyn OutboxStore>,
+    pub compliance: Box<dyn ComplianceStore>,
+    pub compliance_outbox: Arc<dyn OutboxStore>,
+    employee_dead: DeadLetters,
+    /// What must live as long as the stores (a temporary directory).
+    _keep: Box<dyn std::any::Any + Send + Sync>,
+}
+
+impl Stores {
+    /// The Employee outbox's dead letters.
+    pub async fn employee_dead_letters(&self) -> Vec<(Uuid, String)> {
+        (self.employee_dead)().await
+    }
+}
+
+/// One `#[tokio::test]` per suite function and implementation.
+macro_rules! conformance {
+    ($($suite:ident),* $(,)?) => {
+        #[cfg(feature = "sqlite")]
+        mod on_sqlite {
+            $(
+                #[tokio::test]
+                async fn $suite() {
+                    super::$suite(super::sqlite::stores()).await;
+                }
+            )*
+        }
+
+        #[cfg(feature = "dynamodb")]
+        mod on_dynamodb {
+            $(
+                #[tokio::test]
+                async fn $suite() {
+                    super::$suite(super::dynamodb::stores().await).await;
+                }
+            )*
+        }
+    };
+}
+
+use compliance::*;
+use employee::*;
+use outbox::*;
+
+conformance!(
+    an_employee_reads_back_as_written,
+    a_taken_id_is_a_conflict,
+    a_taken_email_is_a_conflict_whatever_its_case,
+    an_update_needs_the_stored_version,
+    a_changed_email_frees_the_old_one,
+    checks_with_findings_are_listed_newest_first,
+    a_check_is_recorded_once,
+    the_outbox_gives_events_in_write_order,
+    settled_events_leave_and_dead_ones_keep_their_reason,
+);

@@ -1,0 +1,47 @@
+//! The SQLite stores in a temporary directory, one database per service.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::Stores;
+use crate::outbox::sqlite::{SqliteOutbox, connect};
+use crate::sqlite::compliance::SqliteComplianceStore;
+use crate::sqlite::employee::SqliteEmployeeStore;
+
+/// A directory removed on drop.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn stores() -> Stores {
+    let dir = TempDir(std::env::temp_dir().join(format!("hrms-conformance-{}", Uuid::now_v7())));
+    std::fs::create_dir_all(&dir.0).expect("temp dir");
+    let (employee, compliance) = (dir.0.join("employee.db"), dir.0.join("compliance.db"));
+    let dead_from = employee.clone();
+    Stores {
+        employee: Box::new(SqliteEmployeeStore::open(&employee).expect("employee store")),
+        employee_outbox: Arc::new(SqliteOutbox::open(&employee).expect("outbox")),
+        compliance: Box::new(SqliteComplianceStore::open(&compliance).expect("compliance store")),
+        compliance_outbox: Arc::new(SqliteOutbox::open(&compliance).expect("outbox")),
+        employee_dead: Box::new(move || {
+            let path = dead_from.clone();
+            Box::pin(async move {
+                let conn = connect(&path).expect("db");
+                let mut select =
+                    conn.prepare("SELECT event_id, reason FROM outbox_dead ORDER BY seq").expect("query");
+                let rows = select.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)));
+                rows.expect("dead letters")
+                    .map(|row| row.expect("row"))
+                    .map(|(id, reason)| (Uuid::parse_str(&id).expect("event id"), reason))
+                    .collect()
+            })
+        }),
+        _keep: Box::new(dir),
+    }
+}

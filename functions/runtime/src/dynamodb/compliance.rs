@@ -1,0 +1,113 @@
+//! The Compliance store on DynamoDB (table `<prefix>compliance`): every
+//! check, the copies that list it among the findings, and its events, in one
+//! transaction. Findings are read from one partition, newest first (see the
+//! key design in [`super`]).
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use futures::future::BoxFuture;
+use hrms_compliance::{ComplianceStore, FindingsQuery, StoreError};
+use hrms_events::HrmsEvent;
+use hrms_events::compliance::ComplianceCheck;
+use uuid::Uuid;
+
+use super::{Failure, item_key, query_partition, s, string, write_with_events};
+use crate::outbox::RelayWaker;
+
+/// The partition listing every check with findings.
+const FINDINGS_PK: &str = "FINDINGS";
+
+/// The partition listing the checks with findings about one employee.
+fn employee_findings(employee_id: Uuid) -> String {
+    format!("FINDINGS#EMPLOYEE#{employee_id}")
+}
+
+/// Checks and their events in the service's table.
+#[derive(Clone)]
+pub struct DynamoComplianceStore {
+    client: Client,
+    table: String,
+    relay: Option<RelayWaker>,
+}
+
+impl DynamoComplianceStore {
+    /// The store in `table` (see [`super::ensure_tables`]).
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into(), relay: None }
+    }
+
+    /// Wakes `relay` after each commit, so that events go out at once.
+    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
+        self.relay = Some(relay);
+        self
+    }
+
+    /// Whether the table answers (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        Ok(super::ping(&self.client, &self.table).await?)
+    }
+
+    fn put(&self, pk: String, sk: String, record: &str, employee: Option<Uuid>) -> Result<Put, Failure> {
+        let mut item = item_key(pk, sk);
+        item.insert("record".into(), s(record));
+        if let Some(id) = employee {
+            item.insert("employee_id".into(), s(id.to_string()));
+        }
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(Failure::build)
+    }
+
+    /// The check and its findings copies.
+    fn items(&self, check: &ComplianceCheck) -> Result<Vec<TransactWriteItem>, Failure> {
+        let record = serde_json::to_string(check).map_err(|e| Failure::Unavailable(e.to_string()))?;
+        let id = check.check_id.to_string();
+        let mut puts = vec![self.put(format!("CHECK#{id}"), "CHECK".into(), &record, check.employee_id)?];
+        if !check.findings.is_empty() {
+            puts.push(self.put(FINDINGS_PK.into(), id.clone(), &record, None)?);
+            if let Some(employee) = check.employee_id {
+                puts.push(self.put(employee_findings(employee), id, &record, None)?);
+            }
+        }
+        Ok(puts.into_iter().map(|p| TransactWriteItem::builder().put(p).build()).collect())
+    }
+}
+
+impl ComplianceStore for DynamoComplianceStore {
+    fn record<'a>(
+        &'a self,
+        check: &'a ComplianceCheck,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let items = self.items(check)?;
+            let taken = format!("check {} is already recorded", check.check_id);
+            write_with_events(&self.client, &self.table, items, events, &[&taken, &taken, &taken]).await?;
+            if let Some(relay) = &self.relay {
+                relay.wake();
+            }
+            Ok(())
+        })
+    }
+
+    fn findings<'a>(
+        &'a self,
+        query: &'a FindingsQuery,
+    ) -> BoxFuture<'a, Result<Vec<ComplianceCheck>, StoreError>> {
+        Box::pin(async move {
+            let pk = query.employee_id.map_or_else(|| FINDINGS_PK.to_owned(), employee_findings);
+            let items = query_partition(&self.client, &self.table, &pk, false, query.limit).await?;
+            let checks = items
+                .iter()
+                .map(|item| {
+                    serde_json::from_str(string(item, "record")?)
+                        .map_err(|e| Failure::Unavailable(format!("unreadable check: {e}")))
+                })
+                .collect::<Result<_, Failure>>()?;
+            Ok(checks)
+        })
+    }
+}

@@ -1,0 +1,257 @@
+//! The functions' stores on DynamoDB (feature `dynamodb`), the AWS
+//! deployment's counterpart of [`crate::sqlite`]: one table per service,
+//! holding the service's entities and its outbox, each change written with
+//! its events in one `TransactWriteItems`.
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # use hrms_runtime::dynamodb::{DynamoConfig, ensure_tables, employee::DynamoEmployeeStore, outbox::DynamoOutbox};
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = DynamoConfig::from_env(); // HRMS_DYNAMODB_TABLE_PREFIX, HRMS_DYNAMODB_ENDPOINT, AWS_*
+//! let client = config.connect().await;
+//! ensure_tables(&client, &config).await?;
+//! let store = DynamoEmployeeStore::new(client.clone(), config.table("employee"));
+//! let outbox = Arc::new(DynamoOutbox::new(client, config.table("employee"))); // for the relay
+//! # Ok(()) }
+//! ```
+//!
+//! # Key design
+//! Each service has one table, `<prefix><service>` (e.g. `hrms-employee`),
+//! with a string partition key `pk` and a string sort key `sk`, on-demand
+//! billing and no secondary index. Every access is a `GetItem`, a
+//! strongly consistent `Query` of one partition, or a transaction.
+//!
+//! | item | `pk` | `sk` | attributes |
+//! | --- | --- | --- | --- |
+//! | employee | `EMPLOYEE#<employee id>` | `EMPLOYEE` | `record` (JSON), `version` (N), `email` (lower-cased) |
+//! | e-mail taken | `EMAIL#<lower-cased e-mail>` | `EMAIL` | `employee_id` |
+//! | compliance check | `CHECK#<check id>` | `CHECK` | `record` (JSON), `employee_id` |
+//! | check with findings | `FINDINGS` | `<check id>` | `record` (JSON) |
+//! | … about one employee | `FINDINGS#EMPLOYEE#<employee id>` | `<check id>` | `record` (JSON) |
+//! | pending event | `OUTBOX` | `<event id>` | `event` (structured CloudEvent JSON) |
+//! | dead event | `OUTBOX#DEAD` | `<event id>` | `event`, `reason`, `failed_at` |
+//!
+//! - Uniqueness: the e-mail item is put with `attribute_not_exists(pk)` in
+//!   the transaction that puts or renames the employee, and deleted in the
+//!   one that renames it; a taken id or e-mail cancels the transaction
+//!   (conflict).
+//! - Optimistic concurrency: an update is conditioned on
+//!   `version = <new version - 1>`.
+//! - Findings are listed newest first by querying one partition backwards
+//!   (`FINDINGS`, or the employee's); check ids are UUIDv7, so their text
+//!   sorts by creation time. The copies are written in the check's
+//!   transaction, so a listing never lags a record (a GSI would be
+//!   eventually consistent).
+//! - The outbox: see [`outbox`] for its ordering guarantee and its limit.
+//!
+//! Errors map onto the traits' `StoreError` in [`error`]: a failed condition
+//! is a conflict, anything else (throttling, network, a missing table) makes
+//! the store unavailable, and nothing was written.
+//!
+//! # Layout
+//! - [`config`]: [`DynamoConfig`] (table prefix, endpoint override) and the client.
+//! - [`error`]: SDK errors sorted into conflict or unavailable.
+//! - [`outbox`]: the outbox items ([`outbox::outbox_puts`]) and [`outbox::DynamoOutbox`].
+//! - [`compliance`], [`employee`]: the stores of the functions.
+
+pub mod compliance;
+pub mod config;
+pub mod employee;
+pub mod error;
+pub mod outbox;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, Select,
+    TableStatus, TransactWriteItem,
+};
+use hrms_events::HrmsEvent;
+
+pub use config::DynamoConfig;
+pub use error::Failure;
+
+/// The services whose tables [`ensure_tables`] creates.
+pub const SERVICES: &[&str] = &["compliance", "employee"];
+
+/// An item, as the SDK reads and writes it.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// DynamoDB's limit of items in one transaction.
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// Writes `items` and `events` (to the outbox of `table`) in one
+/// transaction; `conditions[i]` says what it means when the condition of
+/// `items[i]` fails.
+async fn write_with_events(
+    client: &Client,
+    table: &str,
+    mut items: Vec<TransactWriteItem>,
+    events: &[HrmsEvent],
+    conditions: &[&str],
+) -> Result<(), Failure> {
+    items.extend(outbox::outbox_puts(table, events)?);
+    if items.len() > MAX_TRANSACTION_ITEMS {
+        return Err(Failure::Unavailable(format!(
+            "a write of {} items (with {} events) exceeds DynamoDB's {MAX_TRANSACTION_ITEMS} per transaction",
+            items.len(),
+            events.len()
+        )));
+    }
+    client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await
+        .map_err(|e| Failure::from_transaction(e, conditions))?;
+    Ok(())
+}
+
+/// Creates the table of every service in [`SERVICES`] if missing, and waits
+/// until each is active. Safe to run again, and from several processes.
+pub async fn ensure_tables(client: &Client, config: &DynamoConfig) -> Result<(), Failure> {
+    for service in SERVICES {
+        ensure_table(client, &config.table(service)).await?;
+    }
+    Ok(())
+}
+
+/// Creates `table` (key `pk`, `sk`; on-demand) if missing and waits until it is active.
+pub async fn ensure_table(client: &Client, table: &str) -> Result<(), Failure> {
+    if table_status(client, table).await?.is_none() {
+        let created = client
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_attribute_definitions(Some(vec![string_attribute("pk")?, string_attribute("sk")?]))
+            .set_key_schema(Some(vec![key("pk", KeyType::Hash)?, key("sk", KeyType::Range)?]))
+            .send()
+            .await;
+        match created {
+            Ok(_) => tracing::info!(table, "created DynamoDB table"),
+            // Another process created it in the meantime.
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {}
+            Err(e) => return Err(Failure::from_sdk("create table", e)),
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        match table_status(client, table).await? {
+            Some(TableStatus::Active) => return Ok(()),
+            status if Instant::now() > deadline => {
+                return Err(Failure::Unavailable(format!("table {table} not active in time: {status:?}")));
+            }
+            _ => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+}
+
+/// The table's status, `None` if it does not exist.
+async fn table_status(client: &Client, table: &str) -> Result<Option<TableStatus>, Failure> {
+    match client.describe_table().table_name(table).send().await {
+        Ok(out) => Ok(out.table().and_then(|t| t.table_status().cloned())),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => Ok(None),
+        Err(e) => Err(Failure::from_sdk("describe table", e)),
+    }
+}
+
+/// Whether `table` answers (readiness).
+pub async fn ping(client: &Client, table: &str) -> Result<(), Failure> {
+    match table_status(client, table).await? {
+        Some(_) => Ok(()),
+        None => Err(Failure::Unavailable(format!("table {table} does not exist"))),
+    }
+}
+
+fn string_attribute(name: &str) -> Result<AttributeDefinition, Failure> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(Failure::build)
+}
+
+fn key(name: &str, key_type: KeyType) -> Result<KeySchemaElement, Failure> {
+    KeySchemaElement::builder().attribute_name(name).key_type(key_type).build().map_err(Failure::build)
+}
+
+/// Up to `limit` items of partition `pk`, in sort key order (`forward`) or
+/// reverse, read strongly consistently across as many pages as it takes.
+async fn query_partition(
+    client: &Client,
+    table: &str,
+    pk: &str,
+    forward: bool,
+    limit: usize,
+) -> Result<Vec<Item>, Failure> {
+    let mut items = Vec::new();
+    let mut start = None;
+    while items.len() < limit {
+        let page = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .consistent_read(true)
+            .scan_index_forward(forward)
+            .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| Failure::from_sdk("query", e))?;
+        items.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    Ok(items)
+}
+
+/// How many items partition `pk` holds.
+async fn count_partition(client: &Client, table: &str, pk: &str) -> Result<u64, Failure> {
+    let (mut count, mut start) = (0u64, None);
+    loop {
+        let page = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .consistent_read(true)
+            .select(Select::Count)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| Failure::from_sdk("count", e))?;
+        count += u64::try_from(page.count).unwrap_or(0);
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return Ok(count);
+        }
+    }
+}
+
+/// A string attribute.
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// The key of an item.
+fn item_key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+/// The string attribute `name` of `item`.
+fn string<'a>(item: &'a Item, name: &str) -> Result<&'a str, Failure> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Ok(v),
+        _ => Err(Failure::Unavailable(format!("item without string attribute {name}"))),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
+mod tests;

@@ -8,6 +8,7 @@ use crate::common::Keyed;
 
 /// How a rule's breach is treated: `block` refuses, `warn` allows and alerts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Block,
@@ -16,6 +17,7 @@ pub enum Severity {
 
 /// One rule that a subject breaks or comes near to breaking.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleFinding {
     pub rule_id: String,
     pub field: String,
@@ -25,6 +27,7 @@ pub struct RuleFinding {
 
 /// What a check was about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectKind {
     User,
@@ -35,6 +38,7 @@ pub enum SubjectKind {
 
 /// The result of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Allowed,
@@ -57,6 +61,7 @@ pub struct ComplianceFinding {
 
 /// A check as the audit trail records it (`audit.compliance.*`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplianceCheck {
     pub check_id: Uuid,
     pub subject_kind: SubjectKind,

@@ -10,6 +10,7 @@ use crate::common::Keyed;
 
 /// An employment's lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EmployeeStatus {
     Active,

@@ -14,6 +14,10 @@
 //!   guards published versions (files under `events/schemas/`).
 //! - [`fixtures`]: one sample event of every type, for every crate's tests.
 //!
+//! # Features
+//! - `openapi`: `utoipa::ToSchema` on the types the HTTP API carries, for the
+//!   OpenAPI document (the runtime's `http` feature turns it on).
+//!
 //! # Example
 //! ```
 //! use hrms_events::{HrmsEvent, fixtures};

@@ -10,6 +10,7 @@ use crate::common::{Keyed, Role};
 
 /// An account's lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
     Active,
@@ -19,6 +20,7 @@ pub enum UserStatus {
 
 /// A user as the audit trail records it (no credentials).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserSnapshot {
     pub user_id: Uuid,
     pub email: String,

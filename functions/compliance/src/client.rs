@@ -17,6 +17,7 @@ use crate::subject::Subject;
 
 /// Compliance's answer to a validation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verdict {
     pub allowed: bool,
     pub check_id: Uuid,

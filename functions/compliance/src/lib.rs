@@ -13,6 +13,10 @@
 //!   ([`ComplianceClient`]), and the in-process client ([`client::Local`]).
 //! - [`store`]: the storage the function needs ([`ComplianceStore`]); the
 //!   embedded and DynamoDB implementations live with the adapters.
+//!
+//! # Features
+//! - `openapi`: `utoipa::ToSchema` on the types the HTTP API carries, for the
+//!   OpenAPI document (the runtime's `http` feature turns it on).
 
 pub mod client;
 pub mod commands;

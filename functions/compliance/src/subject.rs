@@ -11,6 +11,7 @@ use uuid::Uuid;
 /// What is being checked: `{"user": {...}}` or `{"employee": {...}}`
 /// (externally tagged, so that a bad field is reported with its path).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Subject {
     User(UserFacts),
@@ -19,6 +20,7 @@ pub enum Subject {
 
 /// A user account about to be created or changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserFacts {
     pub user_id: Uuid,
     pub email: String,
@@ -30,6 +32,7 @@ pub struct UserFacts {
 /// An employee about to be created or changed. The date of birth is used
 /// for the age rules and never leaves this function.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmployeeFacts {
     pub employee_id: Uuid,
     pub first_name: String,

@@ -12,6 +12,10 @@
 //!   in-process ([`client::Local`]) here, over HTTP in the adapters.
 //! - [`error`]: [`EmployeeError`], which the adapters map to statuses.
 //! - [`fixtures`]: a valid new employee for tests.
+//!
+//! # Features
+//! - `openapi`: `utoipa::ToSchema` on the types the HTTP API carries, for the
+//!   OpenAPI document (the runtime's `http` feature turns it on).
 
 pub mod client;
 pub mod commands;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 /// personal data: it stays here (and goes to Compliance for the age rules),
 /// never into an event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Employee {
     pub employee_id: Uuid,
     /// The user account of this person, once there is one.
@@ -90,6 +91,7 @@ fn utc() -> String {
 /// A new employee. With `employee_id` given, creation is idempotent: the
 /// same request again answers the stored record (how User retries safely).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewEmployee {
     #[serde(default)]
@@ -116,6 +118,7 @@ pub struct NewEmployee {
 /// null` removes the manager. `version`, when given, must be the stored
 /// one (optimistic concurrency for clients that read before they write).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EmployeeChanges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,6 +151,7 @@ pub struct EmployeeChanges {
 
 /// The end of an employment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Termination {
     pub termination_date: NaiveDate,

@@ -32,6 +32,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!(
         "hrms dev: http://{address} (/users, /employees, /compliance, /healthz, /readyz, /metrics, /whoami)"
     );
+    println!("  API:      http://{address}/openapi.json (OpenAPI 3.1)");
     println!("  events:   {}; every event on the topics is logged", app.transport.describe());
     println!("  data dir: {}", args.stores.data_dir.display());
     match crate::auth::jwks_url()? {

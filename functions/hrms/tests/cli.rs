@@ -1,6 +1,7 @@
 //! The `hrms` command as a user runs it: `topics create` against a real
 //! broker, and `dev` serving health and logging the events on the topics,
-//! stopping cleanly on SIGTERM.
+//! stopping cleanly on SIGTERM; its OpenAPI document read by an independent
+//! validator (Python, `tests/python/validate_openapi.py`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -344,6 +345,24 @@ fn dev_runs_on_embedded_defaults() {
     assert!(dev.get("/readyz").starts_with("HTTP/1.1 200"));
     assert!(dev.get("/metrics").starts_with("HTTP/1.1 200"));
     assert!(dev.terminate().success(), "graceful stop");
+}
+
+#[test]
+fn dev_serves_an_openapi_document_that_an_independent_validator_accepts() {
+    let data = TempDir::new();
+    let dev = Dev::start(None, &data);
+    let answer = dev.get("/openapi.json");
+    assert!(answer.starts_with("HTTP/1.1 200"), "public, no token: {answer}");
+    let file = data.0.join("openapi.json");
+    std::fs::write(&file, body(&answer).to_string()).expect("written");
+    let out = Command::new(hrms_e2e::python())
+        .arg(hrms_e2e::python_script("validate_openapi.py"))
+        .arg(&file)
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("valid OpenAPI 3.1.0"));
+    assert!(dev.terminate().success());
 }
 
 #[tokio::test(flavor = "multi_thread")]

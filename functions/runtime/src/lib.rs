@@ -17,13 +17,15 @@
 //! - [`dynamodb`] (feature `dynamodb`): the same stores on DynamoDB (AWS),
 //!   one table per service with its outbox; the key design is in its docs.
 //! - [`http`] (feature `http`): problem responses, bearer-token auth, the
-//!   functions' routes, and the sync HTTP clients between functions.
+//!   functions' routes with their OpenAPI fragments, and the sync HTTP
+//!   clients between functions.
 //! - [`telemetry`]: tracing subscriber and Prometheus recorder.
 //!
 //! # Features
 //! - `kafka` (default): the Kafka transport.
 //! - `sqlite` (default): the embedded stores and their outbox.
-//! - `http` (default): the HTTP adapter and the functions' routes.
+//! - `http` (default): the HTTP adapter, the functions' routes and their
+//!   OpenAPI document (turns on `openapi` in the function crates).
 //! - `dynamodb` (default): the DynamoDB stores and their outbox (AWS SDK).
 
 #[cfg(all(test, any(feature = "sqlite", feature = "dynamodb")))]

@@ -13,6 +13,10 @@
 //! - [`store`]: the storage it needs ([`UserStore`]); the embedded and
 //!   DynamoDB implementations live with the adapters.
 //! - [`error`]: [`UserError`], which the adapters map to statuses.
+//!
+//! # Features
+//! - `openapi`: `utoipa::ToSchema` on the types the HTTP API carries, for the
+//!   OpenAPI document (the runtime's `http` feature turns it on).
 
 pub mod commands;
 pub mod error;

@@ -84,9 +84,26 @@ impl std::fmt::Debug for Password {
     }
 }
 
+/// A string of format `password`, write-only: requests carry it, no answer does.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Password {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
+            .write_only(true)
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Password {}
+
 /// The employee record to create with an account: the person's details
 /// (the e-mail is the account's).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EmployeeDetails {
     pub first_name: String,
@@ -108,6 +125,7 @@ pub struct EmployeeDetails {
 /// `employee_id` (an existing record, linked) or `employee` (created with
 /// the account). Admin and hr accounts may have neither.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub email: String,
@@ -123,6 +141,7 @@ pub struct NewUser {
 /// Changes to an account: absent fields stay as they are. `version`, when
 /// given, must be the stored one.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserChanges {
     #[serde(default)]
@@ -137,6 +156,7 @@ pub struct UserChanges {
 
 /// Why an account is suspended.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Suspension {
     pub reason: String,
@@ -145,6 +165,7 @@ pub struct Suspension {
 /// A new password: users give their current one; an admin resetting
 /// another's password gives none.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     #[serde(default)]

@@ -1,5 +1,5 @@
 //! The hosted functions: each one's embedded store with its outbox relay,
-//! its routes, its readiness probe, and how the others reach it: in-process
+//! its routes and their OpenAPI fragment, its readiness probe, and how the others reach it: in-process
 //! when it runs here, over HTTP when it runs apart.
 
 use std::sync::Arc;
@@ -21,6 +21,7 @@ use hrms_runtime::outbox::{Relay, RelaySettings, RelayWaker};
 use hrms_runtime::sqlite::compliance::SqliteComplianceStore;
 use hrms_runtime::sqlite::employee::SqliteEmployeeStore;
 use hrms_runtime::sqlite::user::SqliteUserStore;
+use utoipa::openapi::OpenApi;
 
 use super::{Function, Stores};
 
@@ -31,6 +32,8 @@ pub type Probe = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send +
 #[derive(Default)]
 pub struct Hosted {
     pub router: Router,
+    /// The OpenAPI fragments of the hosted functions' routes.
+    pub openapi: OpenApi,
     pub relays: Vec<Relay>,
     pub probes: Vec<(&'static str, Probe)>,
     /// The commands the hosted functions take as CloudEvents on `POST /`.
@@ -73,6 +76,7 @@ pub fn host(
         let (policy, store) = (Arc::new(policy), Arc::new(store));
         let api = ComplianceApi { auth: auth.clone(), policy: policy.clone(), store: store.clone() };
         hosted.router = hosted.router.merge(compliance::router(api));
+        hosted.openapi.merge(compliance::openapi());
         hosted.commands.extend_from_slice(commands::COMPLIANCE);
         Some(Callee::local(Arc::new(LocalCompliance { policy, store }) as Arc<dyn ComplianceClient>))
     } else if wanted.iter().any(|f| matches!(f, Function::Employee | Function::User)) {
@@ -98,6 +102,7 @@ pub fn host(
         let store = Arc::new(store);
         let api = EmployeeApi { auth: auth.clone(), store: store.clone(), compliance: compliance.clone() };
         hosted.router = hosted.router.merge(employee::router(api));
+        hosted.openapi.merge(employee::openapi());
         hosted.commands.extend_from_slice(commands::EMPLOYEE);
         Some(Callee::per_token(move |bearer| {
             Arc::new(LocalEmployees { store: store.clone(), compliance: compliance.bind(bearer) })
@@ -126,6 +131,7 @@ pub fn host(
         ));
         let api = UserApi { auth: auth.clone(), store: Arc::new(store), compliance, employees };
         hosted.router = hosted.router.merge(user::router(api));
+        hosted.openapi.merge(user::openapi());
         hosted.commands.extend_from_slice(commands::USER);
     }
     Ok(hosted)

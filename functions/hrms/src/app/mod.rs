@@ -1,7 +1,8 @@
 //! Assembly of a running process, shared by `hrms dev` (every function and
 //! the event log) and `hrms serve <function>` (one function, as Knative runs
 //! it): the transport, each hosted function's store and outbox relay, its
-//! routes, and the health, readiness and metrics routes.
+//! routes, and the process's own routes ([`ops`]: health, readiness,
+//! metrics, `/whoami`, and the OpenAPI document of all of them).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,11 +10,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{FromRef, State};
-use axum::http::StatusCode;
-use axum::routing::get;
+use axum::body::Bytes;
+use axum::extract::FromRef;
 use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
-use hrms_runtime::http::{Authenticator, Caller};
+use hrms_runtime::http::Authenticator;
 use hrms_runtime::inprocess::BatchSettings;
 use hrms_runtime::kafka::{ConsumerSettings, KafkaConsumer};
 use hrms_runtime::outbox::Relay;
@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 mod functions;
+mod ops;
 mod remote;
 mod transport;
 
@@ -69,6 +70,8 @@ struct AppState {
     transport: Arc<Transport>,
     auth: Arc<Authenticator>,
     probes: Arc<Vec<(&'static str, functions::Probe)>>,
+    /// The OpenAPI document, as served.
+    openapi: Bytes,
 }
 
 impl FromRef<AppState> for Arc<Authenticator> {
@@ -102,18 +105,15 @@ impl App {
         }
 
         let hosted = functions::host(&options.functions, &options.stores, &auth, transport.publisher())?;
+        let openapi = ops::openapi(&hosted.openapi, &hosted.commands)?;
         for relay in hosted.relays {
             tasks.push(spawn_relay(relay, stopping.clone()));
         }
 
         let transport = Arc::new(transport);
-        let state = AppState { metrics, transport: transport.clone(), auth, probes: Arc::new(hosted.probes) };
-        let router = Router::new()
-            .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(ready))
-            .route("/metrics", get(|State(s): State<AppState>| async move { s.metrics.render() }))
-            .route("/whoami", get(whoami))
-            .with_state(state)
+        let probes = Arc::new(hosted.probes);
+        let state = AppState { metrics, transport: transport.clone(), auth, probes, openapi };
+        let router = Router::from(ops::routes().with_state(state))
             .merge(hrms_runtime::http::commands::with_intake(hosted.router, hosted.commands));
         Ok(Self { transport, router: hrms_runtime::http::layers::serve(router), tasks, stop })
     }
@@ -136,29 +136,6 @@ impl App {
         }
         Ok(())
     }
-}
-
-/// The caller a token names: a way to check a token.
-async fn whoami(caller: Caller) -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({
-        "user_id": caller.user_id,
-        "role": caller.role,
-        "employee_id": caller.employee_id,
-    }))
-}
-
-/// Ready when the transport and every hosted function's store answer.
-async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
-    if !state.transport.reachable().await {
-        return (StatusCode::SERVICE_UNAVAILABLE, "event transport unreachable".into());
-    }
-    for (name, probe) in state.probes.iter() {
-        if let Err(e) = probe().await {
-            tracing::warn!(function = name, error = e, "store unavailable");
-            return (StatusCode::SERVICE_UNAVAILABLE, format!("{name} store unavailable"));
-        }
-    }
-    (StatusCode::OK, "ready".into())
 }
 
 /// Resolves once the stop was given.
@@ -199,3 +176,6 @@ fn spawn_event_log(transport: &Transport, stopping: watch::Receiver<bool>) -> an
         }
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -18,6 +18,8 @@
 //!
 //! Creating a user and changing a password carry a password, which never
 //! travels through brokers and their logs: those stay HTTP-only.
+//!
+//! [`openapi`] documents the intake from the documents of the routes it runs.
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -31,6 +33,9 @@ use uuid::Uuid;
 
 use super::json::MAX_BODY;
 use super::problem::Problem;
+
+mod doc;
+pub use doc::openapi;
 
 /// One command: its CloudEvents type and the route that runs it (`{id}`
 /// stands for the event's subject).

@@ -4,21 +4,29 @@
 //!   the violated rules out.
 //! - `GET /compliance/violations?employee_id=&limit=` (admin and hr; an
 //!   employee for their own record): checks that found something, newest first.
+//!
+//! Each route is registered with its `#[utoipa::path]`; [`openapi`] is their fragment.
 
 use std::sync::Arc;
 
 use axum::extract::{FromRef, Query, State};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use hrms_compliance::commands::validate::{Validate, handle};
 use hrms_compliance::{ComplianceStore, FindingsQuery, Policy, Subject, Verdict};
 use hrms_events::Role;
 use hrms_events::compliance::ComplianceCheck;
 use serde::Deserialize;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::auth::{Authenticator, Caller};
 use super::json::ProblemJson;
+use super::openapi::{
+    self as doc, BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
+    UnsupportedMediaType,
+};
 use super::problem::Problem;
 
 /// What the routes need.
@@ -35,14 +43,46 @@ impl FromRef<ComplianceApi> for Arc<Authenticator> {
     }
 }
 
-/// The Compliance router.
-pub fn router(api: ComplianceApi) -> Router {
-    Router::new()
-        .route("/compliance/validate", post(validate))
-        .route("/compliance/violations", get(violations))
-        .with_state(api)
+/// Each route with its documentation.
+fn routes() -> OpenApiRouter<ComplianceApi> {
+    OpenApiRouter::with_openapi(doc::components()).routes(routes!(validate)).routes(routes!(violations))
 }
 
+/// The Compliance router.
+pub fn router(api: ComplianceApi) -> Router {
+    routes().with_state(api).into()
+}
+
+/// The Compliance router's OpenAPI fragment.
+pub fn openapi() -> OpenApi {
+    routes().into_openapi()
+}
+
+/// Validate a user or an employee against the compliance policy
+///
+/// Admin and hr; the User and Employee functions call it with their caller's token. The check is
+/// recorded, and its events emitted, whatever the outcome.
+#[utoipa::path(
+    post,
+    path = "/compliance/validate",
+    tag = "compliance",
+    request_body(content = Subject, example = json!({ "employee": {
+        "employee_id": "0193a4a0-0000-7000-8000-000000000001", "first_name": "Ada", "last_name": "Lovelace",
+        "email": "ada@example.com", "department": "Engineering", "job_title": "Analyst", "country": "GB",
+        "date_of_birth": "1990-12-10", "hire_date": "2026-12-01", "weekly_hours": 37.5, "manager_id": null
+    }})),
+    responses(
+        (status = 200, description = "Allowed, or refused with the violated rules.", body = Verdict),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
 async fn validate(
     State(api): State<ComplianceApi>,
     caller: Caller,
@@ -57,12 +97,32 @@ async fn validate(
     Ok(Json(validated.verdict()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ViolationsQuery {
+    /// Only the checks about this employee.
     employee_id: Option<Uuid>,
+    /// At most this many checks (1 to 1000; 100 when absent).
     limit: Option<usize>,
 }
 
+/// Checks that found something, newest first
+///
+/// Admin and hr; an employee for their own record (`employee_id` their own).
+#[utoipa::path(
+    get,
+    path = "/compliance/violations",
+    tag = "compliance",
+    params(ViolationsQuery),
+    responses(
+        (status = 200, description = "The checks with findings, newest first.", body = Vec<ComplianceCheck>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
 async fn violations(
     State(api): State<ComplianceApi>,
     caller: Caller,

@@ -2,8 +2,9 @@
 //! bodies that fail as problems, bearer-token authentication of every
 //! caller (HS256, or RS256 from a JWKS URL), the functions' routers
 //! ([`compliance`], [`employee`], [`user`]), which reach the functions they
-//! call through a [`Callee`], and the HTTP clients of those calls when the
-//! functions run apart ([`client`]).
+//! call through a [`Callee`], each with its OpenAPI fragment ([`openapi`]),
+//! and the HTTP clients of those calls when the functions run apart
+//! ([`client`]).
 //!
 //! ```
 //! # use std::sync::Arc;
@@ -25,6 +26,7 @@ pub mod compliance;
 pub mod employee;
 pub mod json;
 pub mod layers;
+pub mod openapi;
 pub mod problem;
 #[cfg(feature = "sqlite")]
 pub mod user;

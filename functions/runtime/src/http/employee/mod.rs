@@ -6,25 +6,32 @@
 //!   with the `version` read before.
 //! - `POST /employees/{id}/terminate` (admin, hr): date and reason.
 //!
-//! The date of birth is shown to hr, admin and the person only.
+//! The date of birth is shown to hr, admin and the person only. Each route is
+//! registered with its `#[utoipa::path]`; [`openapi`] is their fragment.
 
 use std::sync::Arc;
 
 use axum::extract::{FromRef, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use hrms_compliance::ComplianceClient;
 use hrms_employee::commands::{create, get, terminate, update};
 use hrms_employee::{
     Employee, EmployeeChanges, EmployeeError, EmployeeStore, NewEmployee, Requester, Termination,
 };
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::auth::{Authenticator, Bearer, Caller};
 use super::callee::Callee;
 use super::json::ProblemJson;
+use super::openapi::{
+    self as doc, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
+    Unprocessable, UnsupportedMediaType,
+};
 use super::problem::Problem;
 
 /// What the routes need.
@@ -41,13 +48,22 @@ impl FromRef<EmployeeApi> for Arc<Authenticator> {
     }
 }
 
+/// Each route with its documentation.
+fn routes() -> OpenApiRouter<EmployeeApi> {
+    OpenApiRouter::with_openapi(doc::components())
+        .routes(routes!(create_employee))
+        .routes(routes!(get_employee, update_employee))
+        .routes(routes!(terminate_employee))
+}
+
 /// The Employee router.
 pub fn router(api: EmployeeApi) -> Router {
-    Router::new()
-        .route("/employees", post(create_employee))
-        .route("/employees/{id}", get(get_employee).patch(update_employee))
-        .route("/employees/{id}/terminate", post(terminate_employee))
-        .with_state(api)
+    routes().with_state(api).into()
+}
+
+/// The Employee router's OpenAPI fragment.
+pub fn openapi() -> OpenApi {
+    routes().into_openapi()
 }
 
 /// The requester a caller is.
@@ -86,6 +102,35 @@ fn id(path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>) -> Resu
     path.map(|Path(id)| id).map_err(|_| Problem::not_found("no such employee: the id is not a UUID"))
 }
 
+/// Add an employee
+///
+/// Admin and hr. The record is validated by Compliance first. With a known `employee_id` and the
+/// same details, 200 with the stored record (a safe retry).
+#[utoipa::path(
+    post,
+    path = "/employees",
+    tag = "employee",
+    request_body(content = NewEmployee, example = json!({
+        "first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com",
+        "department": "Engineering", "job_title": "Engineer", "country": "US",
+        "time_zone": "America/New_York", "weekly_hours": 40, "hire_date": "2026-12-01",
+        "date_of_birth": "1990-12-09"
+    })),
+    responses(
+        (status = 201, description = "Created.", body = Employee,
+            headers(("Location" = String, description = "`/employees/{id}`"))),
+        (status = 200, description = "The same record, created before.", body = Employee),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
 async fn create_employee(
     State(api): State<EmployeeApi>,
     caller: Caller,
@@ -100,6 +145,24 @@ async fn create_employee(
     Ok((status, [(header::LOCATION, location)], Json(view(created.employee, &who))))
 }
 
+/// Read an employee
+///
+/// Admin and hr; the person themselves, and their manager (to others a manager's read is 404). The
+/// date of birth is shown to admin, hr and the person only.
+#[utoipa::path(
+    get,
+    path = "/employees/{id}",
+    tag = "employee",
+    params(("id" = Uuid, Path, description = "The employee's id.")),
+    responses(
+        (status = 200, description = "The record.", body = Employee),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
 async fn get_employee(
     State(api): State<EmployeeApi>,
     caller: Caller,
@@ -110,6 +173,33 @@ async fn get_employee(
     Ok(Json(view(employee, &who)))
 }
 
+/// Change an employee
+///
+/// Admin and hr. Absent fields stay as they are; with `version`, the change applies only to that
+/// version. Changed details are validated by Compliance.
+#[utoipa::path(
+    patch,
+    path = "/employees/{id}",
+    tag = "employee",
+    params(("id" = Uuid, Path, description = "The employee's id.")),
+    request_body(
+        content = EmployeeChanges,
+        example = json!({ "job_title": "Senior Engineer", "weekly_hours": 32 })
+    ),
+    responses(
+        (status = 200, description = "The changed record.", body = Employee),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
 async fn update_employee(
     State(api): State<EmployeeApi>,
     caller: Caller,
@@ -123,6 +213,32 @@ async fn update_employee(
     Ok(Json(view(updated.employee, &who)))
 }
 
+/// End an employment
+///
+/// Admin and hr: the date and the reason.
+#[utoipa::path(
+    post,
+    path = "/employees/{id}/terminate",
+    tag = "employee",
+    params(("id" = Uuid, Path, description = "The employee's id.")),
+    request_body(
+        content = Termination,
+        example = json!({ "termination_date": "2027-06-30", "reason": "Resigned" })
+    ),
+    responses(
+        (status = 200, description = "The terminated record.", body = Employee),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
 async fn terminate_employee(
     State(api): State<EmployeeApi>,
     caller: Caller,

@@ -7,13 +7,14 @@
 //! - `POST /users/{id}/suspend` (admin; hr for employees and managers).
 //! - `POST /users/{id}/password` (the owner with the current password, or
 //!   admin): 204.
+//!
+//! Each route is registered with its `#[utoipa::path]`; [`openapi`] is their fragment.
 
 use std::sync::Arc;
 
 use axum::extract::{FromRef, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use hrms_compliance::ComplianceClient;
 use hrms_employee::EmployeeClient;
@@ -21,12 +22,19 @@ use hrms_events::user::UserSnapshot;
 use hrms_user::commands::{create, delete, get, password, suspend, update};
 use hrms_user::model::{PasswordChange, Suspension};
 use hrms_user::{NewUser, UserChanges, UserError, UserStore};
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::auth::{Authenticator, Bearer, Caller};
 use super::callee::Callee;
 use super::employee::requester;
 use super::json::ProblemJson;
+use super::openapi::{
+    self as doc, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
+    Unprocessable, UnsupportedMediaType,
+};
 use super::problem::Problem;
 
 /// What the routes need.
@@ -44,14 +52,23 @@ impl FromRef<UserApi> for Arc<Authenticator> {
     }
 }
 
+/// Each route with its documentation.
+fn routes() -> OpenApiRouter<UserApi> {
+    OpenApiRouter::with_openapi(doc::components())
+        .routes(routes!(create_user))
+        .routes(routes!(get_user, update_user, delete_user))
+        .routes(routes!(suspend_user))
+        .routes(routes!(change_password))
+}
+
 /// The User router.
 pub fn router(api: UserApi) -> Router {
-    Router::new()
-        .route("/users", post(create_user))
-        .route("/users/{id}", get(get_user).patch(update_user).delete(delete_user))
-        .route("/users/{id}/suspend", post(suspend_user))
-        .route("/users/{id}/password", post(change_password))
-        .with_state(api)
+    routes().with_state(api).into()
+}
+
+/// The User router's OpenAPI fragment.
+pub fn openapi() -> OpenApi {
+    routes().into_openapi()
 }
 
 impl From<UserError> for Problem {
@@ -77,6 +94,37 @@ fn id(path: IdPath) -> Result<Uuid, Problem> {
     path.map(|Path(id)| id).map_err(|_| Problem::not_found("no such user: the id is not a UUID"))
 }
 
+/// Open an account
+///
+/// Admin; hr for employees and managers. Compliance validates the account, then the employee
+/// record is created (`employee`) or linked (`employee_id`); employees and managers need one.
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "user",
+    request_body(content = NewUser, example = json!({
+        "email": "ada@example.com", "full_name": "Ada Lovelace", "role": "employee",
+        "password": "a long enough passphrase",
+        "employee": {
+            "first_name": "Ada", "last_name": "Lovelace", "department": "Engineering",
+            "job_title": "Analyst", "country": "GB", "time_zone": "Europe/London",
+            "weekly_hours": 37.5, "hire_date": "2026-12-01"
+        }
+    })),
+    responses(
+        (status = 201, description = "Created.", body = UserSnapshot,
+            headers(("Location" = String, description = "`/users/{id}`"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
 async fn create_user(
     State(api): State<UserApi>,
     caller: Caller,
@@ -90,6 +138,23 @@ async fn create_user(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(created.user.snapshot())))
 }
 
+/// Read an account
+///
+/// Admin and hr; the owner.
+#[utoipa::path(
+    get,
+    path = "/users/{id}",
+    tag = "user",
+    params(("id" = Uuid, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "The account.", body = UserSnapshot),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
 async fn get_user(
     State(api): State<UserApi>,
     caller: Caller,
@@ -99,6 +164,30 @@ async fn get_user(
     Ok(Json(user.snapshot()))
 }
 
+/// Change an account
+///
+/// The owner their name; admin, and hr for employees and managers, name and e-mail; admin the
+/// role. Absent fields stay as they are; with `version`, the change applies only to that version.
+#[utoipa::path(
+    patch,
+    path = "/users/{id}",
+    tag = "user",
+    params(("id" = Uuid, Path, description = "The user's id.")),
+    request_body(content = UserChanges, example = json!({ "full_name": "Ada King" })),
+    responses(
+        (status = 200, description = "The changed account.", body = UserSnapshot),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
 async fn update_user(
     State(api): State<UserApi>,
     caller: Caller,
@@ -112,6 +201,24 @@ async fn update_user(
     Ok(Json(updated.user.snapshot()))
 }
 
+/// Close an account
+///
+/// Admin, not their own. Soft: the record stays, with status `deleted`.
+#[utoipa::path(
+    delete,
+    path = "/users/{id}",
+    tag = "user",
+    params(("id" = Uuid, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "The closed account.", body = UserSnapshot),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin"])),
+)]
 async fn delete_user(
     State(api): State<UserApi>,
     caller: Caller,
@@ -121,6 +228,29 @@ async fn delete_user(
     Ok(Json(deleted.user.snapshot()))
 }
 
+/// Suspend an account
+///
+/// Admin; hr for employees and managers; not their own. Needs a reason.
+#[utoipa::path(
+    post,
+    path = "/users/{id}/suspend",
+    tag = "user",
+    params(("id" = Uuid, Path, description = "The user's id.")),
+    request_body(content = Suspension, example = json!({ "reason": "Repeated failed sign-ins" })),
+    responses(
+        (status = 200, description = "The suspended account.", body = UserSnapshot),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
 async fn suspend_user(
     State(api): State<UserApi>,
     caller: Caller,
@@ -131,6 +261,31 @@ async fn suspend_user(
     Ok(Json(done.user.snapshot()))
 }
 
+/// Change a password
+///
+/// The owner, with the current password; admin, without it.
+#[utoipa::path(
+    post,
+    path = "/users/{id}/password",
+    tag = "user",
+    params(("id" = Uuid, Path, description = "The user's id.")),
+    request_body(content = PasswordChange, example = json!({
+        "current_password": "a long enough passphrase", "new_password": "another long passphrase"
+    })),
+    responses(
+        (status = 204, description = "Changed."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin"])),
+)]
 async fn change_password(
     State(api): State<UserApi>,
     caller: Caller,

@@ -9,17 +9,21 @@ use crate::dynamodb::compliance::DynamoComplianceStore;
 use crate::dynamodb::employee::DynamoEmployeeStore;
 use crate::dynamodb::outbox::DynamoOutbox;
 use crate::dynamodb::testing::tables;
+use crate::dynamodb::user::DynamoUserStore;
 
 pub async fn stores() -> Stores {
     let tables = tables().await;
     let (employee, compliance) = (tables.table("employee"), tables.table("compliance"));
+    let user = tables.table("user");
     let client = tables.client.clone();
     let dead = Arc::new(DynamoOutbox::new(client.clone(), &employee));
     Stores {
         employee: Box::new(DynamoEmployeeStore::new(client.clone(), &employee)),
         employee_outbox: Arc::new(DynamoOutbox::new(client.clone(), &employee)),
         compliance: Box::new(DynamoComplianceStore::new(client.clone(), &compliance)),
-        compliance_outbox: Arc::new(DynamoOutbox::new(client, &compliance)),
+        compliance_outbox: Arc::new(DynamoOutbox::new(client.clone(), &compliance)),
+        user: Box::new(DynamoUserStore::new(client.clone(), &user)),
+        user_outbox: Arc::new(DynamoOutbox::new(client, &user)),
         employee_dead: Box::new(move || {
             let outbox = dead.clone();
             Box::pin(async move {

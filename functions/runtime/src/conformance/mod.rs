@@ -4,6 +4,8 @@
 //! passes when a caller cannot tell it from the others.
 //!
 //! - [`employee`]: uniqueness of id and e-mail, versions, the e-mail moving.
+//! - [`user`]: uniqueness of id and e-mail (deleted accounts included),
+//!   finding by e-mail, versions, the e-mail moving, events in write order.
 //! - [`compliance`]: checks recorded once, findings newest first.
 //! - [`outbox`]: what the relay sees: write order, settling, dead letters.
 //!
@@ -14,6 +16,7 @@
 mod compliance;
 pub(crate) mod employee;
 mod outbox;
+pub(crate) mod user;
 
 #[cfg(feature = "dynamodb")]
 mod dynamodb;
@@ -25,6 +28,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use hrms_compliance::ComplianceStore;
 use hrms_employee::EmployeeStore;
+use hrms_user::UserStore;
 use uuid::Uuid;
 
 use crate::outbox::OutboxStore;
@@ -32,12 +36,14 @@ use crate::outbox::OutboxStore;
 /// Reads the dead letters of an outbox: (event id, reason), oldest first.
 type DeadLetters = Box<dyn Fn() -> BoxFuture<'static, Vec<(Uuid, String)>> + Send + Sync>;
 
-/// The stores of two services, empty, with their outboxes.
+/// The stores of three services, empty, with their outboxes.
 pub struct Stores {
     pub employee: Box<dyn EmployeeStore>,
     pub employee_outbox: Arc<dyn OutboxStore>,
     pub compliance: Box<dyn ComplianceStore>,
     pub compliance_outbox: Arc<dyn OutboxStore>,
+    pub user: Box<dyn UserStore>,
+    pub user_outbox: Arc<dyn OutboxStore>,
     employee_dead: DeadLetters,
     /// What must live as long as the stores (a temporary directory).
     _keep: Box<dyn std::any::Any + Send + Sync>,
@@ -78,6 +84,7 @@ macro_rules! conformance {
 use compliance::*;
 use employee::*;
 use outbox::*;
+use user::*;
 
 conformance!(
     an_employee_reads_back_as_written,
@@ -89,4 +96,11 @@ conformance!(
     a_check_is_recorded_once,
     the_outbox_gives_events_in_write_order,
     settled_events_leave_and_dead_ones_keep_their_reason,
+    an_account_reads_back_as_written,
+    a_taken_account_id_or_email_is_a_conflict,
+    an_email_finds_its_account_whatever_its_case,
+    an_account_update_needs_the_stored_version,
+    a_changed_account_email_frees_the_old_one,
+    a_deleted_account_keeps_its_email,
+    account_events_are_queued_in_write_order,
 );

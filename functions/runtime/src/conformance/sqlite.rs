@@ -1,4 +1,5 @@
-//! The SQLite stores in a temporary directory, one database per service.
+//! The SQLite stores in a temporary directory, one database per service
+//! (the User outbox as its relay reads it: through the store's writer).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use super::Stores;
 use crate::outbox::sqlite::{SqliteOutbox, connect};
 use crate::sqlite::compliance::SqliteComplianceStore;
 use crate::sqlite::employee::SqliteEmployeeStore;
+use crate::sqlite::user::SqliteUserStore;
 
 /// A directory removed on drop.
 struct TempDir(PathBuf);
@@ -24,11 +26,14 @@ pub fn stores() -> Stores {
     std::fs::create_dir_all(&dir.0).expect("temp dir");
     let (employee, compliance) = (dir.0.join("employee.db"), dir.0.join("compliance.db"));
     let dead_from = employee.clone();
+    let user = SqliteUserStore::open(dir.0.join("user.db")).expect("user store");
     Stores {
         employee: Box::new(SqliteEmployeeStore::open(&employee).expect("employee store")),
         employee_outbox: Arc::new(SqliteOutbox::open(&employee).expect("outbox")),
         compliance: Box::new(SqliteComplianceStore::open(&compliance).expect("compliance store")),
         compliance_outbox: Arc::new(SqliteOutbox::open(&compliance).expect("outbox")),
+        user_outbox: Arc::new(user.outbox()),
+        user: Box::new(user),
         employee_dead: Box::new(move || {
             let path = dead_from.clone();
             Box::pin(async move {

@@ -76,6 +76,15 @@ impl From<Failure> for hrms_employee::StoreError {
     }
 }
 
+impl From<Failure> for hrms_user::StoreError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Conflict(why) => Self::Conflict(why),
+            Failure::Unavailable(why) => Self::Unavailable(why),
+        }
+    }
+}
+
 /// The Compliance store has no conflicts: a check is recorded once, so a
 /// failed condition (the same check again) is a failed write like any other.
 impl From<Failure> for hrms_compliance::StoreError {

@@ -21,20 +21,25 @@
 //! billing and no secondary index. Every access is a `GetItem`, a
 //! strongly consistent `Query` of one partition, or a transaction.
 //!
-//! | item | `pk` | `sk` | attributes |
-//! | --- | --- | --- | --- |
-//! | employee | `EMPLOYEE#<employee id>` | `EMPLOYEE` | `record` (JSON), `version` (N), `email` (lower-cased) |
-//! | e-mail taken | `EMAIL#<lower-cased e-mail>` | `EMAIL` | `employee_id` |
-//! | compliance check | `CHECK#<check id>` | `CHECK` | `record` (JSON), `employee_id` |
-//! | check with findings | `FINDINGS` | `<check id>` | `record` (JSON) |
-//! | … about one employee | `FINDINGS#EMPLOYEE#<employee id>` | `<check id>` | `record` (JSON) |
-//! | pending event | `OUTBOX` | `<event id>` | `event` (structured CloudEvent JSON) |
-//! | dead event | `OUTBOX#DEAD` | `<event id>` | `event`, `reason`, `failed_at` |
+//! | table | item | `pk` | `sk` | attributes |
+//! | --- | --- | --- | --- | --- |
+//! | employee | employee | `EMPLOYEE#<employee id>` | `EMPLOYEE` | `record` (JSON), `version` (N), `email` (lower-cased) |
+//! | employee | e-mail taken | `EMAIL#<lower-cased e-mail>` | `EMAIL` | `employee_id` |
+//! | user | account | `USER#<user id>` | `USER` | `record` (JSON, with the password hash), `version` (N), `email` (lower-cased) |
+//! | user | e-mail taken | `EMAIL#<lower-cased e-mail>` | `EMAIL` | `user_id` |
+//! | compliance | compliance check | `CHECK#<check id>` | `CHECK` | `record` (JSON), `employee_id` |
+//! | compliance | check with findings | `FINDINGS` | `<check id>` | `record` (JSON) |
+//! | compliance | … about one employee | `FINDINGS#EMPLOYEE#<employee id>` | `<check id>` | `record` (JSON) |
+//! | each | pending event | `OUTBOX` | `<event id>` | `event` (structured CloudEvent JSON) |
+//! | each | dead event | `OUTBOX#DEAD` | `<event id>` | `event`, `reason`, `failed_at` |
 //!
 //! - Uniqueness: the e-mail item is put with `attribute_not_exists(pk)` in
-//!   the transaction that puts or renames the employee, and deleted in the
-//!   one that renames it; a taken id or e-mail cancels the transaction
-//!   (conflict).
+//!   the transaction that puts or renames the employee or account, and
+//!   deleted in the one that renames it; a taken id or e-mail cancels the
+//!   transaction (conflict). A deleted account is a record with status
+//!   `deleted`, so its e-mail stays taken. `find_email` reads the e-mail item.
+//! - Secrets: an account's password hash is in its `record` and nowhere
+//!   else (not in the e-mail item, its events, or an error message).
 //! - Optimistic concurrency: an update is conditioned on
 //!   `version = <new version - 1>`.
 //! - Findings are listed newest first by querying one partition backwards
@@ -52,13 +57,16 @@
 //! - [`config`]: [`DynamoConfig`] (table prefix, endpoint override) and the client.
 //! - [`error`]: SDK errors sorted into conflict or unavailable.
 //! - [`outbox`]: the outbox items ([`outbox::outbox_puts`]) and [`outbox::DynamoOutbox`].
-//! - [`compliance`], [`employee`]: the stores of the functions.
+//! - `versioned`: a versioned record with a unique e-mail (Employee, User).
+//! - [`compliance`], [`employee`], [`user`]: the stores of the functions.
 
 pub mod compliance;
 pub mod config;
 pub mod employee;
 pub mod error;
 pub mod outbox;
+pub mod user;
+mod versioned;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -74,7 +82,7 @@ pub use config::DynamoConfig;
 pub use error::Failure;
 
 /// The services whose tables [`ensure_tables`] creates.
-pub const SERVICES: &[&str] = &["compliance", "employee"];
+pub const SERVICES: &[&str] = &["compliance", "employee", "user"];
 
 /// An item, as the SDK reads and writes it.
 pub type Item = HashMap<String, AttributeValue>;

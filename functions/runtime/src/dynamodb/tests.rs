@@ -1,7 +1,7 @@
 //! What only the DynamoDB stores have to show (the shared contract is in
 //! `crate::conformance`): tables made idempotently, outages reported as
 //! such, the transaction limit, unreadable outbox items, and the relay woken
-//! by a commit. On moto, from `$HRMS_TEST_MOTO`.
+//! by a commit, the password hash kept in the account's record only. On moto, from `$HRMS_TEST_MOTO`.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,14 +13,19 @@ use hrms_compliance::commands::validate::{Validate, handle};
 use hrms_compliance::{ComplianceStore, EmployeeFacts, Policy, Subject, fixtures};
 use hrms_employee::{EmployeeStore, StoreError};
 use hrms_events::HrmsEvent;
+use hrms_events::user::UserCreated;
+use hrms_events::{Payload, fixtures as event_fixtures};
+use hrms_user::UserStore;
 use uuid::Uuid;
 
 use super::compliance::DynamoComplianceStore;
 use super::employee::DynamoEmployeeStore;
 use super::outbox::{DynamoOutbox, OUTBOX_PK};
 use super::testing::{client_config, free_port, tables};
+use super::user::DynamoUserStore;
 use super::{MAX_TRANSACTION_ITEMS, ensure_tables, item_key, s};
 use crate::conformance::employee::{employee, events};
+use crate::conformance::user::account;
 use crate::outbox::{OutboxStore, Relay, RelaySettings};
 use crate::publish::{EventPublisher, PublishError};
 
@@ -130,4 +135,33 @@ async fn a_commit_wakes_the_relay() {
     }
     let _ = stop.send(());
     running.await.expect("relay stopped");
+}
+
+#[tokio::test]
+async fn the_password_hash_is_in_the_account_record_only() {
+    let t = tables().await;
+    let table = t.table("user");
+    let store = DynamoUserStore::new(t.client.clone(), &table);
+    let ada = account();
+    let created = Payload::UserCreated(UserCreated {
+        user_id: ada.user_id,
+        email: ada.email.clone(),
+        full_name: ada.full_name.clone(),
+        role: ada.role,
+        employee_id: ada.employee_id,
+    });
+    store.insert(&ada, &[HrmsEvent::new(created, &event_fixtures::hr_actor())]).await.expect("inserted");
+
+    let items = t.client.scan().table_name(&table).send().await.expect("scan").items.unwrap_or_default();
+    assert_eq!(items.len(), 3, "the account, its e-mail and its event: {items:?}");
+    let holding: Vec<(String, String)> = items
+        .iter()
+        .flat_map(|item| {
+            let pk = item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            item.iter()
+                .filter(|(_, value)| value.as_s().is_ok_and(|v| v.contains(&ada.password_hash)))
+                .map(move |(name, _)| (pk.clone(), name.clone()))
+        })
+        .collect();
+    assert_eq!(holding, [(format!("USER#{}", ada.user_id), "record".to_owned())]);
 }

@@ -1,7 +1,8 @@
 //! `hrms dev`: the system in one process on embedded defaults: in-process
 //! events (or Kafka when `KAFKA_BOOTSTRAP_SERVERS` is set), every function
-//! built so far on its embedded store with its outbox relay, the event log on
-//! both topics, and health and metrics over HTTP.
+//! built so far on its embedded store (or DynamoDB with `--store dynamodb`)
+//! with its outbox relay, the event log on both topics, and health and
+//! metrics over HTTP.
 
 use std::net::SocketAddr;
 
@@ -34,6 +35,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     println!("  API:      http://{address}/openapi.json (OpenAPI 3.1)");
     println!("  events:   {}; every event on the topics is logged", app.transport.describe());
+    println!("  stores:   {}", app.stores);
     println!("  data dir: {}", args.stores.data_dir.display());
     match crate::auth::jwks_url()? {
         Some(url) => println!("  tokens:   RS256 from the identity provider, keys at {url}"),

@@ -25,6 +25,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let address = SocketAddr::from((Ipv4Addr::UNSPECIFIED, args.port));
     let listener =
         tokio::net::TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
-    tracing::info!(function = ?args.function, %address, events = %app.transport.describe(), "serving");
+    let (events, stores) = (app.transport.describe(), &app.stores);
+    tracing::info!(function = ?args.function, %address, %events, %stores, "serving");
     app.run(listener).await
 }

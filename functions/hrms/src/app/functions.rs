@@ -1,12 +1,12 @@
-//! The hosted functions: each one's embedded store with its outbox relay,
-//! its routes and their OpenAPI fragment, its readiness probe, and how the others reach it: in-process
-//! when it runs here, over HTTP when it runs apart.
+//! The hosted functions: each one's store (from the [`Backend`]) with its
+//! outbox relay, its routes and their OpenAPI fragment, its readiness probe,
+//! and how the others reach it: in-process when it runs here, over HTTP when
+//! it runs apart.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
-use futures::future::BoxFuture;
 use hrms_compliance::client::Local as LocalCompliance;
 use hrms_compliance::{ComplianceClient, Policy};
 use hrms_employee::{EmployeeClient, Local as LocalEmployees};
@@ -16,17 +16,11 @@ use hrms_runtime::http::compliance::{self, ComplianceApi};
 use hrms_runtime::http::employee::{self, EmployeeApi};
 use hrms_runtime::http::user::{self, UserApi};
 use hrms_runtime::http::{Authenticator, Callee};
-use hrms_runtime::outbox::sqlite::SqliteOutbox;
-use hrms_runtime::outbox::{Relay, RelaySettings, RelayWaker};
-use hrms_runtime::sqlite::compliance::SqliteComplianceStore;
-use hrms_runtime::sqlite::employee::SqliteEmployeeStore;
-use hrms_runtime::sqlite::user::SqliteUserStore;
+use hrms_runtime::outbox::{OutboxStore, Relay, RelaySettings};
 use utoipa::openapi::OpenApi;
 
-use super::{Function, Stores};
-
-/// Whether a hosted function's store answers.
-pub type Probe = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+use super::Function;
+use super::stores::{Backend, Probe, Stores};
 
 /// What the hosted functions add to the process.
 #[derive(Default)]
@@ -40,19 +34,21 @@ pub struct Hosted {
     pub commands: Vec<Command>,
 }
 
-/// Builds the functions in `wanted` on their stores under `stores.data_dir`.
+/// Builds the functions in `wanted` on the stores of `backend`.
 pub fn host(
     wanted: &[Function],
+    backend: &dyn Backend,
     stores: &Stores,
     auth: &Arc<Authenticator>,
     publisher: Arc<dyn EventPublisher>,
 ) -> anyhow::Result<Hosted> {
     let mut hosted = Hosted::default();
     let remote = super::remote::Remote::from_env()?;
-    let relay = |hosted: &mut Hosted, outbox: SqliteOutbox| -> RelayWaker {
-        let relay = Relay::new(Arc::new(outbox), publisher.clone(), RelaySettings::default());
+    let mut relays = Vec::new();
+    let mut relay = |outbox: Arc<dyn OutboxStore>| {
+        let relay = Relay::new(outbox, publisher.clone(), RelaySettings::default());
         let waker = relay.waker();
-        hosted.relays.push(relay);
+        relays.push(relay);
         waker
     };
 
@@ -61,19 +57,9 @@ pub fn host(
             Some(path) => Policy::load(path)?,
             None => Policy::default(),
         };
-        let db = stores.data_dir.join("compliance.db");
-        let store = SqliteComplianceStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
-        let waker = relay(&mut hosted, store.outbox());
-        let store = store.with_relay(waker);
-        let probe = store.clone();
-        hosted.probes.push((
-            "compliance",
-            Arc::new(move || {
-                let store = probe.clone();
-                Box::pin(async move { store.ping().await.map_err(|e| e.to_string()) })
-            }),
-        ));
-        let (policy, store) = (Arc::new(policy), Arc::new(store));
+        let (store, probe) = backend.compliance(&mut relay)?;
+        hosted.probes.push(("compliance", probe));
+        let policy = Arc::new(policy);
         let api = ComplianceApi { auth: auth.clone(), policy: policy.clone(), store: store.clone() };
         hosted.router = hosted.router.merge(compliance::router(api));
         hosted.openapi.merge(compliance::openapi());
@@ -87,19 +73,8 @@ pub fn host(
 
     let employees: Option<Callee<dyn EmployeeClient>> = if wanted.contains(&Function::Employee) {
         let compliance = compliance.clone().context("Employee calls Compliance")?;
-        let db = stores.data_dir.join("employee.db");
-        let store = SqliteEmployeeStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
-        let waker = relay(&mut hosted, store.outbox());
-        let store = store.with_relay(waker);
-        let probe = store.clone();
-        hosted.probes.push((
-            "employee",
-            Arc::new(move || {
-                let store = probe.clone();
-                Box::pin(async move { store.ping().await.map_err(|e| e.to_string()) })
-            }),
-        ));
-        let store = Arc::new(store);
+        let (store, probe) = backend.employee(&mut relay)?;
+        hosted.probes.push(("employee", probe));
         let api = EmployeeApi { auth: auth.clone(), store: store.clone(), compliance: compliance.clone() };
         hosted.router = hosted.router.merge(employee::router(api));
         hosted.openapi.merge(employee::openapi());
@@ -117,22 +92,13 @@ pub fn host(
     if wanted.contains(&Function::User) {
         let compliance = compliance.context("User calls Compliance")?;
         let employees = employees.context("User calls Employee")?;
-        let db = stores.data_dir.join("user.db");
-        let store = SqliteUserStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
-        let waker = relay(&mut hosted, store.outbox());
-        let store = store.with_relay(waker);
-        let probe = store.clone();
-        hosted.probes.push((
-            "user",
-            Arc::new(move || {
-                let store = probe.clone();
-                Box::pin(async move { store.ping().await.map_err(|e| e.to_string()) })
-            }),
-        ));
-        let api = UserApi { auth: auth.clone(), store: Arc::new(store), compliance, employees };
+        let (store, probe) = backend.user(&mut relay)?;
+        hosted.probes.push(("user", probe));
+        let api = UserApi { auth: auth.clone(), store, compliance, employees };
         hosted.router = hosted.router.merge(user::router(api));
         hosted.openapi.merge(user::openapi());
         hosted.commands.extend_from_slice(commands::USER);
     }
+    hosted.relays = relays;
     Ok(hosted)
 }

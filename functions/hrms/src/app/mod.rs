@@ -1,10 +1,9 @@
 //! Assembly of a running process, shared by `hrms dev` (every function and
 //! the event log) and `hrms serve <function>` (one function, as Knative runs
-//! it): the transport, each hosted function's store and outbox relay, its
-//! routes, and the process's own routes ([`ops`]: health, readiness,
+//! it): the transport, each hosted function's store ([`stores`]: SQLite or
+//! DynamoDB) and outbox relay, its routes, and the process's own routes ([`ops`]: health, readiness,
 //! metrics, `/whoami`, and the OpenAPI document of all of them).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,8 +23,10 @@ use tokio::sync::watch;
 mod functions;
 mod ops;
 mod remote;
+mod stores;
 mod transport;
 
+pub use stores::Stores;
 pub use transport::Transport;
 
 use crate::event_log::EventLog;
@@ -42,18 +43,15 @@ pub enum Function {
 impl Function {
     /// Every function built so far (what `hrms dev` hosts).
     pub const ALL: [Function; 3] = [Function::User, Function::Employee, Function::Compliance];
-}
 
-/// Where the functions keep their data and read their policies; the same
-/// flags for `dev` and `serve`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Stores {
-    /// Directory of the embedded stores.
-    #[arg(long, env = "HRMS_DATA_DIR", default_value = "./data")]
-    pub data_dir: PathBuf,
-    /// Compliance policy file (TOML); the documented defaults without one.
-    #[arg(long, env = "HRMS_COMPLIANCE_POLICY")]
-    pub compliance_policy: Option<PathBuf>,
+    /// The service's name, which names its table.
+    pub fn service(self) -> &'static str {
+        match self {
+            Function::User => "user",
+            Function::Employee => "employee",
+            Function::Compliance => "compliance",
+        }
+    }
 }
 
 /// What to run.
@@ -69,7 +67,7 @@ struct AppState {
     metrics: PrometheusHandle,
     transport: Arc<Transport>,
     auth: Arc<Authenticator>,
-    probes: Arc<Vec<(&'static str, functions::Probe)>>,
+    probes: Arc<Vec<(&'static str, stores::Probe)>>,
     /// The OpenAPI document, as served.
     openapi: Bytes,
 }
@@ -85,6 +83,8 @@ type Task = tokio::task::JoinHandle<anyhow::Result<()>>;
 /// A process ready to serve.
 pub struct App {
     pub transport: Arc<Transport>,
+    /// Where the functions keep their data, for people.
+    pub stores: String,
     router: Router,
     tasks: Vec<Task>,
     stop: watch::Sender<bool>,
@@ -98,13 +98,16 @@ impl App {
         let auth =
             crate::auth::authenticator(&options.stores.data_dir).context("configuring authentication")?;
         let transport = Transport::from_env().await?;
+        let backend = options.stores.open(&options.functions).await.context("opening the stores")?;
         let (stop, stopping) = watch::channel(false);
         let mut tasks = Vec::new();
         if options.event_log {
             tasks.extend(spawn_event_log(&transport, stopping.clone())?);
         }
 
-        let hosted = functions::host(&options.functions, &options.stores, &auth, transport.publisher())?;
+        let publisher = transport.publisher();
+        let hosted =
+            functions::host(&options.functions, backend.as_ref(), &options.stores, &auth, publisher)?;
         let openapi = ops::openapi(&hosted.openapi, &hosted.commands)?;
         for relay in hosted.relays {
             tasks.push(spawn_relay(relay, stopping.clone()));
@@ -115,7 +118,8 @@ impl App {
         let state = AppState { metrics, transport: transport.clone(), auth, probes, openapi };
         let router = Router::from(ops::routes().with_state(state))
             .merge(hrms_runtime::http::commands::with_intake(hosted.router, hosted.commands));
-        Ok(Self { transport, router: hrms_runtime::http::layers::serve(router), tasks, stop })
+        let router = hrms_runtime::http::layers::serve(router);
+        Ok(Self { transport, stores: backend.describe(), router, tasks, stop })
     }
 
     /// Serves until SIGTERM or Ctrl-C, then lets the background work finish.

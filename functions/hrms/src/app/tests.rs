@@ -96,7 +96,7 @@ fn assert_problem(answer: &Answer, status: StatusCode, at: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_documented_route_refuses_strangers_and_the_wrong_role() {
     let data_dir = std::env::temp_dir().join(format!("hrms-routes-{}", Uuid::now_v7()));
-    let stores = Stores { data_dir: data_dir.clone(), compliance_policy: None };
+    let stores = Stores::sqlite(data_dir.clone());
     let options = Options { stores, functions: Function::ALL.to_vec(), event_log: false };
     let app = App::build(options).await.expect("dev builds").router;
     let auth = crate::auth::authenticator(&data_dir).expect("the same secret");

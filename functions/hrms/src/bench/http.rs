@@ -41,7 +41,7 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
         bail!("--requests and --concurrency must be positive");
     }
     let data_dir = std::env::temp_dir().join(format!("hrms-bench-{}", Uuid::now_v7()));
-    let stores = Stores { data_dir: data_dir.clone(), compliance_policy: None };
+    let stores = Stores::sqlite(data_dir.clone());
     let app = App::build(Options { stores, functions: Function::ALL.to_vec(), event_log: false }).await?;
     let transport = app.transport.describe();
     let token = crate::auth::authenticator(&data_dir)?.mint(

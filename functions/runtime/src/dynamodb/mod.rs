@@ -71,13 +71,14 @@ mod versioned;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, Select,
     TableStatus, TransactWriteItem,
 };
 use hrms_events::HrmsEvent;
 
+/// The SDK's client, which the stores take.
+pub use aws_sdk_dynamodb::Client;
 pub use config::DynamoConfig;
 pub use error::Failure;
 

@@ -1,9 +1,11 @@
 //! Test harness for the end-to-end tests: a real Kafka-protocol broker
-//! (tansu) per test on a free loopback port, consumer settings that join a
-//! group quickly, a recording handler, and waiting on conditions.
+//! (tansu) and moto's DynamoDB server per test on free loopback ports,
+//! consumer settings that join a group quickly, a recording handler, and
+//! waiting on conditions.
 //!
 //! The broker binary is `$TANSU_BIN`, else `~/.cache/hrms/tansu/bin/tansu`,
-//! as installed by `tests/run`. Python readers use `$HRMS_TEST_PYTHON`.
+//! as installed by `tests/run`; moto is `$HRMS_TEST_MOTO` and Python readers
+//! use `$HRMS_TEST_PYTHON`, both from the venv `tests/run` makes.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -65,30 +67,16 @@ impl Broker {
                 format!("sqlite://{file}")
             }
         };
-        command
-            .args([
-                "broker",
-                "--storage-engine",
-                &engine,
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() });
-        die_with_parent(&mut command);
-        let child = command.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", tansu_bin().display()));
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "broker did not listen on {} within 30 s", self.port);
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("broker exited at start: {status}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        command.args([
+            "broker",
+            "--storage-engine",
+            &engine,
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+        ]);
+        self.child = Some(launch(command, self.port));
     }
 
     /// `host:port` for `bootstrap.servers`.
@@ -142,6 +130,49 @@ pub fn tansu_bin() -> PathBuf {
         path.display()
     );
     path
+}
+
+/// moto's DynamoDB server on 127.0.0.1 (an empty one per test), killed
+/// when dropped.
+pub struct Moto {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        let port = free_port();
+        let mut command = Command::new(moto_bin());
+        command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        Self { child: Some(launch(command, port)), port }
+    }
+
+    /// `http://127.0.0.1:<port>`, for `HRMS_DYNAMODB_ENDPOINT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (as an outage would).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The moto_server binary the tests run.
+pub fn moto_bin() -> PathBuf {
+    std::env::var_os("HRMS_TEST_MOTO").map(PathBuf::from).expect(
+        "HRMS_TEST_MOTO is not set: run tests/run, which installs moto into the test venv \
+         (or set HRMS_TEST_MOTO to a moto_server binary)",
+    )
 }
 
 /// The Python interpreter of the test venv (confluent-kafka, cloudevents).
@@ -217,6 +248,28 @@ pub async fn eventually(what: &str, limit: Duration, mut condition: impl FnMut()
         assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Starts a server that dies with the test process, and waits until it
+/// listens on `port`; its log goes to the test's output with `TEST_LOG`.
+fn launch(mut command: Command, port: u16) -> Child {
+    let what = command.get_program().to_string_lossy().into_owned();
+    let log = if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() };
+    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log);
+    die_with_parent(&mut command);
+    let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited at start: {status}");
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} did not listen on {port} within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
 }
 
 fn free_port() -> u16 {

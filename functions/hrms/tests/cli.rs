@@ -1,6 +1,6 @@
 //! The `hrms` command as a user runs it: `topics create` against a real
 //! broker, and `dev` serving health and logging the events on the topics,
-//! stopping cleanly on SIGTERM; its OpenAPI document read by an independent
+//! stopping cleanly on SIGTERM, on SQLite or on DynamoDB (moto); its OpenAPI document read by an independent
 //! validator (Python, `tests/python/validate_openapi.py`).
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use hrms_e2e::{Broker, TempDir};
+use hrms_e2e::{Broker, Moto, TempDir};
 use hrms_events::{EventType, fixtures};
 use hrms_runtime::EventPublisher;
 use hrms_runtime::kafka::KafkaPublisher;
@@ -294,11 +294,11 @@ fn a_refused_compliance_check_answers_and_its_events_flow() {
     assert!(dev.terminate().success());
 }
 
-#[test]
-fn dev_creates_a_user_with_their_employee_record_and_their_events_flow() {
-    let data = TempDir::new();
-    let dev = Dev::start(None, &data);
-    let admin = mint(&data, "admin");
+/// Creates a user with their employee record (201, no password in the
+/// answer), waits for their events in the event log, and tries the same
+/// e-mail again, in capitals (409).
+fn a_user_is_created_once_and_their_events_flow(dev: &Dev, data: &TempDir) {
+    let admin = mint(data, "admin");
     let new_user = serde_json::json!({
         "email": "grace@example.com", "full_name": "Grace Hopper", "role": "manager",
         "password": "a long enough passphrase",
@@ -314,9 +314,47 @@ fn dev_creates_a_user_with_their_employee_record_and_their_events_flow() {
     let needles: Vec<String> = types.iter().map(|t| format!("type=\"{t}\"")).collect();
     let lines = dev.wait_for_logs(&needles, Duration::from_secs(30));
     assert_eq!(lines.len(), 4);
-    let again = dev.request("POST", "/users", Some(&admin), Some(&new_user.to_string()));
+    let mut again = new_user.clone();
+    again["email"] = "GRACE@example.com".into();
+    let again = dev.request("POST", "/users", Some(&admin), Some(&again.to_string()));
     assert!(again.starts_with("HTTP/1.1 409") && again.contains("application/problem+json"), "{again}");
+}
+
+#[test]
+fn dev_creates_a_user_with_their_employee_record_and_their_events_flow() {
+    let data = TempDir::new();
+    let dev = Dev::start(None, &data);
+    a_user_is_created_once_and_their_events_flow(&dev, &data);
     assert!(dev.terminate().success());
+}
+
+#[test]
+fn dev_on_dynamodb_keeps_its_data_there_and_is_ready_only_while_it_answers() {
+    let mut moto = Moto::start();
+    let data = TempDir::new();
+    let mut command = hrms();
+    command
+        .args(["dev", "--listen", "127.0.0.1:0", "--store", "dynamodb", "--data-dir"])
+        .arg(&data.0)
+        .env("HRMS_DYNAMODB_ENDPOINT", moto.endpoint())
+        .env("HRMS_DYNAMODB_TABLE_PREFIX", "cli-")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN");
+    let dev = Dev::spawn(command, None, None);
+    a_user_is_created_once_and_their_events_flow(&dev, &data);
+    assert!(dev.get("/readyz").starts_with("HTTP/1.1 200"));
+    for file in ["user.db", "employee.db", "compliance.db"] {
+        assert!(!data.0.join(file).exists(), "{file}: the data is in DynamoDB");
+    }
+
+    moto.stop();
+    let unready = dev.get("/readyz");
+    assert!(unready.starts_with("HTTP/1.1 503") && unready.contains("store unavailable"), "{unready}");
+    assert!(dev.terminate().success(), "graceful stop");
 }
 
 #[test]

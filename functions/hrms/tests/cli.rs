@@ -70,7 +70,11 @@ impl Dev {
 
     /// `hrms serve <function>` on `port`, JSON logs.
     fn serve(function: &str, port: u16, data: &TempDir) -> Self {
-        let mut command = hrms();
+        Self::serve_with(hrms(), function, port, data)
+    }
+
+    /// `command` (`hrms` with more settings) running `serve <function>`.
+    fn serve_with(mut command: Command, function: &str, port: u16, data: &TempDir) -> Self {
         command
             .args(["serve", function, "--data-dir"])
             .arg(&data.0)
@@ -115,14 +119,25 @@ impl Dev {
                 }
                 address
             }
-            None => loop {
-                let line = log
-                    .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                    .expect("dev prints where it listens");
-                if let Some(rest) = line.split("http://").nth(1) {
-                    break rest.split_whitespace().next().unwrap_or_default().to_owned();
+            None => {
+                // Only the readers send from here on: a process that exits
+                // at start ends the wait at once.
+                drop(tx);
+                let mut said = Vec::new();
+                loop {
+                    match log.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                        Ok(line) => match line.split("http://").nth(1) {
+                            Some(rest) => {
+                                break rest.split_whitespace().next().unwrap_or_default().to_owned();
+                            }
+                            None => said.push(line),
+                        },
+                        Err(e) => {
+                            panic!("dev did not say where it listens ({e}); it said:\n{}", said.join("\n"))
+                        }
+                    }
                 }
-            },
+            }
         };
         Self { child, address, log }
     }
@@ -328,14 +343,11 @@ fn dev_creates_a_user_with_their_employee_record_and_their_events_flow() {
     assert!(dev.terminate().success());
 }
 
-#[test]
-fn dev_on_dynamodb_keeps_its_data_there_and_is_ready_only_while_it_answers() {
-    let mut moto = Moto::start();
-    let data = TempDir::new();
+/// `hrms` with the endpoint of `moto` and test credentials (the store is
+/// chosen by each test, by flag or by environment).
+fn on_dynamodb(moto: &Moto) -> Command {
     let mut command = hrms();
     command
-        .args(["dev", "--listen", "127.0.0.1:0", "--store", "dynamodb", "--data-dir"])
-        .arg(&data.0)
         .env("HRMS_DYNAMODB_ENDPOINT", moto.endpoint())
         .env("HRMS_DYNAMODB_TABLE_PREFIX", "cli-")
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -344,6 +356,15 @@ fn dev_on_dynamodb_keeps_its_data_there_and_is_ready_only_while_it_answers() {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN");
+    command
+}
+
+#[test]
+fn dev_on_dynamodb_keeps_its_data_there_and_is_ready_only_while_it_answers() {
+    let mut moto = Moto::start();
+    let data = TempDir::new();
+    let mut command = on_dynamodb(&moto);
+    command.args(["dev", "--store", "dynamodb", "--listen", "127.0.0.1:0", "--data-dir"]).arg(&data.0);
     let dev = Dev::spawn(command, None, None);
     a_user_is_created_once_and_their_events_flow(&dev, &data);
     assert!(dev.get("/readyz").starts_with("HTTP/1.1 200"));
@@ -372,6 +393,28 @@ fn serve_runs_one_function_on_port_with_json_logs() {
     assert!(answer.contains("\"allowed\":false") && answer.contains("email_format"), "{answer}");
     let line = function.wait_for_logs(&["\"serving\"".into()], Duration::from_secs(10)).remove(0);
     assert!(serde_json::from_str::<serde_json::Value>(&line).is_ok(), "JSON logs: {line}");
+    assert!(function.terminate().success());
+}
+
+#[test]
+fn serve_runs_one_function_on_dynamodb() {
+    let moto = Moto::start();
+    let data = TempDir::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let mut command = on_dynamodb(&moto);
+    command.env("HRMS_STORE", "dynamodb");
+    let function = Dev::serve_with(command, "compliance", port, &data);
+    assert!(function.get("/readyz").starts_with("HTTP/1.1 200"));
+    let hr = mint(&data, "hr");
+    let subject = serde_json::json!({ "user": {
+        "user_id": uuid::Uuid::now_v7(), "email": "not-an-address", "full_name": "Ada", "role": "employee",
+        "employee_id": null
+    }});
+    let answer = function.request("POST", "/compliance/validate", Some(&hr), Some(&subject.to_string()));
+    assert!(answer.contains("\"allowed\":false") && answer.contains("email_format"), "{answer}");
+    let findings = function.get_as("/compliance/violations", Some(&hr));
+    assert!(findings.starts_with("HTTP/1.1 200") && findings.contains("email_format"), "{findings}");
+    assert!(!data.0.join("compliance.db").exists(), "the check is in DynamoDB");
     assert!(function.terminate().success());
 }
 

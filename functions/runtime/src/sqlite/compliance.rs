@@ -72,17 +72,17 @@ impl ComplianceStore for SqliteComplianceStore {
             };
             self.db
                 .write(move |tx| {
-                    tx.execute(
+                    tx.prepare_cached(
                         "INSERT INTO compliance_check (check_id, employee_id, outcome, has_findings, body)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![
-                            check.check_id.to_string(),
-                            check.employee_id.map(|id| id.to_string()),
-                            outcome,
-                            !check.findings.is_empty(),
-                            body,
-                        ],
-                    )?;
+                    )?
+                    .execute(params![
+                        check.check_id.to_string(),
+                        check.employee_id.map(|id| id.to_string()),
+                        outcome,
+                        !check.findings.is_empty(),
+                        body,
+                    ])?;
                     append(tx, &events)?;
                     Ok(Ok::<(), String>(()))
                 })

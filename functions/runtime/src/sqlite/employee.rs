@@ -104,11 +104,10 @@ impl EmployeeStore for SqliteEmployeeStore {
             let outcome = self
                 .db
                 .write(move |tx| {
-                    let inserted = tx.execute(
+                    let inserted = tx.prepare_cached(
                         "INSERT INTO employee (employee_id, email_key, user_id, manager_id, status, version, body)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        params![r.id, r.email_key, r.user_id, r.manager_id, r.status, r.version, r.body],
-                    );
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+                        .execute(params![r.id, r.email_key, r.user_id, r.manager_id, r.status, r.version, r.body]);
                     match inserted {
                         Err(e) if is_constraint(&e) => return Ok(Err(conflict_on_insert(&e))),
                         other => other?,
@@ -152,12 +151,21 @@ impl EmployeeStore for SqliteEmployeeStore {
             let outcome = self
                 .db
                 .write(move |tx| {
-                    let changed = tx.execute(
-                        "UPDATE employee SET email_key = ?2, user_id = ?3, manager_id = ?4, status = ?5,
+                    let changed = tx
+                        .prepare_cached(
+                            "UPDATE employee SET email_key = ?2, user_id = ?3, manager_id = ?4, status = ?5,
                              version = ?6, body = ?7
                          WHERE employee_id = ?1 AND version = ?6 - 1",
-                        params![r.id, r.email_key, r.user_id, r.manager_id, r.status, r.version, r.body],
-                    );
+                        )?
+                        .execute(params![
+                            r.id,
+                            r.email_key,
+                            r.user_id,
+                            r.manager_id,
+                            r.status,
+                            r.version,
+                            r.body
+                        ]);
                     match changed {
                         Err(e) if is_constraint(&e) => {
                             return Ok(Err("the e-mail address is taken".to_owned()));

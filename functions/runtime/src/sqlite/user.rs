@@ -61,7 +61,10 @@ impl SqliteUserStore {
         let outcome = self
             .db
             .write(move |tx| {
-                match tx.execute(sql, params![id, email, employee, version, body]) {
+                match tx
+                    .prepare_cached(sql)
+                    .and_then(|mut s| s.execute(params![id, email, employee, version, body]))
+                {
                     Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
                         return Ok(Err(if e.to_string().contains("email_key") {
                             "the e-mail address is taken".to_owned()

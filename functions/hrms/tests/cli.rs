@@ -70,12 +70,18 @@ impl Dev {
 
     /// `hrms serve <function>` on `port`, JSON logs.
     fn serve(function: &str, port: u16, data: &TempDir) -> Self {
+        Self::serve_with(function, port, data, &[])
+    }
+
+    /// `hrms serve <function>` with more environment.
+    fn serve_with(function: &str, port: u16, data: &TempDir, env: &[(&str, &str)]) -> Self {
         let mut command = hrms();
         command
             .args(["serve", function, "--data-dir"])
             .arg(&data.0)
             .env("PORT", port.to_string())
-            .env("HRMS_LOG_JSON", "true");
+            .env("HRMS_LOG_JSON", "true")
+            .envs(env.iter().copied());
         Self::spawn(command, None, Some(format!("127.0.0.1:{port}")))
     }
 
@@ -416,4 +422,61 @@ fn an_employee_created_while_the_broker_is_down_reaches_the_topics_after_both_re
     );
     assert!(lines.iter().all(|l| l.contains(&id)), "{lines:?}");
     assert!(dev.terminate().success());
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port()
+}
+
+#[test]
+fn functions_apart_call_each_other_with_the_callers_token_and_a_callee_down_is_503() {
+    let data = TempDir::new();
+    let (compliance_port, employee_port, user_port) = (free_port(), free_port(), free_port());
+    let compliance_url = format!("http://127.0.0.1:{compliance_port}");
+    let employee_url = format!("http://127.0.0.1:{employee_port}");
+    let compliance = Dev::serve("compliance", compliance_port, &data);
+    let employee =
+        Dev::serve_with("employee", employee_port, &data, &[("HRMS_COMPLIANCE_URL", &compliance_url)]);
+    let user = Dev::serve_with(
+        "user",
+        user_port,
+        &data,
+        &[("HRMS_COMPLIANCE_URL", &compliance_url), ("HRMS_EMPLOYEE_URL", &employee_url)],
+    );
+    let admin = mint(&data, "admin");
+    let new_user = |email: &str| {
+        serde_json::json!({
+            "email": email, "full_name": "Dorothy Vaughan", "role": "employee",
+            "password": "a long enough passphrase",
+            "employee": {
+                "first_name": "Dorothy", "last_name": "Vaughan", "department": "Computing",
+                "job_title": "Supervisor", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
+            }
+        })
+        .to_string()
+    };
+    let answer = user.request("POST", "/users", Some(&admin), Some(&new_user("dorothy@example.com")));
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let created = body(&answer);
+    let employee_id = created["employee_id"].as_str().expect("an employee record");
+    let record = employee.request("GET", &format!("/employees/{employee_id}"), Some(&admin), None);
+    assert!(record.starts_with("HTTP/1.1 200"), "{record}");
+    assert_eq!(body(&record)["user_id"], created["user_id"], "linked to the account");
+
+    let employee_token = mint(&data, "employee");
+    let refused = user.request("POST", "/users", Some(&employee_token), Some(&new_user("eve@example.com")));
+    assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
+
+    assert!(compliance.terminate().success());
+    let down = user.request("POST", "/users", Some(&admin), Some(&new_user("mary@example.com")));
+    assert!(down.starts_with("HTTP/1.1 503") && down.contains("application/problem+json"), "{down}");
+    let down = employee.request("POST", "/employees", Some(&admin), Some(&serde_json::json!({
+        "first_name": "Mary", "last_name": "Jackson", "email": "mary@example.com", "department": "Engineering",
+        "job_title": "Engineer", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
+    }).to_string()));
+    assert!(down.starts_with("HTTP/1.1 503"), "{down}");
+    let _compliance = Dev::serve("compliance", compliance_port, &data);
+    let again = user.request("POST", "/users", Some(&admin), Some(&new_user("mary@example.com")));
+    assert!(again.starts_with("HTTP/1.1 201"), "nothing was half-written by the failed attempt: {again}");
+    assert!(user.terminate().success() && employee.terminate().success());
 }

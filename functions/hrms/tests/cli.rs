@@ -70,16 +70,18 @@ impl Dev {
 
     /// `hrms serve <function>` on `port`, JSON logs.
     fn serve(function: &str, port: u16, data: &TempDir) -> Self {
-        Self::serve_with(hrms(), function, port, data)
+        Self::serve_with(function, port, data, &[])
     }
 
-    /// `command` (`hrms` with more settings) running `serve <function>`.
-    fn serve_with(mut command: Command, function: &str, port: u16, data: &TempDir) -> Self {
+    /// `hrms serve <function>` with more environment.
+    fn serve_with(function: &str, port: u16, data: &TempDir, env: &[(&str, &str)]) -> Self {
+        let mut command = hrms();
         command
             .args(["serve", function, "--data-dir"])
             .arg(&data.0)
             .env("PORT", port.to_string())
-            .env("HRMS_LOG_JSON", "true");
+            .env("HRMS_LOG_JSON", "true")
+            .envs(env.iter().copied());
         Self::spawn(command, None, Some(format!("127.0.0.1:{port}")))
     }
 
@@ -343,28 +345,28 @@ fn dev_creates_a_user_with_their_employee_record_and_their_events_flow() {
     assert!(dev.terminate().success());
 }
 
-/// `hrms` with the endpoint of `moto` and test credentials (the store is
-/// chosen by each test, by flag or by environment).
-fn on_dynamodb(moto: &Moto) -> Command {
-    let mut command = hrms();
-    command
-        .env("HRMS_DYNAMODB_ENDPOINT", moto.endpoint())
-        .env("HRMS_DYNAMODB_TABLE_PREFIX", "cli-")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN");
-    command
+/// The environment of `hrms` on the DynamoDB at `endpoint` (moto), with
+/// test credentials; each test chooses the store, by flag or environment.
+fn on_dynamodb(endpoint: &str) -> [(&str, &str); 6] {
+    [
+        ("HRMS_DYNAMODB_ENDPOINT", endpoint),
+        ("HRMS_DYNAMODB_TABLE_PREFIX", "cli-"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]
 }
 
 #[test]
 fn dev_on_dynamodb_keeps_its_data_there_and_is_ready_only_while_it_answers() {
     let mut moto = Moto::start();
     let data = TempDir::new();
-    let mut command = on_dynamodb(&moto);
-    command.args(["dev", "--store", "dynamodb", "--listen", "127.0.0.1:0", "--data-dir"]).arg(&data.0);
+    let mut command = hrms();
+    command
+        .args(["dev", "--store", "dynamodb", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data.0)
+        .envs(on_dynamodb(&moto.endpoint()));
     let dev = Dev::spawn(command, None, None);
     a_user_is_created_once_and_their_events_flow(&dev, &data);
     assert!(dev.get("/readyz").starts_with("HTTP/1.1 200"));
@@ -401,9 +403,9 @@ fn serve_runs_one_function_on_dynamodb() {
     let moto = Moto::start();
     let data = TempDir::new();
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
-    let mut command = on_dynamodb(&moto);
-    command.env("HRMS_STORE", "dynamodb");
-    let function = Dev::serve_with(command, "compliance", port, &data);
+    let endpoint = moto.endpoint();
+    let env = [on_dynamodb(&endpoint).as_slice(), &[("HRMS_STORE", "dynamodb")]].concat();
+    let function = Dev::serve_with("compliance", port, &data, &env);
     assert!(function.get("/readyz").starts_with("HTTP/1.1 200"));
     let hr = mint(&data, "hr");
     let subject = serde_json::json!({ "user": {
@@ -497,4 +499,61 @@ fn an_employee_created_while_the_broker_is_down_reaches_the_topics_after_both_re
     );
     assert!(lines.iter().all(|l| l.contains(&id)), "{lines:?}");
     assert!(dev.terminate().success());
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port()
+}
+
+#[test]
+fn functions_apart_call_each_other_with_the_callers_token_and_a_callee_down_is_503() {
+    let data = TempDir::new();
+    let (compliance_port, employee_port, user_port) = (free_port(), free_port(), free_port());
+    let compliance_url = format!("http://127.0.0.1:{compliance_port}");
+    let employee_url = format!("http://127.0.0.1:{employee_port}");
+    let compliance = Dev::serve("compliance", compliance_port, &data);
+    let employee =
+        Dev::serve_with("employee", employee_port, &data, &[("HRMS_COMPLIANCE_URL", &compliance_url)]);
+    let user = Dev::serve_with(
+        "user",
+        user_port,
+        &data,
+        &[("HRMS_COMPLIANCE_URL", &compliance_url), ("HRMS_EMPLOYEE_URL", &employee_url)],
+    );
+    let admin = mint(&data, "admin");
+    let new_user = |email: &str| {
+        serde_json::json!({
+            "email": email, "full_name": "Dorothy Vaughan", "role": "employee",
+            "password": "a long enough passphrase",
+            "employee": {
+                "first_name": "Dorothy", "last_name": "Vaughan", "department": "Computing",
+                "job_title": "Supervisor", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
+            }
+        })
+        .to_string()
+    };
+    let answer = user.request("POST", "/users", Some(&admin), Some(&new_user("dorothy@example.com")));
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let created = body(&answer);
+    let employee_id = created["employee_id"].as_str().expect("an employee record");
+    let record = employee.request("GET", &format!("/employees/{employee_id}"), Some(&admin), None);
+    assert!(record.starts_with("HTTP/1.1 200"), "{record}");
+    assert_eq!(body(&record)["user_id"], created["user_id"], "linked to the account");
+
+    let employee_token = mint(&data, "employee");
+    let refused = user.request("POST", "/users", Some(&employee_token), Some(&new_user("eve@example.com")));
+    assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
+
+    assert!(compliance.terminate().success());
+    let down = user.request("POST", "/users", Some(&admin), Some(&new_user("mary@example.com")));
+    assert!(down.starts_with("HTTP/1.1 503") && down.contains("application/problem+json"), "{down}");
+    let down = employee.request("POST", "/employees", Some(&admin), Some(&serde_json::json!({
+        "first_name": "Mary", "last_name": "Jackson", "email": "mary@example.com", "department": "Engineering",
+        "job_title": "Engineer", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
+    }).to_string()));
+    assert!(down.starts_with("HTTP/1.1 503"), "{down}");
+    let _compliance = Dev::serve("compliance", compliance_port, &data);
+    let again = user.request("POST", "/users", Some(&admin), Some(&new_user("mary@example.com")));
+    assert!(again.starts_with("HTTP/1.1 201"), "nothing was half-written by the failed attempt: {again}");
+    assert!(user.terminate().success() && employee.terminate().success());
 }

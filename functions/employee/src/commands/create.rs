@@ -34,8 +34,10 @@ pub async fn handle(
         return Err(EmployeeError::Forbidden("only hr and admin add employees".into()));
     }
     check_shape(&new.country, &new.time_zone)?;
+    let named = new.employee_id.is_some();
     let employee = record(new);
-    if let Some(existing) = store.get(employee.employee_id).await? {
+    // Only an id the caller chose can exist already.
+    if named && let Some(existing) = store.get(employee.employee_id).await? {
         return repeat(existing, &employee);
     }
     validate(compliance, &employee.subject(), &requester.actor()).await?;

@@ -540,6 +540,17 @@ fn functions_apart_call_each_other_with_the_callers_token_and_a_callee_down_is_5
     assert!(record.starts_with("HTTP/1.1 200"), "{record}");
     assert_eq!(body(&record)["user_id"], created["user_id"], "linked to the account");
 
+    let user_id = created["user_id"].as_str().expect("an id");
+    let out = hrms()
+        .args(["token", "--role", "employee", "--sub", user_id, "--employee", employee_id, "--data-dir"])
+        .arg(&data.0)
+        .output()
+        .expect("runs");
+    let own = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let rename = serde_json::json!({ "full_name": "Dorothy Johnson Vaughan" }).to_string();
+    let renamed = user.request("PATCH", &format!("/users/{user_id}"), Some(&own), Some(&rename));
+    assert!(renamed.starts_with("HTTP/1.1 200"), "a user renames themselves across services: {renamed}");
+
     let employee_token = mint(&data, "employee");
     let refused = user.request("POST", "/users", Some(&employee_token), Some(&new_user("eve@example.com")));
     assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");

@@ -1,6 +1,10 @@
 //! Passwords: the policy a new one must meet, argon2id hashing (PHC
 //! strings, parameters of the `argon2` crate's defaults: 19 MiB, 2 passes),
-//! and verification. Hashing runs on a blocking thread.
+//! and verification. Hashing runs on a blocking thread, at most one per
+//! core at a time: each takes 19 MiB and a core for tens of milliseconds,
+//! so more at once would only add memory and latency.
+
+use std::sync::LazyLock;
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -31,23 +35,34 @@ pub fn check(password: &Password, field: &str, email: &str) -> Result<(), UserEr
     Ok(())
 }
 
+/// Hashings and verifications allowed at once.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
+/// Runs `work` on a blocking thread once a hashing slot is free.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let _slot = HASHING.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
 /// The PHC string of `password`.
 pub async fn hash(password: &Password) -> Result<String, UserError> {
     let password = password.clone();
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         Argon2::default()
             .hash_password(password.expose().as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| UserError::Unavailable(format!("password hashing failed: {e}")))
     })
     .await
-    .map_err(|e| UserError::Unavailable(format!("password hashing failed: {e}")))?
+    .unwrap_or_else(|| Err(UserError::Unavailable("password hashing was interrupted".into())))
 }
 
 /// Whether `password` matches the PHC string `hash`.
 pub async fn verify(password: &Password, hash: &str) -> bool {
     let (password, hash) = (password.clone(), hash.to_owned());
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         PasswordHash::new(&hash)
             .map(|parsed| Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok())
             .unwrap_or(false)

@@ -1,7 +1,8 @@
 //! The Compliance routes:
-//! - `POST /compliance/validate` (admin, hr; the User and Employee functions
-//!   call it with their caller's token): the subject's facts in, allowed or
-//!   the violated rules out.
+//! - `POST /compliance/validate` (admin, hr; anyone about their own account
+//!   or employee record, as when a user renames themselves; the User and
+//!   Employee functions call it with their caller's token): the subject's
+//!   facts in, allowed or the violated rules out.
 //! - `GET /compliance/violations?employee_id=&limit=` (admin and hr; an
 //!   employee for their own record): checks that found something, newest first.
 //!
@@ -60,8 +61,9 @@ pub fn openapi() -> OpenApi {
 
 /// Validate a user or an employee against the compliance policy
 ///
-/// Admin and hr; the User and Employee functions call it with their caller's token. The check is
-/// recorded, and its events emitted, whatever the outcome.
+/// Admin and hr; anyone about their own account or employee record. The User and Employee functions
+/// call it with their caller's token. The check is recorded, and its events emitted, whatever the
+/// outcome.
 #[utoipa::path(
     post,
     path = "/compliance/validate",
@@ -88,7 +90,13 @@ async fn validate(
     caller: Caller,
     ProblemJson(subject): ProblemJson<Subject>,
 ) -> Result<Json<Verdict>, Problem> {
-    caller.require(&[Role::Admin, Role::Hr])?;
+    let own = match &subject {
+        Subject::User(user) => user.user_id == caller.user_id,
+        Subject::Employee(employee) => caller.employee_id == Some(employee.employee_id),
+    };
+    if !own {
+        caller.require(&[Role::Admin, Role::Hr])?;
+    }
     let command = Validate { subject, actor: caller.actor() };
     let validated = handle(command, &api.policy, api.store.as_ref()).await.map_err(|e| {
         tracing::error!(error = %e, "compliance store unavailable");
@@ -266,6 +274,26 @@ mod tests {
         assert_eq!(problem["field"], "employee.hire_date", "{problem}");
         let (_, listed) = f.call("GET", "/compliance/violations", Some(&hr), None).await;
         assert_eq!(listed, json!([]));
+    }
+
+    #[tokio::test]
+    async fn anyone_may_validate_their_own_account_only() {
+        let f = fixture();
+        let me = Uuid::now_v7();
+        let token = f.auth.mint(me, Role::Employee, None, Duration::from_secs(60)).expect("token");
+        let subject = |user_id: Uuid| {
+            json!({ "user": {
+                "user_id": user_id, "email": "me@example.com", "full_name": "Me", "role": "employee",
+                "employee_id": null
+            }})
+            .to_string()
+        };
+        let (status, verdict) =
+            f.call("POST", "/compliance/validate", Some(&token), Some(&subject(me))).await;
+        assert_eq!((status, verdict["allowed"].clone()), (StatusCode::OK, json!(true)), "{verdict}");
+        let (status, _) =
+            f.call("POST", "/compliance/validate", Some(&token), Some(&subject(Uuid::now_v7()))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
     }
 
     #[tokio::test]

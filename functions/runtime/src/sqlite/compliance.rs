@@ -36,9 +36,9 @@ impl SqliteComplianceStore {
         Ok(Self { db: Shared::open(path, MIGRATIONS)?, relay: None })
     }
 
-    /// Whether the database answers (readiness).
+    /// Whether the database answers and its writer runs (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.run(|conn| conn.query_row("SELECT 1", [], |_| Ok(()))).await.map_err(unavailable)
+        self.db.ping().await.map_err(unavailable)
     }
 
     /// The outbox of this store's database, for its relay.

@@ -39,9 +39,9 @@ impl SqliteEmployeeStore {
         Ok(Self { db: Shared::open(path, MIGRATIONS)?, relay: None })
     }
 
-    /// Whether the database answers (readiness).
+    /// Whether the database answers and its writer runs (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.run(|conn| conn.query_row("SELECT 1", [], |_| Ok(()))).await.map_err(StoreError::Unavailable)
+        self.db.ping().await.map_err(StoreError::Unavailable)
     }
 
     /// The outbox of this store's database, for its relay.

@@ -92,7 +92,10 @@ fn commit(conn: &mut Connection, jobs: &mut [Job]) -> Result<(), String> {
     for job in jobs.iter_mut() {
         let run = std::mem::replace(&mut job.run, Box::new(|_| false));
         sql(&tx, "SAVEPOINT job").map_err(|e| e.to_string())?;
-        if !run(&tx) {
+        // A write that panics is rolled back and answered as not run; the
+        // writer goes on with the others.
+        let keep = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&tx))).unwrap_or(false);
+        if !keep {
             sql(&tx, "ROLLBACK TO job").map_err(|e| e.to_string())?;
         }
         sql(&tx, "RELEASE job").map_err(|e| e.to_string())?;
@@ -128,5 +131,25 @@ mod tests {
         let rows: i64 =
             db.run(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))).await.expect("count");
         assert_eq!(rows, 181 * 2, "two rows for each accepted write, none of a refused one");
+    }
+
+    #[tokio::test]
+    async fn a_write_that_panics_is_refused_and_the_writer_goes_on() {
+        let dir = crate::http::testing::temp_dir("group-panic");
+        let db = Shared::open(dir.join("t.db"), &["CREATE TABLE t (k TEXT PRIMARY KEY)"]).expect("db");
+        let broken = db.write(|tx| {
+            tx.execute("INSERT INTO t (k) VALUES ('half')", [])?;
+            if tx.is_autocommit() { Ok(Ok::<(), String>(())) } else { panic!("a bug in a store") }
+        });
+        assert!(broken.await.is_err(), "answered, not hung");
+        let fine =
+            db.write(|tx| tx.execute("INSERT INTO t (k) VALUES ('whole')", []).map(|_| Ok::<(), String>(())));
+        assert!(matches!(fine.await, Ok(Ok(()))));
+        let keys: Vec<String> = db
+            .run(|c| c.prepare("SELECT k FROM t")?.query_map([], |r| r.get(0))?.collect())
+            .await
+            .expect("read");
+        assert_eq!(keys, ["whole"], "the panicking write left nothing");
+        assert!(db.ping().await.is_ok());
     }
 }

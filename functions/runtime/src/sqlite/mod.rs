@@ -60,6 +60,13 @@ impl Shared {
         })
     }
 
+    /// Whether both connections answer: a read, and an empty write through
+    /// the writer (so a writer that stopped makes the store unready).
+    pub async fn ping(&self) -> Result<(), String> {
+        self.run(|conn| conn.query_row("SELECT 1", [], |_| Ok(()))).await?;
+        self.write(|_| Ok(Ok::<(), String>(()))).await?
+    }
+
     /// Runs `f` in the writer's next transaction and answers once that is
     /// committed (on disk). `Ok(Err(_))` is a refusal (e.g. a conflict):
     /// `f`'s changes are rolled back and the refusal is returned; `Err` is

@@ -55,10 +55,51 @@ impl SqliteEmployeeStore {
         self
     }
 
-    fn committed(&self) {
+    /// Writes `employee` with `sql` (insert, or update of the version
+    /// before) and its events; a taken e-mail or id, or a stale version, is
+    /// a conflict.
+    async fn write(
+        &self,
+        sql: &'static str,
+        employee: &Employee,
+        events: &[HrmsEvent],
+    ) -> Result<(), StoreError> {
+        let (r, events) = (row(employee)?, events.to_vec());
+        let outcome = self
+            .db
+            .write(move |tx| {
+                let written = tx.prepare_cached(sql).and_then(|mut statement| {
+                    statement.execute(params![
+                        r.id,
+                        r.email_key,
+                        r.user_id,
+                        r.manager_id,
+                        r.status,
+                        r.version,
+                        r.body
+                    ])
+                });
+                match written {
+                    Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                        return Ok(Err(if e.to_string().contains("email_key") {
+                            "the e-mail address is taken".to_owned()
+                        } else {
+                            "an employee with this id exists".to_owned()
+                        }));
+                    }
+                    Ok(0) => return Ok(Err(format!("employee {} changed since it was read", r.id))),
+                    other => other?,
+                };
+                append(tx, &events)?;
+                Ok(Ok(()))
+            })
+            .await
+            .map_err(StoreError::Unavailable)?;
+        outcome.map_err(StoreError::Conflict)?;
         if let Some(relay) = &self.relay {
             relay.wake();
         }
+        Ok(())
     }
 }
 
@@ -88,39 +129,18 @@ fn row(e: &Employee) -> Result<Row, StoreError> {
     })
 }
 
-fn is_constraint(e: &rusqlite::Error) -> bool {
-    e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
-}
-
 impl EmployeeStore for SqliteEmployeeStore {
     fn insert<'a>(
         &'a self,
         employee: &'a Employee,
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let events = events.to_vec();
-        Box::pin(async move {
-            let r = row(employee)?;
-            let outcome = self
-                .db
-                .write(move |tx| {
-                    let inserted = tx.prepare_cached(
-                        "INSERT INTO employee (employee_id, email_key, user_id, manager_id, status, version, body)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
-                        .execute(params![r.id, r.email_key, r.user_id, r.manager_id, r.status, r.version, r.body]);
-                    match inserted {
-                        Err(e) if is_constraint(&e) => return Ok(Err(conflict_on_insert(&e))),
-                        other => other?,
-                    };
-                    append(tx, &events)?;
-                    Ok(Ok(()))
-                })
-                .await
-                .map_err(StoreError::Unavailable)?;
-            outcome.map_err(StoreError::Conflict)?;
-            self.committed();
-            Ok(())
-        })
+        Box::pin(self.write(
+            "INSERT INTO employee (employee_id, email_key, user_id, manager_id, status, version, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            employee,
+            events,
+        ))
     }
 
     fn get(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<Employee>, StoreError>> {
@@ -145,50 +165,11 @@ impl EmployeeStore for SqliteEmployeeStore {
         employee: &'a Employee,
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let events = events.to_vec();
-        Box::pin(async move {
-            let r = row(employee)?;
-            let outcome = self
-                .db
-                .write(move |tx| {
-                    let changed = tx
-                        .prepare_cached(
-                            "UPDATE employee SET email_key = ?2, user_id = ?3, manager_id = ?4, status = ?5,
-                             version = ?6, body = ?7
-                         WHERE employee_id = ?1 AND version = ?6 - 1",
-                        )?
-                        .execute(params![
-                            r.id,
-                            r.email_key,
-                            r.user_id,
-                            r.manager_id,
-                            r.status,
-                            r.version,
-                            r.body
-                        ]);
-                    match changed {
-                        Err(e) if is_constraint(&e) => {
-                            return Ok(Err("the e-mail address is taken".to_owned()));
-                        }
-                        Ok(0) => return Ok(Err(format!("employee {} changed since it was read", r.id))),
-                        other => other?,
-                    };
-                    append(tx, &events)?;
-                    Ok(Ok(()))
-                })
-                .await
-                .map_err(StoreError::Unavailable)?;
-            outcome.map_err(StoreError::Conflict)?;
-            self.committed();
-            Ok(())
-        })
-    }
-}
-
-fn conflict_on_insert(e: &rusqlite::Error) -> String {
-    if e.to_string().contains("email_key") {
-        "the e-mail address is taken".to_owned()
-    } else {
-        "an employee with this id exists".to_owned()
+        Box::pin(self.write(
+            "UPDATE employee SET email_key = ?2, user_id = ?3, manager_id = ?4, status = ?5, version = ?6, body = ?7
+             WHERE employee_id = ?1 AND version = ?6 - 1",
+            employee,
+            events,
+        ))
     }
 }

@@ -193,15 +193,37 @@ impl Authenticator {
     }
 }
 
-/// The raw bearer token of a request whose [`Caller`] was verified: what a
-/// function forwards when it calls another one on the caller's behalf.
+/// The raw bearer token of a request whose [`Caller`] was verified, and its
+/// W3C `traceparent` if it came with one: what a function forwards when it
+/// calls another one on the caller's behalf.
 #[derive(Clone)]
-pub struct Bearer(pub String);
+pub struct Bearer {
+    pub token: String,
+    pub traceparent: Option<String>,
+}
+
+impl Bearer {
+    /// A token without trace context.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self { token: token.into(), traceparent: None }
+    }
+}
 
 impl std::fmt::Debug for Bearer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Bearer(..)")
+        f.debug_struct("Bearer").field("token", &"..").field("traceparent", &self.traceparent).finish()
     }
+}
+
+/// The request's `traceparent`, if it has the W3C shape
+/// (`version-traceid-parentid-flags`, hex).
+fn traceparent(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get("traceparent")?.to_str().ok()?;
+    let fields: Vec<&str> = value.split('-').collect();
+    let shape = [2, 32, 16, 2];
+    let valid = fields.len() == 4
+        && fields.iter().zip(shape).all(|(f, n)| f.len() == n && f.bytes().all(|b| b.is_ascii_hexdigit()));
+    valid.then(|| value.to_owned())
 }
 
 fn bearer(parts: &Parts) -> Result<&str, Problem> {
@@ -221,7 +243,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        bearer(parts).map(|t| Bearer(t.to_owned()))
+        bearer(parts).map(|t| Bearer { token: t.to_owned(), traceparent: traceparent(parts) })
     }
 }
 

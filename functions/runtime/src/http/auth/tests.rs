@@ -121,3 +121,28 @@ fn roles_are_required_explicitly() {
     assert!(caller.require(&[Role::Employee, Role::Hr]).is_ok());
     assert_eq!(caller.require(&[Role::Hr, Role::Admin]).map_err(|p| p.status), Err(403));
 }
+
+#[tokio::test]
+async fn the_bearer_carries_a_well_formed_traceparent_only() {
+    let app = Router::new().route(
+        "/trace",
+        get(|bearer: Bearer| async move { bearer.traceparent.unwrap_or_else(|| "none".into()) }),
+    );
+    let call = |trace: &'static str| {
+        let app = app.clone();
+        async move {
+            let request = Request::get("/trace")
+                .header(AUTHORIZATION, "Bearer t")
+                .header("traceparent", trace)
+                .body(Body::empty())
+                .expect("request");
+            let response = app.oneshot(request).await.expect("response");
+            let body = axum::body::to_bytes(response.into_body(), 1024).await.expect("body");
+            String::from_utf8_lossy(&body).into_owned()
+        }
+    };
+    let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    assert_eq!(call(good).await, good);
+    assert_eq!(call("00-not-a-trace-01").await, "none");
+    assert_eq!(call("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra").await, "none");
+}

@@ -42,7 +42,9 @@ impl HttpEmployee {
     /// The callee for a router's state: binds each request's token.
     pub fn callee(&self) -> Callee<dyn EmployeeClient> {
         let this = self.clone();
-        Callee::per_token(move |bearer: &Bearer| this.for_token(bearer.0.clone()))
+        Callee::per_token(move |bearer: &Bearer| {
+            this.bind(Forward { bearer: bearer.token.clone(), traceparent: bearer.traceparent.clone() })
+        })
     }
 
     /// The client for one request, calling with `bearer`.

@@ -234,7 +234,9 @@ async fn employee_calls_carry_the_callers_token_trace_and_body() {
     .await;
     let http = employee_client(url, &settings());
     let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    let client = http.bind(Forward { bearer: "tok-1".into(), traceparent: Some(trace.into()) });
+    // As a handler binds it: the request's token and trace context.
+    let request = crate::http::Bearer { token: "tok-1".into(), traceparent: Some(trace.into()) };
+    let client = http.callee().bind(&request);
     let me = requester(Role::Hr);
     let new = new_employee();
 

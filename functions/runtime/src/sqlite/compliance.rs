@@ -11,7 +11,6 @@ use rusqlite::params;
 
 use super::Shared;
 use crate::outbox::RelayWaker;
-use crate::outbox::sqlite::append;
 
 const MIGRATIONS: &[&str] = &["CREATE TABLE compliance_check (
         check_id TEXT PRIMARY KEY,
@@ -27,13 +26,12 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE compliance_check (
 #[derive(Clone)]
 pub struct SqliteComplianceStore {
     db: Shared,
-    relay: Option<RelayWaker>,
 }
 
 impl SqliteComplianceStore {
     /// Opens (and migrates) the database at `path`.
     pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
-        Ok(Self { db: Shared::open(path, MIGRATIONS)?, relay: None })
+        Ok(Self { db: Shared::open(path, MIGRATIONS)? })
     }
 
     /// Whether the database answers and its writer runs (readiness).
@@ -48,7 +46,7 @@ impl SqliteComplianceStore {
 
     /// Wakes `relay` after each commit, so that events go out at once.
     pub fn with_relay(mut self, relay: RelayWaker) -> Self {
-        self.relay = Some(relay);
+        self.db = self.db.with_relay(relay);
         self
     }
 }
@@ -63,7 +61,7 @@ impl ComplianceStore for SqliteComplianceStore {
         check: &'a ComplianceCheck,
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let (check, events) = (check.clone(), events.to_vec());
+        let check = check.clone();
         Box::pin(async move {
             let body = serde_json::to_string(&check).map_err(|e| StoreError::Unavailable(e.to_string()))?;
             let outcome = match check.outcome {
@@ -71,7 +69,7 @@ impl ComplianceStore for SqliteComplianceStore {
                 Outcome::Refused => "refused",
             };
             self.db
-                .write(move |tx| {
+                .commit(events, move |tx| {
                     tx.prepare_cached(
                         "INSERT INTO compliance_check (check_id, employee_id, outcome, has_findings, body)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -83,16 +81,11 @@ impl ComplianceStore for SqliteComplianceStore {
                         !check.findings.is_empty(),
                         body,
                     ])?;
-                    append(tx, &events)?;
                     Ok(Ok::<(), String>(()))
                 })
                 .await
                 .map_err(unavailable)?
-                .map_err(unavailable)?;
-            if let Some(relay) = &self.relay {
-                relay.wake();
-            }
-            Ok(())
+                .map_err(unavailable)
         })
     }
 

@@ -8,12 +8,11 @@ use std::path::Path;
 use futures::future::BoxFuture;
 use hrms_employee::{Employee, EmployeeStore, StoreError};
 use hrms_events::HrmsEvent;
-use rusqlite::{ErrorCode, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
-use super::Shared;
+use super::{Shared, write_record};
 use crate::outbox::RelayWaker;
-use crate::outbox::sqlite::append;
 
 const MIGRATIONS: &[&str] = &["CREATE TABLE employee (
         employee_id TEXT PRIMARY KEY,
@@ -30,13 +29,12 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE employee (
 #[derive(Clone)]
 pub struct SqliteEmployeeStore {
     db: Shared,
-    relay: Option<RelayWaker>,
 }
 
 impl SqliteEmployeeStore {
     /// Opens (and migrates) the database at `path`.
     pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
-        Ok(Self { db: Shared::open(path, MIGRATIONS)?, relay: None })
+        Ok(Self { db: Shared::open(path, MIGRATIONS)? })
     }
 
     /// Whether the database answers and its writer runs (readiness).
@@ -51,7 +49,7 @@ impl SqliteEmployeeStore {
 
     /// Wakes `relay` after each commit, so that events go out at once.
     pub fn with_relay(mut self, relay: RelayWaker) -> Self {
-        self.relay = Some(relay);
+        self.db = self.db.with_relay(relay);
         self
     }
 
@@ -64,42 +62,16 @@ impl SqliteEmployeeStore {
         employee: &Employee,
         events: &[HrmsEvent],
     ) -> Result<(), StoreError> {
-        let (r, events) = (row(employee)?, events.to_vec());
+        let r = row(employee)?;
         let outcome = self
             .db
-            .write(move |tx| {
-                let written = tx.prepare_cached(sql).and_then(|mut statement| {
-                    statement.execute(params![
-                        r.id,
-                        r.email_key,
-                        r.user_id,
-                        r.manager_id,
-                        r.status,
-                        r.version,
-                        r.body
-                    ])
-                });
-                match written {
-                    Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
-                        return Ok(Err(if e.to_string().contains("email_key") {
-                            "the e-mail address is taken".to_owned()
-                        } else {
-                            "an employee with this id exists".to_owned()
-                        }));
-                    }
-                    Ok(0) => return Ok(Err(format!("employee {} changed since it was read", r.id))),
-                    other => other?,
-                };
-                append(tx, &events)?;
-                Ok(Ok(()))
+            .commit(events, move |tx| {
+                let row = params![r.id, r.email_key, r.user_id, r.manager_id, r.status, r.version, r.body];
+                write_record(tx, sql, row, "employee", &r.id)
             })
             .await
             .map_err(StoreError::Unavailable)?;
-        outcome.map_err(StoreError::Conflict)?;
-        if let Some(relay) = &self.relay {
-            relay.wake();
-        }
-        Ok(())
+        outcome.map_err(StoreError::Conflict)
     }
 }
 

@@ -13,16 +13,19 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
-use rusqlite::Connection;
+use hrms_events::HrmsEvent;
+use rusqlite::{Connection, ErrorCode, Params};
 
-use crate::outbox::sqlite::{connect, migrate as migrate_outbox};
+use crate::outbox::RelayWaker;
+use crate::outbox::sqlite::{append, connect, migrate as migrate_outbox};
 
 /// One database of a store: a read connection used on blocking threads,
-/// and the group-committing writer.
+/// the group-committing writer, and the relay its commits wake.
 #[derive(Clone)]
 pub struct Shared {
     read: Arc<Mutex<Connection>>,
     writer: group::Writer,
+    relay: Option<RelayWaker>,
 }
 
 impl Shared {
@@ -40,7 +43,7 @@ impl Shared {
             tx.commit()?;
         }
         let writer = group::Writer::start(connect(path.as_ref())?);
-        Ok(Self { read: Arc::new(Mutex::new(conn)), writer })
+        Ok(Self { read: Arc::new(Mutex::new(conn)), writer, relay: None })
     }
 
     /// Runs `f` on the read connection on a blocking thread (also for the
@@ -76,5 +79,60 @@ impl Shared {
         f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
     ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
         self.writer.submit(f)
+    }
+
+    /// Wakes `relay` after each [`Shared::commit`], so that events go out at once.
+    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
+        self.relay = Some(relay);
+        self
+    }
+
+    /// [`Shared::write`]s `f` with `events` in the outbox of the same
+    /// transaction, and wakes the relay once that is committed.
+    pub fn commit<T: Send + 'static, E: Send + 'static>(
+        &self,
+        events: &[HrmsEvent],
+        f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
+    ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
+        let events = events.to_vec();
+        let written = self.write(move |tx| {
+            let outcome = f(tx)?;
+            if outcome.is_ok() {
+                append(tx, &events)?;
+            }
+            Ok(outcome)
+        });
+        let relay = self.relay.clone();
+        Box::pin(async move {
+            let outcome = written.await?;
+            if let (Ok(_), Some(relay)) = (&outcome, relay) {
+                relay.wake();
+            }
+            Ok(outcome)
+        })
+    }
+}
+
+/// Writes one row of a record with a unique id and e-mail and a version
+/// (`sql` is its insert, or its update from the version before): a taken id
+/// or e-mail, or a stale version, is a refusal that names `what` and `id`.
+pub(crate) fn write_record(
+    tx: &Connection,
+    sql: &str,
+    row: impl Params,
+    what: &str,
+    id: &str,
+) -> rusqlite::Result<Result<(), String>> {
+    match tx.prepare_cached(sql)?.execute(row) {
+        Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+            Ok(Err(if e.to_string().contains("email_key") {
+                "the e-mail address is taken".to_owned()
+            } else {
+                format!("{what} {id} exists")
+            }))
+        }
+        Ok(0) => Ok(Err(format!("{what} {id} changed since it was read"))),
+        Ok(_) => Ok(Ok(())),
+        Err(e) => Err(e),
     }
 }

@@ -8,12 +8,11 @@ use std::path::Path;
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 use hrms_user::{StoreError, User, UserStore};
-use rusqlite::{ErrorCode, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
-use super::Shared;
+use super::{Shared, write_record};
 use crate::outbox::RelayWaker;
-use crate::outbox::sqlite::append;
 
 const MIGRATIONS: &[&str] = &["CREATE TABLE user_account (
         user_id TEXT PRIMARY KEY,
@@ -27,13 +26,12 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE user_account (
 #[derive(Clone)]
 pub struct SqliteUserStore {
     db: Shared,
-    relay: Option<RelayWaker>,
 }
 
 impl SqliteUserStore {
     /// Opens (and migrates) the database at `path`.
     pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
-        Ok(Self { db: Shared::open(path, MIGRATIONS)?, relay: None })
+        Ok(Self { db: Shared::open(path, MIGRATIONS)? })
     }
 
     /// Whether the database answers and its writer runs (readiness).
@@ -48,7 +46,7 @@ impl SqliteUserStore {
 
     /// Wakes `relay` after each commit, so that events go out at once.
     pub fn with_relay(mut self, relay: RelayWaker) -> Self {
-        self.relay = Some(relay);
+        self.db = self.db.with_relay(relay);
         self
     }
 
@@ -57,34 +55,15 @@ impl SqliteUserStore {
         let body = serde_json::to_string(user).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let (id, email, employee) =
             (user.user_id.to_string(), user.email.to_lowercase(), user.employee_id.map(|id| id.to_string()));
-        let (version, events) = (user.version as i64, events.to_vec());
+        let version = user.version as i64;
         let outcome = self
             .db
-            .write(move |tx| {
-                match tx
-                    .prepare_cached(sql)
-                    .and_then(|mut s| s.execute(params![id, email, employee, version, body]))
-                {
-                    Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
-                        return Ok(Err(if e.to_string().contains("email_key") {
-                            "the e-mail address is taken".to_owned()
-                        } else {
-                            "an account with this id exists".to_owned()
-                        }));
-                    }
-                    Ok(0) => return Ok(Err(format!("account {id} changed since it was read"))),
-                    other => other?,
-                };
-                append(tx, &events)?;
-                Ok(Ok(()))
+            .commit(events, move |tx| {
+                write_record(tx, sql, params![id, email, employee, version, body], "account", &id)
             })
             .await
             .map_err(StoreError::Unavailable)?;
-        outcome.map_err(StoreError::Conflict)?;
-        if let Some(relay) = &self.relay {
-            relay.wake();
-        }
-        Ok(())
+        outcome.map_err(StoreError::Conflict)
     }
 }
 

@@ -1,0 +1,40 @@
+//! Event sourcing over the log: a subject's state at any time, and the read
+//! model rebuilt from the log.
+
+use chrono::{DateTime, Utc};
+
+use crate::entry::Entry;
+use crate::store::{AuditStore, StoreError, SubjectState};
+
+/// The state of a subject at `at`: what its last event up to then left
+/// (`None` if it did not exist yet). `chain` is in chain order.
+pub fn state_at(chain: &[Entry], at: DateTime<Utc>) -> Option<SubjectState> {
+    chain.iter().filter(|e| e.time <= at).max_by_key(|e| (e.time, e.seq)).map(SubjectState::of)
+}
+
+/// Rebuilds the read model from the log, a page of subjects at a time;
+/// `progress` is told how many subjects are done. Returns that number.
+pub async fn replay(store: &dyn AuditStore, mut progress: impl FnMut(u64)) -> Result<u64, StoreError> {
+    const PAGE: usize = 500;
+    let mut done = 0u64;
+    let mut after: Option<String> = None;
+    loop {
+        let subjects = store.subjects(after.as_deref(), PAGE).await?;
+        let Some(last) = subjects.last().cloned() else { break };
+        let mut states = Vec::with_capacity(subjects.len());
+        for subject in &subjects {
+            let chain = store.chain(subject).await?;
+            if let Some(state) = chain.last().map(SubjectState::of) {
+                states.push(state);
+            }
+        }
+        store.put_states(&states, done == 0).await?;
+        done += subjects.len() as u64;
+        progress(done);
+        after = Some(last);
+    }
+    if done == 0 {
+        store.put_states(&[], true).await?;
+    }
+    Ok(done)
+}

@@ -337,3 +337,103 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("bad time {text}: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use hrms_audit::fixtures::employee_updated;
+    use hrms_audit::persist;
+    use hrms_audit::verify::{Problem, verify};
+
+    use super::*;
+    use crate::outbox::sqlite::connect;
+
+    /// A log of two subjects with five rows each, and its file.
+    async fn log() -> (SqliteAuditStore, std::path::PathBuf, [Uuid; 2]) {
+        let dir = std::env::temp_dir().join(format!("hrms-audit-{}", Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("audit.db");
+        let store = SqliteAuditStore::open(&path).expect("store");
+        let subjects = [Uuid::now_v7(), Uuid::now_v7()];
+        let t0 = Utc::now() - Duration::hours(1);
+        let events: Vec<_> = (1..=5u64)
+            .flat_map(|v| {
+                subjects.map(|s| employee_updated(s, v, t0 + Duration::seconds(v as i64), Uuid::now_v7()))
+            })
+            .collect();
+        persist(&store, &events).await.expect("persisted");
+        (store, path, subjects)
+    }
+
+    /// Runs `sql` on the file as someone with the `sqlite3` shell would,
+    /// the append-only triggers dropped first.
+    fn tamper(path: &Path, sql: &str) {
+        let conn = connect(path).expect("db");
+        conn.execute_batch(
+            "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;",
+        )
+        .expect("drop");
+        conn.execute_batch(sql).expect("tamper");
+    }
+
+    async fn findings(store: &SqliteAuditStore) -> Vec<(Problem, String, u64)> {
+        let report = verify(store).await.expect("verified");
+        report.findings.into_iter().map(|f| (f.problem, f.subject, f.seq)).collect()
+    }
+
+    #[tokio::test]
+    async fn rows_cannot_be_changed_or_removed_through_sql() {
+        let (_store, path, [a, _]) = log().await;
+        let conn = connect(&path).expect("db");
+        let update = conn.execute("UPDATE audit_log SET actor = 'x' WHERE subject = ?1", [a.to_string()]);
+        assert!(update.is_err_and(|e| e.to_string().contains("append-only")));
+        assert!(conn.execute("DELETE FROM audit_log", []).is_err());
+    }
+
+    #[tokio::test]
+    async fn verify_names_a_row_edited_in_sqlite() {
+        let (store, path, [a, _]) = log().await;
+        assert!(findings(&store).await.is_empty());
+        tamper(
+            &path,
+            &format!(
+                "UPDATE audit_log SET event = replace(event, 'Engineering', 'Finance') WHERE subject = '{a}' AND seq = 3"
+            ),
+        );
+        assert_eq!(findings(&store).await, vec![(Problem::Altered, a.to_string(), 3)]);
+    }
+
+    #[tokio::test]
+    async fn verify_names_a_row_deleted_in_sqlite() {
+        let (store, path, [a, b]) = log().await;
+        tamper(&path, &format!("DELETE FROM audit_log WHERE subject = '{a}' AND seq = 2"));
+        tamper(&path, &format!("DELETE FROM audit_log WHERE subject = '{b}' AND seq = 5"));
+        let mut found = findings(&store).await;
+        found.sort_by(|x, y| x.1.cmp(&y.1));
+        let mut want = vec![(Problem::Removed, a.to_string(), 2), (Problem::Removed, b.to_string(), 5)];
+        want.sort_by(|x, y| x.1.cmp(&y.1));
+        assert_eq!(found, want);
+    }
+
+    #[tokio::test]
+    async fn verify_names_rows_swapped_in_sqlite() {
+        let (store, path, [a, _]) = log().await;
+        tamper(
+            &path,
+            &format!(
+                "UPDATE audit_log SET seq = -1 WHERE subject = '{a}' AND seq = 2;
+                 UPDATE audit_log SET seq = 2 WHERE subject = '{a}' AND seq = 3;
+                 UPDATE audit_log SET seq = 3 WHERE subject = '{a}' AND seq = -1;"
+            ),
+        );
+        let found = findings(&store).await;
+        assert_eq!(found, vec![(Problem::Reordered, a.to_string(), 2)]);
+    }
+
+    #[tokio::test]
+    async fn verify_finds_a_chain_whose_rows_are_all_gone() {
+        let (store, path, [a, _]) = log().await;
+        tamper(&path, &format!("DELETE FROM audit_log WHERE subject = '{a}'"));
+        assert_eq!(findings(&store).await, vec![(Problem::Removed, a.to_string(), 1)]);
+    }
+}

@@ -23,22 +23,17 @@ pub struct NewEntry {
     pub time: DateTime<Utc>,
     /// The canonical form ([`canonical`]).
     pub event: String,
-    /// The state the operation left (the event's `data.after`), as JSON.
-    pub state: String,
 }
 
 impl NewEntry {
     pub fn new(event: &HrmsEvent) -> Self {
-        let value = canonical_value(event);
-        let state = value.get("data").and_then(|d| d.get("after")).unwrap_or(&Value::Null).to_string();
         Self {
             event_id: event.id,
             subject: event.subject(),
             event_type: event.event_type().as_str().to_owned(),
             actor: event.actor.clone(),
             time: event.time,
-            event: value.to_string(),
-            state,
+            event: canonical(event),
         }
     }
 
@@ -140,8 +135,18 @@ fn canonical_value(event: &HrmsEvent) -> Value {
     sorted(attributes)
 }
 
-/// `value` with every object's keys in order, whatever map serde_json uses.
+/// `value` with every object's keys in order, whatever map serde_json uses
+/// (with its default map, they are already: nothing is rebuilt).
 fn sorted(value: Value) -> Value {
+    static ORDERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ordered = *ORDERED.get_or_init(|| {
+        let probe: Map<String, Value> =
+            [("b".to_owned(), Value::Null), ("a".to_owned(), Value::Null)].into_iter().collect();
+        probe.keys().next().map(String::as_str) == Some("a")
+    });
+    if ordered {
+        return value;
+    }
     match value {
         Value::Object(o) => {
             let mut entries: Vec<(String, Value)> = o.into_iter().collect();

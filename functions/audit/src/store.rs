@@ -113,6 +113,7 @@ pub struct SubjectState {
     pub event_type: String,
     pub time: DateTime<Utc>,
     pub seq: u64,
+    pub event_id: Uuid,
     /// The state that event left.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub state: serde_json::Value,
@@ -126,6 +127,7 @@ impl SubjectState {
             event_type: entry.event_type.clone(),
             time: entry.time,
             seq: entry.seq,
+            event_id: entry.event_id,
             state: entry.state(),
         }
     }
@@ -137,7 +139,15 @@ pub trait AuditStore: Send + Sync {
     /// as the next row of its subject's chain ([`NewEntry::link`]), moves
     /// the heads and the subjects' states, all in one durable write; or
     /// writes nothing.
-    fn append<'a>(&'a self, entries: &'a [NewEntry]) -> BoxFuture<'a, Result<Appended, StoreError>>;
+    fn append(&self, entries: Vec<NewEntry>) -> BoxFuture<'_, Result<Appended, StoreError>>;
+
+    /// Whether appends take effect in the order they were called, even when
+    /// their futures are awaited together (a store with one writer queue):
+    /// then [`crate::persist`] hands over a long batch in parts, preparing
+    /// the next while the store writes the one before.
+    fn ordered_appends(&self) -> bool {
+        false
+    }
 
     /// A page of rows matching `query`.
     fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page, StoreError>>;

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use chrono::Utc;
 use futures::future::BoxFuture;
 use hrms_audit::{AuditStore, PersistError, StoreError, persist};
-use hrms_events::HrmsEvent;
 
 use crate::consume::{Delivery, Handler, HandlerError};
 
@@ -30,15 +29,15 @@ impl Handler for AuditHandler {
 
     fn handle<'a>(&'a self, batch: &'a [Delivery]) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
-            let events: Vec<HrmsEvent> = batch.iter().map(|d| d.event.clone()).collect();
-            let appended = persist(self.store.as_ref(), &events).await.map_err(|e| match e {
-                PersistError::NotAudit { .. } => HandlerError::Permanent(e.to_string()),
-                PersistError::Store(StoreError::Unavailable(_) | StoreError::Contended(_)) => {
-                    HandlerError::Transient(e.to_string())
-                }
-            })?;
+            let appended =
+                persist(self.store.as_ref(), batch.iter().map(|d| &d.event)).await.map_err(|e| match e {
+                    PersistError::NotAudit { .. } => HandlerError::Permanent(e.to_string()),
+                    PersistError::Store(StoreError::Unavailable(_) | StoreError::Contended(_)) => {
+                        HandlerError::Transient(e.to_string())
+                    }
+                })?;
             let now = Utc::now();
-            for event in &events {
+            for event in batch.iter().map(|d| &d.event) {
                 let delay = (now - event.time).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6;
                 metrics::histogram!("hrms_audit_persisted_seconds").record(delay);
             }

@@ -15,6 +15,11 @@
 //!
 //! Each topic is one partition. Records are kept until every group that has
 //! subscribed to the topic has passed them.
+//!
+//! Like the Kafka consumer, the bus exports the gauge
+//! `hrms_consumer_lag{group,topic,partition}`: the records of the topic that
+//! the group has not passed yet (partition `0`), set whenever a group
+//! subscribes, its cursor moves, or a record is published.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -65,6 +70,15 @@ impl TopicLog {
         self.first_offset + self.records.len() as i64
     }
 
+    /// Sets `hrms_consumer_lag` of every group subscribed to this topic.
+    fn report_lag(&self, topic: &str) {
+        let end = self.end_offset();
+        for (group, cursor) in &self.cursors {
+            metrics::gauge!("hrms_consumer_lag", "group" => group.clone(), "topic" => topic.to_owned(), "partition" => "0")
+                .set((end - cursor) as f64);
+        }
+    }
+
     /// Drops what every subscribed group has passed.
     fn trim(&mut self) {
         let Some(min) = self.cursors.values().min().copied() else { return };
@@ -103,6 +117,7 @@ impl InProcessBus {
         let log = topics.entry(topic.to_owned()).or_default();
         let start = log.first_offset;
         log.cursors.entry(group.to_owned()).or_insert(start);
+        log.report_lag(topic);
         log.notify.clone()
     }
 
@@ -131,6 +146,7 @@ impl InProcessBus {
         log.cursors.insert(group.to_owned(), next);
         log.dead_letters.extend(dead);
         log.trim();
+        log.report_lag(topic);
     }
 
     /// Runs `handler` as consumer group `group` of `topic` until `shutdown`
@@ -191,11 +207,20 @@ impl EventPublisher for InProcessBus {
             let mut notified = Vec::new();
             {
                 let mut topics = self.topics();
+                let mut touched: Vec<&str> = Vec::new();
                 for event in events {
                     let log = topics.entry(event.topic().to_owned()).or_default();
                     log.records.push_back(event.clone());
                     notified.push(log.notify.clone());
                     metrics::counter!("hrms_events_published_total", "topic" => event.topic()).increment(1);
+                    if !touched.contains(&event.topic()) {
+                        touched.push(event.topic());
+                    }
+                }
+                for topic in touched {
+                    if let Some(log) = topics.get(topic) {
+                        log.report_lag(topic);
+                    }
                 }
             }
             notified.iter().for_each(|n| n.notify_waiters());
@@ -208,17 +233,8 @@ impl EventPublisher for InProcessBus {
 mod tests {
     use super::*;
     use crate::consume::tests::Recorder;
+    use crate::testing::{metric, recorder, until};
     use hrms_events::{EventType, fixtures};
-
-    async fn until(deadline: Duration, mut condition: impl FnMut() -> bool) {
-        tokio::time::timeout(deadline, async {
-            while !condition() {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await
-        .expect("condition not met before the deadline");
-    }
 
     #[tokio::test]
     async fn groups_each_get_every_event_in_order_and_the_log_is_trimmed() {
@@ -271,5 +287,42 @@ mod tests {
         let dead = bus.dead_letters("audit-queue");
         assert_eq!(dead.len(), 1);
         assert_eq!(dead[0].delivery.event.id, events[1].id);
+    }
+
+    #[tokio::test]
+    async fn the_lag_gauge_follows_publishing_and_the_group_cursor() {
+        let recorder = recorder();
+        let metrics = recorder.handle();
+        let _local = metrics::set_default_local_recorder(&recorder);
+        let lag = || {
+            let labels = [("group", "audit"), ("topic", "audit-queue"), ("partition", "0")];
+            metric(&metrics.render(), "hrms_consumer_lag", &labels)
+        };
+        let bus = InProcessBus::default();
+        let events: Vec<_> = (0..3).map(|_| fixtures::sample(EventType::AuditLeaveApproved)).collect();
+        bus.publish_all(&events).await.expect("published");
+        assert_eq!(lag(), None, "no group yet");
+
+        {
+            // A member that takes a batch and never finishes it.
+            let stuck = Recorder { hang: true, ..Default::default() };
+            let settings = BatchSettings { max_records: 2, max_wait: Duration::ZERO, ..Default::default() };
+            let consuming = bus.consume("audit-queue", "audit", &stuck, settings, std::future::pending());
+            tokio::pin!(consuming);
+            tokio::select! {
+                _ = &mut consuming => panic!("the consumer returned"),
+                _ = until(Duration::from_secs(5), || !stuck.handled.lock().unwrap().is_empty()) => {}
+            }
+            assert_eq!(lag(), Some(3.0), "subscribed, nothing committed");
+            bus.publish_all(&events[..1]).await.expect("published");
+            assert_eq!(lag(), Some(4.0), "published");
+        }
+
+        let handler = Recorder::default();
+        let settings = BatchSettings { max_records: 2, max_wait: Duration::ZERO, ..Default::default() };
+        let caught_up = until(Duration::from_secs(5), || bus.backlog("audit-queue", "audit") == 0);
+        bus.consume("audit-queue", "audit", &handler, settings, caught_up).await;
+        assert_eq!(handler.handled.lock().unwrap().len(), 4);
+        assert_eq!(lag(), Some(0.0), "the cursor moved to the end");
     }
 }

@@ -1,7 +1,9 @@
 //! The Kafka batch consumer: reads up to `max_records` records or
 //! `max_wait`, handles each partition's records in order (partitions in
 //! parallel), dead-letters what cannot be handled, and commits a partition's
-//! offset only past records that were handled or dead-lettered.
+//! offset only past records that were handled or dead-lettered. Its lag is
+//! exported as `hrms_consumer_lag{group,topic,partition}` from librdkafka's
+//! statistics (see [`lag`](super::lag)).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -11,22 +13,29 @@ use rdkafka::client::ClientContext;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::{Message, OwnedMessage};
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::{Offset, Statistics, TopicPartitionList};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::codec::decode;
 use super::config::{ConsumerSettings, KafkaConfig};
 use super::dlq::DeadLetterRecord;
+use super::lag::LagGauges;
 use super::producer::KafkaPublisher;
 use crate::consume::{Delivery, Handler, process_partition, record_event_ages};
 
-/// Reports the outcome of asynchronous offset commits.
+/// Reports the outcome of asynchronous offset commits, and the lag from
+/// librdkafka's statistics.
 pub struct CommitReporter {
     group: String,
+    lag: LagGauges,
 }
 
-impl ClientContext for CommitReporter {}
+impl ClientContext for CommitReporter {
+    fn stats(&self, statistics: Statistics) {
+        self.lag.record(&statistics);
+    }
+}
 
 impl ConsumerContext for CommitReporter {
     fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
@@ -71,7 +80,8 @@ impl KafkaConsumer {
         settings: ConsumerSettings,
         topics: &[&str],
     ) -> Result<Self, ConsumeError> {
-        let reporter = CommitReporter { group: settings.group_id.clone() };
+        let reporter =
+            CommitReporter { group: settings.group_id.clone(), lag: LagGauges::new(&settings.group_id) };
         let consumer: StreamConsumer<CommitReporter> =
             config.consumer_config(&settings).create_with_context(reporter)?;
         consumer.subscribe(topics)?;

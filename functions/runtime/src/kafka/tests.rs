@@ -245,3 +245,31 @@ async fn a_producer_with_a_fatal_error_is_replaced_and_nothing_is_reported_sent(
         assert!(stored.contains(&e.id.to_string()));
     }
 }
+
+/// On the test's thread (`current_thread`), so that its local recorder sees
+/// the statistics callback, which runs where the consumer is polled.
+#[tokio::test]
+async fn the_lag_of_each_partition_is_reported_from_librdkafka_statistics() {
+    let recorder = crate::testing::recorder();
+    let metrics = recorder.handle();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let (_cluster, config) = cluster();
+    let events = samples(6);
+    KafkaPublisher::new(&config).expect("producer").publish_all(&events).await.expect("published");
+
+    let handler = Recorder::default();
+    let settings = ConsumerSettings { statistics_interval: Duration::from_millis(100), ..settings("lag") };
+    let consumer = KafkaConsumer::new(&config, settings, &[TOPIC]).expect("consumer");
+    // Handled and committed: each partition that had records reads 0.
+    let caught_up = crate::testing::until(Duration::from_secs(30), || {
+        let handled = handler.handled.lock().unwrap();
+        let rendered = metrics.render();
+        handled.len() == events.len()
+            && handled.iter().all(|d| {
+                let partition = d.partition.to_string();
+                let labels = [("group", "lag"), ("topic", TOPIC), ("partition", partition.as_str())];
+                crate::testing::metric(&rendered, "hrms_consumer_lag", &labels) == Some(0.0)
+            })
+    });
+    consumer.run(&handler, caught_up).await.expect("ran");
+}

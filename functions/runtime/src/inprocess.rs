@@ -26,6 +26,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 use tokio::sync::Notify;
@@ -150,7 +151,9 @@ impl InProcessBus {
     }
 
     /// Runs `handler` as consumer group `group` of `topic` until `shutdown`
-    /// resolves; the batch in hand is finished first.
+    /// resolves; the batch in hand is finished first, except records under
+    /// unbounded retries ([`OnTransient::Retry`](crate::consume::OnTransient::Retry)),
+    /// which stay for the group's next consumer.
     pub async fn consume<H: Handler + ?Sized>(
         &self,
         topic: &str,
@@ -160,13 +163,17 @@ impl InProcessBus {
         shutdown: impl Future<Output = ()>,
     ) {
         let notify = self.subscribe(topic, group);
-        tokio::pin!(shutdown);
+        // Shared: awaited in several places, and again once resolved.
+        let shutdown = shutdown.shared();
         loop {
+            if shutdown.peek().is_some() {
+                return;
+            }
             let waiting = notify.notified();
             let mut batch = self.next_batch(topic, group, settings.max_records);
             if batch.is_empty() {
                 tokio::select! {
-                    _ = &mut shutdown => return,
+                    _ = shutdown.clone() => return,
                     _ = waiting => continue,
                 }
             }
@@ -174,14 +181,15 @@ impl InProcessBus {
                 // Give a burst a moment to fill the batch.
                 tokio::select! {
                     _ = tokio::time::sleep(settings.max_wait) => {}
-                    _ = &mut shutdown => {}
+                    _ = shutdown.clone() => {}
                 }
                 batch = self.next_batch(topic, group, settings.max_records);
             }
-            let failures = process_partition(handler, &batch, &settings.retry).await;
-            record_event_ages(handler.name(), &batch);
-            let next = batch.last().map(|d| d.offset + 1).unwrap_or_default();
-            let dead: Vec<DeadLetter> = failures
+            let progress = process_partition(handler, &batch, &settings.retry, shutdown.clone()).await;
+            let settled = &batch[..progress.settled];
+            record_event_ages(handler.name(), settled);
+            let dead: Vec<DeadLetter> = progress
+                .failures
                 .into_iter()
                 .map(|f| DeadLetter {
                     delivery: batch[f.index].clone(),
@@ -195,8 +203,10 @@ impl InProcessBus {
             metrics::counter!("hrms_consumer_records_total", "group" => group.to_owned(), "outcome" => "dead_lettered")
                 .increment(dead.len() as u64);
             metrics::counter!("hrms_consumer_records_total", "group" => group.to_owned(), "outcome" => "handled")
-                .increment((batch.len() - dead.len()) as u64);
-            self.commit(topic, group, next, dead);
+                .increment((settled.len() - dead.len()) as u64);
+            if let Some(last) = settled.last() {
+                self.commit(topic, group, last.offset + 1, dead);
+            }
         }
     }
 }
@@ -324,5 +334,49 @@ mod tests {
         bus.consume("audit-queue", "audit", &handler, settings, caught_up).await;
         assert_eq!(handler.handled.lock().unwrap().len(), 4);
         assert_eq!(lag(), Some(0.0), "the cursor moved to the end");
+    }
+
+    #[tokio::test]
+    async fn with_unbounded_retries_an_outage_dead_letters_nothing() {
+        let bus = InProcessBus::default();
+        let events: Vec<_> = (0..5).map(|_| fixtures::sample(EventType::AuditLeaveApproved)).collect();
+        bus.publish_all(&events).await.expect("published");
+        // The store is down for 12 attempts; records are dead-lettered after 2.
+        let handler = Recorder { transient_failures: Mutex::new(12), ..Default::default() };
+        let retry = RetryPolicy {
+            max_attempts: 2,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            ..RetryPolicy::default()
+        };
+        let settings = BatchSettings { retry: retry.retry_transient_forever(), ..Default::default() };
+        let stop = until(Duration::from_secs(5), || bus.backlog("audit-queue", "audit") == 0);
+        bus.consume("audit-queue", "audit", &handler, settings, stop).await;
+        assert_eq!(handler.handled.lock().unwrap().len(), 5);
+        assert!(bus.dead_letters("audit-queue").is_empty());
+    }
+
+    #[tokio::test]
+    async fn shutdown_ends_unbounded_retries_and_leaves_the_batch_to_the_next_consumer() {
+        let bus = InProcessBus::default();
+        let events: Vec<_> = (0..3).map(|_| fixtures::sample(EventType::AuditLeaveApproved)).collect();
+        bus.publish_all(&events).await.expect("published");
+        let down = Recorder { transient_failures: Mutex::new(u32::MAX), ..Default::default() };
+        let retry = RetryPolicy { initial_backoff: Duration::from_millis(1), ..RetryPolicy::default() };
+        let settings = BatchSettings { retry: retry.retry_transient_forever(), ..Default::default() };
+        let stop = until(Duration::from_secs(5), || *down.calls.lock().unwrap() > 6);
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            bus.consume("audit-queue", "audit", &down, settings, stop),
+        )
+        .await
+        .expect("stopped promptly");
+        assert_eq!(bus.backlog("audit-queue", "audit"), 3, "nothing committed");
+        assert!(bus.dead_letters("audit-queue").is_empty());
+
+        let up = Recorder::default();
+        let stop = until(Duration::from_secs(5), || bus.backlog("audit-queue", "audit") == 0);
+        bus.consume("audit-queue", "audit", &up, settings, stop).await;
+        assert_eq!(up.handled.lock().unwrap().len(), 3);
     }
 }

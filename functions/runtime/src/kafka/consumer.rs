@@ -89,7 +89,9 @@ impl KafkaConsumer {
     }
 
     /// Runs `handler` until `shutdown` resolves. The batch in hand is finished
-    /// and committed before returning.
+    /// and committed before returning, except where unbounded retries
+    /// ([`OnTransient::Retry`](crate::consume::OnTransient::Retry)) were under
+    /// way: those records stay uncommitted, to be read again.
     pub async fn run<H: Handler + ?Sized>(
         &self,
         handler: &H,
@@ -214,16 +216,21 @@ impl KafkaConsumer {
                 }
             }
         }
-        for f in process_partition(handler, &deliveries, &self.settings.retry).await {
+        let progress =
+            process_partition(handler, &deliveries, &self.settings.retry, stopped(stopping.clone())).await;
+        for f in progress.failures {
             dead.insert(positions[f.index], (f.reason, f.attempts));
         }
-        record_event_ages(handler.name(), &deliveries);
+        record_event_ages(handler.name(), &deliveries[..progress.settled]);
+        // Records from the first one unsettled (shutdown during unbounded
+        // retries) stay uncommitted.
+        let unsettled = positions.get(progress.settled).copied().unwrap_or(records.len());
 
         // Settle in order: a dead letter that cannot be written stops the
         // commit there, so the record is read again rather than lost.
         let mut next_offset = None;
         let mut dead_lettered = 0;
-        for (i, m) in records.iter().enumerate() {
+        for (i, m) in records.iter().enumerate().take(unsettled) {
             if let Some((reason, attempts)) = dead.get(&i) {
                 tracing::warn!(handler = handler.name(), %topic, partition, offset = m.offset(), %reason, "dead-lettering");
                 if !self.write_dead_letter(m, reason, *attempts, stopped(stopping.clone())).await {

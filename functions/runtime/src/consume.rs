@@ -167,6 +167,26 @@ pub async fn process_partition<H: Handler + ?Sized>(
     Progress { settled: all, failures }
 }
 
+/// Tries `batch` as one unit with `policy`'s retries, always bounded (its
+/// `on_transient` is ignored): for a delivery whose sender retries it
+/// itself, such as an HTTP push. The last error if the handler never took it.
+pub async fn handle_with_retries<H: Handler + ?Sized>(
+    handler: &H,
+    batch: &[Delivery],
+    policy: &RetryPolicy,
+) -> Result<(), GaveUp> {
+    let bounded = RetryPolicy { on_transient: OnTransient::DeadLetter, ..*policy };
+    let never = std::pin::pin!(std::future::pending::<()>());
+    match with_retries(handler, batch, &bounded, never).await {
+        Ok(()) => Ok(()),
+        Err(Unhandled::GaveUp(gave_up)) => Err(gave_up),
+        // Bounded retries do not heed a stop signal, and this one never comes.
+        Err(Unhandled::Stopped) => {
+            Err(GaveUp { error: HandlerError::Transient("retries were stopped".into()), attempts: 0 })
+        }
+    }
+}
+
 /// A batch the handler did not take: its last error and the attempts made.
 #[derive(Debug, Clone)]
 pub struct GaveUp {

@@ -195,6 +195,7 @@ pub fn consumer_settings(group: &str) -> ConsumerSettings {
             max_attempts: 2,
             initial_backoff: Duration::from_millis(5),
             max_backoff: Duration::from_millis(20),
+            ..RetryPolicy::default()
         },
         session_timeout: Duration::from_secs(6),
         max_poll_interval: Duration::from_secs(10),

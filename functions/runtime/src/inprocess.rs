@@ -15,12 +15,18 @@
 //!
 //! Each topic is one partition. Records are kept until every group that has
 //! subscribed to the topic has passed them.
+//!
+//! Like the Kafka consumer, the bus exports the gauge
+//! `hrms_consumer_lag{group,topic,partition}`: the records of the topic that
+//! the group has not passed yet (partition `0`), set whenever a group
+//! subscribes, its cursor moves, or a record is published.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 use tokio::sync::Notify;
@@ -65,6 +71,15 @@ impl TopicLog {
         self.first_offset + self.records.len() as i64
     }
 
+    /// Sets `hrms_consumer_lag` of every group subscribed to this topic.
+    fn report_lag(&self, topic: &str) {
+        let end = self.end_offset();
+        for (group, cursor) in &self.cursors {
+            metrics::gauge!("hrms_consumer_lag", "group" => group.clone(), "topic" => topic.to_owned(), "partition" => "0")
+                .set((end - cursor) as f64);
+        }
+    }
+
     /// Drops what every subscribed group has passed.
     fn trim(&mut self) {
         let Some(min) = self.cursors.values().min().copied() else { return };
@@ -103,6 +118,7 @@ impl InProcessBus {
         let log = topics.entry(topic.to_owned()).or_default();
         let start = log.first_offset;
         log.cursors.entry(group.to_owned()).or_insert(start);
+        log.report_lag(topic);
         log.notify.clone()
     }
 
@@ -131,10 +147,13 @@ impl InProcessBus {
         log.cursors.insert(group.to_owned(), next);
         log.dead_letters.extend(dead);
         log.trim();
+        log.report_lag(topic);
     }
 
     /// Runs `handler` as consumer group `group` of `topic` until `shutdown`
-    /// resolves; the batch in hand is finished first.
+    /// resolves; the batch in hand is finished first, except records under
+    /// unbounded retries ([`OnTransient::Retry`](crate::consume::OnTransient::Retry)),
+    /// which stay for the group's next consumer.
     pub async fn consume<H: Handler + ?Sized>(
         &self,
         topic: &str,
@@ -144,13 +163,17 @@ impl InProcessBus {
         shutdown: impl Future<Output = ()>,
     ) {
         let notify = self.subscribe(topic, group);
-        tokio::pin!(shutdown);
+        // Shared: awaited in several places, and again once resolved.
+        let shutdown = shutdown.shared();
         loop {
+            if shutdown.peek().is_some() {
+                return;
+            }
             let waiting = notify.notified();
             let mut batch = self.next_batch(topic, group, settings.max_records);
             if batch.is_empty() {
                 tokio::select! {
-                    _ = &mut shutdown => return,
+                    _ = shutdown.clone() => return,
                     _ = waiting => continue,
                 }
             }
@@ -158,14 +181,15 @@ impl InProcessBus {
                 // Give a burst a moment to fill the batch.
                 tokio::select! {
                     _ = tokio::time::sleep(settings.max_wait) => {}
-                    _ = &mut shutdown => {}
+                    _ = shutdown.clone() => {}
                 }
                 batch = self.next_batch(topic, group, settings.max_records);
             }
-            let failures = process_partition(handler, &batch, &settings.retry).await;
-            record_event_ages(handler.name(), &batch);
-            let next = batch.last().map(|d| d.offset + 1).unwrap_or_default();
-            let dead: Vec<DeadLetter> = failures
+            let progress = process_partition(handler, &batch, &settings.retry, shutdown.clone()).await;
+            let settled = &batch[..progress.settled];
+            record_event_ages(handler.name(), settled);
+            let dead: Vec<DeadLetter> = progress
+                .failures
                 .into_iter()
                 .map(|f| DeadLetter {
                     delivery: batch[f.index].clone(),
@@ -179,8 +203,10 @@ impl InProcessBus {
             metrics::counter!("hrms_consumer_records_total", "group" => group.to_owned(), "outcome" => "dead_lettered")
                 .increment(dead.len() as u64);
             metrics::counter!("hrms_consumer_records_total", "group" => group.to_owned(), "outcome" => "handled")
-                .increment((batch.len() - dead.len()) as u64);
-            self.commit(topic, group, next, dead);
+                .increment((settled.len() - dead.len()) as u64);
+            if let Some(last) = settled.last() {
+                self.commit(topic, group, last.offset + 1, dead);
+            }
         }
     }
 }
@@ -191,11 +217,20 @@ impl EventPublisher for InProcessBus {
             let mut notified = Vec::new();
             {
                 let mut topics = self.topics();
+                let mut touched: Vec<&str> = Vec::new();
                 for event in events {
                     let log = topics.entry(event.topic().to_owned()).or_default();
                     log.records.push_back(event.clone());
                     notified.push(log.notify.clone());
                     metrics::counter!("hrms_events_published_total", "topic" => event.topic()).increment(1);
+                    if !touched.contains(&event.topic()) {
+                        touched.push(event.topic());
+                    }
+                }
+                for topic in touched {
+                    if let Some(log) = topics.get(topic) {
+                        log.report_lag(topic);
+                    }
                 }
             }
             notified.iter().for_each(|n| n.notify_waiters());
@@ -208,17 +243,8 @@ impl EventPublisher for InProcessBus {
 mod tests {
     use super::*;
     use crate::consume::tests::Recorder;
+    use crate::testing::{metric, recorder, until};
     use hrms_events::{EventType, fixtures};
-
-    async fn until(deadline: Duration, mut condition: impl FnMut() -> bool) {
-        tokio::time::timeout(deadline, async {
-            while !condition() {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await
-        .expect("condition not met before the deadline");
-    }
 
     #[tokio::test]
     async fn groups_each_get_every_event_in_order_and_the_log_is_trimmed() {
@@ -271,5 +297,86 @@ mod tests {
         let dead = bus.dead_letters("audit-queue");
         assert_eq!(dead.len(), 1);
         assert_eq!(dead[0].delivery.event.id, events[1].id);
+    }
+
+    #[tokio::test]
+    async fn the_lag_gauge_follows_publishing_and_the_group_cursor() {
+        let recorder = recorder();
+        let metrics = recorder.handle();
+        let _local = metrics::set_default_local_recorder(&recorder);
+        let lag = || {
+            let labels = [("group", "audit"), ("topic", "audit-queue"), ("partition", "0")];
+            metric(&metrics.render(), "hrms_consumer_lag", &labels)
+        };
+        let bus = InProcessBus::default();
+        let events: Vec<_> = (0..3).map(|_| fixtures::sample(EventType::AuditLeaveApproved)).collect();
+        bus.publish_all(&events).await.expect("published");
+        assert_eq!(lag(), None, "no group yet");
+
+        {
+            // A member that takes a batch and never finishes it.
+            let stuck = Recorder { hang: true, ..Default::default() };
+            let settings = BatchSettings { max_records: 2, max_wait: Duration::ZERO, ..Default::default() };
+            let consuming = bus.consume("audit-queue", "audit", &stuck, settings, std::future::pending());
+            tokio::pin!(consuming);
+            tokio::select! {
+                _ = &mut consuming => panic!("the consumer returned"),
+                _ = until(Duration::from_secs(5), || !stuck.handled.lock().unwrap().is_empty()) => {}
+            }
+            assert_eq!(lag(), Some(3.0), "subscribed, nothing committed");
+            bus.publish_all(&events[..1]).await.expect("published");
+            assert_eq!(lag(), Some(4.0), "published");
+        }
+
+        let handler = Recorder::default();
+        let settings = BatchSettings { max_records: 2, max_wait: Duration::ZERO, ..Default::default() };
+        let caught_up = until(Duration::from_secs(5), || bus.backlog("audit-queue", "audit") == 0);
+        bus.consume("audit-queue", "audit", &handler, settings, caught_up).await;
+        assert_eq!(handler.handled.lock().unwrap().len(), 4);
+        assert_eq!(lag(), Some(0.0), "the cursor moved to the end");
+    }
+
+    #[tokio::test]
+    async fn with_unbounded_retries_an_outage_dead_letters_nothing() {
+        let bus = InProcessBus::default();
+        let events: Vec<_> = (0..5).map(|_| fixtures::sample(EventType::AuditLeaveApproved)).collect();
+        bus.publish_all(&events).await.expect("published");
+        // The store is down for 12 attempts; records are dead-lettered after 2.
+        let handler = Recorder { transient_failures: Mutex::new(12), ..Default::default() };
+        let retry = RetryPolicy {
+            max_attempts: 2,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            ..RetryPolicy::default()
+        };
+        let settings = BatchSettings { retry: retry.retry_transient_forever(), ..Default::default() };
+        let stop = until(Duration::from_secs(5), || bus.backlog("audit-queue", "audit") == 0);
+        bus.consume("audit-queue", "audit", &handler, settings, stop).await;
+        assert_eq!(handler.handled.lock().unwrap().len(), 5);
+        assert!(bus.dead_letters("audit-queue").is_empty());
+    }
+
+    #[tokio::test]
+    async fn shutdown_ends_unbounded_retries_and_leaves_the_batch_to_the_next_consumer() {
+        let bus = InProcessBus::default();
+        let events: Vec<_> = (0..3).map(|_| fixtures::sample(EventType::AuditLeaveApproved)).collect();
+        bus.publish_all(&events).await.expect("published");
+        let down = Recorder { transient_failures: Mutex::new(u32::MAX), ..Default::default() };
+        let retry = RetryPolicy { initial_backoff: Duration::from_millis(1), ..RetryPolicy::default() };
+        let settings = BatchSettings { retry: retry.retry_transient_forever(), ..Default::default() };
+        let stop = until(Duration::from_secs(5), || *down.calls.lock().unwrap() > 6);
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            bus.consume("audit-queue", "audit", &down, settings, stop),
+        )
+        .await
+        .expect("stopped promptly");
+        assert_eq!(bus.backlog("audit-queue", "audit"), 3, "nothing committed");
+        assert!(bus.dead_letters("audit-queue").is_empty());
+
+        let up = Recorder::default();
+        let stop = until(Duration::from_secs(5), || bus.backlog("audit-queue", "audit") == 0);
+        bus.consume("audit-queue", "audit", &up, settings, stop).await;
+        assert_eq!(up.handled.lock().unwrap().len(), 3);
     }
 }

@@ -45,6 +45,8 @@ pub mod publish;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod telemetry;
+#[cfg(test)]
+mod testing;
 
 pub use consume::{Delivery, Handler, HandlerError, RetryPolicy};
 pub use publish::{EventPublisher, PublishError};

@@ -3,8 +3,9 @@
 //! caller (HS256, or RS256 from a JWKS URL), the functions' routers
 //! ([`compliance`], [`employee`], [`user`], [`audit`]), which reach the functions they
 //! call through a [`Callee`], each with its OpenAPI fragment ([`openapi`]),
-//! and the HTTP clients of those calls when the functions run apart
-//! ([`client`]).
+//! the HTTP clients of those calls when the functions run apart
+//! ([`client`]), and the sink of Knative's KafkaSource, which pushes a
+//! topic's events to a consumer's handler ([`delivery`]).
 //!
 //! ```
 //! # use std::sync::Arc;
@@ -24,6 +25,7 @@ pub mod client;
 pub mod commands;
 #[cfg(feature = "sqlite")]
 pub mod compliance;
+pub mod delivery;
 #[cfg(feature = "sqlite")]
 pub mod employee;
 pub mod json;

@@ -86,7 +86,8 @@ impl KafkaConfig {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", settings.session_timeout.as_millis().to_string())
-            .set("max.poll.interval.ms", settings.max_poll_interval.as_millis().to_string());
+            .set("max.poll.interval.ms", settings.max_poll_interval.as_millis().to_string())
+            .set("statistics.interval.ms", settings.statistics_interval.as_millis().to_string());
         c
     }
 
@@ -111,6 +112,10 @@ pub struct ConsumerSettings {
     /// `max.poll.interval.ms` (default 300 s). Must exceed the worst batch
     /// time: all retries of a batch and then of each record.
     pub max_poll_interval: Duration,
+    /// `statistics.interval.ms` (default 5 s; 0 turns statistics off): how
+    /// often librdkafka reports, among others, the consumer lag that becomes
+    /// `hrms_consumer_lag`.
+    pub statistics_interval: Duration,
 }
 
 impl ConsumerSettings {
@@ -122,14 +127,15 @@ impl ConsumerSettings {
             retry: RetryPolicy::default(),
             session_timeout: Duration::from_secs(45),
             max_poll_interval: Duration::from_secs(300),
+            statistics_interval: Duration::from_secs(5),
         }
     }
 }
 
 impl ConsumerSettings {
     /// The defaults for `group_id`, overridden by `KAFKA_SESSION_TIMEOUT_MS`,
-    /// `KAFKA_MAX_POLL_INTERVAL_MS`, `HRMS_BATCH_MAX_RECORDS` and
-    /// `HRMS_BATCH_MAX_WAIT_MS`.
+    /// `KAFKA_MAX_POLL_INTERVAL_MS`, `KAFKA_STATISTICS_INTERVAL_MS`,
+    /// `HRMS_BATCH_MAX_RECORDS` and `HRMS_BATCH_MAX_WAIT_MS`.
     pub fn from_env(group_id: impl Into<String>) -> Result<Self, ConfigError> {
         let mut settings = Self::new(group_id);
         if let Some(t) = env_millis("KAFKA_SESSION_TIMEOUT_MS")? {
@@ -137,6 +143,9 @@ impl ConsumerSettings {
         }
         if let Some(t) = env_millis("KAFKA_MAX_POLL_INTERVAL_MS")? {
             settings.max_poll_interval = t;
+        }
+        if let Some(t) = env_millis("KAFKA_STATISTICS_INTERVAL_MS")? {
+            settings.statistics_interval = t;
         }
         if let Some(t) = env_millis("HRMS_BATCH_MAX_WAIT_MS")? {
             settings.max_wait = t;
@@ -189,5 +198,15 @@ mod tests {
         assert_eq!(c.get("group.id"), Some("audit-service"));
         assert_eq!(c.get("enable.auto.commit"), Some("false"));
         assert_eq!(c.get("enable.auto.offset.store"), Some("false"));
+    }
+
+    #[test]
+    fn the_consumer_reports_statistics_for_its_lag() {
+        let mut settings = ConsumerSettings::new("audit-service");
+        let c = KafkaConfig::new("b:9092").consumer_config(&settings);
+        assert_eq!(c.get("statistics.interval.ms"), Some("5000"));
+        settings.statistics_interval = Duration::ZERO;
+        let c = KafkaConfig::new("b:9092").consumer_config(&settings);
+        assert_eq!(c.get("statistics.interval.ms"), Some("0"), "off");
     }
 }

@@ -1,7 +1,9 @@
 //! The Kafka batch consumer: reads up to `max_records` records or
 //! `max_wait`, handles each partition's records in order (partitions in
 //! parallel), dead-letters what cannot be handled, and commits a partition's
-//! offset only past records that were handled or dead-lettered.
+//! offset only past records that were handled or dead-lettered. Its lag is
+//! exported as `hrms_consumer_lag{group,topic,partition}` from librdkafka's
+//! statistics (see [`lag`](super::lag)).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -11,22 +13,29 @@ use rdkafka::client::ClientContext;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::{Message, OwnedMessage};
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::{Offset, Statistics, TopicPartitionList};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::codec::decode;
 use super::config::{ConsumerSettings, KafkaConfig};
 use super::dlq::DeadLetterRecord;
+use super::lag::LagGauges;
 use super::producer::KafkaPublisher;
 use crate::consume::{Delivery, Handler, process_partition, record_event_ages};
 
-/// Reports the outcome of asynchronous offset commits.
+/// Reports the outcome of asynchronous offset commits, and the lag from
+/// librdkafka's statistics.
 pub struct CommitReporter {
     group: String,
+    lag: LagGauges,
 }
 
-impl ClientContext for CommitReporter {}
+impl ClientContext for CommitReporter {
+    fn stats(&self, statistics: Statistics) {
+        self.lag.record(&statistics);
+    }
+}
 
 impl ConsumerContext for CommitReporter {
     fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
@@ -71,7 +80,8 @@ impl KafkaConsumer {
         settings: ConsumerSettings,
         topics: &[&str],
     ) -> Result<Self, ConsumeError> {
-        let reporter = CommitReporter { group: settings.group_id.clone() };
+        let reporter =
+            CommitReporter { group: settings.group_id.clone(), lag: LagGauges::new(&settings.group_id) };
         let consumer: StreamConsumer<CommitReporter> =
             config.consumer_config(&settings).create_with_context(reporter)?;
         consumer.subscribe(topics)?;
@@ -79,7 +89,9 @@ impl KafkaConsumer {
     }
 
     /// Runs `handler` until `shutdown` resolves. The batch in hand is finished
-    /// and committed before returning.
+    /// and committed before returning, except where unbounded retries
+    /// ([`OnTransient::Retry`](crate::consume::OnTransient::Retry)) were under
+    /// way: those records stay uncommitted, to be read again.
     pub async fn run<H: Handler + ?Sized>(
         &self,
         handler: &H,
@@ -204,16 +216,21 @@ impl KafkaConsumer {
                 }
             }
         }
-        for f in process_partition(handler, &deliveries, &self.settings.retry).await {
+        let progress =
+            process_partition(handler, &deliveries, &self.settings.retry, stopped(stopping.clone())).await;
+        for f in progress.failures {
             dead.insert(positions[f.index], (f.reason, f.attempts));
         }
-        record_event_ages(handler.name(), &deliveries);
+        record_event_ages(handler.name(), &deliveries[..progress.settled]);
+        // Records from the first one unsettled (shutdown during unbounded
+        // retries) stay uncommitted.
+        let unsettled = positions.get(progress.settled).copied().unwrap_or(records.len());
 
         // Settle in order: a dead letter that cannot be written stops the
         // commit there, so the record is read again rather than lost.
         let mut next_offset = None;
         let mut dead_lettered = 0;
-        for (i, m) in records.iter().enumerate() {
+        for (i, m) in records.iter().enumerate().take(unsettled) {
             if let Some((reason, attempts)) = dead.get(&i) {
                 tracing::warn!(handler = handler.name(), %topic, partition, offset = m.offset(), %reason, "dead-lettering");
                 if !self.write_dead_letter(m, reason, *attempts, stopped(stopping.clone())).await {

@@ -16,6 +16,7 @@
 //! - [`config`]: client settings from `KAFKA_*` variables.
 //! - [`producer`]: [`KafkaPublisher`], an [`EventPublisher`](crate::EventPublisher).
 //! - [`consumer`]: [`KafkaConsumer`], the batch consumer with dead letters.
+//! - [`lag`]: its lag, `hrms_consumer_lag`, from librdkafka's statistics.
 //! - [`dlq`]: the dead-letter record and its headers.
 //! - [`admin`]: topic creation ([`ensure_topics`]).
 
@@ -24,6 +25,7 @@ pub mod codec;
 pub mod config;
 pub mod consumer;
 pub mod dlq;
+pub mod lag;
 pub mod producer;
 #[cfg(test)]
 mod tests;

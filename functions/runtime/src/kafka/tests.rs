@@ -3,7 +3,7 @@
 //! letters. The real-broker tests live in the workspace's `tests/`.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hrms_events::{EventType, HrmsEvent, fixtures, topics};
@@ -36,6 +36,7 @@ fn settings(group: &str) -> ConsumerSettings {
             max_attempts: 2,
             initial_backoff: Duration::from_millis(5),
             max_backoff: Duration::from_millis(10),
+            ..RetryPolicy::default()
         },
         session_timeout: Duration::from_secs(6),
         max_poll_interval: Duration::from_secs(10),
@@ -338,4 +339,63 @@ async fn an_audit_consumer_killed_before_its_commit_leaves_no_duplicate_and_no_g
     }
     assert!(hrms_audit::verify::verify(store.as_ref()).await.expect("verified").is_intact());
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// On the test's thread (`current_thread`), so that its local recorder sees
+/// the statistics callback, which runs where the consumer is polled.
+#[tokio::test]
+async fn the_lag_of_each_partition_is_reported_from_librdkafka_statistics() {
+    let recorder = crate::testing::recorder();
+    let metrics = recorder.handle();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let (_cluster, config) = cluster();
+    let events = samples(6);
+    KafkaPublisher::new(&config).expect("producer").publish_all(&events).await.expect("published");
+
+    let handler = Recorder::default();
+    let settings = ConsumerSettings { statistics_interval: Duration::from_millis(100), ..settings("lag") };
+    let consumer = KafkaConsumer::new(&config, settings, &[TOPIC]).expect("consumer");
+    // Handled and committed: each partition that had records reads 0.
+    let caught_up = crate::testing::until(Duration::from_secs(30), || {
+        let handled = handler.handled.lock().unwrap();
+        let rendered = metrics.render();
+        handled.len() == events.len()
+            && handled.iter().all(|d| {
+                let partition = d.partition.to_string();
+                let labels = [("group", "lag"), ("topic", TOPIC), ("partition", partition.as_str())];
+                crate::testing::metric(&rendered, "hrms_consumer_lag", &labels) == Some(0.0)
+            })
+    });
+    consumer.run(&handler, caught_up).await.expect("ran");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shutdown_during_unbounded_retries_leaves_the_records_to_the_next_member() {
+    let (_cluster, config) = cluster();
+    let events = samples(4);
+    KafkaPublisher::new(&config).expect("producer").publish_all(&events).await.expect("published");
+
+    let down = Recorder { transient_failures: Mutex::new(u32::MAX), ..Default::default() };
+    let retry = settings("outage").retry.retry_transient_forever();
+    let consumer = KafkaConsumer::new(&config, ConsumerSettings { retry, ..settings("outage") }, &[TOPIC])
+        .expect("consumer");
+    let stop = crate::testing::until(Duration::from_secs(30), || *down.calls.lock().unwrap() > 6);
+    tokio::time::timeout(Duration::from_secs(40), consumer.run(&down, stop))
+        .await
+        .expect("stopped promptly")
+        .expect("ran");
+    consumer.close(Duration::from_secs(10)).await;
+
+    let up = Recorder::default();
+    let consumer = KafkaConsumer::new(&config, settings("outage"), &[TOPIC]).expect("consumer");
+    let all_seen = crate::testing::until(Duration::from_secs(30), || up.handled.lock().unwrap().len() >= 4);
+    consumer.run(&up, all_seen).await.expect("ran");
+    let handled: HashSet<_> = up.handled.lock().unwrap().iter().map(|d| d.event.id).collect();
+    assert_eq!(handled, events.iter().map(|e| e.id).collect(), "nothing was committed");
+
+    let reader: BaseConsumer = config.consumer_config(&settings("reader")).create().expect("reader");
+    let (_, end) = reader
+        .fetch_watermarks(&topics::dlq_name(TOPIC), 0, Duration::from_secs(10))
+        .expect("dead-letter watermarks");
+    assert_eq!(end, 0, "nothing was dead-lettered");
 }

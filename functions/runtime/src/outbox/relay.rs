@@ -33,6 +33,7 @@ impl Default for RelaySettings {
                 max_attempts: u32::MAX,
                 initial_backoff: Duration::from_millis(100),
                 max_backoff: Duration::from_secs(10),
+                ..RetryPolicy::default()
             },
         }
     }

@@ -30,7 +30,8 @@ impl Tables {
     }
 }
 
-/// Creates the service tables under a prefix no other test uses.
+/// Creates the service tables (with the audit table's indexes) under a
+/// prefix no other test uses.
 pub async fn tables() -> Tables {
     let endpoint = endpoint();
     let config = DynamoConfig {

@@ -1,6 +1,7 @@
 //! End-to-end tests on a real Kafka-protocol broker (tansu), one broker per
 //! test. Run them with `tests/run`, which installs and starts what they need.
 
+mod audit;
 mod consumer;
 mod durability;
 mod independent_reader;

@@ -34,6 +34,7 @@
 //! log by [`history::replay`].
 
 pub mod entry;
+pub mod fixtures;
 pub mod history;
 pub mod persist;
 pub mod store;

@@ -19,6 +19,7 @@
 //! - [`http`] (feature `http`): problem responses, bearer-token auth, the
 //!   functions' routes with their OpenAPI fragments, and the sync HTTP
 //!   clients between functions.
+//! - [`handlers`]: the Kafka-triggered functions as handlers (Audit).
 //! - [`telemetry`]: tracing subscriber and Prometheus recorder.
 //!
 //! # Features
@@ -33,6 +34,7 @@ mod conformance;
 pub mod consume;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+pub mod handlers;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod inprocess;

@@ -8,11 +8,13 @@
 //!   finding by e-mail, versions, the e-mail moving, events in write order.
 //! - [`compliance`]: checks recorded once, findings newest first.
 //! - [`outbox`]: what the relay sees: write order, settling, dead letters.
+//! - [`audit`]: the audit log (a suite of its own, on a store of its own).
 //!
 //! Each suite function takes fresh [`Stores`]; [`conformance!`] makes one
 //! test of it per implementation (`conformance::on_sqlite::<name>`,
 //! `conformance::on_dynamodb::<name>`).
 
+mod audit;
 mod compliance;
 pub(crate) mod employee;
 mod outbox;

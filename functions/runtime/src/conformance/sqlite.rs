@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::Stores;
 use crate::outbox::sqlite::{SqliteOutbox, connect};
+use crate::sqlite::audit::SqliteAuditStore;
 use crate::sqlite::compliance::SqliteComplianceStore;
 use crate::sqlite::employee::SqliteEmployeeStore;
 use crate::sqlite::user::SqliteUserStore;
@@ -21,9 +22,20 @@ impl Drop for TempDir {
     }
 }
 
-pub fn stores() -> Stores {
+fn temp_dir() -> TempDir {
     let dir = TempDir(std::env::temp_dir().join(format!("hrms-conformance-{}", Uuid::now_v7())));
     std::fs::create_dir_all(&dir.0).expect("temp dir");
+    dir
+}
+
+/// An empty audit log, and the directory it lives in.
+pub fn audit_store() -> (Box<dyn hrms_audit::AuditStore>, impl Drop) {
+    let dir = temp_dir();
+    (Box::new(SqliteAuditStore::open(dir.0.join("audit.db")).expect("audit store")), dir)
+}
+
+pub fn stores() -> Stores {
+    let dir = temp_dir();
     let (employee, compliance) = (dir.0.join("employee.db"), dir.0.join("compliance.db"));
     let dead_from = employee.clone();
     let user = SqliteUserStore::open(dir.0.join("user.db")).expect("user store");

@@ -245,3 +245,97 @@ async fn a_producer_with_a_fatal_error_is_replaced_and_nothing_is_reported_sent(
         assert!(stored.contains(&e.id.to_string()));
     }
 }
+
+/// The Audit handler in a process that dies once it has persisted
+/// `survive` batches: the next batch is persisted and never answered, so its
+/// offsets are never committed.
+struct DiesAfter {
+    inner: crate::handlers::audit::AuditHandler,
+    survive: usize,
+    batches: std::sync::atomic::AtomicUsize,
+}
+
+impl crate::Handler for DiesAfter {
+    fn name(&self) -> &str {
+        "audit"
+    }
+
+    fn handle<'a>(
+        &'a self,
+        batch: &'a [crate::Delivery],
+    ) -> futures::future::BoxFuture<'a, Result<(), crate::HandlerError>> {
+        Box::pin(async move {
+            self.inner.handle(batch).await?;
+            if self.batches.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= self.survive {
+                std::future::pending::<()>().await;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_audit_consumer_killed_before_its_commit_leaves_no_duplicate_and_no_gap() {
+    use crate::handlers::audit::{AuditHandler, GROUP};
+    use crate::sqlite::audit::SqliteAuditStore;
+    use hrms_audit::{AuditStore, Query};
+
+    let (cluster, config) = cluster();
+    cluster.create_topic("audit-queue", 5, 2).expect("topic");
+    let subjects: Vec<uuid::Uuid> = (0..30).map(|_| uuid::Uuid::now_v7()).collect();
+    let sent: Vec<HrmsEvent> = (1..=20u64)
+        .flat_map(|v| {
+            subjects.iter().map(move |s| {
+                hrms_audit::fixtures::employee_updated(*s, v, chrono::Utc::now(), uuid::Uuid::now_v7())
+            })
+        })
+        .collect();
+    KafkaPublisher::new(&config).expect("producer").publish_all(&sent).await.expect("published");
+    let dir = crate::http::testing::temp_dir("audit-killed");
+    let store = Arc::new(SqliteAuditStore::open(dir.join("audit.db")).expect("store"));
+    let rows =
+        |store: Arc<SqliteAuditStore>| async move { store.count(&Query::default()).await.expect("count") };
+    let mut settings = settings(GROUP);
+    settings.max_records = 50;
+
+    let dying = DiesAfter {
+        inner: AuditHandler { store: store.clone() },
+        survive: 2,
+        batches: std::sync::atomic::AtomicUsize::new(0),
+    };
+    {
+        let consumer = KafkaConsumer::new(&config, settings.clone(), &["audit-queue"]).expect("consumer");
+        let run = consumer.run(&dying, std::future::pending());
+        let hung = async {
+            while dying.batches.load(std::sync::atomic::Ordering::SeqCst) <= dying.survive {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::select! {
+            _ = run => panic!("consumer returned"),
+            _ = tokio::time::timeout(Duration::from_secs(30), hung) => {}
+        }
+        // Dropping the run future mid-batch is the kill: no commit happens.
+    }
+    let before = rows(store.clone()).await;
+    assert!(before > 0 && before < 600, "killed midway: {before} rows");
+
+    let consumer = KafkaConsumer::new(&config, settings, &["audit-queue"]).expect("consumer");
+    let all = async {
+        while rows(store.clone()).await < 600 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), consumer.run(&AuditHandler { store: store.clone() }, all))
+        .await
+        .expect("every record persisted")
+        .expect("consumer ran");
+    assert_eq!(rows(store.clone()).await, 600, "no duplicate, no gap");
+    for subject in &subjects {
+        let chain = store.chain(&subject.to_string()).await.expect("chain");
+        let want: Vec<_> = sent.iter().filter(|e| e.subject() == subject.to_string()).map(|e| e.id).collect();
+        assert_eq!(chain.iter().map(|e| e.event_id).collect::<Vec<_>>(), want, "in order");
+    }
+    assert!(hrms_audit::verify::verify(store.as_ref()).await.expect("verified").is_intact());
+    let _ = std::fs::remove_dir_all(dir);
+}

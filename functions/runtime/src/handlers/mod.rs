@@ -1,0 +1,4 @@
+//! The Kafka-triggered functions as [`crate::Handler`]s, for any transport
+//! (Kafka consumer, in-process bus, KafkaSource delivery over HTTP).
+
+pub mod audit;

@@ -5,17 +5,15 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::Stores;
-use crate::dynamodb::audit::DynamoAuditStore;
 use crate::dynamodb::compliance::DynamoComplianceStore;
 use crate::dynamodb::employee::DynamoEmployeeStore;
 use crate::dynamodb::outbox::DynamoOutbox;
-use crate::dynamodb::testing::tables;
+use crate::dynamodb::testing::{self, tables};
 use crate::dynamodb::user::DynamoUserStore;
 
 /// An empty audit log in a table of its own.
 pub async fn audit_store() -> Box<dyn hrms_audit::AuditStore> {
-    let tables = tables().await;
-    Box::new(DynamoAuditStore::new(tables.client.clone(), tables.table("audit")))
+    Box::new(testing::audit_store(&tables().await))
 }
 
 pub async fn stores() -> Stores {

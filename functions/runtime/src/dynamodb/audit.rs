@@ -121,7 +121,7 @@ const DAYS_PK: &str = "DAYS";
 const ROWS_PER_WRITE: usize = 49;
 /// Event bytes per transaction, below DynamoDB's 4 MB.
 const BYTES_PER_WRITE: usize = 3 << 20;
-/// Subjects written at once by one append; subjects checked at once.
+/// Subjects written at once by one append, by default; subjects checked at once.
 const SUBJECTS_AT_ONCE: usize = 16;
 /// Below and above every `time_key` (times start with a digit, `+` or `-`).
 const LOWEST: &str = " ";
@@ -341,12 +341,20 @@ pub struct DynamoAuditStore {
     table: String,
     /// Days this process put into `DAYS`.
     days: Arc<Mutex<HashSet<String>>>,
+    /// Subjects' transactions in flight at once.
+    writers: usize,
 }
 
 impl DynamoAuditStore {
     /// The store in `table` (see [`super::ensure_tables`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), days: Arc::default() }
+        Self { client, table: table.into(), days: Arc::default(), writers: SUBJECTS_AT_ONCE }
+    }
+
+    /// Writes at most `writers` subjects of a batch at once (default 16).
+    pub fn with_writers(mut self, writers: usize) -> Self {
+        self.writers = writers.max(1);
+        self
     }
 
     /// Whether the table answers (readiness).
@@ -386,7 +394,7 @@ impl DynamoAuditStore {
                     (batch.subject, outcome)
                 }
             })
-            .buffer_unordered(SUBJECTS_AT_ONCE)
+            .buffer_unordered(self.writers)
             .collect()
             .await;
 

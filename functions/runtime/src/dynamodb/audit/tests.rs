@@ -11,14 +11,13 @@ use serde_json::json;
 
 use super::*;
 use crate::dynamodb::ensure_table;
-use crate::dynamodb::testing::tables;
+use crate::dynamodb::testing::{audit_store, tables};
 
 const UPDATED: &str = "audit.employee.updated";
 const CREATED: &str = "audit.user.created";
 
 async fn store() -> DynamoAuditStore {
-    let t = tables().await;
-    DynamoAuditStore::new(t.client.clone(), t.table("audit"))
+    audit_store(&tables().await)
 }
 
 fn base() -> DateTime<Utc> {
@@ -135,8 +134,7 @@ async fn a_chain_moved_meanwhile_is_contended_and_nothing_is_written() {
 #[tokio::test]
 async fn of_writers_racing_from_one_head_only_the_first_wins() {
     let t = tables().await;
-    let writers: Vec<DynamoAuditStore> =
-        (0..3).map(|_| DynamoAuditStore::new(t.client.clone(), t.table("audit"))).collect();
+    let writers: Vec<DynamoAuditStore> = (0..3).map(|_| audit_store(&t)).collect();
     let first = &writers[0];
     first.append(&entries("ada", 2)).await.expect("appended");
     let batches: Vec<Batch> =
@@ -191,7 +189,7 @@ fn row_head(row: &Entry) -> Item {
 #[tokio::test]
 async fn a_state_left_behind_catches_up_with_the_next_append() {
     let t = tables().await;
-    let store = DynamoAuditStore::new(t.client.clone(), t.table("audit"));
+    let store = audit_store(&t);
     let ada = entries("ada", 2);
     store.append(&ada).await.expect("appended");
     let want = store.state("ada").await.expect("state").expect("a state");
@@ -225,7 +223,7 @@ async fn the_read_model_is_replaced() {
 #[tokio::test]
 async fn subjects_are_those_with_rows_in_order() {
     let t = tables().await;
-    let store = DynamoAuditStore::new(t.client.clone(), t.table("audit"));
+    let store = audit_store(&t);
     let names = ["d", "a", "c", "b", "e"];
     store.append(&names.iter().flat_map(|n| entries(n, 2)).collect::<Vec<_>>()).await.expect("appended");
     let delete = |pk: String, sk: String| {

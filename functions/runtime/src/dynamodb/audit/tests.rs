@@ -5,10 +5,12 @@
 //! subjects and heads that verification relies on.
 
 use chrono::{Duration, TimeZone};
-use hrms_audit::store::Cursor;
+use hrms_audit::store::{Cursor, Order};
 use hrms_audit::verify::verify;
 use serde_json::json;
 
+use super::read::Plan;
+use super::write::Batch;
 use super::*;
 use crate::dynamodb::ensure_table;
 use crate::dynamodb::testing::{audit_store, tables};

@@ -69,6 +69,9 @@
 //!   heads of the listed subjects, so that changes the heads' digest, which
 //!   an auditor keeps elsewhere. A scan over the rows instead would cost a
 //!   full read of the table for every page of subjects.
+//! - A chain whose head item was deleted takes no more rows: its appends
+//!   are contended (row 1 exists) until an operator puts the head back;
+//!   verification names the chain.
 //! - Clearing the read model ([`AuditStore::put_states`] with `first`)
 //!   deletes the `STATE` item of every listed subject.
 //!

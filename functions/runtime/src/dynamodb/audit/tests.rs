@@ -258,6 +258,9 @@ async fn subjects_are_those_with_rows_in_order() {
         report.findings.iter().map(|f| (f.subject.as_str(), f.problem)).collect();
     assert!(found.contains(&("b", hrms_audit::Problem::Inserted)), "no head: {found:?}");
     assert!(found.contains(&("c", hrms_audit::Problem::Removed)), "every row gone: {found:?}");
+    let headless = store.append(&entries("b", 1)).await;
+    assert!(matches!(headless, Err(StoreError::Contended(_))), "{headless:?}");
+    assert_eq!(store.chain("b").await.expect("chain").len(), 2);
 }
 
 /// 18 rows about 3 subjects by 2 actors of 2 types, over 3 days, times out

@@ -177,6 +177,16 @@ macro_rules! audit_conformance {
                 }
             )*
         }
+
+        #[cfg(feature = "dynamodb")]
+        mod on_dynamodb {
+            $(
+                #[tokio::test]
+                async fn $suite() {
+                    super::$suite(super::super::dynamodb::audit_store().await).await;
+                }
+            )*
+        }
     };
 }
 

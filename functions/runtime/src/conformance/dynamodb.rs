@@ -8,8 +8,13 @@ use super::Stores;
 use crate::dynamodb::compliance::DynamoComplianceStore;
 use crate::dynamodb::employee::DynamoEmployeeStore;
 use crate::dynamodb::outbox::DynamoOutbox;
-use crate::dynamodb::testing::tables;
+use crate::dynamodb::testing::{self, tables};
 use crate::dynamodb::user::DynamoUserStore;
+
+/// An empty audit log in a table of its own.
+pub async fn audit_store() -> Box<dyn hrms_audit::AuditStore> {
+    Box::new(testing::audit_store(&tables().await))
+}
 
 pub async fn stores() -> Stores {
     let tables = tables().await;

@@ -85,6 +85,16 @@ impl From<Failure> for hrms_user::StoreError {
     }
 }
 
+/// A failed condition of an audit append is a chain moved by another writer.
+impl From<Failure> for hrms_audit::StoreError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Conflict(why) => Self::Contended(why),
+            Failure::Unavailable(why) => Self::Unavailable(why),
+        }
+    }
+}
+
 /// The Compliance store has no conflicts: a check is recorded once, so a
 /// failed condition (the same check again) is a failed write like any other.
 impl From<Failure> for hrms_compliance::StoreError {

@@ -17,9 +17,11 @@
 //!
 //! # Key design
 //! Each service has one table, `<prefix><service>` (e.g. `hrms-employee`),
-//! with a string partition key `pk` and a string sort key `sk`, on-demand
-//! billing and no secondary index. Every access is a `GetItem`, a
-//! strongly consistent `Query` of one partition, or a transaction.
+//! with a string partition key `pk` and a string sort key `sk` and
+//! on-demand billing. Every access is a `GetItem`, a strongly consistent
+//! `Query` of one partition, a transaction, or a batch of them; only the
+//! audit table has secondary indexes (its [`Layout`], see [`audit`]), to
+//! list the whole log by time without a scan.
 //!
 //! | table | item | `pk` | `sk` | attributes |
 //! | --- | --- | --- | --- | --- |
@@ -30,6 +32,12 @@
 //! | compliance | compliance check | `CHECK#<check id>` | `CHECK` | `record` (JSON), `employee_id` |
 //! | compliance | check with findings | `FINDINGS` | `<check id>` | `record` (JSON) |
 //! | compliance | … about one employee | `FINDINGS#EMPLOYEE#<employee id>` | `<check id>` | `record` (JSON) |
+//! | audit | log row | `SUBJECT#<subject>` | `SEQ#<seq, 20 digits>` | the entry (`event_id`, `seq` N, `event_type`, `actor`, `time`, `event`, `prev_hash`, `hash`, ...), `day_key` `DAY#<date>`, `time_key` `<time>#<event id>` |
+//! | audit | chain head | `SUBJECT#<subject>` | `HEAD` | `subject`, `seq` N, `hash` |
+//! | audit | current state | `SUBJECT#<subject>` | `STATE` | `seq` N, `record` (JSON) |
+//! | audit | event logged | `EVENT#<event id>` | `EVENT` | `subject`, `seq` N |
+//! | audit | subject with rows | `SUBJECTS` | `<subject>` | |
+//! | audit | day with rows | `DAYS` | `<YYYY-MM-DD>` | |
 //! | each | pending event | `OUTBOX` | `<event id>` | `event` (structured CloudEvent JSON) |
 //! | each | dead event | `OUTBOX#DEAD` | `<event id>` | `event`, `reason`, `failed_at` |
 //!
@@ -48,6 +56,11 @@
 //!   transaction, so a listing never lags a record (a GSI would be
 //!   eventually consistent).
 //! - The outbox: see [`outbox`] for its ordering guarantee and its limit.
+//! - The audit log: rows are chained per subject; a transaction puts rows
+//!   with their `EVENT` items if absent (a redelivered event is skipped)
+//!   and the head if unchanged (two writers of a chain cannot both win).
+//!   Indexes on `time_key`: local `by_time` (a subject's rows), global
+//!   `by_day` (every row, day by day), `by_actor`, `by_type`. See [`audit`].
 //!
 //! Errors map onto the traits' `StoreError` in [`error`]: a failed condition
 //! is a conflict, anything else (throttling, network, a missing table) makes
@@ -58,8 +71,11 @@
 //! - [`error`]: SDK errors sorted into conflict or unavailable.
 //! - [`outbox`]: the outbox items ([`outbox::outbox_puts`]) and [`outbox::DynamoOutbox`].
 //! - `versioned`: a versioned record with a unique e-mail (Employee, User).
-//! - [`compliance`], [`employee`], [`user`]: the stores of the functions.
+//! - `batch`: `BatchGetItem`/`BatchWriteItem` retrying unprocessed items.
+//! - [`audit`], [`compliance`], [`employee`], [`user`]: the stores of the functions.
 
+pub mod audit;
+mod batch;
 pub mod compliance;
 pub mod config;
 pub mod employee;
@@ -72,7 +88,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, Select,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    LocalSecondaryIndex, Projection, ProjectionType, ScalarAttributeType, Select, TableDescription,
     TableStatus, TransactWriteItem,
 };
 use hrms_events::HrmsEvent;
@@ -83,7 +100,7 @@ pub use config::DynamoConfig;
 pub use error::Failure;
 
 /// The services whose tables [`ensure_tables`] creates.
-pub const SERVICES: &[&str] = &["compliance", "employee", "user"];
+pub const SERVICES: &[&str] = &["audit", "compliance", "employee", "user"];
 
 /// An item, as the SDK reads and writes it.
 pub type Item = HashMap<String, AttributeValue>;
@@ -118,26 +135,68 @@ async fn write_with_events(
     Ok(())
 }
 
-/// Creates the table of every service in [`SERVICES`] if missing, and waits
-/// until each is active. Safe to run again, and from several processes.
+/// Creates the table of every service in [`SERVICES`] (with its indexes)
+/// if missing, and waits until each is active. Safe to run again, and from
+/// several processes.
 pub async fn ensure_tables(client: &Client, config: &DynamoConfig) -> Result<(), Failure> {
     for service in SERVICES {
-        ensure_table(client, &config.table(service)).await?;
+        ensure_service_table(client, config, service).await?;
     }
     Ok(())
 }
 
-/// Creates `table` (key `pk`, `sk`; on-demand) if missing and waits until it is active.
+/// Creates the table of `service` with the indexes its store needs (see
+/// [`Layout`]) if missing, and waits until it is active.
+pub async fn ensure_service_table(
+    client: &Client,
+    config: &DynamoConfig,
+    service: &str,
+) -> Result<(), Failure> {
+    let layout = match service {
+        "audit" => &audit::LAYOUT,
+        _ => &Layout::PLAIN,
+    };
+    ensure_table_with(client, &config.table(service), layout).await
+}
+
+/// Creates `table` (key `pk`, `sk`; on-demand; no index) if missing and
+/// waits until it is active. The audit table needs
+/// [`ensure_service_table`], which adds its indexes.
 pub async fn ensure_table(client: &Client, table: &str) -> Result<(), Failure> {
-    if table_status(client, table).await?.is_none() {
-        let created = client
-            .create_table()
-            .table_name(table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .set_attribute_definitions(Some(vec![string_attribute("pk")?, string_attribute("sk")?]))
-            .set_key_schema(Some(vec![key("pk", KeyType::Hash)?, key("sk", KeyType::Range)?]))
-            .send()
-            .await;
+    ensure_table_with(client, table, &Layout::PLAIN).await
+}
+
+/// A table's secondary indexes: every table is keyed by `pk` and `sk`.
+#[derive(Debug)]
+pub struct Layout {
+    /// Local indexes (partition key `pk`), made only with the table.
+    pub local: &'static [Index],
+    pub global: &'static [Index],
+}
+
+/// A secondary index on two string attributes, projecting every attribute.
+#[derive(Debug)]
+pub struct Index {
+    pub name: &'static str,
+    pub partition: &'static str,
+    pub sort: &'static str,
+}
+
+impl Layout {
+    /// Key only: the tables of Compliance, Employee and User.
+    pub const PLAIN: Self = Self { local: &[], global: &[] };
+
+    fn indexes(&self) -> impl Iterator<Item = &Index> {
+        self.local.iter().chain(self.global)
+    }
+}
+
+/// Creates `table` with `layout` if missing and waits until it is active;
+/// an existing table that lacks one of the indexes is an error (a local
+/// index cannot be added later: the table must be made again).
+async fn ensure_table_with(client: &Client, table: &str, layout: &Layout) -> Result<(), Failure> {
+    if describe(client, table).await?.is_none() {
+        let created = create_table(client, table, layout)?.send().await;
         match created {
             Ok(_) => tracing::info!(table, "created DynamoDB table"),
             // Another process created it in the meantime.
@@ -147,13 +206,85 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), Failure> {
     }
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        match table_status(client, table).await? {
-            Some(TableStatus::Active) => return Ok(()),
+        let found = describe(client, table).await?;
+        match found.as_ref().and_then(|t| t.table_status()) {
+            Some(TableStatus::Active) => return found.map_or(Ok(()), |t| has_indexes(table, &t, layout)),
             status if Instant::now() > deadline => {
                 return Err(Failure::Unavailable(format!("table {table} not active in time: {status:?}")));
             }
             _ => tokio::time::sleep(Duration::from_millis(500)).await,
         }
+    }
+}
+
+fn create_table(
+    client: &Client,
+    table: &str,
+    layout: &Layout,
+) -> Result<aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder, Failure> {
+    let mut attributes = vec!["pk", "sk"];
+    for index in layout.indexes() {
+        for name in [index.partition, index.sort] {
+            if !attributes.contains(&name) {
+                attributes.push(name);
+            }
+        }
+    }
+    let key_schema =
+        |partition, sort| Ok::<_, Failure>(vec![key(partition, KeyType::Hash)?, key(sort, KeyType::Range)?]);
+    let all = || Projection::builder().projection_type(ProjectionType::All).build();
+    let mut request = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(
+            attributes.into_iter().map(string_attribute).collect::<Result<_, _>>()?,
+        ))
+        .set_key_schema(Some(key_schema("pk", "sk")?));
+    for index in layout.local {
+        let local = LocalSecondaryIndex::builder()
+            .index_name(index.name)
+            .set_key_schema(Some(key_schema("pk", index.sort)?))
+            .projection(all())
+            .build()
+            .map_err(Failure::build)?;
+        request = request.local_secondary_indexes(local);
+    }
+    for index in layout.global {
+        let global = GlobalSecondaryIndex::builder()
+            .index_name(index.name)
+            .set_key_schema(Some(key_schema(index.partition, index.sort)?))
+            .projection(all())
+            .build()
+            .map_err(Failure::build)?;
+        request = request.global_secondary_indexes(global);
+    }
+    Ok(request)
+}
+
+/// Whether the existing `found` has every index of `layout`.
+fn has_indexes(table: &str, found: &TableDescription, layout: &Layout) -> Result<(), Failure> {
+    let names: Vec<&str> = found
+        .local_secondary_indexes()
+        .iter()
+        .filter_map(|i| i.index_name())
+        .chain(found.global_secondary_indexes().iter().filter_map(|i| i.index_name()))
+        .collect();
+    match layout.indexes().find(|i| !names.contains(&i.name)) {
+        None => Ok(()),
+        Some(missing) => Err(Failure::Unavailable(format!(
+            "table {table} exists without index {}: it was made for another store; make it again",
+            missing.name
+        ))),
+    }
+}
+
+/// The table's description, `None` if it does not exist.
+async fn describe(client: &Client, table: &str) -> Result<Option<TableDescription>, Failure> {
+    match client.describe_table().table_name(table).send().await {
+        Ok(out) => Ok(out.table),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => Ok(None),
+        Err(e) => Err(Failure::from_sdk("describe table", e)),
     }
 }
 

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 
+use super::audit::DynamoAuditStore;
 use super::{DynamoConfig, ensure_tables};
 
 /// A client and freshly created service tables of one test.
@@ -30,7 +31,16 @@ impl Tables {
     }
 }
 
-/// Creates the service tables under a prefix no other test uses.
+/// The audit store in `tables`, writing one subject at a time: moto copies
+/// a table when a transaction begins, which fails (HTTP 500) if another
+/// write changes the table meanwhile, and a failed transaction restores
+/// that copy, undoing what committed since. DynamoDB has neither problem.
+pub fn audit_store(tables: &Tables) -> DynamoAuditStore {
+    DynamoAuditStore::new(tables.client.clone(), tables.table("audit")).with_writers(1)
+}
+
+/// Creates the service tables (with the audit table's indexes) under a
+/// prefix no other test uses.
 pub async fn tables() -> Tables {
     let endpoint = endpoint();
     let config = DynamoConfig {

@@ -269,8 +269,8 @@ impl DynamoAuditStore {
 }
 
 impl AuditStore for DynamoAuditStore {
-    fn append<'a>(&'a self, entries: &'a [NewEntry]) -> BoxFuture<'a, Result<Appended, StoreError>> {
-        Box::pin(self.append_all(entries))
+    fn append(&self, entries: Vec<NewEntry>) -> BoxFuture<'_, Result<Appended, StoreError>> {
+        Box::pin(async move { self.append_all(&entries).await })
     }
 
     fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page, StoreError>> {

@@ -5,21 +5,19 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use futures::future::BoxFuture;
 use hrms_audit::fixtures::employee_updated;
 use hrms_audit::verify::verify;
 use hrms_audit::{AuditStore, Query};
 use hrms_e2e::{Broker, TempDir, consumer_settings};
 use hrms_events::HrmsEvent;
+use hrms_runtime::EventPublisher;
 use hrms_runtime::handlers::audit::{AuditHandler, GROUP};
 use hrms_runtime::kafka::codec::EncodedRecord;
 use hrms_runtime::kafka::{KafkaConsumer, KafkaPublisher, ensure_topics};
 use hrms_runtime::sqlite::audit::SqliteAuditStore;
-use hrms_runtime::{Delivery, EventPublisher, Handler, HandlerError};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use uuid::Uuid;

@@ -24,6 +24,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         stores: args.stores.clone(),
         functions: Function::ALL.to_vec(),
         event_log: true,
+        consume: true,
     })
     .await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -31,7 +32,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", args.listen))?;
     let address = listener.local_addr()?;
     println!(
-        "hrms dev: http://{address} (/users, /employees, /compliance, /healthz, /readyz, /metrics, /whoami)"
+        "hrms dev: http://{address} (/users, /employees, /compliance, /audit, /healthz, /readyz, /metrics, /whoami)"
     );
     println!("  API:      http://{address}/openapi.json (OpenAPI 3.1)");
     println!("  events:   {}; every event on the topics is logged", app.transport.describe());

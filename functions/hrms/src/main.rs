@@ -4,11 +4,13 @@
 //! - `hrms serve <function>`: one function, as Knative runs it.
 //! - `hrms topics create`: the topics and dead-letter topics of the event table.
 //! - `hrms events`: the event catalogue (types, topics, schemas).
+//! - `hrms audit verify|replay|export`: the auditor's tools over the audit log.
 //! - `hrms token`: a bearer token that `dev` accepts (HS256; not with `HRMS_JWKS_URL`).
 //! - `hrms bench produce`: CloudEvents publishing against raw rdkafka.
 //! - `hrms bench http`: the write routes of `dev` against a bare axum handler.
 
 mod app;
+mod audit;
 mod auth;
 mod bench;
 mod dev;
@@ -45,6 +47,9 @@ enum Command {
     Topics(topics::Command),
     /// Print the event catalogue: every type with its topic and schema.
     Events,
+    /// The audit log: verify its chains, rebuild its read models, export it.
+    #[command(subcommand)]
+    Audit(audit::Command),
     /// Mint a bearer token that `hrms dev` in this environment accepts.
     Token(token::Args),
     /// Benchmarks that print figures.
@@ -65,6 +70,7 @@ fn main() -> anyhow::Result<()> {
                 print_catalogue();
                 Ok(())
             }
+            Command::Audit(command) => audit::run(command).await,
             Command::Token(args) => token::run(args),
             Command::Bench(command) => bench::run(command).await,
         }

@@ -15,13 +15,22 @@ pub struct Args {
     /// Port (Knative sets `PORT`).
     #[arg(long, env = "PORT", default_value_t = 8080)]
     port: u16,
+    /// Also consume the function's topics directly (a Kafka-triggered
+    /// function without a KafkaSource in front of it).
+    #[arg(long, env = "HRMS_CONSUME")]
+    consume: bool,
     #[command(flatten)]
     stores: Stores,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let app =
-        App::build(Options { stores: args.stores, functions: vec![args.function], event_log: false }).await?;
+    let app = App::build(Options {
+        stores: args.stores,
+        functions: vec![args.function],
+        event_log: false,
+        consume: args.consume,
+    })
+    .await?;
     let address = SocketAddr::from((Ipv4Addr::UNSPECIFIED, args.port));
     let listener =
         tokio::net::TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;

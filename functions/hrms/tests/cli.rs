@@ -347,9 +347,12 @@ fn dev_creates_a_user_with_their_employee_record_and_their_events_flow() {
 
 /// The environment of `hrms` on the DynamoDB at `endpoint` (moto), with
 /// test credentials; each test chooses the store, by flag or environment.
-fn on_dynamodb(endpoint: &str) -> [(&str, &str); 6] {
+/// moto cannot take concurrent transactions on one table: the audit log
+/// writes one subject at a time.
+fn on_dynamodb(endpoint: &str) -> [(&str, &str); 7] {
     [
         ("HRMS_DYNAMODB_ENDPOINT", endpoint),
+        ("HRMS_DYNAMODB_AUDIT_WRITERS", "1"),
         ("HRMS_DYNAMODB_TABLE_PREFIX", "cli-"),
         ("AWS_ACCESS_KEY_ID", "testing"),
         ("AWS_SECRET_ACCESS_KEY", "testing"),
@@ -594,4 +597,118 @@ fn functions_apart_call_each_other_with_the_callers_token_and_a_callee_down_is_5
     let again = user.request("POST", "/users", Some(&admin), Some(&new_user("mary@example.com")));
     assert!(again.starts_with("HTTP/1.1 201"), "nothing was half-written by the failed attempt: {again}");
     assert!(user.terminate().success() && employee.terminate().success());
+}
+
+/// Runs `hrms audit <args>` on the data directory: success, and stdout.
+fn audit(data: &TempDir, args: &[&str]) -> (bool, String) {
+    let out = hrms().arg("audit").args(args).arg("--data-dir").arg(&data.0).output().expect("runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+#[test]
+fn dev_keeps_an_audit_trail_that_hrms_audit_verifies_exports_and_finds_tampered() {
+    let data = TempDir::new();
+    let dev = Dev::start(None, &data);
+    let hr = mint(&data, "hr");
+    let mut ids = Vec::new();
+    for (first, email) in [("Katherine", "katherine@example.com"), ("Dorothy", "dorothy@example.com")] {
+        let employee = serde_json::json!({
+            "first_name": first, "last_name": "Johnson", "email": email, "department": "Flight Research",
+            "job_title": "Mathematician", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
+        });
+        let answer = dev.request("POST", "/employees", Some(&hr), Some(&employee.to_string()));
+        assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+        ids.push(body(&answer)["employee_id"].as_str().expect("an id").to_owned());
+    }
+    // Each creation: audit.compliance.validated and audit.employee.created.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let listed = loop {
+        let page = body(&dev.get_as("/audit?limit=100", Some(&hr)));
+        let rows = page["entries"].as_array().cloned().unwrap_or_default();
+        if rows.len() >= 4 {
+            break rows;
+        }
+        assert!(Instant::now() < deadline, "audit rows within 30 s: {page}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(listed.len(), 4, "each event once");
+    let employee = dev.get_as(&format!("/audit/subjects/{}/state", ids[0]), Some(&hr));
+    assert!(employee.starts_with("HTTP/1.1 200"), "{employee}");
+    assert_eq!(body(&employee)["state"]["first_name"], "Katherine");
+    let stranger = mint(&data, "employee");
+    assert!(dev.get_as("/audit", Some(&stranger)).starts_with("HTTP/1.1 403"));
+    assert!(dev.terminate().success());
+
+    let (ok, said) = audit(&data, &["verify"]);
+    assert!(ok && said.contains("4 rows") && said.contains("intact"), "{said}");
+    let export = data.0.join("audit.jsonl");
+    let (ok, said) = audit(&data, &["export", "--out", export.to_str().expect("path")]);
+    assert!(ok, "{said}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&export)
+        .expect("exported")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines.windows(2).all(|w| w[0]["time"].as_str() <= w[1]["time"].as_str()), "oldest first");
+    let (ok, said) = audit(&data, &["replay"]);
+    assert!(ok && said.contains("rebuilt the state of 4 subjects"), "{said}");
+
+    // Someone with the sqlite3 shell rewrites history.
+    let db = hrms_runtime::outbox::sqlite::connect(data.0.join("audit.db")).expect("db");
+    db.execute_batch(&format!(
+        "DROP TRIGGER audit_log_no_update;
+         UPDATE audit_log SET event = replace(event, 'Katherine', 'Kathy') WHERE subject = '{}'",
+        ids[0]
+    ))
+    .expect("tampered");
+    let (ok, said) = audit(&data, &["verify"]);
+    assert!(!ok, "verification fails: {said}");
+    assert!(said.contains("Altered") && said.contains(&ids[0]), "names the row: {said}");
+}
+
+#[test]
+fn serve_audit_takes_events_the_way_a_kafkasource_delivers_them() {
+    let data = TempDir::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let function = Dev::serve("audit", port, &data);
+    let event = fixtures::sample(EventType::AuditEmployeeCreated);
+    let ce = event.to_cloudevent();
+    use hrms_events::cloudevents::AttributesReader;
+    let payload = serde_json::to_string(&event.payload.to_json()).expect("json");
+    let post = |id: &str, ty: &str| {
+        let mut stream = TcpStream::connect(&function.address).expect("connects");
+        write!(
+            stream,
+            "POST /deliveries/audit HTTP/1.1\r\nHost: x\r\nConnection: close\r\nce-specversion: 1.0\r\n\
+             ce-id: {id}\r\nce-source: {}\r\nce-type: {ty}\r\nce-subject: {}\r\nce-time: {}\r\n\
+             ce-dataschema: {}\r\nce-partitionkey: {}\r\nce-actor: {}\r\nknativekafkapartition: 2\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}",
+            ce.source(),
+            ce.subject().unwrap_or_default(),
+            ce.time().map(|t| t.to_rfc3339()).unwrap_or_default(),
+            ce.dataschema().map(|s| s.to_string()).unwrap_or_default(),
+            event.partition_key(),
+            event.actor,
+            payload.len()
+        )
+        .expect("request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("response");
+        response
+    };
+    let id = event.id.to_string();
+    for _ in 0..2 {
+        let answer = post(&id, ce.ty());
+        assert!(answer.starts_with("HTTP/1.1 202"), "stored (and a redelivery is harmless): {answer}");
+    }
+    let refused = post(&id, "audit.employee.promoted");
+    assert!(
+        refused.starts_with("HTTP/1.1 400") && refused.contains("type"),
+        "dead-lettered by the source: {refused}"
+    );
+    assert!(function.terminate().success());
+    let (ok, said) = audit(&data, &["verify"]);
+    assert!(ok && said.contains("1 rows") && said.contains("intact"), "{said}");
 }

@@ -10,13 +10,16 @@ use axum::Router;
 use hrms_compliance::client::Local as LocalCompliance;
 use hrms_compliance::{ComplianceClient, Policy};
 use hrms_employee::{EmployeeClient, Local as LocalEmployees};
-use hrms_runtime::EventPublisher;
+use hrms_events::topics::AUDIT_QUEUE;
+use hrms_runtime::handlers::{self, audit::AuditHandler};
+use hrms_runtime::http::audit::{self, AuditApi};
 use hrms_runtime::http::commands::{self, Command};
 use hrms_runtime::http::compliance::{self, ComplianceApi};
 use hrms_runtime::http::employee::{self, EmployeeApi};
 use hrms_runtime::http::user::{self, UserApi};
 use hrms_runtime::http::{Authenticator, Callee};
 use hrms_runtime::outbox::{OutboxStore, Relay, RelaySettings};
+use hrms_runtime::{EventPublisher, Handler};
 use utoipa::openapi::OpenApi;
 
 use super::Function;
@@ -32,6 +35,18 @@ pub struct Hosted {
     pub probes: Vec<(&'static str, Probe)>,
     /// The commands the hosted functions take as CloudEvents on `POST /`.
     pub commands: Vec<Command>,
+    /// The hosted Kafka-triggered functions.
+    pub consumers: Vec<Consumer>,
+}
+
+/// A Kafka-triggered function: its handler, the topics it reads and its group.
+pub struct Consumer {
+    pub topics: Vec<&'static str>,
+    pub group: &'static str,
+    pub handler: Arc<dyn Handler>,
+    /// Transient failures are retried until handled, never dead-lettered
+    /// (a store that is down for a while loses nothing).
+    pub durable: bool,
 }
 
 /// Builds the functions in `wanted` on the stores of `backend`.
@@ -88,6 +103,20 @@ pub fn host(
     } else {
         None
     };
+
+    if wanted.contains(&Function::Audit) {
+        let (store, probe) = backend.audit()?;
+        hosted.probes.push(("audit", probe));
+        hosted.router =
+            hosted.router.merge(audit::router(AuditApi { auth: auth.clone(), store: store.clone() }));
+        hosted.openapi.merge(audit::openapi());
+        hosted.consumers.push(Consumer {
+            topics: vec![AUDIT_QUEUE.name],
+            group: handlers::audit::GROUP,
+            handler: Arc::new(AuditHandler { store }),
+            durable: true,
+        });
+    }
 
     if wanted.contains(&Function::User) {
         let compliance = compliance.context("User calls Compliance")?;

@@ -13,6 +13,7 @@ use axum::body::Bytes;
 use axum::extract::FromRef;
 use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
 use hrms_runtime::http::Authenticator;
+use hrms_runtime::http::delivery::{self, DeliverySettings};
 use hrms_runtime::inprocess::BatchSettings;
 use hrms_runtime::kafka::{ConsumerSettings, KafkaConsumer};
 use hrms_runtime::outbox::Relay;
@@ -38,11 +39,13 @@ pub enum Function {
     User,
     Employee,
     Compliance,
+    Audit,
 }
 
 impl Function {
     /// Every function built so far (what `hrms dev` hosts).
-    pub const ALL: [Function; 3] = [Function::User, Function::Employee, Function::Compliance];
+    pub const ALL: [Function; 4] =
+        [Function::User, Function::Employee, Function::Compliance, Function::Audit];
 
     /// The service's name, which names its table.
     pub fn service(self) -> &'static str {
@@ -50,6 +53,7 @@ impl Function {
             Function::User => "user",
             Function::Employee => "employee",
             Function::Compliance => "compliance",
+            Function::Audit => "audit",
         }
     }
 }
@@ -60,6 +64,9 @@ pub struct Options {
     pub functions: Vec<Function>,
     /// Log every event on both topics (dev).
     pub event_log: bool,
+    /// Run the hosted Kafka-triggered functions as consumers of their topics
+    /// (dev; on Knative, KafkaSource delivers to them over HTTP instead).
+    pub consume: bool,
 }
 
 #[derive(Clone)]
@@ -112,12 +119,28 @@ impl App {
         for relay in hosted.relays {
             tasks.push(spawn_relay(relay, stopping.clone()));
         }
+        // Kafka-triggered functions read their topics here (dev, or `serve
+        // --consume`), or take them from a KafkaSource over HTTP.
+        let mut deliveries = Router::new();
+        if options.consume {
+            for consumer in hosted.consumers {
+                tasks.extend(spawn_consumer(&transport, consumer, stopping.clone())?);
+            }
+        } else {
+            let settings = DeliverySettings::from_env().context("reading HRMS_DELIVERY_TOKEN")?;
+            for c in hosted.consumers {
+                let path = format!("/deliveries/{}", c.handler.name());
+                deliveries =
+                    deliveries.route(&path, delivery::route(c.handler, c.topics[0], settings.clone()));
+            }
+        }
 
         let transport = Arc::new(transport);
         let probes = Arc::new(hosted.probes);
         let state = AppState { metrics, transport: transport.clone(), auth, probes, openapi };
         let router = Router::from(ops::routes().with_state(state))
-            .merge(hrms_runtime::http::commands::with_intake(hosted.router, hosted.commands));
+            .merge(hrms_runtime::http::commands::with_intake(hosted.router, hosted.commands))
+            .merge(deliveries);
         let router = hrms_runtime::http::layers::serve(router);
         Ok(Self { transport, stores: backend.describe(), router, tasks, stop })
     }
@@ -155,25 +178,44 @@ fn spawn_relay(relay: Relay, stopping: watch::Receiver<bool>) -> Task {
 }
 
 fn spawn_event_log(transport: &Transport, stopping: watch::Receiver<bool>) -> anyhow::Result<Vec<Task>> {
-    const GROUP: &str = "hrms-dev-event-log";
+    let consumer = functions::Consumer {
+        topics: vec![NOTIFICATION_QUEUE.name, AUDIT_QUEUE.name],
+        group: "hrms-dev-event-log",
+        handler: Arc::new(EventLog),
+        durable: false,
+    };
+    spawn_consumer(transport, consumer, stopping)
+}
+
+/// Runs `consumer`'s handler on its topics until the stop is given.
+fn spawn_consumer(
+    transport: &Transport,
+    consumer: functions::Consumer,
+    stopping: watch::Receiver<bool>,
+) -> anyhow::Result<Vec<Task>> {
+    let functions::Consumer { topics, group, handler, durable } = consumer;
+    let durably =
+        |retry: hrms_runtime::RetryPolicy| if durable { retry.retry_transient_forever() } else { retry };
     Ok(match transport {
-        Transport::InProcess(bus) => [NOTIFICATION_QUEUE.name, AUDIT_QUEUE.name]
+        Transport::InProcess(bus) => topics
             .into_iter()
             .map(|topic| {
-                let (bus, stop) = (bus.clone(), stopped(stopping.clone()));
+                let (bus, handler, stop) = (bus.clone(), handler.clone(), stopped(stopping.clone()));
+                let settings =
+                    BatchSettings { max_wait: Duration::from_millis(200), ..BatchSettings::default() };
                 tokio::spawn(async move {
-                    bus.consume(topic, GROUP, &EventLog, BatchSettings::default(), stop).await;
+                    bus.consume(topic, group, handler.as_ref(), settings, stop).await;
                     Ok(())
                 })
             })
             .collect(),
         Transport::Kafka { config, .. } => {
-            let settings = ConsumerSettings::from_env(GROUP)?;
-            let consumer =
-                KafkaConsumer::new(config, settings, &[NOTIFICATION_QUEUE.name, AUDIT_QUEUE.name])?;
+            let mut settings = ConsumerSettings::from_env(group)?;
+            settings.retry = durably(settings.retry);
+            let consumer = KafkaConsumer::new(config, settings, &topics)?;
             let stop = stopped(stopping);
             vec![tokio::spawn(async move {
-                let result = consumer.run(&EventLog, stop).await;
+                let result = consumer.run(handler.as_ref(), stop).await;
                 consumer.close(Duration::from_secs(10)).await;
                 Ok(result?)
             })]

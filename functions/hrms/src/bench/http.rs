@@ -42,7 +42,9 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
     }
     let data_dir = std::env::temp_dir().join(format!("hrms-bench-{}", Uuid::now_v7()));
     let stores = Stores::sqlite(data_dir.clone());
-    let app = App::build(Options { stores, functions: Function::ALL.to_vec(), event_log: false }).await?;
+    let app =
+        App::build(Options { stores, functions: Function::ALL.to_vec(), event_log: false, consume: true })
+            .await?;
     let transport = app.transport.describe();
     let token = crate::auth::authenticator(&data_dir)?.mint(
         Uuid::now_v7(),

@@ -1,7 +1,9 @@
 //! `hrms bench`: benchmarks that print figures.
 //! - `produce`: CloudEvents publishing against raw rdkafka records.
 //! - `http`: the write routes of `dev` against a bare axum handler.
+//! - `audit`: events persisted per second, and event -> persisted latency at a fixed rate.
 
+mod audit;
 mod http;
 mod produce;
 
@@ -13,12 +15,15 @@ pub enum Command {
     Produce(produce::ProduceArgs),
     /// POST /employees and POST /users of `dev` against a bare axum handler.
     Http(http::HttpArgs),
+    /// The Audit function: persisted events/s, and event -> persisted at a fixed rate.
+    Audit(audit::AuditArgs),
 }
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Produce(args) => produce::run(args).await,
         Command::Http(args) => http::run(args).await,
+        Command::Audit(args) => audit::run(args).await,
     }
 }
 

@@ -6,13 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use hrms_audit::AuditStore;
 use hrms_compliance::ComplianceStore;
 use hrms_employee::EmployeeStore;
+use hrms_runtime::dynamodb::audit::DynamoAuditStore;
 use hrms_runtime::dynamodb::compliance::DynamoComplianceStore;
 use hrms_runtime::dynamodb::employee::DynamoEmployeeStore;
 use hrms_runtime::dynamodb::outbox::DynamoOutbox;
 use hrms_runtime::dynamodb::user::DynamoUserStore;
-use hrms_runtime::dynamodb::{Client, DynamoConfig, ensure_table};
+use hrms_runtime::dynamodb::{Client, DynamoConfig, ensure_service_table};
 use hrms_user::UserStore;
 
 use super::{Backend, Probe, Relays, within};
@@ -24,19 +26,24 @@ const PROBE_LIMIT: Duration = Duration::from_secs(2);
 pub struct Dynamo {
     client: Client,
     config: DynamoConfig,
+    audit_writers: usize,
 }
 
 impl Dynamo {
     /// Connects, and creates the tables of `functions` if missing.
-    pub async fn open(config: DynamoConfig, functions: &[Function]) -> anyhow::Result<Self> {
+    pub async fn open(
+        config: DynamoConfig,
+        functions: &[Function],
+        audit_writers: usize,
+    ) -> anyhow::Result<Self> {
         let client = config.connect().await;
         for function in functions {
             let table = config.table(function.service());
-            ensure_table(&client, &table)
+            ensure_service_table(&client, &config, function.service())
                 .await
                 .with_context(|| format!("creating DynamoDB table {table} if missing"))?;
         }
-        Ok(Self { client, config })
+        Ok(Self { client, config, audit_writers })
     }
 
     /// The table of `function` and the relay's waker for its outbox.
@@ -63,6 +70,12 @@ impl Backend for Dynamo {
     fn user(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn UserStore>, Probe)> {
         let (table, waker) = self.table(Function::User, relay);
         let store = DynamoUserStore::new(self.client.clone(), table).with_relay(waker);
+        Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
+    }
+
+    fn audit(&self) -> anyhow::Result<(Arc<dyn AuditStore>, Probe)> {
+        let store = DynamoAuditStore::new(self.client.clone(), self.config.table(Function::Audit.service()))
+            .with_writers(self.audit_writers);
         Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
     }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use hrms_audit::AuditStore;
 use hrms_compliance::ComplianceStore;
 use hrms_employee::EmployeeStore;
 use hrms_runtime::dynamodb::DynamoConfig;
@@ -65,6 +66,10 @@ pub struct Stores {
     /// and region come from the usual AWS environment.
     #[arg(long, env = "HRMS_DYNAMODB_ENDPOINT")]
     pub dynamodb_endpoint: Option<String>,
+    /// How many subjects of a batch the audit log writes to DynamoDB at once
+    /// (1 for moto, which cannot take concurrent transactions on one table).
+    #[arg(long, env = "HRMS_DYNAMODB_AUDIT_WRITERS", default_value_t = 16)]
+    pub dynamodb_audit_writers: usize,
     /// Compliance policy file (TOML); the documented defaults without one.
     #[arg(long, env = "HRMS_COMPLIANCE_POLICY")]
     pub compliance_policy: Option<PathBuf>,
@@ -78,6 +83,7 @@ impl Stores {
             data_dir,
             dynamodb_table_prefix: DEFAULT_TABLE_PREFIX.to_owned(),
             dynamodb_endpoint: None,
+            dynamodb_audit_writers: 16,
             compliance_policy: None,
         }
     }
@@ -94,7 +100,9 @@ impl Stores {
     pub async fn open(&self, functions: &[Function]) -> anyhow::Result<Box<dyn Backend>> {
         Ok(match self.kind {
             StoreKind::Sqlite => Box::new(sqlite::Sqlite::new(self.data_dir.clone())),
-            StoreKind::Dynamodb => Box::new(dynamodb::Dynamo::open(self.dynamo_config(), functions).await?),
+            StoreKind::Dynamodb => Box::new(
+                dynamodb::Dynamo::open(self.dynamo_config(), functions, self.dynamodb_audit_writers).await?,
+            ),
         })
     }
 }
@@ -104,6 +112,8 @@ pub trait Backend: Send + Sync {
     fn compliance(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn ComplianceStore>, Probe)>;
     fn employee(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn EmployeeStore>, Probe)>;
     fn user(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn UserStore>, Probe)>;
+    /// The audit log (the Audit function emits no events: no relay).
+    fn audit(&self) -> anyhow::Result<(Arc<dyn AuditStore>, Probe)>;
     /// A line for people.
     fn describe(&self) -> String;
 }

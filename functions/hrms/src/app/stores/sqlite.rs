@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
+use hrms_audit::AuditStore;
 use hrms_compliance::ComplianceStore;
 use hrms_employee::EmployeeStore;
+use hrms_runtime::sqlite::audit::SqliteAuditStore;
 use hrms_runtime::sqlite::compliance::SqliteComplianceStore;
 use hrms_runtime::sqlite::employee::SqliteEmployeeStore;
 use hrms_runtime::sqlite::user::SqliteUserStore;
@@ -51,6 +53,12 @@ impl Backend for Sqlite {
         let store = SqliteUserStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
         let waker = relay(Arc::new(store.outbox()));
         let store = store.with_relay(waker);
+        Ok((Arc::new(store.clone()), probe!(store)))
+    }
+
+    fn audit(&self) -> anyhow::Result<(Arc<dyn AuditStore>, Probe)> {
+        let db = self.file("audit.db");
+        let store = SqliteAuditStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
         Ok((Arc::new(store.clone()), probe!(store)))
     }
 

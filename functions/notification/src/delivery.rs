@@ -1,0 +1,60 @@
+//! A delivery: one notice to one recipient in one channel. Its key is made
+//! from (event id, channel, recipient), so a redelivered event finds the
+//! deliveries it already made and sends nothing twice.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::route::Channel;
+
+/// Names the deliveries' ids (UUIDv5 namespace).
+const NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_3c8e_2b7a_5d41_9e0f_4a6b_8c2d_1e37);
+
+/// What identifies a delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DeliveryKey {
+    pub event_id: Uuid,
+    pub channel: Channel,
+    /// The recipient's address in that channel: a user id (inbox), an
+    /// e-mail address, a webhook's name.
+    pub recipient: String,
+}
+
+impl DeliveryKey {
+    /// The delivery's id: the same key, the same id, in every process.
+    pub fn id(&self) -> Uuid {
+        let name = format!("{}\n{}\n{}", self.event_id, self.channel.as_str(), self.recipient);
+        Uuid::new_v5(&NAMESPACE, name.as_bytes())
+    }
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Recorded, not yet accepted by its channel (or waiting for a retry).
+    Pending,
+    /// Accepted by its channel (the SMTP server, the webhook, the inbox).
+    Sent,
+    /// The last attempt failed; another is scheduled.
+    Failed,
+    /// Given up after its attempts: in the dead-letter topic.
+    Dead,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_names_one_delivery_in_every_process() {
+        let key = DeliveryKey {
+            event_id: Uuid::now_v7(),
+            channel: Channel::Email,
+            recipient: "ada@example.com".into(),
+        };
+        assert_eq!(key.id(), key.clone().id());
+        assert_ne!(key.id(), DeliveryKey { channel: Channel::InApp, ..key.clone() }.id());
+        assert_ne!(key.id(), DeliveryKey { recipient: "grace@example.com".into(), ..key.clone() }.id());
+    }
+}

@@ -1,0 +1,47 @@
+//! The Notification function: for each notification event, who is told,
+//! through which channels, with which message; what people opted out of;
+//! and the key that makes each delivery happen once.
+//!
+//! # Who is told what
+//!
+//! | event | recipients | notice |
+//! | --- | --- | --- |
+//! | `user.created` | the new user | welcome |
+//! | `user.updated` | the user | account details changed |
+//! | `user.deleted` | the user | account closed (security) |
+//! | `user.suspended` | the user | suspended, with the reason (security) |
+//! | `user.password_changed` | the user | password changed (security) |
+//! | `employee.created` | the manager, hr | a new employee |
+//! | `employee.updated` | the employee | their record changed |
+//! | `employee.terminated` | the manager, hr | leaving, and their leave cancelled |
+//! | `leave.requested` | the approver (else the employee's manager, else hr) | a request to decide |
+//! | `leave.approved` | the employee | approved, with the balance left |
+//! | `leave.rejected` | the employee | rejected, with the reason |
+//! | `leave.cancelled` | the employee, and the approver when it was approved | cancelled |
+//! | `attendance.marked` | the employee (in-app only) | a receipt |
+//! | `attendance.updated` | the employee | a correction, with the reason |
+//! | `compliance.violation` | hr, the employee's manager | refused, with the rules |
+//! | `compliance.alert` | hr, the employee's manager | close to a limit, with the rules |
+//!
+//! Channels: e-mail and the in-app inbox for every notice (the attendance
+//! receipt only in-app), plus the configured webhooks. Security notices
+//! cannot be opted out of ([`Preferences`]).
+//!
+//! # Layout
+//! - [`route`]: the table above as code.
+//! - [`template`]: messages from templates (minijinja), embedded and
+//!   overridable from a directory; missing data is an error, never an
+//!   empty line.
+//! - [`preferences`]: opt-outs per event type and channel.
+//! - [`delivery`]: the key (event, channel, recipient) and the status of a
+//!   delivery.
+
+pub mod delivery;
+pub mod preferences;
+pub mod route;
+pub mod template;
+
+pub use delivery::{DeliveryKey, Status};
+pub use preferences::Preferences;
+pub use route::{Channel, Recipient, Route, route};
+pub use template::{Person, Rendered, TemplateError, Templates};

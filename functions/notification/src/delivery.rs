@@ -2,6 +2,7 @@
 //! from (event id, channel, recipient), so a redelivered event finds the
 //! deliveries it already made and sends nothing twice.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -57,4 +58,30 @@ mod tests {
         assert_ne!(key.id(), DeliveryKey { channel: Channel::InApp, ..key.clone() }.id());
         assert_ne!(key.id(), DeliveryKey { recipient: "grace@example.com".into(), ..key.clone() }.id());
     }
+}
+
+/// One notice to one recipient in one channel, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// [`DeliveryKey::id`].
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub channel: Channel,
+    /// The account it is for (who may read it), when the recipient has one.
+    pub user_id: Option<Uuid>,
+    /// Where it goes: an e-mail address, a user id (inbox), a webhook's name.
+    pub address: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub status: Status,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// When it is tried next, while pending or failed.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When its owner read it (inbox).
+    pub read_at: Option<DateTime<Utc>>,
 }

@@ -33,15 +33,22 @@
 //!   overridable from a directory; missing data is an error, never an
 //!   empty line.
 //! - [`preferences`]: opt-outs per event type and channel.
+//! - [`contacts`]: the people to tell, learned from the events.
 //! - [`delivery`]: the key (event, channel, recipient) and the status of a
 //!   delivery.
 
+pub mod contacts;
 pub mod delivery;
 pub mod preferences;
+pub mod prepare;
 pub mod route;
+pub mod store;
 pub mod template;
 
-pub use delivery::{DeliveryKey, Status};
+pub use contacts::{Contact, ContactUpdate, learn};
+pub use delivery::{Delivery, DeliveryKey, Status};
 pub use preferences::Preferences;
+pub use prepare::{Directory, PrepareError, Preparer};
 pub use route::{Channel, Recipient, Route, route};
+pub use store::{Attempt, NotificationStore, StoreError};
 pub use template::{Person, Rendered, TemplateError, Templates};

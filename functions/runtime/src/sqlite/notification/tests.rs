@@ -1,0 +1,146 @@
+//! Each of the 16 notification types reaches the people the crate's table
+//! names, through the contacts learned from the events, on SQLite.
+
+use std::collections::BTreeSet;
+
+use hrms_events::fixtures::{self, EMPLOYEE, HR, MANAGER, USER};
+use hrms_events::{EventType, HrmsEvent, Payload, Role};
+use hrms_notification::{Channel, Preparer, Templates};
+
+use super::*;
+
+const MANAGER_USER: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0033);
+
+fn store() -> (SqliteNotificationStore, std::path::PathBuf) {
+    let dir = crate::http::testing::temp_dir("notification");
+    (SqliteNotificationStore::open(dir.join("notification.db")).expect("store"), dir)
+}
+
+/// Ada (employee and account), her manager (employee and account) and an hr account.
+async fn people(store: &SqliteNotificationStore, templates: &Templates) {
+    let mut hr = fixtures::sample(EventType::UserCreated);
+    if let Payload::UserCreated(p) = &mut hr.payload {
+        (p.user_id, p.email, p.full_name, p.role, p.employee_id) =
+            (HR, "hr@example.com".into(), "Harriet Ross".into(), Role::Hr, None);
+    }
+    let mut manager = fixtures::sample(EventType::EmployeeCreated);
+    if let Payload::EmployeeCreated(p) = &mut manager.payload {
+        (p.employee_id, p.user_id, p.first_name, p.last_name, p.email, p.manager_id) =
+            (MANAGER, Some(MANAGER_USER), "Mary".into(), "Manager".into(), "mary@example.com".into(), None);
+    }
+    let mut manager_account = fixtures::sample(EventType::UserCreated);
+    if let Payload::UserCreated(p) = &mut manager_account.payload {
+        (p.user_id, p.email, p.full_name, p.role, p.employee_id) =
+            (MANAGER_USER, "mary@example.com".into(), "Mary Manager".into(), Role::Manager, Some(MANAGER));
+    }
+    let ada = [fixtures::sample(EventType::EmployeeCreated), fixtures::sample(EventType::UserCreated)];
+    let preparer = Preparer { store, templates, directory: None };
+    for event in [hr, manager, manager_account].iter().chain(&ada) {
+        preparer.prepare(event).await.expect("prepared");
+    }
+}
+
+/// (channel, address) of every delivery `event` makes.
+async fn sent_to(
+    store: &SqliteNotificationStore,
+    templates: &Templates,
+    event: &HrmsEvent,
+) -> BTreeSet<(Channel, String)> {
+    let preparer = Preparer { store, templates, directory: None };
+    preparer.prepare(event).await.expect("prepared").into_iter().map(|d| (d.channel, d.address)).collect()
+}
+
+#[tokio::test]
+async fn each_type_reaches_the_people_its_route_names() {
+    let (store, dir) = store();
+    let templates = Templates::embedded();
+    people(&store, &templates).await;
+    let ada_mail = fixtures::sample(EventType::EmployeeCreated);
+    let Payload::EmployeeCreated(ada) = &ada_mail.payload else { unreachable!() };
+    let ada_email = ada.email.clone();
+    let to = |who: &[(&str, &str)]| -> BTreeSet<(Channel, String)> {
+        let mut set = BTreeSet::new();
+        for (email, user) in who {
+            set.insert((Channel::Email, (*email).to_owned()));
+            set.insert((Channel::InApp, (*user).to_owned()));
+        }
+        set
+    };
+    let (ada_to, mary, hr) = (
+        (ada_email.as_str(), &*USER.to_string()),
+        ("mary@example.com", &*MANAGER_USER.to_string()),
+        ("hr@example.com", &*HR.to_string()),
+    );
+    let account = fixtures::sample(EventType::UserCreated);
+    let Payload::UserCreated(account) = &account.payload else { unreachable!() };
+    let ada_account = (account.email.as_str(), ada_to.1);
+    for ty in EventType::ALL.iter().copied().filter(|t| !t.is_audit()) {
+        let event = fixtures::sample(ty);
+        let want = match ty {
+            EventType::UserCreated
+            | EventType::UserUpdated
+            | EventType::UserDeleted
+            | EventType::UserSuspended
+            | EventType::UserPasswordChanged => to(&[ada_account]),
+            EventType::EmployeeCreated | EventType::EmployeeTerminated => to(&[mary, hr]),
+            EventType::LeaveRequested => to(&[mary]),
+            EventType::LeaveCancelled => to(&[ada_account, mary]),
+            EventType::AttendanceMarked => [(Channel::InApp, ada_to.1.to_owned())].into(),
+            EventType::ComplianceViolation | EventType::ComplianceAlert => to(&[hr, mary]),
+            _ => to(&[ada_account]),
+        };
+        assert_eq!(sent_to(&store, &templates, &event).await, want, "{ty:?}");
+        // Everyone is still reachable after learning from the event itself.
+        people(&store, &templates).await;
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_redelivered_event_finds_its_deliveries_and_an_opt_out_is_honoured() {
+    let (store, dir) = store();
+    let templates = Templates::embedded();
+    people(&store, &templates).await;
+    let preparer = Preparer { store: &store, templates: &templates, directory: None };
+    let event = fixtures::sample(EventType::LeaveApproved);
+    let first = store.record(preparer.prepare(&event).await.expect("prepared")).await.expect("recorded");
+    let email = first.iter().find(|d| d.channel == Channel::Email).expect("an e-mail").clone();
+    store
+        .attempted(
+            email.id,
+            &Attempt { status: Status::Sent, attempts: 1, last_error: None, next_attempt_at: None },
+        )
+        .await
+        .expect("attempted");
+    let again = store.record(preparer.prepare(&event).await.expect("prepared")).await.expect("recorded");
+    let email_again = again.iter().find(|d| d.id == email.id).expect("the same delivery");
+    assert_eq!(email_again.status, Status::Sent, "not sent twice");
+    assert!(store.due(Utc::now(), 10).await.expect("due").is_empty());
+
+    let mut prefs = Preferences::default();
+    prefs.opt_outs.insert(hrms_notification::preferences::OptOut {
+        event_type: "leave.approved".into(),
+        channel: Channel::Email,
+    });
+    prefs.opt_outs.insert(hrms_notification::preferences::OptOut {
+        event_type: "user.password_changed".into(),
+        channel: Channel::Email,
+    });
+    store.set_preferences(USER, &prefs).await.expect("set");
+    let other = fixtures::sample(EventType::LeaveApproved);
+    let channels: Vec<_> =
+        preparer.prepare(&other).await.expect("prepared").into_iter().map(|d| d.channel).collect();
+    assert_eq!(channels, vec![Channel::InApp], "opted out of the e-mail");
+    let security = fixtures::sample(EventType::UserPasswordChanged);
+    let channels: BTreeSet<_> =
+        preparer.prepare(&security).await.expect("prepared").into_iter().map(|d| d.channel).collect();
+    assert!(channels.contains(&Channel::Email), "security notices ignore the opt-out");
+
+    // The inbox: newest first, read by its owner only.
+    let inbox = store.inbox(USER, 10).await.expect("inbox");
+    assert!(!inbox.is_empty() && inbox.iter().all(|d| d.channel == Channel::InApp));
+    assert!(!store.mark_read(inbox[0].id, HR).await.expect("read"), "not hr's");
+    assert!(store.mark_read(inbox[0].id, USER).await.expect("read"));
+    assert!(store.get(inbox[0].id).await.expect("get").and_then(|d| d.read_at).is_some());
+    let _ = std::fs::remove_dir_all(dir);
+}

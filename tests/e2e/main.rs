@@ -5,6 +5,7 @@ mod audit;
 mod consumer;
 mod durability;
 mod independent_reader;
+mod notify_channels;
 mod outbox;
 mod round_trip;
 mod topics;

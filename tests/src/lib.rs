@@ -1,11 +1,12 @@
 //! Test harness for the end-to-end tests: a real Kafka-protocol broker
-//! (tansu) and moto's DynamoDB server per test on free loopback ports,
+//! (tansu), moto's DynamoDB server and an SMTP server (aiosmtpd, writing a
+//! Maildir) per test on free loopback ports,
 //! consumer settings that join a group quickly, a recording handler, and
 //! waiting on conditions.
 //!
 //! The broker binary is `$TANSU_BIN`, else `~/.cache/hrms/tansu/bin/tansu`,
 //! as installed by `tests/run`; moto is `$HRMS_TEST_MOTO` and Python readers
-//! use `$HRMS_TEST_PYTHON`, both from the venv `tests/run` makes.
+//! and aiosmtpd use `$HRMS_TEST_PYTHON`, both from the venv `tests/run` makes.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -173,6 +174,74 @@ pub fn moto_bin() -> PathBuf {
         "HRMS_TEST_MOTO is not set: run tests/run, which installs moto into the test venv \
          (or set HRMS_TEST_MOTO to a moto_server binary)",
     )
+}
+
+/// aiosmtpd on 127.0.0.1 with its Maildir handler (a fresh Maildir per
+/// test), killed when dropped.
+pub struct Smtp {
+    child: Option<Child>,
+    port: u16,
+    maildir: TempDir,
+}
+
+impl Smtp {
+    pub fn start() -> Self {
+        let mut smtp = Self { child: None, port: free_port(), maildir: TempDir::new() };
+        smtp.spawn();
+        smtp
+    }
+
+    fn spawn(&mut self) {
+        let mut command = Command::new(python());
+        command.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)]);
+        command.args(["-c", "aiosmtpd.handlers.Mailbox"]).arg(self.maildir());
+        self.child = Some(launch(command, self.port));
+    }
+
+    /// Python's Maildir creates `new/`, `cur/` and `tmp/` only in a directory
+    /// it creates itself.
+    fn maildir(&self) -> PathBuf {
+        self.maildir.0.join("Maildir")
+    }
+
+    /// `smtp://127.0.0.1:<port>`, for `HRMS_SMTP_URL`.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (as an outage would); the Maildir stays.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port and Maildir.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// The files of the messages received so far (Maildir `new/` and `cur/`),
+    /// oldest first.
+    pub fn messages(&self) -> Vec<PathBuf> {
+        let mut files: Vec<(std::time::SystemTime, PathBuf)> = ["new", "cur"]
+            .iter()
+            .filter_map(|sub| std::fs::read_dir(self.maildir().join(sub)).ok())
+            .flatten()
+            .filter_map(|entry| entry.ok())
+            .filter_map(|entry| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))
+            .collect();
+        files.sort();
+        files.into_iter().map(|(_, path)| path).collect()
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 /// The Python interpreter of the test venv (confluent-kafka, cloudevents).

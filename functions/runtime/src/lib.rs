@@ -19,6 +19,8 @@
 //! - [`http`] (feature `http`): problem responses, bearer-token auth, the
 //!   functions' routes with their OpenAPI fragments, and the sync HTTP
 //!   clients between functions.
+//! - [`notify`] (feature `notify`): notification channels: e-mail over SMTP
+//!   or to `.eml` files, signed webhooks and their verification.
 //! - [`handlers`]: the Kafka-triggered functions as handlers (Audit).
 //! - [`telemetry`]: tracing subscriber and Prometheus recorder.
 //!
@@ -28,6 +30,8 @@
 //! - `http` (default): the HTTP adapter, the functions' routes and their
 //!   OpenAPI document (turns on `openapi` in the function crates).
 //! - `dynamodb` (default): the DynamoDB stores and their outbox (AWS SDK).
+//! - `notify` (default): the notification channels (lettre on rustls,
+//!   reqwest, HMAC-SHA256).
 
 #[cfg(all(test, any(feature = "sqlite", feature = "dynamodb")))]
 mod conformance;
@@ -40,6 +44,8 @@ pub mod http;
 pub mod inprocess;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+#[cfg(feature = "notify")]
+pub mod notify;
 pub mod outbox;
 pub mod publish;
 #[cfg(feature = "sqlite")]

@@ -1,0 +1,180 @@
+//! [`WebhookSender`]: a notification as a JSON POST to a subscriber's URL,
+//! signed with its secret (headers in [`super::signature`]). The receiver's
+//! side is [`super::verify`] and [`super::ReplayGuard`].
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::StatusCode;
+
+use super::SendError;
+use super::signature::{DELIVERY_HEADER, SIGNATURE_HEADER, sign};
+
+/// A shared secret; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSecret(Vec<u8>);
+
+impl WebhookSecret {
+    pub fn new(secret: impl Into<Vec<u8>>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The secret bytes, for signing and verifying only.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret(<redacted>)")
+    }
+}
+
+/// Where to POST, and the secret to sign with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub url: String,
+    pub secret: WebhookSecret,
+}
+
+/// Sends signed webhooks over one pooled HTTP client.
+#[derive(Debug, Clone)]
+pub struct WebhookSender {
+    client: reqwest::Client,
+}
+
+impl WebhookSender {
+    /// A sender whose requests give up after `timeout` (connecting included).
+    pub fn new(timeout: Duration) -> Result<Self, SendError> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .build()
+            .map_err(|e| SendError::Permanent(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self { client })
+    }
+
+    /// POSTs `body` to the hook with `HRMS-Signature` (now) and
+    /// `HRMS-Delivery: delivery_id`; use the same id on every retry.
+    pub async fn send(
+        &self,
+        hook: &Webhook,
+        delivery_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), SendError> {
+        let bytes =
+            serde_json::to_vec(body).map_err(|e| SendError::Permanent(format!("unencodable body: {e}")))?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+        let response = self
+            .client
+            .post(&hook.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(SIGNATURE_HEADER, sign(hook.secret.expose(), now, &bytes))
+            .header(DELIVERY_HEADER, delivery_id)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| request_error(&e))?;
+        match classify(response.status()) {
+            Ok(()) => Ok(()),
+            Err(kind) => Err(kind(format!("{} answered {}", host(&hook.url), response.status()))),
+        }
+    }
+}
+
+/// 2xx is delivered; 408, 429 and 5xx are worth retrying; any other answer is final.
+pub fn classify(status: StatusCode) -> Result<(), fn(String) -> SendError> {
+    if status.is_success() {
+        Ok(())
+    } else if status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
+    {
+        Err(SendError::Transient)
+    } else {
+        Err(SendError::Permanent)
+    }
+}
+
+/// Timeouts and connection failures are transient; a URL or request that
+/// cannot be built is permanent. The text names the host only (a URL may
+/// carry a token).
+fn request_error(error: &reqwest::Error) -> SendError {
+    let host = error.url().map(|u| host(u.as_str())).unwrap_or_default();
+    if error.is_builder() {
+        SendError::Permanent(format!("invalid webhook request to {host}"))
+    } else if error.is_timeout() {
+        SendError::Transient(format!("{host} did not answer in time"))
+    } else if error.is_connect() {
+        SendError::Transient(format!("cannot connect to {host}"))
+    } else {
+        SendError::Transient(format!("request to {host} failed"))
+    }
+}
+
+fn host(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0))))
+        .unwrap_or_else(|| "the webhook".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(status: u16) -> &'static str {
+        match classify(StatusCode::from_u16(status).expect("status")) {
+            Ok(()) => "ok",
+            Err(make) => match make(String::new()) {
+                SendError::Transient(_) => "transient",
+                SendError::Permanent(_) => "permanent",
+            },
+        }
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        for (status, expected) in [
+            (200, "ok"),
+            (202, "ok"),
+            (204, "ok"),
+            (408, "transient"),
+            (429, "transient"),
+            (500, "transient"),
+            (503, "transient"),
+            (400, "permanent"),
+            (401, "permanent"),
+            (404, "permanent"),
+            (410, "permanent"),
+            (301, "permanent"),
+        ] {
+            assert_eq!(kind(status), expected, "{status}");
+        }
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let hook =
+            Webhook { url: "https://example.com/hook".into(), secret: WebhookSecret::new("whsec-hunter2") };
+        assert!(!format!("{hook:?}").contains("hunter2"));
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_transient_and_a_bad_url_permanent() -> Result<(), SendError> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(1);
+        let sender = WebhookSender::new(Duration::from_secs(5))?;
+        let secret = WebhookSecret::new("s");
+        let down = Webhook { url: format!("http://127.0.0.1:{port}/hook"), secret: secret.clone() };
+        let result = sender.send(&down, "d-1", &serde_json::json!({})).await;
+        assert!(matches!(result, Err(SendError::Transient(_))), "{result:?}");
+        let bad = Webhook { url: "not a url".into(), secret };
+        let result = sender.send(&bad, "d-1", &serde_json::json!({})).await;
+        assert!(matches!(result, Err(SendError::Permanent(_))), "{result:?}");
+        Ok(())
+    }
+}

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use hrms_e2e::{Broker, Collect, Moto, TempDir, consumer_settings, eventually};
+use hrms_e2e::{Broker, Collect, Moto, Smtp, TempDir, consumer_settings, eventually};
 use hrms_events::{EventType, fixtures};
 use hrms_runtime::EventPublisher;
 use hrms_runtime::kafka::{KafkaConsumer, KafkaPublisher};
@@ -711,4 +711,124 @@ fn serve_audit_takes_events_the_way_a_kafkasource_delivers_them() {
     assert!(function.terminate().success());
     let (ok, said) = audit(&data, &["verify"]);
     assert!(ok && said.contains("1 rows") && said.contains("intact"), "{said}");
+}
+
+/// Mints a token for `sub` with `role`.
+fn mint_for(data: &TempDir, role: &str, sub: &str) -> String {
+    let out = hrms()
+        .args(["token", "--role", role, "--sub", sub, "--data-dir"])
+        .arg(&data.0)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn dev_welcomes_a_new_user_by_mail_and_in_their_inbox() {
+    let data = TempDir::new();
+    let dev = Dev::start(None, &data);
+    let admin = mint(&data, "admin");
+    let new_user = serde_json::json!({
+        "email": "katherine@example.com", "full_name": "Katherine Johnson", "role": "employee",
+        "password": "a long enough passphrase",
+        "employee": {
+            "first_name": "Katherine", "last_name": "Johnson", "department": "Flight Research",
+            "job_title": "Mathematician", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
+        }
+    });
+    let answer = dev.request("POST", "/users", Some(&admin), Some(&new_user.to_string()));
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let user_id = body(&answer)["user_id"].as_str().expect("an id").to_owned();
+
+    // No SMTP configured: the mail is a file under the data directory.
+    let outbox = data.0.join("outbox");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mail = loop {
+        let found = std::fs::read_dir(&outbox)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .find(|e| e.path().extension().is_some_and(|x| x == "eml"));
+        if let Some(entry) = found {
+            break std::fs::read_to_string(entry.path()).expect("readable");
+        }
+        assert!(Instant::now() < deadline, "a welcome mail within 30 s");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(mail.contains("katherine@example.com") && mail.contains("Welcome to HRMS"), "{mail}");
+    assert!(!mail.contains("passphrase"), "no secret in a mail");
+
+    let mine = mint_for(&data, "employee", &user_id);
+    let inbox = body(&dev.get_as("/notifications", Some(&mine)));
+    let first = &inbox.as_array().expect("a list")[0];
+    assert_eq!(
+        (first["event_type"].as_str(), first["status"].as_str()),
+        (Some("user.created"), Some("sent"))
+    );
+    let id = first["id"].as_str().expect("an id");
+    assert!(
+        dev.request("POST", &format!("/notifications/{id}/read"), Some(&mine), None)
+            .starts_with("HTTP/1.1 204")
+    );
+    let other = mint(&data, "employee");
+    assert!(
+        dev.get_as(&format!("/notifications/{id}"), Some(&other)).starts_with("HTTP/1.1 403"),
+        "not theirs"
+    );
+    assert!(dev.get_as(&format!("/notifications/{id}"), Some(&admin)).starts_with("HTTP/1.1 200"));
+    assert!(dev.terminate().success());
+}
+
+/// The value of the metric line that starts with `prefix`, 0 if absent.
+fn metric(dev: &Dev, prefix: &str) -> f64 {
+    let text = dev.get("/metrics");
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn a_mail_that_finds_the_smtp_server_down_is_retried_and_delivered_once_it_is_back() {
+    let mut smtp = Smtp::start();
+    smtp.stop();
+    let data = TempDir::new();
+    let mut command = hrms();
+    command
+        .args(["dev", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data.0)
+        .env("HRMS_SMTP_URL", smtp.url());
+    let dev = Dev::spawn(command, None, None);
+    let admin = mint(&data, "admin");
+    let new_user = serde_json::json!({
+        "email": "mary@example.com", "full_name": "Mary Jackson", "role": "employee",
+        "password": "a long enough passphrase",
+        "employee": {
+            "first_name": "Mary", "last_name": "Jackson", "department": "Engineering",
+            "job_title": "Engineer", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
+        }
+    });
+    let answer = dev.request("POST", "/users", Some(&admin), Some(&new_user.to_string()));
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let retried = r#"hrms_notifications_total{channel="email",outcome="retried"}"#;
+    let sent = r#"hrms_notifications_total{channel="email",outcome="sent"}"#;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(&dev, retried) < 1.0 {
+        assert!(Instant::now() < deadline, "a failed attempt within 30 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(metric(&dev, sent), 0.0);
+    smtp.restart();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while metric(&dev, sent) < 1.0 {
+        assert!(Instant::now() < deadline, "delivered within 60 s of the server's return");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "one welcome, once");
+    let mail = std::fs::read_to_string(&mails[0]).expect("readable");
+    assert!(mail.contains("mary@example.com") && mail.contains("Welcome to HRMS"), "{mail}");
+    assert!(dev.terminate().success());
 }

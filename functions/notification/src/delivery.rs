@@ -67,6 +67,8 @@ pub struct Delivery {
     pub id: Uuid,
     pub event_id: Uuid,
     pub event_type: String,
+    /// When the event happened (the start of the event -> delivered time).
+    pub event_time: DateTime<Utc>,
     pub channel: Channel,
     /// The account it is for (who may read it), when the recipient has one.
     pub user_id: Option<Uuid>,

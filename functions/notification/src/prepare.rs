@@ -88,6 +88,7 @@ impl Preparer<'_> {
                     id: key.id(),
                     event_id: event.id,
                     event_type: ty.as_str().to_owned(),
+                    event_time: event.time,
                     channel: *channel,
                     user_id: contact.user_id,
                     address,

@@ -10,16 +10,21 @@ use axum::Router;
 use hrms_compliance::client::Local as LocalCompliance;
 use hrms_compliance::{ComplianceClient, Policy};
 use hrms_employee::{EmployeeClient, Local as LocalEmployees};
-use hrms_events::topics::AUDIT_QUEUE;
+use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
+use hrms_notification::{NotificationStore, Templates};
+use hrms_runtime::handlers::notification::{Dispatcher, NotificationHandler};
 use hrms_runtime::handlers::{self, audit::AuditHandler};
 use hrms_runtime::http::audit::{self, AuditApi};
 use hrms_runtime::http::commands::{self, Command};
 use hrms_runtime::http::compliance::{self, ComplianceApi};
 use hrms_runtime::http::employee::{self, EmployeeApi};
+use hrms_runtime::http::notification::{self, NotificationApi};
 use hrms_runtime::http::user::{self, UserApi};
 use hrms_runtime::http::{Authenticator, Callee};
+use hrms_runtime::notify::{FileMailer, Mailer, SmtpConfig, SmtpMailer};
 use hrms_runtime::outbox::{OutboxStore, Relay, RelaySettings};
 use hrms_runtime::{EventPublisher, Handler};
+use tokio::sync::Notify;
 use utoipa::openapi::OpenApi;
 
 use super::Function;
@@ -37,6 +42,8 @@ pub struct Hosted {
     pub commands: Vec<Command>,
     /// The hosted Kafka-triggered functions.
     pub consumers: Vec<Consumer>,
+    /// What sends the Notification function's deliveries.
+    pub dispatchers: Vec<Dispatcher>,
 }
 
 /// A Kafka-triggered function: its handler, the topics it reads and its group.
@@ -118,6 +125,13 @@ pub fn host(
         });
     }
 
+    if wanted.contains(&Function::Notification) {
+        match backend.notification()? {
+            Some((store, probe)) => host_notification(&mut hosted, store, probe, stores, auth)?,
+            None => tracing::warn!("the Notification function has no DynamoDB store yet: not hosted"),
+        }
+    }
+
     if wanted.contains(&Function::User) {
         let compliance = compliance.context("User calls Compliance")?;
         let employees = employees.context("User calls Employee")?;
@@ -130,4 +144,43 @@ pub fn host(
     }
     hosted.relays = relays;
     Ok(hosted)
+}
+
+/// The Notification function: its routes, its consumer of
+/// `notification-queue` and its dispatcher (SMTP when `HRMS_SMTP_URL` is
+/// set, else `.eml` files under `<data dir>/outbox`).
+fn host_notification(
+    hosted: &mut Hosted,
+    store: Arc<dyn NotificationStore>,
+    probe: super::stores::Probe,
+    stores: &Stores,
+    auth: &Arc<Authenticator>,
+) -> anyhow::Result<()> {
+    let templates = match std::env::var_os("HRMS_NOTIFICATION_TEMPLATES") {
+        Some(dir) => Templates::with_overrides(std::path::Path::new(&dir))?,
+        None => Templates::embedded(),
+    };
+    let (mailer, from): (Arc<dyn Mailer>, String) = match SmtpConfig::from_env()? {
+        Some(config) => (Arc::new(SmtpMailer::new(&config)?), config.from.clone()),
+        None => (Arc::new(FileMailer::new(stores.data_dir.join("outbox"))), SmtpConfig::new("").from),
+    };
+    hosted.probes.push(("notification", probe));
+    let api = NotificationApi { auth: auth.clone(), store: store.clone() };
+    hosted.router = std::mem::take(&mut hosted.router).merge(notification::router(api));
+    hosted.openapi.merge(notification::openapi());
+    let wake = Arc::new(Notify::new());
+    let handler = NotificationHandler {
+        store: store.clone(),
+        templates: Arc::new(templates),
+        directory: None,
+        wake: wake.clone(),
+    };
+    hosted.consumers.push(Consumer {
+        topics: vec![NOTIFICATION_QUEUE.name],
+        group: handlers::notification::GROUP,
+        handler: Arc::new(handler),
+        durable: true,
+    });
+    hosted.dispatchers.push(Dispatcher { store, mailer, from, retry: Dispatcher::retry(), wake });
+    Ok(())
 }

@@ -40,12 +40,13 @@ pub enum Function {
     Employee,
     Compliance,
     Audit,
+    Notification,
 }
 
 impl Function {
     /// Every function built so far (what `hrms dev` hosts).
-    pub const ALL: [Function; 4] =
-        [Function::User, Function::Employee, Function::Compliance, Function::Audit];
+    pub const ALL: [Function; 5] =
+        [Function::User, Function::Employee, Function::Compliance, Function::Audit, Function::Notification];
 
     /// The service's name, which names its table.
     pub fn service(self) -> &'static str {
@@ -54,6 +55,7 @@ impl Function {
             Function::Employee => "employee",
             Function::Compliance => "compliance",
             Function::Audit => "audit",
+            Function::Notification => "notification",
         }
     }
 }
@@ -118,6 +120,13 @@ impl App {
         let openapi = ops::openapi(&hosted.openapi, &hosted.commands)?;
         for relay in hosted.relays {
             tasks.push(spawn_relay(relay, stopping.clone()));
+        }
+        for dispatcher in hosted.dispatchers {
+            let stop = stopped(stopping.clone());
+            tasks.push(tokio::spawn(async move {
+                dispatcher.run(stop).await;
+                Ok(())
+            }));
         }
         // Kafka-triggered functions read their topics here (dev, or `serve
         // --consume`), or take them from a KafkaSource over HTTP.

@@ -2,3 +2,4 @@
 //! (Kafka consumer, in-process bus, KafkaSource delivery over HTTP).
 
 pub mod audit;
+pub mod notification;

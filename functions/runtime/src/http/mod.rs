@@ -30,6 +30,8 @@ pub mod delivery;
 pub mod employee;
 pub mod json;
 pub mod layers;
+#[cfg(feature = "sqlite")]
+pub mod notification;
 pub mod openapi;
 pub mod problem;
 #[cfg(feature = "sqlite")]

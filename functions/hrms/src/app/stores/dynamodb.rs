@@ -9,6 +9,7 @@ use anyhow::Context;
 use hrms_audit::AuditStore;
 use hrms_compliance::ComplianceStore;
 use hrms_employee::EmployeeStore;
+use hrms_notification::NotificationStore;
 use hrms_runtime::dynamodb::audit::DynamoAuditStore;
 use hrms_runtime::dynamodb::compliance::DynamoComplianceStore;
 use hrms_runtime::dynamodb::employee::DynamoEmployeeStore;
@@ -37,7 +38,8 @@ impl Dynamo {
         audit_writers: usize,
     ) -> anyhow::Result<Self> {
         let client = config.connect().await;
-        for function in functions {
+        // The Notification function has no DynamoDB store yet.
+        for function in functions.iter().filter(|f| **f != Function::Notification) {
             let table = config.table(function.service());
             ensure_service_table(&client, &config, function.service())
                 .await
@@ -77,6 +79,10 @@ impl Backend for Dynamo {
         let store = DynamoAuditStore::new(self.client.clone(), self.config.table(Function::Audit.service()))
             .with_writers(self.audit_writers);
         Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
+    }
+
+    fn notification(&self) -> anyhow::Result<Option<(Arc<dyn NotificationStore>, Probe)>> {
+        Ok(None)
     }
 
     fn describe(&self) -> String {

@@ -12,6 +12,7 @@ use futures::future::BoxFuture;
 use hrms_audit::AuditStore;
 use hrms_compliance::ComplianceStore;
 use hrms_employee::EmployeeStore;
+use hrms_notification::NotificationStore;
 use hrms_runtime::dynamodb::DynamoConfig;
 use hrms_runtime::dynamodb::config::DEFAULT_TABLE_PREFIX;
 use hrms_runtime::outbox::{OutboxStore, RelayWaker};
@@ -114,6 +115,9 @@ pub trait Backend: Send + Sync {
     fn user(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn UserStore>, Probe)>;
     /// The audit log (the Audit function emits no events: no relay).
     fn audit(&self) -> anyhow::Result<(Arc<dyn AuditStore>, Probe)>;
+    /// Contacts, preferences and deliveries; `None` where the backend has no
+    /// Notification store yet.
+    fn notification(&self) -> anyhow::Result<Option<(Arc<dyn NotificationStore>, Probe)>>;
     /// A line for people.
     fn describe(&self) -> String;
 }

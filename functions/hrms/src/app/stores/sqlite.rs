@@ -9,9 +9,11 @@ use anyhow::Context;
 use hrms_audit::AuditStore;
 use hrms_compliance::ComplianceStore;
 use hrms_employee::EmployeeStore;
+use hrms_notification::NotificationStore;
 use hrms_runtime::sqlite::audit::SqliteAuditStore;
 use hrms_runtime::sqlite::compliance::SqliteComplianceStore;
 use hrms_runtime::sqlite::employee::SqliteEmployeeStore;
+use hrms_runtime::sqlite::notification::SqliteNotificationStore;
 use hrms_runtime::sqlite::user::SqliteUserStore;
 use hrms_user::UserStore;
 
@@ -60,6 +62,13 @@ impl Backend for Sqlite {
         let db = self.file("audit.db");
         let store = SqliteAuditStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
         Ok((Arc::new(store.clone()), probe!(store)))
+    }
+
+    fn notification(&self) -> anyhow::Result<Option<(Arc<dyn NotificationStore>, Probe)>> {
+        let db = self.file("notification.db");
+        let store =
+            SqliteNotificationStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
+        Ok(Some((Arc::new(store.clone()), probe!(store))))
     }
 
     fn describe(&self) -> String {

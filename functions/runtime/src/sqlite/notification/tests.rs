@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use hrms_events::fixtures::{self, EMPLOYEE, HR, MANAGER, USER};
+use hrms_events::fixtures::{self, HR, MANAGER, USER};
 use hrms_events::{EventType, HrmsEvent, Payload, Role};
 use hrms_notification::{Channel, Preparer, Templates};
 

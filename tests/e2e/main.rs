@@ -7,5 +7,6 @@ mod durability;
 mod independent_reader;
 mod notify_channels;
 mod outbox;
+mod redrive;
 mod round_trip;
 mod topics;

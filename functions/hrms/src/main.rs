@@ -5,6 +5,7 @@
 //! - `hrms topics create`: the topics and dead-letter topics of the event table.
 //! - `hrms events`: the event catalogue (types, topics, schemas).
 //! - `hrms audit verify|replay|export`: the auditor's tools over the audit log.
+//! - `hrms dlq list|redrive <topic>`: dead letters, and sending them back.
 //! - `hrms token`: a bearer token that `dev` accepts (HS256; not with `HRMS_JWKS_URL`).
 //! - `hrms bench produce`: CloudEvents publishing against raw rdkafka.
 //! - `hrms bench http`: the write routes of `dev` against a bare axum handler.
@@ -14,6 +15,7 @@ mod audit;
 mod auth;
 mod bench;
 mod dev;
+mod dlq;
 mod event_log;
 mod secret;
 mod serve;
@@ -50,6 +52,9 @@ enum Command {
     /// The audit log: verify its chains, rebuild its read models, export it.
     #[command(subcommand)]
     Audit(audit::Command),
+    /// Dead-letter topics: list their letters, send them back.
+    #[command(subcommand)]
+    Dlq(dlq::Command),
     /// Mint a bearer token that `hrms dev` in this environment accepts.
     Token(token::Args),
     /// Benchmarks that print figures.
@@ -71,6 +76,7 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Audit(command) => audit::run(command).await,
+            Command::Dlq(command) => dlq::run(command).await,
             Command::Token(args) => token::run(args),
             Command::Bench(command) => bench::run(command).await,
         }

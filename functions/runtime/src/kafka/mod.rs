@@ -18,6 +18,7 @@
 //! - [`consumer`]: [`KafkaConsumer`], the batch consumer with dead letters.
 //! - [`lag`]: its lag, `hrms_consumer_lag`, from librdkafka's statistics.
 //! - [`dlq`]: the dead-letter record and its headers.
+//! - [`redrive`]: listing a DLQ, and producing its letters back (`hrms dlq`).
 //! - [`admin`]: topic creation ([`ensure_topics`]).
 
 pub mod admin;
@@ -27,6 +28,7 @@ pub mod consumer;
 pub mod dlq;
 pub mod lag;
 pub mod producer;
+pub mod redrive;
 #[cfg(test)]
 mod tests;
 

@@ -21,7 +21,7 @@ use hrms_runtime::http::employee::{self, EmployeeApi};
 use hrms_runtime::http::notification::{self, NotificationApi};
 use hrms_runtime::http::user::{self, UserApi};
 use hrms_runtime::http::{Authenticator, Callee};
-use hrms_runtime::notify::{FileMailer, Mailer, SmtpConfig, SmtpMailer};
+use hrms_runtime::notify::{DEFAULT_FROM, FileMailer, Mailer, SmtpConfig, SmtpMailer};
 use hrms_runtime::outbox::{OutboxStore, Relay, RelaySettings};
 use hrms_runtime::{EventPublisher, Handler};
 use tokio::sync::Notify;
@@ -162,7 +162,13 @@ fn host_notification(
     };
     let (mailer, from): (Arc<dyn Mailer>, String) = match SmtpConfig::from_env()? {
         Some(config) => (Arc::new(SmtpMailer::new(&config)?), config.from.clone()),
-        None => (Arc::new(FileMailer::new(stores.data_dir.join("outbox"))), SmtpConfig::new("").from),
+        None => {
+            let from = std::env::var("HRMS_SMTP_FROM").ok().filter(|f| !f.trim().is_empty());
+            (
+                Arc::new(FileMailer::new(stores.data_dir.join("outbox"))),
+                from.unwrap_or_else(|| DEFAULT_FROM.to_owned()),
+            )
+        }
     };
     hosted.probes.push(("notification", probe));
     let api = NotificationApi { auth: auth.clone(), store: store.clone() };

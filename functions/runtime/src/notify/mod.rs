@@ -50,7 +50,7 @@ pub mod webhook;
 pub use email::{Email, Mailer, message_id};
 pub use file::FileMailer;
 pub use signature::{ReplayGuard, SignatureError, sign, verify};
-pub use smtp::{SmtpConfig, SmtpMailer};
+pub use smtp::{DEFAULT_FROM, SmtpConfig, SmtpMailer};
 pub use webhook::{Webhook, WebhookSecret, WebhookSender};
 
 /// Why a message was not delivered, and whether to try again.

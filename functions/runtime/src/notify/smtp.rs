@@ -13,6 +13,9 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use super::{Email, Mailer, SendError};
 
+/// The sender mailbox when `HRMS_SMTP_FROM` is unset.
+pub const DEFAULT_FROM: &str = "HRMS <hrms@localhost>";
+
 /// How to reach the SMTP server. `Debug` hides the password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SmtpConfig {
@@ -43,7 +46,7 @@ impl SmtpConfig {
             url: url.into(),
             username: None,
             password: None,
-            from: "HRMS <hrms@localhost>".into(),
+            from: DEFAULT_FROM.into(),
             timeout: Duration::from_secs(10),
             pool_size: 4,
         }

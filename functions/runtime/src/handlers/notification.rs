@@ -102,9 +102,16 @@ impl Dispatcher {
                     Vec::new()
                 }
             };
-            let busy = !due.is_empty();
-            futures::stream::iter(due).for_each_concurrent(16, |d| self.attempt(d)).await;
-            if busy {
+            let taken = due.len();
+            let recorded = futures::stream::iter(due)
+                .map(|d| self.attempt(d))
+                .buffer_unordered(16)
+                .filter(|recorded| std::future::ready(*recorded))
+                .count()
+                .await;
+            // More may be due; but when attempts could not be recorded, the
+            // same deliveries are due again: wait rather than resend at once.
+            if taken > 0 && recorded == taken {
                 continue;
             }
             tokio::select! {
@@ -115,7 +122,8 @@ impl Dispatcher {
         }
     }
 
-    async fn attempt(&self, d: Delivery) {
+    /// Tries `d` once; whether the attempt was recorded.
+    async fn attempt(&self, d: Delivery) -> bool {
         let sent = match d.channel {
             Channel::Email => {
                 let email = Email {
@@ -166,10 +174,14 @@ impl Dispatcher {
                 }
             }
         };
-        if let Err(e) = self.store.attempted(d.id, &attempt).await {
-            // It stays due and is tried again: a mail may then go twice,
-            // with the same Message-ID for the receiver to spot.
-            tracing::error!(delivery = %d.id, error = %e, "cannot record a delivery attempt");
+        match self.store.attempted(d.id, &attempt).await {
+            Ok(()) => true,
+            Err(e) => {
+                // It stays due and is tried again after the pause: a mail may
+                // then go twice, with the same Message-ID for the receiver to spot.
+                tracing::error!(delivery = %d.id, error = %e, "cannot record a delivery attempt");
+                false
+            }
         }
     }
 }

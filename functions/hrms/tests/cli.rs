@@ -551,17 +551,7 @@ fn functions_apart_call_each_other_with_the_callers_token_and_a_callee_down_is_5
         &[("HRMS_COMPLIANCE_URL", &compliance_url), ("HRMS_EMPLOYEE_URL", &employee_url)],
     );
     let admin = mint(&data, "admin");
-    let new_user = |email: &str| {
-        serde_json::json!({
-            "email": email, "full_name": "Dorothy Vaughan", "role": "employee",
-            "password": "a long enough passphrase",
-            "employee": {
-                "first_name": "Dorothy", "last_name": "Vaughan", "department": "Computing",
-                "job_title": "Supervisor", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
-            }
-        })
-        .to_string()
-    };
+    let new_user = |email: &str| employee_account(email, "Dorothy", "Vaughan");
     let answer = user.request("POST", "/users", Some(&admin), Some(&new_user("dorothy@example.com")));
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     let created = body(&answer);
@@ -713,6 +703,19 @@ fn serve_audit_takes_events_the_way_a_kafkasource_delivers_them() {
     assert!(ok && said.contains("1 rows") && said.contains("intact"), "{said}");
 }
 
+/// The body of `POST /users` for an employee account with its employee record.
+fn employee_account(email: &str, first: &str, last: &str) -> String {
+    serde_json::json!({
+        "email": email, "full_name": format!("{first} {last}"), "role": "employee",
+        "password": "a long enough passphrase",
+        "employee": {
+            "first_name": first, "last_name": last, "department": "Engineering",
+            "job_title": "Engineer", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
+        }
+    })
+    .to_string()
+}
+
 /// Mints a token for `sub` with `role`.
 fn mint_for(data: &TempDir, role: &str, sub: &str) -> String {
     let out = hrms()
@@ -729,15 +732,8 @@ fn dev_welcomes_a_new_user_by_mail_and_in_their_inbox() {
     let data = TempDir::new();
     let dev = Dev::start(None, &data);
     let admin = mint(&data, "admin");
-    let new_user = serde_json::json!({
-        "email": "katherine@example.com", "full_name": "Katherine Johnson", "role": "employee",
-        "password": "a long enough passphrase",
-        "employee": {
-            "first_name": "Katherine", "last_name": "Johnson", "department": "Flight Research",
-            "job_title": "Mathematician", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
-        }
-    });
-    let answer = dev.request("POST", "/users", Some(&admin), Some(&new_user.to_string()));
+    let new_user = employee_account("katherine@example.com", "Katherine", "Johnson");
+    let answer = dev.request("POST", "/users", Some(&admin), Some(&new_user));
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     let user_id = body(&answer)["user_id"].as_str().expect("an id").to_owned();
 
@@ -802,15 +798,8 @@ fn a_mail_that_finds_the_smtp_server_down_is_retried_and_delivered_once_it_is_ba
         .env("HRMS_SMTP_URL", smtp.url());
     let dev = Dev::spawn(command, None, None);
     let admin = mint(&data, "admin");
-    let new_user = serde_json::json!({
-        "email": "mary@example.com", "full_name": "Mary Jackson", "role": "employee",
-        "password": "a long enough passphrase",
-        "employee": {
-            "first_name": "Mary", "last_name": "Jackson", "department": "Engineering",
-            "job_title": "Engineer", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
-        }
-    });
-    let answer = dev.request("POST", "/users", Some(&admin), Some(&new_user.to_string()));
+    let new_user = employee_account("mary@example.com", "Mary", "Jackson");
+    let answer = dev.request("POST", "/users", Some(&admin), Some(&new_user));
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     let retried = r#"hrms_notifications_total{channel="email",outcome="retried"}"#;
     let sent = r#"hrms_notifications_total{channel="email",outcome="sent"}"#;

@@ -69,7 +69,7 @@ impl SqliteAuditStore {
         // checkpoint, not once per few batches (+30 % events/s). The
         // writer's connection takes it as its first job, before any append;
         // its answer is not awaited (the pragma cannot fail).
-        drop(db.write(|tx| tx.pragma_update(None, "wal_autocheckpoint", WAL_PAGES).map(Ok::<(), ()>)));
+        drop(db.apply(|tx| tx.pragma_update(None, "wal_autocheckpoint", WAL_PAGES)));
         Ok(Self { db })
     }
 
@@ -89,10 +89,8 @@ impl SqliteAuditStore {
 
 impl AuditStore for SqliteAuditStore {
     fn append(&self, entries: Vec<NewEntry>) -> BoxFuture<'_, Result<Appended, StoreError>> {
-        let written = self.db.write(move |tx| append(tx, entries).map(Ok::<_, String>));
-        Box::pin(
-            async move { written.await.map_err(StoreError::Unavailable)?.map_err(StoreError::Unavailable) },
-        )
+        let written = self.db.apply(move |tx| append(tx, entries));
+        Box::pin(async move { written.await.map_err(StoreError::Unavailable) })
     }
 
     /// One writer thread takes the appends in the order they are made.
@@ -184,7 +182,7 @@ impl AuditStore for SqliteAuditStore {
         first: bool,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let rows: Vec<_> = states.iter().map(|s| (s.subject.clone(), s.event_id.to_string())).collect();
-        let written = self.db.write(move |tx| {
+        let written = self.db.apply(move |tx| {
             if first {
                 tx.execute("DELETE FROM audit_state", [])?;
             }
@@ -192,11 +190,9 @@ impl AuditStore for SqliteAuditStore {
             for (subject, event_id) in rows {
                 put.execute(params![subject, event_id])?;
             }
-            Ok(Ok::<(), String>(()))
+            Ok(())
         });
-        Box::pin(
-            async move { written.await.map_err(StoreError::Unavailable)?.map_err(StoreError::Unavailable) },
-        )
+        Box::pin(async move { written.await.map_err(StoreError::Unavailable) })
     }
 }
 

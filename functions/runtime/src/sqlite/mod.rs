@@ -83,6 +83,16 @@ impl Shared {
         self.writer.submit(f)
     }
 
+    /// [`Shared::write`] for a write that is never refused: `Err` is the
+    /// store failing, and nothing of `f` was kept.
+    pub fn apply<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> BoxFuture<'static, Result<T, String>> {
+        let written = self.write(move |tx| f(tx).map(Ok::<T, String>));
+        Box::pin(async move { written.await? })
+    }
+
     /// Wakes `relay` after each [`Shared::commit`], so that events go out at once.
     pub fn with_relay(mut self, relay: RelayWaker) -> Self {
         self.relay = Some(relay);

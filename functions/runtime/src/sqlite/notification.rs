@@ -65,10 +65,8 @@ impl SqliteNotificationStore {
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> BoxFuture<'static, Result<T, StoreError>> {
-        let written = self.db.write(move |tx| f(tx).map(Ok::<T, String>));
-        Box::pin(
-            async move { written.await.map_err(StoreError::Unavailable)?.map_err(StoreError::Unavailable) },
-        )
+        let written = self.db.apply(f);
+        Box::pin(async move { written.await.map_err(StoreError::Unavailable) })
     }
 
     fn contact_where(

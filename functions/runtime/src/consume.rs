@@ -129,8 +129,8 @@ pub struct Progress {
 /// neighbours with it.
 ///
 /// `stop` (the consumer's shutdown) is heeded only by unbounded retries: it
-/// ends the pause between two attempts. Bounded retries run to the end, so
-/// that a consumer finishes the batch in hand.
+/// ends the pause between two attempts, or a retry in flight. Bounded retries
+/// run to the end, so that a consumer finishes the batch in hand.
 pub async fn process_partition<H: Handler + ?Sized>(
     handler: &H,
     deliveries: &[Delivery],
@@ -209,7 +209,16 @@ async fn with_retries<H: Handler + ?Sized>(
     let unbounded = policy.on_transient == OnTransient::Retry;
     let mut attempt: u32 = 1;
     loop {
-        let error = match handler.handle(batch).await {
+        let handled = if unbounded && attempt > 1 {
+            // Already failing: a stop need not wait for one more slow attempt.
+            tokio::select! {
+                handled = handler.handle(batch) => handled,
+                _ = stop.as_mut() => return Err(Unhandled::Stopped),
+            }
+        } else {
+            handler.handle(batch).await
+        };
+        let error = match handled {
             Ok(()) => return Ok(()),
             Err(e @ HandlerError::Permanent(_)) => {
                 return Err(Unhandled::GaveUp(GaveUp { error: e, attempts: attempt }));
@@ -391,6 +400,19 @@ pub(crate) mod tests {
         assert_eq!(progress.failures.iter().map(|f| f.index).collect::<Vec<_>>(), vec![1]);
         let handled: Vec<i64> = handler.handled.lock().unwrap().iter().map(|d| d.offset).collect();
         assert_eq!(handled, vec![0, 2]);
+    }
+
+    #[tokio::test]
+    async fn a_stop_ends_a_retry_in_flight_without_settling_it() {
+        let handler = Recorder { transient_failures: Mutex::new(1), hang: true, ..Default::default() };
+        let stop = crate::testing::until(Duration::from_secs(5), || *handler.calls.lock().unwrap() >= 2);
+        let progress = tokio::time::timeout(
+            Duration::from_secs(10),
+            process_partition(&handler, &deliveries(3), &quick().retry_transient_forever(), stop),
+        )
+        .await
+        .expect("the hanging retry was given up at the stop");
+        assert_eq!(progress, settled(0, vec![]));
     }
 
     #[tokio::test]

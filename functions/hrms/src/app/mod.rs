@@ -210,8 +210,12 @@ fn spawn_consumer(
             .into_iter()
             .map(|topic| {
                 let (bus, handler, stop) = (bus.clone(), handler.clone(), stopped(stopping.clone()));
-                let settings =
-                    BatchSettings { max_wait: Duration::from_millis(200), ..BatchSettings::default() };
+                let defaults = BatchSettings::default();
+                let settings = BatchSettings {
+                    max_wait: Duration::from_millis(200),
+                    retry: durably(defaults.retry),
+                    ..defaults
+                };
                 tokio::spawn(async move {
                     bus.consume(topic, group, handler.as_ref(), settings, stop).await;
                     Ok(())
@@ -232,5 +236,7 @@ fn spawn_consumer(
     })
 }
 
+#[cfg(test)]
+mod consumer_tests;
 #[cfg(test)]
 mod tests;

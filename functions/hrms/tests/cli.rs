@@ -776,6 +776,62 @@ fn dev_welcomes_a_new_user_by_mail_and_in_their_inbox() {
     assert!(dev.terminate().success());
 }
 
+#[test]
+fn a_mail_refused_for_good_goes_to_the_dead_letters_and_a_redrive_delivers_it() {
+    let broker = Broker::start();
+    let smtp = Smtp::start();
+    smtp.refuse("grace@example.com");
+    let data = TempDir::new();
+    let mut command = hrms();
+    command
+        .args(["dev", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data.0)
+        .env("HRMS_SMTP_URL", smtp.url());
+    let dev = Dev::spawn(command, Some(&broker.bootstrap()), None);
+    let admin = mint(&data, "admin");
+    let new_user = employee_account("grace@example.com", "Grace", "Hopper");
+    let answer = dev.request("POST", "/users", Some(&admin), Some(&new_user));
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+
+    let dlq = |verb: &str| {
+        let out = hrms()
+            .args(["dlq", verb, "notification-queue"])
+            .env("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap())
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let listed = loop {
+        let listed = dlq("list");
+        if listed.contains("user.created") {
+            break listed;
+        }
+        assert!(Instant::now() < deadline, "no dead letter within 60 s: {listed}");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert!(
+        listed.contains("550") && listed.contains("1 dead letters in notification-queue.dlq"),
+        "{listed}"
+    );
+    assert!(smtp.messages().is_empty(), "refused, so not delivered");
+    let dead = r#"hrms_notifications_total{channel="email",outcome="dead"}"#;
+    assert_eq!(metric(&dev, dead), 1.0);
+
+    smtp.accept_all();
+    assert!(dlq("redrive").contains("redrove 1 dead letters"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while smtp.messages().is_empty() {
+        assert!(Instant::now() < deadline, "the redriven welcome arrives within 60 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mail = std::fs::read_to_string(&smtp.messages()[0]).expect("readable");
+    assert!(mail.contains("grace@example.com") && mail.contains("Welcome to HRMS"), "{mail}");
+    assert!(dev.terminate().success());
+    assert_eq!(smtp.messages().len(), 1, "delivered once");
+}
+
 /// The value of the metric line that starts with `prefix`, 0 if absent.
 fn metric(dev: &Dev, prefix: &str) -> f64 {
     let text = dev.get("/metrics");

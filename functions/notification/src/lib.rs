@@ -50,5 +50,5 @@ pub use delivery::{Delivery, DeliveryKey, Status};
 pub use preferences::Preferences;
 pub use prepare::{Directory, PrepareError, Preparer};
 pub use route::{Channel, Recipient, Route, route};
-pub use store::{Attempt, NotificationStore, StoreError};
+pub use store::{Attempt, DeadDelivery, NotificationStore, StoreError};
 pub use template::{Person, Rendered, TemplateError, Templates};

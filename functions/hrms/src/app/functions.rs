@@ -23,12 +23,13 @@ use hrms_runtime::http::user::{self, UserApi};
 use hrms_runtime::http::{Authenticator, Callee};
 use hrms_runtime::notify::{DEFAULT_FROM, FileMailer, Mailer, SmtpConfig, SmtpMailer};
 use hrms_runtime::outbox::{OutboxStore, Relay, RelaySettings};
-use hrms_runtime::{EventPublisher, Handler};
+use hrms_runtime::{DeadLetterSink, Handler};
 use tokio::sync::Notify;
 use utoipa::openapi::OpenApi;
 
 use super::Function;
 use super::stores::{Backend, Probe, Stores};
+use super::transport::Sinks;
 
 /// What the hosted functions add to the process.
 #[derive(Default)]
@@ -62,13 +63,13 @@ pub fn host(
     backend: &dyn Backend,
     stores: &Stores,
     auth: &Arc<Authenticator>,
-    publisher: Arc<dyn EventPublisher>,
+    sinks: Sinks,
 ) -> anyhow::Result<Hosted> {
     let mut hosted = Hosted::default();
     let remote = super::remote::Remote::from_env()?;
     let mut relays = Vec::new();
     let mut relay = |outbox: Arc<dyn OutboxStore>| {
-        let relay = Relay::new(outbox, publisher.clone(), RelaySettings::default());
+        let relay = Relay::new(outbox, sinks.events.clone(), RelaySettings::default());
         let waker = relay.waker();
         relays.push(relay);
         waker
@@ -127,7 +128,9 @@ pub fn host(
 
     if wanted.contains(&Function::Notification) {
         match backend.notification()? {
-            Some((store, probe)) => host_notification(&mut hosted, store, probe, stores, auth)?,
+            Some((store, probe)) => {
+                host_notification(&mut hosted, store, probe, stores, auth, sinks.dead_letters.clone())?
+            }
             None => tracing::warn!("the Notification function has no DynamoDB store yet: not hosted"),
         }
     }
@@ -155,6 +158,7 @@ fn host_notification(
     probe: super::stores::Probe,
     stores: &Stores,
     auth: &Arc<Authenticator>,
+    dead_letters: Arc<dyn DeadLetterSink>,
 ) -> anyhow::Result<()> {
     let templates = match std::env::var_os("HRMS_NOTIFICATION_TEMPLATES") {
         Some(dir) => Templates::with_overrides(std::path::Path::new(&dir))?,
@@ -187,6 +191,13 @@ fn host_notification(
         handler: Arc::new(handler),
         durable: true,
     });
-    hosted.dispatchers.push(Dispatcher { store, mailer, from, retry: Dispatcher::retry(), wake });
+    hosted.dispatchers.push(Dispatcher {
+        store,
+        dead_letters,
+        mailer,
+        from,
+        retry: Dispatcher::retry(),
+        wake,
+    });
     Ok(())
 }

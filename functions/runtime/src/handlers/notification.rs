@@ -22,6 +22,7 @@ use tokio::sync::Notify;
 
 use crate::consume::{Delivery as Record, Handler, HandlerError, RetryPolicy};
 use crate::notify::{Email, Mailer, SendError, message_id};
+use crate::publish::{DeadLetter, DeadLetterSink};
 
 /// The consumer group of the Notification function.
 pub const GROUP: &str = "notification-service";
@@ -59,8 +60,12 @@ impl Handler for NotificationHandler {
             if deliveries.is_empty() {
                 return Ok(());
             }
-            let stored =
-                self.store.record(deliveries).await.map_err(|e| HandlerError::Transient(e.to_string()))?;
+            let events = batch.iter().map(|r| r.event.clone()).collect();
+            let stored = self
+                .store
+                .record(deliveries, events)
+                .await
+                .map_err(|e| HandlerError::Transient(e.to_string()))?;
             if stored.iter().any(|d| matches!(d.status, Status::Pending | Status::Failed)) {
                 self.wake.notify_one();
             }
@@ -69,9 +74,12 @@ impl Handler for NotificationHandler {
     }
 }
 
-/// Sends the recorded deliveries that are due, and retries the failed ones.
+/// Sends the recorded deliveries that are due, retries the failed ones, and
+/// writes those given up on to `notification-queue.dlq`.
 pub struct Dispatcher {
     pub store: Arc<dyn NotificationStore>,
+    /// Where dead deliveries' events go (the transport's dead-letter topics).
+    pub dead_letters: Arc<dyn DeadLetterSink>,
     pub mailer: Arc<dyn Mailer>,
     /// The sender of the mails.
     pub from: String,
@@ -109,9 +117,10 @@ impl Dispatcher {
                 .filter(|recorded| std::future::ready(*recorded))
                 .count()
                 .await;
+            let dead_lettered = self.write_dead_letters().await;
             // More may be due; but when attempts could not be recorded, the
             // same deliveries are due again: wait rather than resend at once.
-            if taken > 0 && recorded == taken {
+            if (taken > 0 && recorded == taken) || dead_lettered {
                 continue;
             }
             tokio::select! {
@@ -120,6 +129,46 @@ impl Dispatcher {
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
+    }
+
+    /// Writes the dead deliveries' events to their dead-letter topic, with
+    /// the reason; whether any was written (more may wait). One that cannot
+    /// be written stays for the next round.
+    async fn write_dead_letters(&self) -> bool {
+        let dead = match self.store.dead_letters(64).await {
+            Ok(dead) => dead,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the dead deliveries");
+                return false;
+            }
+        };
+        let mut written = false;
+        for d in dead {
+            let letter = DeadLetter {
+                event: d.event,
+                group: GROUP.to_owned(),
+                reason: format!(
+                    "{} delivery {} failed: {}",
+                    d.delivery.channel.as_str(),
+                    d.delivery.id,
+                    d.delivery.last_error.as_deref().unwrap_or("given up")
+                ),
+                attempts: d.delivery.attempts,
+            };
+            if let Err(e) = self.dead_letters.dead_letter(&letter).await {
+                tracing::error!(delivery = %d.delivery.id, error = %e, "cannot write a dead letter; retrying");
+                metrics::counter!("hrms_dead_letter_failures_total", "topic" => "notification-queue.dlq")
+                    .increment(1);
+                return written;
+            }
+            if let Err(e) = self.store.dead_lettered(d.delivery.id).await {
+                // Written again next round: a duplicate dead letter, never a lost one.
+                tracing::warn!(delivery = %d.delivery.id, error = %e, "cannot note a dead letter written");
+                return written;
+            }
+            written = true;
+        }
+        written
     }
 
     /// Tries `d` once; whether the attempt was recorded.

@@ -36,6 +36,7 @@
 //! - [`contacts`]: the people to tell, learned from the events.
 //! - [`delivery`]: the key (event, channel, recipient) and the status of a
 //!   delivery.
+//! - [`webhooks`]: which systems receive which events as signed JSON POSTs.
 
 pub mod contacts;
 pub mod delivery;
@@ -44,6 +45,7 @@ pub mod prepare;
 pub mod route;
 pub mod store;
 pub mod template;
+pub mod webhooks;
 
 pub use contacts::{Contact, ContactUpdate, learn};
 pub use delivery::{Delivery, DeliveryKey, Status};
@@ -52,3 +54,4 @@ pub use prepare::{Directory, PrepareError, Preparer};
 pub use route::{Channel, Recipient, Route, route};
 pub use store::{Attempt, DeadDelivery, NotificationStore, StoreError};
 pub use template::{Person, Rendered, TemplateError, Templates};
+pub use webhooks::{Subscription, Webhooks, WebhooksError};

@@ -21,7 +21,7 @@ use hrms_runtime::http::employee::{self, EmployeeApi};
 use hrms_runtime::http::notification::{self, NotificationApi};
 use hrms_runtime::http::user::{self, UserApi};
 use hrms_runtime::http::{Authenticator, Callee};
-use hrms_runtime::notify::{DEFAULT_FROM, FileMailer, Mailer, SmtpConfig, SmtpMailer};
+use hrms_runtime::notify::{DEFAULT_FROM, FileMailer, Mailer, SmtpConfig, SmtpMailer, Subscribers};
 use hrms_runtime::outbox::{OutboxStore, Relay, RelaySettings};
 use hrms_runtime::{DeadLetterSink, Handler};
 use tokio::sync::Notify;
@@ -179,10 +179,12 @@ fn host_notification(
     hosted.router = std::mem::take(&mut hosted.router).merge(notification::router(api));
     hosted.openapi.merge(notification::openapi());
     let wake = Arc::new(Notify::new());
+    let subscribers = Arc::new(Subscribers::from_env()?);
     let handler = NotificationHandler {
         store: store.clone(),
         templates: Arc::new(templates),
         directory: None,
+        subscribers: subscribers.clone(),
         wake: wake.clone(),
     };
     hosted.consumers.push(Consumer {
@@ -195,6 +197,7 @@ fn host_notification(
         store,
         dead_letters,
         mailer,
+        subscribers,
         from,
         retry: Dispatcher::retry(),
         wake,

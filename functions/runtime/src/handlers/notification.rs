@@ -21,7 +21,7 @@ use hrms_notification::{
 use tokio::sync::Notify;
 
 use crate::consume::{Delivery as Record, Handler, HandlerError, RetryPolicy};
-use crate::notify::{Email, Mailer, SendError, message_id};
+use crate::notify::{Email, Mailer, Subscribers, message_id};
 use crate::publish::{DeadLetter, DeadLetterSink};
 
 /// The consumer group of the Notification function.
@@ -32,6 +32,8 @@ pub struct NotificationHandler {
     pub store: Arc<dyn NotificationStore>,
     pub templates: Arc<Templates>,
     pub directory: Option<Arc<dyn Directory>>,
+    /// The webhook subscribers (their subscriptions decide the deliveries).
+    pub subscribers: Arc<Subscribers>,
     /// Rung once deliveries wait to be sent.
     pub wake: Arc<Notify>,
 }
@@ -47,11 +49,14 @@ impl Handler for NotificationHandler {
                 store: self.store.as_ref(),
                 templates: &self.templates,
                 directory: self.directory.as_deref(),
+                webhooks: &self.subscribers.webhooks,
             };
             let mut deliveries = Vec::new();
             for record in batch {
                 deliveries.extend(preparer.prepare(&record.event).await.map_err(|e| match e {
-                    PrepareError::Template(_) => HandlerError::Permanent(e.to_string()),
+                    PrepareError::Template(_) | PrepareError::Encode(..) => {
+                        HandlerError::Permanent(e.to_string())
+                    }
                     PrepareError::Store(_) | PrepareError::Directory(_) => {
                         HandlerError::Transient(e.to_string())
                     }
@@ -81,6 +86,7 @@ pub struct Dispatcher {
     /// Where dead deliveries' events go (the transport's dead-letter topics).
     pub dead_letters: Arc<dyn DeadLetterSink>,
     pub mailer: Arc<dyn Mailer>,
+    pub subscribers: Arc<Subscribers>,
     /// The sender of the mails.
     pub from: String,
     /// Attempts per delivery and the backoff between them (default: 5 over about a minute).
@@ -186,7 +192,7 @@ impl Dispatcher {
                 self.mailer.send(&email).await
             }
             Channel::InApp => Ok(()),
-            Channel::Webhook => Err(SendError::Permanent("no webhook subscriptions are configured".into())),
+            Channel::Webhook => self.subscribers.send(&d.address, &d.id.to_string(), &d.text).await,
         };
         let attempts = d.attempts + 1;
         let channel = d.channel.as_str();

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use hrms_events::fixtures::{self, HR, MANAGER, USER};
 use hrms_events::{EventType, HrmsEvent, Payload, Role};
-use hrms_notification::{Channel, Preparer, Templates};
+use hrms_notification::{Channel, Preparer, Templates, Webhooks};
 
 use super::*;
 
@@ -34,7 +34,7 @@ async fn people(store: &SqliteNotificationStore, templates: &Templates) {
             (MANAGER_USER, "mary@example.com".into(), "Mary Manager".into(), Role::Manager, Some(MANAGER));
     }
     let ada = [fixtures::sample(EventType::EmployeeCreated), fixtures::sample(EventType::UserCreated)];
-    let preparer = Preparer { store, templates, directory: None };
+    let preparer = Preparer { store, templates, directory: None, webhooks: &Webhooks::default() };
     for event in [hr, manager, manager_account].iter().chain(&ada) {
         preparer.prepare(event).await.expect("prepared");
     }
@@ -46,7 +46,7 @@ async fn sent_to(
     templates: &Templates,
     event: &HrmsEvent,
 ) -> BTreeSet<(Channel, String)> {
-    let preparer = Preparer { store, templates, directory: None };
+    let preparer = Preparer { store, templates, directory: None, webhooks: &Webhooks::default() };
     preparer.prepare(event).await.expect("prepared").into_iter().map(|d| (d.channel, d.address)).collect()
 }
 
@@ -101,7 +101,8 @@ async fn a_redelivered_event_finds_its_deliveries_and_an_opt_out_is_honoured() {
     let (store, dir) = store();
     let templates = Templates::embedded();
     people(&store, &templates).await;
-    let preparer = Preparer { store: &store, templates: &templates, directory: None };
+    let preparer =
+        Preparer { store: &store, templates: &templates, directory: None, webhooks: &Webhooks::default() };
     let event = fixtures::sample(EventType::LeaveApproved);
     let first = store
         .record(preparer.prepare(&event).await.expect("prepared"), vec![event.clone()])
@@ -156,7 +157,8 @@ async fn a_dead_delivery_waits_with_its_event_for_the_dead_letters_and_a_redrive
     let (store, dir) = store();
     let templates = Templates::embedded();
     people(&store, &templates).await;
-    let preparer = Preparer { store: &store, templates: &templates, directory: None };
+    let preparer =
+        Preparer { store: &store, templates: &templates, directory: None, webhooks: &Webhooks::default() };
     let event = fixtures::sample(EventType::LeaveApproved);
     let recorded = store.record(preparer.prepare(&event).await.expect("prepared"), vec![event.clone()]);
     let email = recorded.await.expect("recorded").into_iter().find(|d| d.channel == Channel::Email);

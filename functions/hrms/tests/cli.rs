@@ -589,6 +589,84 @@ fn functions_apart_call_each_other_with_the_callers_token_and_a_callee_down_is_5
     assert!(user.terminate().success() && employee.terminate().success());
 }
 
+/// POSTs `event` to `path` the way a KafkaSource delivers (binary mode),
+/// with `id` and `ty` in place of its own; the raw answer.
+fn push(function: &Dev, path: &str, event: &hrms_events::HrmsEvent, id: &str, ty: &str) -> String {
+    use hrms_events::cloudevents::AttributesReader;
+    let ce = event.to_cloudevent();
+    let payload = serde_json::to_string(&event.payload.to_json()).expect("json");
+    let mut stream = TcpStream::connect(&function.address).expect("connects");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nce-specversion: 1.0\r\n\
+         ce-id: {id}\r\nce-source: {}\r\nce-type: {ty}\r\nce-subject: {}\r\nce-time: {}\r\n\
+         ce-dataschema: {}\r\nce-partitionkey: {}\r\nce-actor: {}\r\nknativekafkapartition: 2\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}",
+        ce.source(),
+        ce.subject().unwrap_or_default(),
+        ce.time().map(|t| t.to_rfc3339()).unwrap_or_default(),
+        ce.dataschema().map(|s| s.to_string()).unwrap_or_default(),
+        event.partition_key(),
+        event.actor,
+        payload.len()
+    )
+    .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response
+}
+
+#[test]
+fn serve_notification_takes_kafkasource_pushes_and_asks_employee_about_people_it_does_not_know() {
+    let data = TempDir::new();
+    let (compliance_port, employee_port, notification_port) = (free_port(), free_port(), free_port());
+    let compliance = Dev::serve("compliance", compliance_port, &data);
+    let compliance_url = format!("http://127.0.0.1:{compliance_port}");
+    let employee =
+        Dev::serve_with("employee", employee_port, &data, &[("HRMS_COMPLIANCE_URL", &compliance_url)]);
+    let employee_url = format!("http://127.0.0.1:{employee_port}");
+    let notification =
+        Dev::serve_with("notification", notification_port, &data, &[("HRMS_EMPLOYEE_URL", &employee_url)]);
+    let admin = mint(&data, "admin");
+    let record = serde_json::json!({
+        "first_name": "Annie", "last_name": "Easley", "email": "annie@example.com", "department": "Engineering",
+        "job_title": "Engineer", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
+    });
+    let created = employee.request("POST", "/employees", Some(&admin), Some(&record.to_string()));
+    assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+    let employee_id: uuid::Uuid = body(&created)["employee_id"].as_str().expect("id").parse().expect("uuid");
+
+    // Her leave is approved; no event has told the Notification function about her.
+    let mut event = fixtures::sample(EventType::LeaveApproved);
+    if let hrms_events::Payload::LeaveApproved(p) = &mut event.payload {
+        p.employee_id = employee_id;
+    }
+    let id = event.id.to_string();
+    let answer = push(&notification, "/deliveries/notification", &event, &id, "leave.approved");
+    assert!(answer.starts_with("HTTP/1.1 202"), "recorded: {answer}");
+    let again = push(&notification, "/deliveries/notification", &event, &id, "leave.approved");
+    assert!(again.starts_with("HTTP/1.1 202"), "a redelivery is harmless: {again}");
+    let invalid = push(&notification, "/deliveries/notification", &event, &id, "leave.postponed");
+    assert!(invalid.starts_with("HTTP/1.1 400") && invalid.contains("type"), "{invalid}");
+
+    let outbox = data.0.join("outbox");
+    let mails = || -> Vec<String> {
+        std::fs::read_dir(&outbox)
+            .map(|dir| dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect())
+            .unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mails().is_empty() {
+        assert!(Instant::now() < deadline, "a mail within 30 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mail = mails().remove(0);
+    assert!(mail.contains("annie@example.com") && mail.contains("approved"), "{mail}");
+    assert!(notification.terminate().success());
+    assert_eq!(mails().len(), 1, "one mail for one event delivered twice");
+    assert!(employee.terminate().success() && compliance.terminate().success());
+}
+
 /// Runs `hrms audit <args>` on the data directory: success, and stdout.
 fn audit(data: &TempDir, args: &[&str]) -> (bool, String) {
     let out = hrms().arg("audit").args(args).arg("--data-dir").arg(&data.0).output().expect("runs");
@@ -664,33 +742,10 @@ fn serve_audit_takes_events_the_way_a_kafkasource_delivers_them() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let function = Dev::serve("audit", port, &data);
     let event = fixtures::sample(EventType::AuditEmployeeCreated);
-    let ce = event.to_cloudevent();
-    use hrms_events::cloudevents::AttributesReader;
-    let payload = serde_json::to_string(&event.payload.to_json()).expect("json");
-    let post = |id: &str, ty: &str| {
-        let mut stream = TcpStream::connect(&function.address).expect("connects");
-        write!(
-            stream,
-            "POST /deliveries/audit HTTP/1.1\r\nHost: x\r\nConnection: close\r\nce-specversion: 1.0\r\n\
-             ce-id: {id}\r\nce-source: {}\r\nce-type: {ty}\r\nce-subject: {}\r\nce-time: {}\r\n\
-             ce-dataschema: {}\r\nce-partitionkey: {}\r\nce-actor: {}\r\nknativekafkapartition: 2\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}",
-            ce.source(),
-            ce.subject().unwrap_or_default(),
-            ce.time().map(|t| t.to_rfc3339()).unwrap_or_default(),
-            ce.dataschema().map(|s| s.to_string()).unwrap_or_default(),
-            event.partition_key(),
-            event.actor,
-            payload.len()
-        )
-        .expect("request");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("response");
-        response
-    };
+    let post = |id: &str, ty: &str| push(&function, "/deliveries/audit", &event, id, ty);
     let id = event.id.to_string();
     for _ in 0..2 {
-        let answer = post(&id, ce.ty());
+        let answer = post(&id, event.event_type().as_str());
         assert!(answer.starts_with("HTTP/1.1 202"), "stored (and a redelivery is harmless): {answer}");
     }
     let refused = post(&id, "audit.employee.promoted");

@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use hrms_events::{HrmsEvent, Role};
 use uuid::Uuid;
 
-use crate::contacts::{Contact, learn};
+use crate::contacts::{Contact, ContactUpdate, learn};
 use crate::delivery::{Delivery, DeliveryKey, Status};
 use crate::route::{Channel, Recipient, route};
 use crate::store::{NotificationStore, StoreError};
@@ -193,9 +193,21 @@ impl Preparer<'_> {
         if let Some(c) = self.store.contact_by_employee(employee_id).await? {
             return Ok(Some(c));
         }
-        match self.directory {
-            Some(directory) => directory.employee(employee_id).await.map_err(PrepareError::Directory),
-            None => Ok(None),
+        let Some(directory) = self.directory else { return Ok(None) };
+        let found = directory.employee(employee_id).await.map_err(PrepareError::Directory)?;
+        if let Some(c) = &found {
+            // Kept, so that the next event about them needs no lookup.
+            let update = ContactUpdate {
+                user_id: c.user_id,
+                employee_id: c.employee_id,
+                name: Some(c.name.clone()),
+                email: Some(c.email.clone()),
+                role: c.role,
+                manager_id: Some(c.manager_id),
+                active: Some(c.active),
+            };
+            self.store.learn(&update).await?;
         }
+        Ok(found)
     }
 }

@@ -11,10 +11,11 @@ use hrms_compliance::client::Local as LocalCompliance;
 use hrms_compliance::{ComplianceClient, Policy};
 use hrms_employee::{EmployeeClient, Local as LocalEmployees};
 use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
-use hrms_notification::{NotificationStore, Templates};
+use hrms_notification::{Directory, NotificationStore, Templates};
 use hrms_runtime::handlers::notification::{Dispatcher, NotificationHandler};
 use hrms_runtime::handlers::{self, audit::AuditHandler};
 use hrms_runtime::http::audit::{self, AuditApi};
+use hrms_runtime::http::client::{EmployeeDirectory, ServiceToken};
 use hrms_runtime::http::commands::{self, Command};
 use hrms_runtime::http::compliance::{self, ComplianceApi};
 use hrms_runtime::http::employee::{self, EmployeeApi};
@@ -127,10 +128,17 @@ pub fn host(
     }
 
     if wanted.contains(&Function::Notification) {
+        let employees = employees.clone().or_else(|| remote.employees_if_set());
+        let directory = employees.and_then(|employees| directory(employees, auth));
         match backend.notification()? {
-            Some((store, probe)) => {
-                host_notification(&mut hosted, store, probe, stores, auth, sinks.dead_letters.clone())?
-            }
+            Some((store, probe)) => host_notification(
+                &mut hosted,
+                store,
+                probe,
+                stores,
+                auth,
+                Lookups { dead_letters: sinks.dead_letters.clone(), directory },
+            )?,
             None => tracing::warn!("the Notification function has no DynamoDB store yet: not hosted"),
         }
     }
@@ -149,6 +157,30 @@ pub fn host(
     Ok(hosted)
 }
 
+/// What the Notification function reaches beyond its store.
+struct Lookups {
+    dead_letters: Arc<dyn DeadLetterSink>,
+    /// The Employee service, for employees no event has introduced.
+    directory: Option<Arc<dyn Directory>>,
+}
+
+/// Employee as the Notification function's directory, asked with
+/// `HRMS_SERVICE_TOKEN`, or with a token it mints (HS256); none without either.
+fn directory(employees: Callee<dyn EmployeeClient>, auth: &Arc<Authenticator>) -> Option<Arc<dyn Directory>> {
+    let token = match std::env::var("HRMS_SERVICE_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
+        Some(token) => ServiceToken::Fixed(token),
+        None if auth.can_mint() => ServiceToken::Minted(auth.clone()),
+        None => {
+            tracing::warn!(
+                "employees no event has introduced are not looked up: set HRMS_SERVICE_TOKEN \
+                 (a token of the identity provider with the hr role) for the Notification function"
+            );
+            return None;
+        }
+    };
+    Some(Arc::new(EmployeeDirectory { employees, token }))
+}
+
 /// The Notification function: its routes, its consumer of
 /// `notification-queue` and its dispatcher (SMTP when `HRMS_SMTP_URL` is
 /// set, else `.eml` files under `<data dir>/outbox`).
@@ -158,8 +190,9 @@ fn host_notification(
     probe: super::stores::Probe,
     stores: &Stores,
     auth: &Arc<Authenticator>,
-    dead_letters: Arc<dyn DeadLetterSink>,
+    lookups: Lookups,
 ) -> anyhow::Result<()> {
+    let Lookups { dead_letters, directory } = lookups;
     let templates = match std::env::var_os("HRMS_NOTIFICATION_TEMPLATES") {
         Some(dir) => Templates::with_overrides(std::path::Path::new(&dir))?,
         None => Templates::embedded(),
@@ -183,7 +216,7 @@ fn host_notification(
     let handler = NotificationHandler {
         store: store.clone(),
         templates: Arc::new(templates),
-        directory: None,
+        directory,
         subscribers: subscribers.clone(),
         wake: wake.clone(),
     };

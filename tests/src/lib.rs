@@ -18,6 +18,10 @@ use futures::future::BoxFuture;
 use hrms_runtime::kafka::{ConsumerSettings, KafkaConfig};
 use hrms_runtime::{Delivery, Handler, HandlerError, RetryPolicy};
 
+pub mod webhook;
+
+pub use webhook::{WebhookReceiver, serve_webhooks};
+
 /// Where the broker keeps records.
 #[derive(Debug, Clone)]
 pub enum Storage {

@@ -37,9 +37,11 @@
 //! - [`delivery`]: the key (event, channel, recipient) and the status of a
 //!   delivery.
 //! - [`webhooks`]: which systems receive which events as signed JSON POSTs.
+//! - [`fixtures`]: the samples' people and whom each type must reach, for tests.
 
 pub mod contacts;
 pub mod delivery;
+pub mod fixtures;
 pub mod preferences;
 pub mod prepare;
 pub mod route;

@@ -3,40 +3,22 @@
 
 use std::collections::BTreeSet;
 
-use hrms_events::fixtures::{self, HR, MANAGER, USER};
-use hrms_events::{EventType, HrmsEvent, Payload, Role};
+use hrms_events::fixtures::{self, HR, USER};
+use hrms_events::{EventType, HrmsEvent};
 use hrms_notification::{Channel, Preparer, Templates, Webhooks};
 
 use super::*;
-
-const MANAGER_USER: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0033);
 
 fn store() -> (SqliteNotificationStore, std::path::PathBuf) {
     let dir = crate::http::testing::temp_dir("notification");
     (SqliteNotificationStore::open(dir.join("notification.db")).expect("store"), dir)
 }
 
-/// Ada (employee and account), her manager (employee and account) and an hr account.
+/// Learns the people of the samples.
 async fn people(store: &SqliteNotificationStore, templates: &Templates) {
-    let mut hr = fixtures::sample(EventType::UserCreated);
-    if let Payload::UserCreated(p) = &mut hr.payload {
-        (p.user_id, p.email, p.full_name, p.role, p.employee_id) =
-            (HR, "hr@example.com".into(), "Harriet Ross".into(), Role::Hr, None);
-    }
-    let mut manager = fixtures::sample(EventType::EmployeeCreated);
-    if let Payload::EmployeeCreated(p) = &mut manager.payload {
-        (p.employee_id, p.user_id, p.first_name, p.last_name, p.email, p.manager_id) =
-            (MANAGER, Some(MANAGER_USER), "Mary".into(), "Manager".into(), "mary@example.com".into(), None);
-    }
-    let mut manager_account = fixtures::sample(EventType::UserCreated);
-    if let Payload::UserCreated(p) = &mut manager_account.payload {
-        (p.user_id, p.email, p.full_name, p.role, p.employee_id) =
-            (MANAGER_USER, "mary@example.com".into(), "Mary Manager".into(), Role::Manager, Some(MANAGER));
-    }
-    let ada = [fixtures::sample(EventType::EmployeeCreated), fixtures::sample(EventType::UserCreated)];
     let preparer = Preparer { store, templates, directory: None, webhooks: &Webhooks::default() };
-    for event in [hr, manager, manager_account].iter().chain(&ada) {
-        preparer.prepare(event).await.expect("prepared");
+    for event in hrms_notification::fixtures::people() {
+        preparer.prepare(&event).await.expect("prepared");
     }
 }
 
@@ -55,40 +37,9 @@ async fn each_type_reaches_the_people_its_route_names() {
     let (store, dir) = store();
     let templates = Templates::embedded();
     people(&store, &templates).await;
-    let ada_mail = fixtures::sample(EventType::EmployeeCreated);
-    let Payload::EmployeeCreated(ada) = &ada_mail.payload else { unreachable!() };
-    let ada_email = ada.email.clone();
-    let to = |who: &[(&str, &str)]| -> BTreeSet<(Channel, String)> {
-        let mut set = BTreeSet::new();
-        for (email, user) in who {
-            set.insert((Channel::Email, (*email).to_owned()));
-            set.insert((Channel::InApp, (*user).to_owned()));
-        }
-        set
-    };
-    let (ada_to, mary, hr) = (
-        (ada_email.as_str(), &*USER.to_string()),
-        ("mary@example.com", &*MANAGER_USER.to_string()),
-        ("hr@example.com", &*HR.to_string()),
-    );
-    let account = fixtures::sample(EventType::UserCreated);
-    let Payload::UserCreated(account) = &account.payload else { unreachable!() };
-    let ada_account = (account.email.as_str(), ada_to.1);
     for ty in EventType::ALL.iter().copied().filter(|t| !t.is_audit()) {
         let event = fixtures::sample(ty);
-        let want = match ty {
-            EventType::UserCreated
-            | EventType::UserUpdated
-            | EventType::UserDeleted
-            | EventType::UserSuspended
-            | EventType::UserPasswordChanged => to(&[ada_account]),
-            EventType::EmployeeCreated | EventType::EmployeeTerminated => to(&[mary, hr]),
-            EventType::LeaveRequested => to(&[mary]),
-            EventType::LeaveCancelled => to(&[ada_account, mary]),
-            EventType::AttendanceMarked => [(Channel::InApp, ada_to.1.to_owned())].into(),
-            EventType::ComplianceViolation | EventType::ComplianceAlert => to(&[hr, mary]),
-            _ => to(&[ada_account]),
-        };
+        let want = hrms_notification::fixtures::recipients(ty);
         assert_eq!(sent_to(&store, &templates, &event).await, want, "{ty:?}");
         // Everyone is still reachable after learning from the event itself.
         people(&store, &templates).await;

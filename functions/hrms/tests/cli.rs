@@ -402,6 +402,74 @@ fn serve_runs_one_function_on_port_with_json_logs() {
 }
 
 #[test]
+fn serve_publishes_through_kafkasinks_in_binary_mode_keyed_by_the_partition_key() {
+    use axum::extract::Path;
+    use axum::http::{HeaderMap, StatusCode};
+    type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>;
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let received = Received::default();
+    let kept = received.clone();
+    let sink = move |Path(topic): Path<String>, headers: HeaderMap| {
+        let kept = kept.clone();
+        async move {
+            let header =
+                |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            kept.lock().expect("lock").push((topic, header("ce-type"), header("ce-partitionkey")));
+            StatusCode::ACCEPTED
+        }
+    };
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bound");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let app = axum::Router::new().route("/{topic}", axum::routing::post(sink));
+    runtime.spawn(async move { axum::serve(listener, app).await });
+
+    let data = TempDir::new();
+    let urls: Vec<(String, String)> =
+        ["notification-queue", "audit-queue", "notification-queue.dlq", "audit-queue.dlq"]
+            .iter()
+            .map(|t| {
+                (
+                    format!("HRMS_KAFKASINK_{}_URL", t.to_uppercase().replace(['-', '.'], "_")),
+                    format!("{base}/{t}"),
+                )
+            })
+            .collect();
+    let mut env: Vec<(&str, &str)> = urls.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.push(("HRMS_EVENT_SINK", "kafkasink"));
+    let port = free_port();
+    let function = Dev::serve_with("compliance", port, &data, &env);
+    let hr = mint(&data, "hr");
+    let subject = serde_json::json!({ "user": {
+        "user_id": uuid::Uuid::now_v7(), "email": "not-an-address", "full_name": "Ada", "role": "employee",
+        "employee_id": null
+    }});
+    let answer = function.request("POST", "/compliance/validate", Some(&hr), Some(&subject.to_string()));
+    assert!(answer.contains("\"allowed\":false"), "{answer}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while received.lock().expect("lock").len() < 2 {
+        assert!(Instant::now() < deadline, "both events at their sinks within 30 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let got = received.lock().expect("lock").clone();
+    let user_id = subject["user"]["user_id"].as_str().expect("id");
+    let at = |topic: &str| got.iter().find(|(t, ..)| t == topic).cloned().expect(topic);
+    assert_eq!(at("notification-queue").1, "compliance.violation");
+    assert_eq!(at("audit-queue").1, "audit.compliance.violation");
+    assert!(got.iter().all(|(_, _, key)| key == user_id), "keyed by the subject: {got:?}");
+    assert!(function.terminate().success());
+
+    let out = hrms()
+        .args(["serve", "compliance", "--data-dir"])
+        .arg(&data.0)
+        .env("HRMS_EVENT_SINK", "kafkasink")
+        .env("PORT", free_port().to_string())
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HRMS_KAFKASINK_NOTIFICATION_QUEUE_URL"));
+}
+
+#[test]
 fn serve_runs_one_function_on_dynamodb() {
     let moto = Moto::start();
     let data = TempDir::new();

@@ -232,6 +232,10 @@ fn spawn_consumer(
                 Ok(result?)
             })]
         }
+        Transport::KafkaSink(_) => anyhow::bail!(
+            "{group} cannot consume through KafkaSinks: take its events from a KafkaSource \
+             (hrms serve without --consume), or set HRMS_EVENT_SINK=kafka"
+        ),
     })
 }
 

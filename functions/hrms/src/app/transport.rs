@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
+use hrms_runtime::http::kafkasink::KafkaSinkPublisher;
 use hrms_runtime::inprocess::InProcessBus;
 use hrms_runtime::kafka::{KafkaConfig, KafkaPublisher, ensure_topics};
 use hrms_runtime::{DeadLetterSink, EventPublisher};
@@ -21,19 +22,35 @@ pub struct Sinks {
 #[derive(Clone)]
 pub enum Transport {
     InProcess(InProcessBus),
-    Kafka { config: KafkaConfig, probe: KafkaPublisher },
+    Kafka {
+        config: KafkaConfig,
+        probe: KafkaPublisher,
+    },
+    /// Knative's KafkaSinks: publishing only (events reach consumers by
+    /// KafkaSource deliveries).
+    KafkaSink(KafkaSinkPublisher),
 }
 
 impl Transport {
-    /// In-process, or Kafka when `KAFKA_BOOTSTRAP_SERVERS` is set (its topics
-    /// are created if missing).
+    /// `HRMS_EVENT_SINK`: `kafka` (`KAFKA_*`; its topics are created if
+    /// missing), `kafkasink` (`HRMS_KAFKASINK_<TOPIC>_URL` for every topic
+    /// and DLQ) or `inprocess`; unset, Kafka when `KAFKA_BOOTSTRAP_SERVERS`
+    /// is set, else in-process.
     pub(super) async fn from_env() -> anyhow::Result<Self> {
-        Ok(match KafkaConfig::from_env()? {
-            None => Transport::InProcess(InProcessBus::default()),
-            Some(config) => {
+        let kafka = KafkaConfig::from_env()?;
+        let sink = std::env::var("HRMS_EVENT_SINK").ok().filter(|s| !s.trim().is_empty());
+        Ok(match (sink.as_deref(), kafka) {
+            (Some("inprocess"), _) | (None, None) => Transport::InProcess(InProcessBus::default()),
+            (Some("kafka") | None, Some(config)) => {
                 ensure_topics(&config, &hrms_events::TOPICS).await.context("creating the topics")?;
                 Transport::Kafka { probe: KafkaPublisher::new(&config)?, config }
             }
+            (Some("kafka"), None) => bail!("HRMS_EVENT_SINK=kafka needs KAFKA_BOOTSTRAP_SERVERS"),
+            (Some("kafkasink"), _) => {
+                let topics: Vec<&str> = hrms_events::TOPICS.iter().map(|t| t.name).collect();
+                Transport::KafkaSink(KafkaSinkPublisher::from_env(&topics)?)
+            }
+            (Some(other), _) => bail!("HRMS_EVENT_SINK={other:?}: expected kafka, kafkasink or inprocess"),
         })
     }
 
@@ -46,6 +63,9 @@ impl Transport {
             Transport::Kafka { probe, .. } => {
                 Sinks { events: Arc::new(probe.clone()), dead_letters: Arc::new(probe.clone()) }
             }
+            Transport::KafkaSink(sink) => {
+                Sinks { events: Arc::new(sink.clone()), dead_letters: Arc::new(sink.clone()) }
+            }
         }
     }
 
@@ -54,12 +74,15 @@ impl Transport {
         match self {
             Transport::InProcess(_) => "in-process (set KAFKA_BOOTSTRAP_SERVERS to use Kafka)".to_owned(),
             Transport::Kafka { config, .. } => format!("Kafka at {}", config.bootstrap_servers),
+            Transport::KafkaSink(_) => "Knative KafkaSinks (HRMS_KAFKASINK_*_URL)".to_owned(),
         }
     }
 
     pub(super) async fn reachable(&self) -> bool {
         match self {
-            Transport::InProcess(_) => true,
+            // A sink that does not answer leaves events in the outbox: no
+            // reason to take the function out of service.
+            Transport::InProcess(_) | Transport::KafkaSink(_) => true,
             Transport::Kafka { probe, .. } => {
                 let producer = probe.producer().clone();
                 tokio::task::spawn_blocking(move || {

@@ -49,7 +49,7 @@
 //! Knative Eventing's OIDC sender tokens (service-account JWTs) would be the
 //! next step; our authenticator expects our own claims, not those.
 
-mod binding;
+pub mod binding;
 #[cfg(test)]
 mod tests;
 

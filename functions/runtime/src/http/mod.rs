@@ -4,8 +4,9 @@
 //! ([`compliance`], [`employee`], [`user`], [`audit`]), which reach the functions they
 //! call through a [`Callee`], each with its OpenAPI fragment ([`openapi`]),
 //! the HTTP clients of those calls when the functions run apart
-//! ([`client`]), and the sink of Knative's KafkaSource, which pushes a
-//! topic's events to a consumer's handler ([`delivery`]).
+//! ([`client`]), the sink of Knative's KafkaSource, which pushes a
+//! topic's events to a consumer's handler ([`delivery`]), and the publisher
+//! that hands events to Knative's KafkaSink ([`kafkasink`]).
 //!
 //! ```
 //! # use std::sync::Arc;
@@ -29,6 +30,7 @@ pub mod delivery;
 #[cfg(feature = "sqlite")]
 pub mod employee;
 pub mod json;
+pub mod kafkasink;
 pub mod layers;
 #[cfg(feature = "sqlite")]
 pub mod notification;

@@ -24,6 +24,12 @@ pub const GROUP: &str = "dlq_group";
 /// Header: when (RFC 3339).
 pub const FAILED_AT: &str = "dlq_failed_at";
 
+/// Whether header `key` says why a record was dead-lettered (`dlq_*`, or
+/// `ce_dlq*` when it came through a KafkaSink): a redrive drops these.
+pub fn is_reason(key: &str) -> bool {
+    key.starts_with("dlq_") || key.starts_with("ce_dlq")
+}
+
 /// A dead letter ready to produce.
 pub struct DeadLetterRecord {
     pub topic: String,

@@ -34,9 +34,12 @@ pub struct DeadLetter {
 
 impl DeadLetter {
     fn of(m: &OwnedMessage) -> Self {
+        // Written by the Kafka transport (`dlq_reason`) or through a
+        // KafkaSink (the extension `dlqreason`, header `ce_dlqreason`).
         let header = |name: &str| {
+            let extension = format!("ce_{}", name.replace('_', ""));
             m.headers()
-                .and_then(|hs| hs.iter().find(|h| h.key == name))
+                .and_then(|hs| hs.iter().find(|h| h.key == name || h.key == extension))
                 .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
                 .unwrap_or_default()
         };
@@ -81,8 +84,7 @@ pub async fn redrive(
     let total = letters.len() as u64;
     for (done, letter) in letters.iter().enumerate() {
         let mut headers = OwnedHeaders::new();
-        for h in letter.headers().into_iter().flat_map(|hs| hs.iter()).filter(|h| !h.key.starts_with("dlq_"))
-        {
+        for h in letter.headers().into_iter().flat_map(|hs| hs.iter()).filter(|h| !dlq::is_reason(h.key)) {
             headers = headers.insert(Header { key: h.key, value: h.value });
         }
         let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(original).headers(headers);

@@ -12,6 +12,7 @@ use hrms_compliance::{ComplianceClient, Policy};
 use hrms_employee::{EmployeeClient, Local as LocalEmployees};
 use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
 use hrms_notification::{NotificationStore, Templates};
+use hrms_runtime::handlers::compliance::ComplianceHandler;
 use hrms_runtime::handlers::notification::{Dispatcher, NotificationHandler};
 use hrms_runtime::handlers::{self, audit::AuditHandler};
 use hrms_runtime::http::audit::{self, AuditApi};
@@ -86,6 +87,13 @@ pub fn host(
         hosted.router = hosted.router.merge(compliance::router(api));
         hosted.openapi.merge(compliance::openapi());
         hosted.commands.extend_from_slice(commands::COMPLIANCE);
+        // Attendance and leave over time, from their events.
+        hosted.consumers.push(Consumer {
+            topics: vec![NOTIFICATION_QUEUE.name],
+            group: handlers::compliance::GROUP,
+            handler: Arc::new(ComplianceHandler { store: store.clone(), policy: policy.clone() }),
+            durable: true,
+        });
         Some(Callee::local(Arc::new(LocalCompliance { policy, store }) as Arc<dyn ComplianceClient>))
     } else if wanted.iter().any(|f| matches!(f, Function::Employee | Function::User)) {
         Some(remote.compliance()?)

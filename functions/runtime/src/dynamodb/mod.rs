@@ -32,6 +32,7 @@
 //! | compliance | compliance check | `CHECK#<check id>` | `CHECK` | `record` (JSON), `employee_id` |
 //! | compliance | check with findings | `FINDINGS` | `<check id>` | `record` (JSON) |
 //! | compliance | … about one employee | `FINDINGS#EMPLOYEE#<employee id>` | `<check id>` | `record` (JSON) |
+//! | compliance | an employee's timeline | `TIMELINE#<employee id>` | `TIMELINE` | `record` (JSON), `version` (N) |
 //! | audit | log row | `SUBJECT#<subject>` | `SEQ#<seq, 20 digits>` | the entry (`event_id`, `seq` N, `event_type`, `actor`, `time`, `event`, `prev_hash`, `hash`, ...), `day_key` `DAY#<date>`, `time_key` `<time>#<event id>` |
 //! | audit | chain head | `SUBJECT#<subject>` | `HEAD` | `subject`, `seq` N, `hash` |
 //! | audit | current state | `SUBJECT#<subject>` | `STATE` | `seq` N, `record` (JSON) |
@@ -52,9 +53,10 @@
 //!   `version = <new version - 1>`.
 //! - Findings are listed newest first by querying one partition backwards
 //!   (`FINDINGS`, or the employee's); check ids are UUIDv7, so their text
-//!   sorts by creation time. The copies are written in the check's
-//!   transaction, so a listing never lags a record (a GSI would be
-//!   eventually consistent).
+//!   sorts by creation time (and a time range is a range of ids). The
+//!   copies are written in the check's transaction, so a listing never lags
+//!   a record (a GSI would be eventually consistent). A timeline is put on
+//!   its version, with the check its change found.
 //! - The outbox: see [`outbox`] for its ordering guarantee and its limit.
 //! - The audit log: rows are chained per subject; a transaction puts rows
 //!   with their `EVENT` items if absent (a redelivered event is skipped)
@@ -326,21 +328,38 @@ async fn query_partition(
     forward: bool,
     limit: usize,
 ) -> Result<Vec<Item>, Failure> {
+    query_between(client, table, pk, None, forward, limit).await
+}
+
+/// [`query_partition`] of the items whose sort key is within `range`
+/// (both ends included).
+async fn query_between(
+    client: &Client,
+    table: &str,
+    pk: &str,
+    range: Option<(&str, &str)>,
+    forward: bool,
+    limit: usize,
+) -> Result<Vec<Item>, Failure> {
     let mut items = Vec::new();
     let mut start = None;
     while items.len() < limit {
-        let page = client
+        let mut query = client
             .query()
             .table_name(table)
-            .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", s(pk))
             .consistent_read(true)
             .scan_index_forward(forward)
             .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| Failure::from_sdk("query", e))?;
+            .set_exclusive_start_key(start);
+        query = match range {
+            None => query.key_condition_expression("pk = :pk"),
+            Some((low, high)) => query
+                .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+                .expression_attribute_values(":low", s(low))
+                .expression_attribute_values(":high", s(high)),
+        };
+        let page = query.send().await.map_err(|e| Failure::from_sdk("query", e))?;
         items.extend(page.items.unwrap_or_default());
         start = page.last_evaluated_key;
         if start.is_none() {

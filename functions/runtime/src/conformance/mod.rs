@@ -9,12 +9,15 @@
 //! - [`compliance`]: checks recorded once, findings newest first and by
 //!   time, timelines written on their version with the check they found.
 //! - [`outbox`]: what the relay sees: write order, settling, dead letters.
+//! - [`attendance`]: one open record per employee, versions, listings by
+//!   check-in (a suite of its own, on a store of its own).
 //! - [`audit`]: the audit log (a suite of its own, on a store of its own).
 //!
 //! Each suite function takes fresh [`Stores`]; [`conformance!`] makes one
 //! test of it per implementation (`conformance::on_sqlite::<name>`,
 //! `conformance::on_dynamodb::<name>`).
 
+mod attendance;
 mod audit;
 mod compliance;
 pub(crate) mod employee;

@@ -103,6 +103,15 @@ impl From<Failure> for hrms_compliance::StoreError {
     }
 }
 
+impl From<Failure> for hrms_attendance::StoreError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Conflict(why) => Self::Conflict(why),
+            Failure::Unavailable(why) => Self::Unavailable(why),
+        }
+    }
+}
+
 impl From<Failure> for crate::outbox::OutboxError {
     fn from(failure: Failure) -> Self {
         Self::Store(failure.to_string())

@@ -33,6 +33,10 @@
 //! | compliance | check with findings | `FINDINGS` | `<check id>` | `record` (JSON) |
 //! | compliance | … about one employee | `FINDINGS#EMPLOYEE#<employee id>` | `<check id>` | `record` (JSON) |
 //! | compliance | an employee's timeline | `TIMELINE#<employee id>` | `TIMELINE` | `record` (JSON), `version` (N) |
+//! | attendance | record | `RECORD#<record id>` | `RECORD` | `record` (JSON), `version` (N) |
+//! | attendance | checked in | `OPEN#<employee id>` | `OPEN` | `record_id` |
+//! | attendance | … by employee | `EMPLOYEE#<employee id>` | `<check-in>#<record id>` | `record` (JSON) |
+//! | attendance | … by UTC day | `DAY#<YYYY-MM-DD>` | `<check-in>#<record id>` | `record` (JSON) |
 //! | audit | log row | `SUBJECT#<subject>` | `SEQ#<seq, 20 digits>` | the entry (`event_id`, `seq` N, `event_type`, `actor`, `time`, `event`, `prev_hash`, `hash`, ...), `day_key` `DAY#<date>`, `time_key` `<time>#<event id>` |
 //! | audit | chain head | `SUBJECT#<subject>` | `HEAD` | `subject`, `seq` N, `hash` |
 //! | audit | current state | `SUBJECT#<subject>` | `STATE` | `seq` N, `record` (JSON) |
@@ -57,6 +61,13 @@
 //!   copies are written in the check's transaction, so a listing never lags
 //!   a record (a GSI would be eventually consistent). A timeline is put on
 //!   its version, with the check its change found.
+//! - Attendance: the `OPEN` item, put with `attribute_not_exists(pk)` at
+//!   check-in and deleted (on its record id) when the record is closed, holds
+//!   an employee to one open record. Each record has a copy in its
+//!   employee's partition and in the partition of its check-in's UTC day,
+//!   sorted by check-in (RFC 3339 to the second), moved in the transaction
+//!   of a correction that changes the check-in: a range of days is a few
+//!   `Query`s, for one employee or everyone.
 //! - The outbox: see [`outbox`] for its ordering guarantee and its limit.
 //! - The audit log: rows are chained per subject; a transaction puts rows
 //!   with their `EVENT` items if absent (a redelivered event is skipped)
@@ -74,8 +85,9 @@
 //! - [`outbox`]: the outbox items ([`outbox::outbox_puts`]) and [`outbox::DynamoOutbox`].
 //! - `versioned`: a versioned record with a unique e-mail (Employee, User).
 //! - `batch`: `BatchGetItem`/`BatchWriteItem` retrying unprocessed items.
-//! - [`audit`], [`compliance`], [`employee`], [`user`]: the stores of the functions.
+//! - [`attendance`], [`audit`], [`compliance`], [`employee`], [`user`]: the stores of the functions.
 
+pub mod attendance;
 pub mod audit;
 mod batch;
 pub mod compliance;
@@ -102,7 +114,7 @@ pub use config::DynamoConfig;
 pub use error::Failure;
 
 /// The services whose tables [`ensure_tables`] creates.
-pub const SERVICES: &[&str] = &["audit", "compliance", "employee", "user"];
+pub const SERVICES: &[&str] = &["attendance", "audit", "compliance", "employee", "user"];
 
 /// An item, as the SDK reads and writes it.
 pub type Item = HashMap<String, AttributeValue>;

@@ -15,6 +15,7 @@ use hrms_notification::{NotificationStore, Templates};
 use hrms_runtime::handlers::compliance::ComplianceHandler;
 use hrms_runtime::handlers::notification::{Dispatcher, NotificationHandler};
 use hrms_runtime::handlers::{self, audit::AuditHandler};
+use hrms_runtime::http::attendance::{self, AttendanceApi};
 use hrms_runtime::http::audit::{self, AuditApi};
 use hrms_runtime::http::commands::{self, Command};
 use hrms_runtime::http::compliance::{self, ComplianceApi};
@@ -113,11 +114,20 @@ pub fn host(
             Arc::new(LocalEmployees { store: store.clone(), compliance: compliance.bind(bearer) })
                 as Arc<dyn EmployeeClient>
         }))
-    } else if wanted.contains(&Function::User) {
+    } else if wanted.iter().any(|f| matches!(f, Function::User | Function::Attendance)) {
         Some(remote.employees()?)
     } else {
         None
     };
+
+    if wanted.contains(&Function::Attendance) {
+        let employees = employees.clone().context("Attendance calls Employee")?;
+        let (store, probe) = backend.attendance(&mut relay)?;
+        hosted.probes.push(("attendance", probe));
+        let api = AttendanceApi { auth: auth.clone(), store, employees };
+        hosted.router = hosted.router.merge(attendance::router(api));
+        hosted.openapi.merge(attendance::openapi());
+    }
 
     if wanted.contains(&Function::Audit) {
         let (store, probe) = backend.audit()?;

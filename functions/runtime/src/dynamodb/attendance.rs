@@ -11,7 +11,7 @@ use hrms_attendance::{AttendanceRecord, AttendanceStore, RecordsQuery, StoreErro
 use hrms_events::HrmsEvent;
 use uuid::Uuid;
 
-use super::{Failure, Item, item_key, query_between, s, string, write_with_events};
+use super::{Failure, Item, get_item, item_key, query_between, s, string, write_with_events};
 use crate::outbox::RelayWaker;
 use hrms_attendance::store::sortable;
 
@@ -131,16 +131,7 @@ impl DynamoAttendanceStore {
     }
 
     async fn get_item(&self, key: Item) -> Result<Option<Item>, Failure> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| Failure::from_sdk("read attendance", e))?;
-        Ok(out.item)
+        get_item(&self.client, &self.table, key, "read attendance").await
     }
 
     /// The records of one partition checked in within `[from, to)`.

@@ -381,6 +381,20 @@ async fn query_between(
     Ok(items)
 }
 
+/// The item at `key`, read strongly consistently (`what` names the read in
+/// errors).
+async fn get_item(client: &Client, table: &str, key: Item, what: &str) -> Result<Option<Item>, Failure> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| Failure::from_sdk(what, e))?;
+    Ok(out.item)
+}
+
 /// How many items partition `pk` holds.
 async fn count_partition(client: &Client, table: &str, pk: &str) -> Result<u64, Failure> {
     let (mut count, mut start) = (0u64, None);

@@ -9,7 +9,7 @@ use hrms_events::compliance::ComplianceCheck;
 use uuid::Uuid;
 
 use super::DynamoComplianceStore;
-use crate::dynamodb::{Failure, item_key, s, string, write_with_events};
+use crate::dynamodb::{Failure, get_item, item_key, s, string, write_with_events};
 
 fn key(employee_id: Uuid) -> crate::dynamodb::Item {
     item_key(format!("TIMELINE#{employee_id}"), "TIMELINE")
@@ -25,16 +25,8 @@ fn error(failure: Failure) -> StoreError {
 
 impl DynamoComplianceStore {
     pub(super) async fn read_timeline(&self, employee_id: Uuid) -> Result<Option<Timeline>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(employee_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| error(Failure::from_sdk("read timeline", e)))?;
-        let Some(item) = out.item else {
+        let read = get_item(&self.client, &self.table, key(employee_id), "read timeline").await;
+        let Some(item) = read.map_err(error)? else {
             return Ok(None);
         };
         let json = string(&item, "record").map_err(error)?;

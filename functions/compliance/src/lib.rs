@@ -1,13 +1,20 @@
-//! The Compliance function: checks users and employees against the policy.
-//! No I/O here: callers pass the facts and the clock, and get the outcome
-//! and the events to emit.
+//! The Compliance function: checks users and employees against the policy
+//! when they are stored, and attendance and leave over time, as their
+//! events arrive. No I/O here: callers pass the facts (or the event) and
+//! the stores, and get the outcome and the events to emit.
 //!
 //! # Layout
 //! - [`policy`]: the rules' settings, with documented defaults, read from a
 //!   TOML policy file.
 //! - [`subject`]: the facts a check is about (a user account, an employee).
 //! - [`rules`]: evaluation of the facts against the policy: findings.
-//! - [`commands`]: one file per command ([`commands::validate`]).
+//! - [`commands`]: one file per command ([`commands::validate`],
+//!   [`commands::observe`]).
+//! - [`timeline`]: what it keeps of each employee to judge them over time.
+//! - [`over_time`]: the rules over time (rest, daily and weekly hours,
+//!   length of leave) on a timeline: findings.
+//! - [`worked`]: worked time in an employee's local days and weeks (IANA
+//!   time zones), which Attendance shows too.
 //! - [`fixtures`]: a valid employee for tests here and in the adapters.
 //! - [`client`]: how other functions call it synchronously
 //!   ([`ComplianceClient`]), and the in-process client ([`client::Local`]).
@@ -21,13 +28,17 @@
 pub mod client;
 pub mod commands;
 pub mod fixtures;
+pub mod over_time;
 pub mod policy;
 pub mod rules;
 pub mod store;
 pub mod subject;
+pub mod timeline;
+pub mod worked;
 
 pub use client::{CallError, ComplianceClient, Verdict};
 pub use commands::validate::{Validate, Validated};
 pub use policy::{Policy, PolicyError};
 pub use store::{ComplianceStore, FindingsQuery, StoreError};
 pub use subject::{EmployeeFacts, Subject, UserFacts};
+pub use timeline::Timeline;

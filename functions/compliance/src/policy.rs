@@ -20,6 +20,26 @@
 //! [email]
 //! allowed_domains = []   # empty: any domain
 //! severity = "block"
+//!
+//! # Over time: attendance as it is marked and corrected, leave as approved.
+//!
+//! [rest_period]          # EU Working Time Directive: 11 consecutive hours
+//! hours = 11.0           # of rest within every 24 h from the start of work
+//! severity = "block"
+//!
+//! [daily_hours]          # worked in one local day (a national choice; the
+//! maximum = 10.0         # directive's rest rule alone allows 13)
+//! severity = "block"
+//!
+//! [weekly_average]       # EU Working Time Directive: worked hours average
+//! maximum = 48.0         # at most 48 a week over the reference period
+//! reference_weeks = 17   # (17 weeks; fewer while a person's record is shorter)
+//! alert_ratio = 0.9      # an average at 90 % of the maximum: alert
+//! severity = "block"
+//!
+//! [leave_length]         # consecutive calendar days of approved leave
+//! maximum_days = 21      # (leave separated only by a weekend runs on)
+//! severity = "warn"
 //! ```
 
 use std::path::Path;
@@ -37,6 +57,10 @@ pub struct Policy {
     pub young_worker: AgeRule,
     pub weekly_hours: HoursRule,
     pub email: EmailRule,
+    pub rest_period: RestRule,
+    pub daily_hours: DailyRule,
+    pub weekly_average: AverageRule,
+    pub leave_length: LeaveRule,
 }
 
 /// A rule on the age at hire.
@@ -66,6 +90,44 @@ pub struct EmailRule {
     pub severity: Severity,
 }
 
+/// The rest due within every 24 hours from the start of work.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestRule {
+    /// Consecutive hours of rest.
+    pub hours: f64,
+    pub severity: Severity,
+}
+
+/// The hours worked in one local day.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DailyRule {
+    pub maximum: f64,
+    pub severity: Severity,
+}
+
+/// The weekly hours worked, averaged over a reference period.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AverageRule {
+    pub maximum: f64,
+    /// Weeks averaged over (1 to 52), the current one included.
+    pub reference_weeks: u32,
+    /// Share of the maximum from which an alert is raised (0 to 1).
+    pub alert_ratio: f64,
+    pub severity: Severity,
+}
+
+/// The length of one stretch of approved leave.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveRule {
+    /// Calendar days, weekends inside the stretch included.
+    pub maximum_days: u32,
+    pub severity: Severity,
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Self {
@@ -74,6 +136,15 @@ impl Default for Policy {
             young_worker: AgeRule { years: 18, severity: Severity::Warn },
             weekly_hours: HoursRule { maximum: 48.0, severity: Severity::Block, alert_ratio: 0.9 },
             email: EmailRule { allowed_domains: Vec::new(), severity: Severity::Block },
+            rest_period: RestRule { hours: 11.0, severity: Severity::Block },
+            daily_hours: DailyRule { maximum: 10.0, severity: Severity::Block },
+            weekly_average: AverageRule {
+                maximum: 48.0,
+                reference_weeks: 17,
+                alert_ratio: 0.9,
+                severity: Severity::Block,
+            },
+            leave_length: LeaveRule { maximum_days: 21, severity: Severity::Warn },
         }
     }
 }
@@ -113,6 +184,25 @@ impl Policy {
         if !(0.0..=1.0).contains(&hours.alert_ratio) {
             return Err(PolicyError::Invalid("weekly_hours.alert_ratio must be within [0, 1]".into()));
         }
+        if !(self.rest_period.hours > 0.0 && self.rest_period.hours < 24.0) {
+            return Err(PolicyError::Invalid("rest_period.hours must be within (0, 24)".into()));
+        }
+        if !(self.daily_hours.maximum > 0.0 && self.daily_hours.maximum <= 24.0) {
+            return Err(PolicyError::Invalid("daily_hours.maximum must be within (0, 24]".into()));
+        }
+        let average = &self.weekly_average;
+        if !(average.maximum > 0.0 && average.maximum <= 168.0) {
+            return Err(PolicyError::Invalid("weekly_average.maximum must be within (0, 168]".into()));
+        }
+        if !(1..=52).contains(&average.reference_weeks) {
+            return Err(PolicyError::Invalid("weekly_average.reference_weeks must be within 1 to 52".into()));
+        }
+        if !(0.0..=1.0).contains(&average.alert_ratio) {
+            return Err(PolicyError::Invalid("weekly_average.alert_ratio must be within [0, 1]".into()));
+        }
+        if self.leave_length.maximum_days == 0 {
+            return Err(PolicyError::Invalid("leave_length.maximum_days must be at least 1".into()));
+        }
         if self.young_worker.years < self.minimum_age.years {
             return Err(PolicyError::Invalid(
                 "young_worker.years must not be below minimum_age.years".into(),
@@ -147,6 +237,14 @@ mod tests {
         assert!(matches!(Policy::from_toml("max_hours = 3"), Err(PolicyError::Parse(_))));
         let impossible = "[weekly_hours]\nmaximum = 200.0\nseverity = \"block\"\nalert_ratio = 0.9\n";
         assert!(matches!(Policy::from_toml(impossible), Err(PolicyError::Invalid(_))));
+        for impossible in [
+            "[rest_period]\nhours = 24.0\nseverity = \"block\"\n",
+            "[daily_hours]\nmaximum = 0.0\nseverity = \"block\"\n",
+            "[weekly_average]\nmaximum = 48.0\nreference_weeks = 0\nalert_ratio = 0.9\nseverity = \"block\"\n",
+            "[leave_length]\nmaximum_days = 0\nseverity = \"warn\"\n",
+        ] {
+            assert!(matches!(Policy::from_toml(impossible), Err(PolicyError::Invalid(_))), "{impossible}");
+        }
     }
 
     #[test]
@@ -162,5 +260,11 @@ mod tests {
             .join("\n");
         let policy = Policy::from_toml(&example).expect("the example in the module doc parses");
         assert_eq!(policy.version, "2026-01");
+        let defaults = Policy::default();
+        assert_eq!(
+            (policy.rest_period, policy.daily_hours, policy.weekly_average, policy.leave_length),
+            (defaults.rest_period, defaults.daily_hours, defaults.weekly_average, defaults.leave_length),
+            "the example shows the defaults"
+        );
     }
 }

@@ -4,7 +4,8 @@ use chrono::NaiveDate;
 use hrms_events::Role;
 use uuid::Uuid;
 
-use crate::model::NewEmployee;
+use crate::commands::create;
+use crate::model::{Employee, NewEmployee};
 use crate::requester::Requester;
 
 /// A new employee every default rule allows.
@@ -24,6 +25,11 @@ pub fn new_employee() -> NewEmployee {
         hire_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default(),
         date_of_birth: NaiveDate::from_ymd_opt(1990, 12, 10),
     }
+}
+
+/// The stored record of a new employee every default rule allows (version 1).
+pub fn employee() -> Employee {
+    create::record(new_employee())
 }
 
 /// A requester with `role` and no employee record.

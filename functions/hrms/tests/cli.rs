@@ -735,6 +735,193 @@ fn serve_notification_takes_kafkasource_pushes_and_asks_employee_about_people_it
     assert!(employee.terminate().success() && compliance.terminate().success());
 }
 
+/// Creates an account with `role` (and, for employees and managers, its
+/// employee record in Berlin, managed by `manager_id`); answers the user id
+/// and the employee id.
+fn account(dev: &Dev, admin: &str, role: &str, manager_id: Option<&str>) -> (String, Option<String>) {
+    let name = format!("{role}.{}", uuid::Uuid::now_v7().simple());
+    let mut new_user = serde_json::json!({
+        "email": format!("{name}@example.com"), "full_name": name, "role": role,
+        "password": "a long enough passphrase",
+    });
+    if role != "hr" {
+        new_user["employee"] = serde_json::json!({
+            "first_name": "Ada", "last_name": name, "department": "Engineering", "job_title": "Engineer",
+            "country": "DE", "time_zone": "Europe/Berlin", "weekly_hours": 40, "hire_date": "2026-01-05",
+            "manager_id": manager_id
+        });
+    }
+    let answer = dev.request("POST", "/users", Some(admin), Some(&new_user.to_string()));
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let created = body(&answer);
+    let id = |field: &str| created[field].as_str().map(str::to_owned);
+    (id("user_id").expect("a user id"), id("employee_id"))
+}
+
+/// A token for `user_id` with `role` and, if any, their employee record.
+fn token_of(data: &TempDir, role: &str, user_id: &str, employee_id: Option<&str>) -> String {
+    let mut command = hrms();
+    command.args(["token", "--role", role, "--sub", user_id, "--data-dir"]).arg(&data.0);
+    if let Some(employee_id) = employee_id {
+        command.args(["--employee", employee_id]);
+    }
+    let out = command.output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Polls `GET path` with `token` until `found` holds of its body.
+fn poll(
+    dev: &Dev,
+    path: &str,
+    token: &str,
+    what: &str,
+    found: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer = dev.get_as(path, Some(token));
+        if answer.starts_with("HTTP/1.1 200") && found(&body(&answer)) {
+            return body(&answer);
+        }
+        assert!(Instant::now() < deadline, "{what} within 30 s: {answer}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn dev_marks_attendance_and_tells_the_manager_and_hr_of_a_rest_breach() {
+    let data = TempDir::new();
+    let dev = Dev::start(None, &data);
+    let admin = mint(&data, "admin");
+    let (hr_user, _) = account(&dev, &admin, "hr", None);
+    let (manager_user, manager) = account(&dev, &admin, "manager", None);
+    let (ada_user, ada) = account(&dev, &admin, "employee", manager.as_deref());
+    let ada = ada.expect("an employee record");
+    let me = token_of(&data, "employee", &ada_user, Some(&ada));
+    let boss = token_of(&data, "manager", &manager_user, manager.as_deref());
+    let hr = token_of(&data, "hr", &hr_user, None);
+
+    let mut records = Vec::new();
+    for _ in 0..2 {
+        let checked_in = dev.request("POST", "/attendance/check-in", Some(&me), None);
+        assert!(checked_in.starts_with("HTTP/1.1 201"), "{checked_in}");
+        assert_eq!(body(&checked_in)["time_zone"], "Europe/Berlin");
+        let twice = dev.request("POST", "/attendance/check-in", Some(&me), None);
+        assert!(twice.starts_with("HTTP/1.1 409") && twice.contains("application/problem+json"), "{twice}");
+        let checked_out = dev.request("POST", "/attendance/check-out", Some(&me), None);
+        assert!(checked_out.starts_with("HTTP/1.1 200"), "{checked_out}");
+        records.push(body(&checked_out)["record_id"].as_str().expect("an id").to_owned());
+    }
+    let out = dev.request("POST", "/attendance/check-out", Some(&me), None);
+    assert!(out.starts_with("HTTP/1.1 409"), "not checked in: {out}");
+
+    // The manager corrects both: 08:00 to 20:00 UTC three days ago (12 h),
+    // then 02:00 to 06:00 the next night: 6 hours of rest.
+    let day = (chrono::Utc::now() - chrono::Duration::days(3)).date_naive();
+    let at = |d: chrono::NaiveDate, h: u32| format!("{d}T{h:02}:00:00Z");
+    let next = day.succ_opt().expect("a day");
+    let fixes = [(&records[0], at(day, 8), at(day, 20)), (&records[1], at(next, 2), at(next, 6))];
+    let fix = |from: &str, to: &str| {
+        serde_json::json!({ "check_in": from, "check_out": to, "reason": "badge reader was down" })
+            .to_string()
+    };
+    let (id, from, to) = &fixes[0];
+    let refused = dev.request("PATCH", &format!("/attendance/{id}"), Some(&me), Some(&fix(from, to)));
+    assert!(refused.starts_with("HTTP/1.1 403"), "not by the employee: {refused}");
+    for (id, from, to) in &fixes {
+        let fixed = dev.request("PATCH", &format!("/attendance/{id}"), Some(&boss), Some(&fix(from, to)));
+        assert!(fixed.starts_with("HTTP/1.1 200"), "{fixed}");
+    }
+    dev.wait_for_logs(
+        &["type=\"attendance.updated\"".into(), "type=\"compliance.violation\"".into()],
+        Duration::from_secs(30),
+    );
+
+    // Worked hours in Ada's own days (Berlin: 09:00 to 21:00, then 03:00 to 07:00).
+    let listed = body(&dev.get_as(&format!("/attendance?from={day}&to={next}"), Some(&me)));
+    let days: Vec<(String, i64)> = listed["days"]
+        .as_array()
+        .expect("days")
+        .iter()
+        .map(|d| {
+            (d["date"].as_str().unwrap_or_default().to_owned(), d["worked_minutes"].as_i64().unwrap_or(0))
+        })
+        .collect();
+    assert_eq!(days, [(day.to_string(), 720), (next.to_string(), 240)], "{listed}");
+
+    // What was found in the attendance (the account's own check found its
+    // missing date of birth).
+    let rules = |checks: &serde_json::Value| -> Vec<String> {
+        let attendance =
+            checks.as_array().into_iter().flatten().filter(|c| c["subject_kind"] == "attendance");
+        attendance.filter_map(|c| c["findings"][0]["rule_id"].as_str().map(str::to_owned)).collect()
+    };
+    let path = format!("/compliance/violations?employee_id={ada}");
+    let findings = poll(&dev, &path, &hr, "the rest breach", |v| rules(v).iter().any(|r| r == "rest_period"));
+    assert_eq!(rules(&findings), ["rest_period", "daily_hours"], "newest first: {findings}");
+    for (who, token) in [("the manager", &boss), ("hr", &hr)] {
+        poll(&dev, "/notifications", token, &format!("{who}'s notice"), |inbox| {
+            inbox.as_array().into_iter().flatten().any(|n| n["event_type"] == "compliance.violation")
+        });
+    }
+    let stranger = mint(&data, "employee");
+    assert!(dev.get_as("/compliance/violations", Some(&stranger)).starts_with("HTTP/1.1 403"));
+    assert!(dev.terminate().success());
+}
+
+#[test]
+fn serve_attendance_on_dynamodb_asks_employee_and_stores_nothing_while_it_is_down() {
+    let moto = Moto::start();
+    let data = TempDir::new();
+    let (compliance_port, employee_port, attendance_port) = (free_port(), free_port(), free_port());
+    let endpoint = moto.endpoint();
+    let dynamo = [on_dynamodb(&endpoint).as_slice(), &[("HRMS_STORE", "dynamodb")]].concat();
+    let (compliance_url, employee_url) =
+        (format!("http://127.0.0.1:{compliance_port}"), format!("http://127.0.0.1:{employee_port}"));
+    let employee_env = [dynamo.as_slice(), &[("HRMS_COMPLIANCE_URL", compliance_url.as_str())]].concat();
+    let attendance_env = [dynamo.as_slice(), &[("HRMS_EMPLOYEE_URL", employee_url.as_str())]].concat();
+    let _compliance = Dev::serve_with("compliance", compliance_port, &data, &dynamo);
+    let employee = Dev::serve_with("employee", employee_port, &data, &employee_env);
+    let attendance = Dev::serve_with("attendance", attendance_port, &data, &attendance_env);
+    assert!(attendance.get("/readyz").starts_with("HTTP/1.1 200"));
+
+    let hr = mint(&data, "hr");
+    let new_employee = serde_json::json!({
+        "first_name": "Mary", "last_name": "Jackson", "email": "mary@example.com", "department": "Engineering",
+        "job_title": "Engineer", "country": "US", "time_zone": "America/New_York", "weekly_hours": 40,
+        "hire_date": "2026-01-05"
+    });
+    let created = employee.request("POST", "/employees", Some(&hr), Some(&new_employee.to_string()));
+    assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+    let mary = body(&created)["employee_id"].as_str().expect("an id").to_owned();
+    let me = token_of(&data, "employee", &uuid::Uuid::now_v7().to_string(), Some(&mary));
+    let stranger = token_of(
+        &data,
+        "employee",
+        &uuid::Uuid::now_v7().to_string(),
+        Some(&uuid::Uuid::now_v7().to_string()),
+    );
+    let unknown = attendance.request("POST", "/attendance/check-in", Some(&stranger), None);
+    assert!(unknown.starts_with("HTTP/1.1 404"), "no such employee: {unknown}");
+
+    let checked_in = attendance.request("POST", "/attendance/check-in", Some(&me), None);
+    assert!(checked_in.starts_with("HTTP/1.1 201"), "{checked_in}");
+    assert_eq!(body(&checked_in)["time_zone"], "America/New_York");
+    assert!(employee.terminate().success());
+    let down = attendance.request("POST", "/attendance/check-out", Some(&me), None);
+    assert!(down.starts_with("HTTP/1.1 503") && down.contains("application/problem+json"), "{down}");
+    let listed = body(&attendance.get_as("/attendance", Some(&me)));
+    assert_eq!(listed["records"].as_array().map(Vec::len), Some(1), "{listed}");
+    assert!(listed["records"][0]["check_out"].is_null(), "still checked in: {listed}");
+
+    let employee = Dev::serve_with("employee", employee_port, &data, &employee_env);
+    let checked_out = attendance.request("POST", "/attendance/check-out", Some(&me), None);
+    assert!(checked_out.starts_with("HTTP/1.1 200"), "{checked_out}");
+    assert!(!data.0.join("attendance.db").exists(), "the records are in DynamoDB");
+    assert!(attendance.terminate().success() && employee.terminate().success());
+}
+
 /// Runs `hrms audit <args>` on the data directory: success, and stdout.
 fn audit(data: &TempDir, args: &[&str]) -> (bool, String) {
     let out = hrms().arg("audit").args(args).arg("--data-dir").arg(&data.0).output().expect("runs");

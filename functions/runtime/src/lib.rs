@@ -21,7 +21,8 @@
 //!   clients between functions.
 //! - [`notify`] (feature `notify`): notification channels: e-mail over SMTP
 //!   or to `.eml` files, signed webhooks and their verification.
-//! - [`handlers`]: the Kafka-triggered functions as handlers (Audit).
+//! - [`handlers`]: the Kafka-triggered functions as handlers (Audit,
+//!   Notification, Compliance over time).
 //! - [`telemetry`]: tracing subscriber and Prometheus recorder.
 //!
 //! # Features

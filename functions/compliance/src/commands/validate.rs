@@ -7,11 +7,11 @@
 //! - allowed with warnings: `compliance.alert` and `audit.compliance.alert`;
 //! - allowed: `audit.compliance.validated`.
 
-use hrms_events::audit::AuditRecord;
-use hrms_events::compliance::{ComplianceCheck, ComplianceFinding, Outcome, RuleFinding, Severity};
-use hrms_events::{Actor, HrmsEvent, Payload};
+use hrms_events::compliance::{ComplianceCheck, Outcome, RuleFinding, Severity};
+use hrms_events::{Actor, HrmsEvent};
 use uuid::Uuid;
 
+use super::check_events;
 use crate::client::Verdict;
 use crate::policy::Policy;
 use crate::rules::evaluate;
@@ -70,7 +70,6 @@ pub fn decide(command: Validate, policy: &Policy) -> Validated {
     let Validate { subject, actor } = command;
     let findings = evaluate(policy, &subject);
     let refused = findings.iter().any(|f| f.severity == Severity::Block);
-    let warned = findings.iter().any(|f| f.severity == Severity::Warn);
     let check = ComplianceCheck {
         check_id: Uuid::now_v7(),
         subject_kind: subject.kind(),
@@ -80,35 +79,14 @@ pub fn decide(command: Validate, policy: &Policy) -> Validated {
         outcome: if refused { Outcome::Refused } else { Outcome::Allowed },
         findings,
     };
-    let notice = ComplianceFinding {
-        check_id: check.check_id,
-        subject_kind: check.subject_kind,
-        subject_id: check.subject_id,
-        employee_id: check.employee_id,
-        manager_id: subject.manager_id(),
-        policy_version: check.policy_version.clone(),
-        findings: check.findings.clone(),
-    };
-    let audit = AuditRecord {
-        actor: actor.clone(),
-        before: None,
-        after: check.clone(),
-        changes: Vec::new(),
-        reason: None,
-    };
-    let payloads = match (refused, warned) {
-        (true, _) => vec![Payload::ComplianceViolation(notice), Payload::AuditComplianceViolation(audit)],
-        (false, true) => vec![Payload::ComplianceAlert(notice), Payload::AuditComplianceAlert(audit)],
-        (false, false) => vec![Payload::AuditComplianceValidated(audit)],
-    };
-    let events = payloads.into_iter().map(|p| HrmsEvent::new(p, &actor)).collect();
+    let events = check_events(&check, subject.manager_id(), &actor);
     Validated { check, events }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hrms_events::EventType;
+    use hrms_events::{EventType, Payload};
 
     use crate::fixtures;
     use crate::subject::EmployeeFacts;

@@ -12,8 +12,10 @@ use hrms_compliance::{ComplianceClient, Policy};
 use hrms_employee::{EmployeeClient, Local as LocalEmployees};
 use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
 use hrms_notification::{Directory, NotificationStore, Templates};
+use hrms_runtime::handlers::compliance::ComplianceHandler;
 use hrms_runtime::handlers::notification::{Dispatcher, NotificationHandler};
 use hrms_runtime::handlers::{self, audit::AuditHandler};
+use hrms_runtime::http::attendance::{self, AttendanceApi};
 use hrms_runtime::http::audit::{self, AuditApi};
 use hrms_runtime::http::client::{EmployeeDirectory, ServiceToken};
 use hrms_runtime::http::commands::{self, Command};
@@ -88,6 +90,13 @@ pub fn host(
         hosted.router = hosted.router.merge(compliance::router(api));
         hosted.openapi.merge(compliance::openapi());
         hosted.commands.extend_from_slice(commands::COMPLIANCE);
+        // Attendance and leave over time, from their events.
+        hosted.consumers.push(Consumer {
+            topics: vec![NOTIFICATION_QUEUE.name],
+            group: handlers::compliance::GROUP,
+            handler: Arc::new(ComplianceHandler { store: store.clone(), policy: policy.clone() }),
+            durable: true,
+        });
         Some(Callee::local(Arc::new(LocalCompliance { policy, store }) as Arc<dyn ComplianceClient>))
     } else if wanted.iter().any(|f| matches!(f, Function::Employee | Function::User)) {
         Some(remote.compliance()?)
@@ -107,11 +116,20 @@ pub fn host(
             Arc::new(LocalEmployees { store: store.clone(), compliance: compliance.bind(bearer) })
                 as Arc<dyn EmployeeClient>
         }))
-    } else if wanted.contains(&Function::User) {
+    } else if wanted.iter().any(|f| matches!(f, Function::User | Function::Attendance)) {
         Some(remote.employees()?)
     } else {
         None
     };
+
+    if wanted.contains(&Function::Attendance) {
+        let employees = employees.clone().context("Attendance calls Employee")?;
+        let (store, probe) = backend.attendance(&mut relay)?;
+        hosted.probes.push(("attendance", probe));
+        let api = AttendanceApi { auth: auth.clone(), store, employees };
+        hosted.router = hosted.router.merge(attendance::router(api));
+        hosted.openapi.merge(attendance::openapi());
+    }
 
     if wanted.contains(&Function::Audit) {
         let (store, probe) = backend.audit()?;

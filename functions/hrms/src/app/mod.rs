@@ -41,12 +41,19 @@ pub enum Function {
     Compliance,
     Audit,
     Notification,
+    Attendance,
 }
 
 impl Function {
     /// Every function built so far (what `hrms dev` hosts).
-    pub const ALL: [Function; 5] =
-        [Function::User, Function::Employee, Function::Compliance, Function::Audit, Function::Notification];
+    pub const ALL: [Function; 6] = [
+        Function::User,
+        Function::Employee,
+        Function::Compliance,
+        Function::Audit,
+        Function::Notification,
+        Function::Attendance,
+    ];
 
     /// The service's name, which names its table.
     pub fn service(self) -> &'static str {
@@ -56,6 +63,7 @@ impl Function {
             Function::Compliance => "compliance",
             Function::Audit => "audit",
             Function::Notification => "notification",
+            Function::Attendance => "attendance",
         }
     }
 }

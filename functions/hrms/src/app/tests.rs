@@ -125,6 +125,8 @@ async fn every_documented_route_refuses_strangers_and_the_wrong_role() {
     // The audit trail has no POST: any subject id will do.
     records.insert("/audit/subjects".to_owned(), Uuid::now_v7().to_string());
     records.insert("/notifications".to_owned(), Uuid::now_v7().to_string());
+    // Attendance records are made by a check-in, for the caller's own record.
+    records.insert("/attendance".to_owned(), Uuid::now_v7().to_string());
     for (path, item) in paths {
         let is_collection = paths.keys().any(|p| p.starts_with(&format!("{path}/{{id}}")));
         if item.get("post").is_some() && !path.contains('{') && is_collection {

@@ -6,14 +6,18 @@
 //! - [`employee`]: uniqueness of id and e-mail, versions, the e-mail moving.
 //! - [`user`]: uniqueness of id and e-mail (deleted accounts included),
 //!   finding by e-mail, versions, the e-mail moving, events in write order.
-//! - [`compliance`]: checks recorded once, findings newest first.
+//! - [`compliance`]: checks recorded once, findings newest first and by
+//!   time, timelines written on their version with the check they found.
 //! - [`outbox`]: what the relay sees: write order, settling, dead letters.
+//! - [`attendance`]: one open record per employee, versions, listings by
+//!   check-in (a suite of its own, on a store of its own).
 //! - [`audit`]: the audit log (a suite of its own, on a store of its own).
 //!
 //! Each suite function takes fresh [`Stores`]; [`conformance!`] makes one
 //! test of it per implementation (`conformance::on_sqlite::<name>`,
 //! `conformance::on_dynamodb::<name>`).
 
+mod attendance;
 mod audit;
 mod compliance;
 pub(crate) mod employee;
@@ -96,6 +100,8 @@ conformance!(
     a_changed_email_frees_the_old_one,
     checks_with_findings_are_listed_newest_first,
     a_check_is_recorded_once,
+    findings_are_listed_within_a_time_range,
+    a_timeline_is_written_on_its_version_with_its_check,
     the_outbox_gives_events_in_write_order,
     settled_events_leave_and_dead_ones_keep_their_reason,
     an_account_reads_back_as_written,

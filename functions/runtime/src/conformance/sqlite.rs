@@ -14,7 +14,7 @@ use crate::sqlite::employee::SqliteEmployeeStore;
 use crate::sqlite::user::SqliteUserStore;
 
 /// A directory removed on drop.
-struct TempDir(PathBuf);
+pub(super) struct TempDir(pub PathBuf);
 
 impl Drop for TempDir {
     fn drop(&mut self) {
@@ -22,7 +22,7 @@ impl Drop for TempDir {
     }
 }
 
-fn temp_dir() -> TempDir {
+pub(super) fn temp_dir() -> TempDir {
     let dir = TempDir(std::env::temp_dir().join(format!("hrms-conformance-{}", Uuid::now_v7())));
     std::fs::create_dir_all(&dir.0).expect("temp dir");
     dir

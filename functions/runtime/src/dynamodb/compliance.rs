@@ -1,18 +1,21 @@
 //! The Compliance store on DynamoDB (table `<prefix>compliance`): every
 //! check, the copies that list it among the findings, and its events, in one
 //! transaction. Findings are read from one partition, newest first (see the
-//! key design in [`super`]).
+//! key design in [`super`]). Each employee's timeline is one item, put on
+//! its version with the check its change found ([`timeline`]).
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use futures::future::BoxFuture;
-use hrms_compliance::{ComplianceStore, FindingsQuery, StoreError};
+use hrms_compliance::{ComplianceStore, FindingsQuery, StoreError, Timeline};
 use hrms_events::HrmsEvent;
 use hrms_events::compliance::ComplianceCheck;
 use uuid::Uuid;
 
-use super::{Failure, item_key, query_partition, s, string, write_with_events};
+use super::{Failure, item_key, query_between, s, string, write_with_events};
 use crate::outbox::RelayWaker;
+
+mod timeline;
 
 /// The partition listing every check with findings.
 const FINDINGS_PK: &str = "FINDINGS";
@@ -99,7 +102,13 @@ impl ComplianceStore for DynamoComplianceStore {
     ) -> BoxFuture<'a, Result<Vec<ComplianceCheck>, StoreError>> {
         Box::pin(async move {
             let pk = query.employee_id.map_or_else(|| FINDINGS_PK.to_owned(), employee_findings);
-            let items = query_partition(&self.client, &self.table, &pk, false, query.limit).await?;
+            // Check ids are UUIDv7: a time range is a range of ids ("0" and
+            // "g" sort before and after every id).
+            let (from, to) = query.id_range();
+            let (low, high) =
+                (from.map_or("0".into(), |id| id.to_string()), to.map_or("g".into(), |id| id.to_string()));
+            let range = (from.is_some() || to.is_some()).then_some((low.as_str(), high.as_str()));
+            let items = query_between(&self.client, &self.table, &pk, range, false, query.limit).await?;
             let checks = items
                 .iter()
                 .map(|item| {
@@ -109,5 +118,18 @@ impl ComplianceStore for DynamoComplianceStore {
                 .collect::<Result<_, Failure>>()?;
             Ok(checks)
         })
+    }
+
+    fn timeline(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<Timeline>, StoreError>> {
+        Box::pin(self.read_timeline(employee_id))
+    }
+
+    fn save_timeline<'a>(
+        &'a self,
+        timeline: &'a Timeline,
+        check: Option<&'a ComplianceCheck>,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.write_timeline(timeline, check, events))
     }
 }

@@ -95,11 +95,20 @@ impl From<Failure> for hrms_audit::StoreError {
     }
 }
 
-/// The Compliance store has no conflicts: a check is recorded once, so a
-/// failed condition (the same check again) is a failed write like any other.
+/// A check is recorded once: a failed condition of a check (the same check
+/// again) is a failed write like any other; timelines map their own.
 impl From<Failure> for hrms_compliance::StoreError {
     fn from(failure: Failure) -> Self {
         Self::Unavailable(failure.to_string())
+    }
+}
+
+impl From<Failure> for hrms_attendance::StoreError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Conflict(why) => Self::Conflict(why),
+            Failure::Unavailable(why) => Self::Unavailable(why),
+        }
     }
 }
 

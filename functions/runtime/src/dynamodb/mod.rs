@@ -32,6 +32,11 @@
 //! | compliance | compliance check | `CHECK#<check id>` | `CHECK` | `record` (JSON), `employee_id` |
 //! | compliance | check with findings | `FINDINGS` | `<check id>` | `record` (JSON) |
 //! | compliance | … about one employee | `FINDINGS#EMPLOYEE#<employee id>` | `<check id>` | `record` (JSON) |
+//! | compliance | an employee's timeline | `TIMELINE#<employee id>` | `TIMELINE` | `record` (JSON), `version` (N) |
+//! | attendance | record | `RECORD#<record id>` | `RECORD` | `record` (JSON), `version` (N) |
+//! | attendance | checked in | `OPEN#<employee id>` | `OPEN` | `record_id` |
+//! | attendance | … by employee | `EMPLOYEE#<employee id>` | `<check-in>#<record id>` | `record` (JSON) |
+//! | attendance | … by UTC day | `DAY#<YYYY-MM-DD>` | `<check-in>#<record id>` | `record` (JSON) |
 //! | audit | log row | `SUBJECT#<subject>` | `SEQ#<seq, 20 digits>` | the entry (`event_id`, `seq` N, `event_type`, `actor`, `time`, `event`, `prev_hash`, `hash`, ...), `day_key` `DAY#<date>`, `time_key` `<time>#<event id>` |
 //! | audit | chain head | `SUBJECT#<subject>` | `HEAD` | `subject`, `seq` N, `hash` |
 //! | audit | current state | `SUBJECT#<subject>` | `STATE` | `seq` N, `record` (JSON) |
@@ -52,9 +57,17 @@
 //!   `version = <new version - 1>`.
 //! - Findings are listed newest first by querying one partition backwards
 //!   (`FINDINGS`, or the employee's); check ids are UUIDv7, so their text
-//!   sorts by creation time. The copies are written in the check's
-//!   transaction, so a listing never lags a record (a GSI would be
-//!   eventually consistent).
+//!   sorts by creation time (and a time range is a range of ids). The
+//!   copies are written in the check's transaction, so a listing never lags
+//!   a record (a GSI would be eventually consistent). A timeline is put on
+//!   its version, with the check its change found.
+//! - Attendance: the `OPEN` item, put with `attribute_not_exists(pk)` at
+//!   check-in and deleted (on its record id) when the record is closed, holds
+//!   an employee to one open record. Each record has a copy in its
+//!   employee's partition and in the partition of its check-in's UTC day,
+//!   sorted by check-in (RFC 3339 to the second), moved in the transaction
+//!   of a correction that changes the check-in: a range of days is a few
+//!   `Query`s, for one employee or everyone.
 //! - The outbox: see [`outbox`] for its ordering guarantee and its limit.
 //! - The audit log: rows are chained per subject; a transaction puts rows
 //!   with their `EVENT` items if absent (a redelivered event is skipped)
@@ -72,8 +85,9 @@
 //! - [`outbox`]: the outbox items ([`outbox::outbox_puts`]) and [`outbox::DynamoOutbox`].
 //! - `versioned`: a versioned record with a unique e-mail (Employee, User).
 //! - `batch`: `BatchGetItem`/`BatchWriteItem` retrying unprocessed items.
-//! - [`audit`], [`compliance`], [`employee`], [`user`]: the stores of the functions.
+//! - [`attendance`], [`audit`], [`compliance`], [`employee`], [`user`]: the stores of the functions.
 
+pub mod attendance;
 pub mod audit;
 mod batch;
 pub mod compliance;
@@ -100,7 +114,7 @@ pub use config::DynamoConfig;
 pub use error::Failure;
 
 /// The services whose tables [`ensure_tables`] creates.
-pub const SERVICES: &[&str] = &["audit", "compliance", "employee", "user"];
+pub const SERVICES: &[&str] = &["attendance", "audit", "compliance", "employee", "user"];
 
 /// An item, as the SDK reads and writes it.
 pub type Item = HashMap<String, AttributeValue>;
@@ -326,21 +340,38 @@ async fn query_partition(
     forward: bool,
     limit: usize,
 ) -> Result<Vec<Item>, Failure> {
+    query_between(client, table, pk, None, forward, limit).await
+}
+
+/// [`query_partition`] of the items whose sort key is within `range`
+/// (both ends included).
+async fn query_between(
+    client: &Client,
+    table: &str,
+    pk: &str,
+    range: Option<(&str, &str)>,
+    forward: bool,
+    limit: usize,
+) -> Result<Vec<Item>, Failure> {
     let mut items = Vec::new();
     let mut start = None;
     while items.len() < limit {
-        let page = client
+        let mut query = client
             .query()
             .table_name(table)
-            .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", s(pk))
             .consistent_read(true)
             .scan_index_forward(forward)
             .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| Failure::from_sdk("query", e))?;
+            .set_exclusive_start_key(start);
+        query = match range {
+            None => query.key_condition_expression("pk = :pk"),
+            Some((low, high)) => query
+                .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+                .expression_attribute_values(":low", s(low))
+                .expression_attribute_values(":high", s(high)),
+        };
+        let page = query.send().await.map_err(|e| Failure::from_sdk("query", e))?;
         items.extend(page.items.unwrap_or_default());
         start = page.last_evaluated_key;
         if start.is_none() {
@@ -348,6 +379,20 @@ async fn query_partition(
         }
     }
     Ok(items)
+}
+
+/// The item at `key`, read strongly consistently (`what` names the read in
+/// errors).
+async fn get_item(client: &Client, table: &str, key: Item, what: &str) -> Result<Option<Item>, Failure> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| Failure::from_sdk(what, e))?;
+    Ok(out.item)
 }
 
 /// How many items partition `pk` holds.

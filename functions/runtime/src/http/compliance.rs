@@ -3,20 +3,23 @@
 //!   or employee record, as when a user renames themselves; the User and
 //!   Employee functions call it with their caller's token): the subject's
 //!   facts in, allowed or the violated rules out.
-//! - `GET /compliance/violations?employee_id=&limit=` (admin and hr; an
-//!   employee for their own record): checks that found something, newest first.
+//! - `GET /compliance/violations?employee_id=&from=&to=&limit=` (admin and
+//!   hr; an employee for their own record): checks that found something
+//!   (refusals, and what the consumer of `notification-queue` found in
+//!   attendance and leave over time), newest first, made within `[from, to)`.
 //!
 //! Each route is registered with its `#[utoipa::path]`; [`openapi`] is their fragment.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{FromRef, Query, State};
 use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, Utc};
 use hrms_compliance::commands::validate::{Validate, handle};
 use hrms_compliance::{ComplianceStore, FindingsQuery, Policy, Subject, Verdict};
 use hrms_events::Role;
 use hrms_events::compliance::ComplianceCheck;
-use serde::Deserialize;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -105,18 +108,26 @@ async fn validate(
     Ok(Json(validated.verdict()))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+/// The query of a listing, as documented; read field by field.
+#[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)]
 struct ViolationsQuery {
     /// Only the checks about this employee.
     employee_id: Option<Uuid>,
+    /// Only checks made at or after this time (RFC 3339, or a date: its start in UTC).
+    from: Option<String>,
+    /// Only checks made before this time (RFC 3339, or a date: its start in UTC).
+    to: Option<String>,
     /// At most this many checks (1 to 1000; 100 when absent).
     limit: Option<usize>,
 }
 
 /// Checks that found something, newest first
 ///
-/// Admin and hr; an employee for their own record (`employee_id` their own).
+/// Admin and hr; an employee for their own record (`employee_id` their own). Refusals of
+/// validations, and what was found in attendance and leave over time (rest periods, daily and
+/// weekly hours, length of leave).
 #[utoipa::path(
     get,
     path = "/compliance/violations",
@@ -134,20 +145,46 @@ struct ViolationsQuery {
 async fn violations(
     State(api): State<ComplianceApi>,
     caller: Caller,
-    query: Result<Query<ViolationsQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<ComplianceCheck>>, Problem> {
-    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()).with_field("employee_id"))?;
-    let own = caller.employee_id.is_some() && query.employee_id == caller.employee_id;
+    let Query(params) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+    let field =
+        |name: &str, what: &str| Problem::bad_request(format!("{name} must be {what}")).with_field(name);
+    let employee_id = params
+        .get("employee_id")
+        .map(|v| v.parse::<Uuid>().map_err(|_| field("employee_id", "a UUID")))
+        .transpose()?;
+    let time = |name: &str| {
+        params
+            .get(name)
+            .map(|v| instant(v).ok_or_else(|| field(name, "an RFC 3339 time or a date")))
+            .transpose()
+    };
+    let (from, to) = (time("from")?, time("to")?);
+    let limit = params
+        .get("limit")
+        .map(|v| v.parse::<usize>().map_err(|_| field("limit", "a number")))
+        .transpose()?
+        .unwrap_or(100)
+        .clamp(1, 1000);
+    let own = caller.employee_id.is_some() && employee_id == caller.employee_id;
     if !own {
         caller.require(&[Role::Admin, Role::Hr])?;
     }
-    let query =
-        FindingsQuery { employee_id: query.employee_id, limit: query.limit.unwrap_or(100).clamp(1, 1000) };
+    let query = FindingsQuery { employee_id, from, to, limit };
     let checks = api.store.findings(&query).await.map_err(|e| {
         tracing::error!(error = %e, "compliance store unavailable");
         Problem::unavailable("compliance checks cannot be read right now")
     })?;
     Ok(Json(checks))
+}
+
+/// An RFC 3339 time, or a date (its start in UTC).
+fn instant(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| text.parse::<NaiveDate>().ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc()))
 }
 
 #[cfg(test)]

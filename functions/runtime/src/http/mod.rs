@@ -1,7 +1,7 @@
 //! The HTTP adapter (feature `http`): RFC 9457 problem responses, JSON
 //! bodies that fail as problems, bearer-token authentication of every
 //! caller (HS256, or RS256 from a JWKS URL), the functions' routers
-//! ([`compliance`], [`employee`], [`user`], [`audit`]), which reach the functions they
+//! ([`compliance`], [`employee`], [`user`], [`attendance`], [`audit`]), which reach the functions they
 //! call through a [`Callee`], each with its OpenAPI fragment ([`openapi`]),
 //! the HTTP clients of those calls when the functions run apart
 //! ([`client`]), the sink of Knative's KafkaSource, which pushes a
@@ -18,6 +18,8 @@
 //!     .with_state(auth);
 //! ```
 
+#[cfg(feature = "sqlite")]
+pub mod attendance;
 #[cfg(feature = "sqlite")]
 pub mod audit;
 pub mod auth;

@@ -120,6 +120,7 @@ pub fn document(version: &str) -> OpenApi {
         .tags(Some([
             tag("user", "Accounts of the people who sign in."),
             tag("employee", "The people HR manages."),
+            tag("attendance", "Check-ins, check-outs, their corrections, and the hours worked."),
             tag("compliance", "Checks against the compliance policy and their findings."),
             tag("notification", "Each user's notifications and their preferences."),
             tag("audit", "The tamper-evident audit trail, and each record's history rebuilt from it."),

@@ -1,18 +1,23 @@
 //! The Compliance store on SQLite (`<data dir>/compliance.db`): every check,
-//! with its events in the outbox, in one transaction.
+//! with its events in the outbox, in one transaction; and each employee's
+//! timeline, written with the check its change found ([`timeline`]).
 
 use std::path::Path;
 
 use futures::future::BoxFuture;
-use hrms_compliance::{ComplianceStore, FindingsQuery, StoreError};
+use hrms_compliance::{ComplianceStore, FindingsQuery, StoreError, Timeline};
 use hrms_events::HrmsEvent;
 use hrms_events::compliance::{ComplianceCheck, Outcome};
 use rusqlite::params;
+use uuid::Uuid;
 
 use super::Shared;
 use crate::outbox::RelayWaker;
 
-const MIGRATIONS: &[&str] = &["CREATE TABLE compliance_check (
+mod timeline;
+
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE compliance_check (
         check_id TEXT PRIMARY KEY,
         employee_id TEXT,
         outcome TEXT NOT NULL,
@@ -20,7 +25,13 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE compliance_check (
         body TEXT NOT NULL,
         recorded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
     );
-    CREATE INDEX compliance_check_employee ON compliance_check (employee_id, has_findings);"];
+    CREATE INDEX compliance_check_employee ON compliance_check (employee_id, has_findings);",
+    "CREATE TABLE compliance_timeline (
+        employee_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );",
+];
 
 /// Checks and their events in the service's database.
 #[derive(Clone)]
@@ -64,23 +75,9 @@ impl ComplianceStore for SqliteComplianceStore {
         let check = check.clone();
         Box::pin(async move {
             let body = serde_json::to_string(&check).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            let outcome = match check.outcome {
-                Outcome::Allowed => "allowed",
-                Outcome::Refused => "refused",
-            };
             self.db
                 .commit(events, move |tx| {
-                    tx.prepare_cached(
-                        "INSERT INTO compliance_check (check_id, employee_id, outcome, has_findings, body)
-                         VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?
-                    .execute(params![
-                        check.check_id.to_string(),
-                        check.employee_id.map(|id| id.to_string()),
-                        outcome,
-                        !check.findings.is_empty(),
-                        body,
-                    ])?;
+                    insert_check(tx, &check, &body)?;
                     Ok(Ok::<(), String>(()))
                 })
                 .await
@@ -94,16 +91,21 @@ impl ComplianceStore for SqliteComplianceStore {
         query: &'a FindingsQuery,
     ) -> BoxFuture<'a, Result<Vec<ComplianceCheck>, StoreError>> {
         let (employee, limit) = (query.employee_id.map(|id| id.to_string()), query.limit as i64);
+        let (from, to) = query.id_range();
+        let (from, to) = (from.map(|id| id.to_string()), to.map(|id| id.to_string()));
         Box::pin(async move {
             let bodies = self
                 .db
                 .run(move |conn| {
+                    // Check ids are UUIDv7: their text sorts by time.
                     let mut select = conn.prepare_cached(
                         "SELECT body FROM compliance_check
                          WHERE has_findings = 1 AND (?1 IS NULL OR employee_id = ?1)
+                           AND (?3 IS NULL OR check_id >= ?3) AND (?4 IS NULL OR check_id < ?4)
                          ORDER BY rowid DESC LIMIT ?2",
                     )?;
-                    let rows = select.query_map(params![employee, limit], |r| r.get::<_, String>(0))?;
+                    let rows =
+                        select.query_map(params![employee, limit, from, to], |r| r.get::<_, String>(0))?;
                     rows.collect::<rusqlite::Result<Vec<String>>>()
                 })
                 .await
@@ -117,6 +119,39 @@ impl ComplianceStore for SqliteComplianceStore {
                 .collect()
         })
     }
+
+    fn timeline(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<Timeline>, StoreError>> {
+        Box::pin(self.read_timeline(employee_id))
+    }
+
+    fn save_timeline<'a>(
+        &'a self,
+        timeline: &'a Timeline,
+        check: Option<&'a ComplianceCheck>,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.write_timeline(timeline, check, events))
+    }
+}
+
+/// Inserts `check` (its JSON `body`) within the caller's transaction.
+fn insert_check(tx: &rusqlite::Connection, check: &ComplianceCheck, body: &str) -> rusqlite::Result<()> {
+    let outcome = match check.outcome {
+        Outcome::Allowed => "allowed",
+        Outcome::Refused => "refused",
+    };
+    tx.prepare_cached(
+        "INSERT INTO compliance_check (check_id, employee_id, outcome, has_findings, body)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        check.check_id.to_string(),
+        check.employee_id.map(|id| id.to_string()),
+        outcome,
+        !check.findings.is_empty(),
+        body,
+    ])?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -143,9 +178,9 @@ mod tests {
 
         let refused = handle(employee(60.0), &policy, &store).await.expect("recorded");
         let allowed = handle(employee(37.5), &policy, &store).await.expect("recorded");
-        let found = store.findings(&FindingsQuery { employee_id: None, limit: 10 }).await.expect("listed");
+        let found = store.findings(&FindingsQuery::newest(10)).await.expect("listed");
         assert_eq!(found, vec![refused.check.clone()], "only checks with findings");
-        let mine = FindingsQuery { employee_id: allowed.check.employee_id, limit: 10 };
+        let mine = FindingsQuery { employee_id: allowed.check.employee_id, ..FindingsQuery::newest(10) };
         assert!(store.findings(&mine).await.expect("listed").is_empty());
 
         let outbox = SqliteOutbox::open(&path).expect("outbox");

@@ -4,6 +4,7 @@
 //! writes go to the database's writer ([`group`]), which commits the writes
 //! that arrive together in one transaction: one fsync for many requests.
 
+pub mod attendance;
 pub mod audit;
 pub mod compliance;
 pub mod employee;

@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use hrms_attendance::AttendanceStore;
 use hrms_audit::AuditStore;
 use hrms_compliance::ComplianceStore;
 use hrms_employee::EmployeeStore;
 use hrms_notification::NotificationStore;
+use hrms_runtime::dynamodb::attendance::DynamoAttendanceStore;
 use hrms_runtime::dynamodb::audit::DynamoAuditStore;
 use hrms_runtime::dynamodb::compliance::DynamoComplianceStore;
 use hrms_runtime::dynamodb::employee::DynamoEmployeeStore;
@@ -72,6 +74,12 @@ impl Backend for Dynamo {
     fn user(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn UserStore>, Probe)> {
         let (table, waker) = self.table(Function::User, relay);
         let store = DynamoUserStore::new(self.client.clone(), table).with_relay(waker);
+        Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
+    }
+
+    fn attendance(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn AttendanceStore>, Probe)> {
+        let (table, waker) = self.table(Function::Attendance, relay);
+        let store = DynamoAttendanceStore::new(self.client.clone(), table).with_relay(waker);
         Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
     }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use hrms_attendance::AttendanceStore;
 use hrms_audit::AuditStore;
 use hrms_compliance::ComplianceStore;
 use hrms_employee::EmployeeStore;
@@ -113,6 +114,7 @@ pub trait Backend: Send + Sync {
     fn compliance(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn ComplianceStore>, Probe)>;
     fn employee(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn EmployeeStore>, Probe)>;
     fn user(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn UserStore>, Probe)>;
+    fn attendance(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn AttendanceStore>, Probe)>;
     /// The audit log (the Audit function emits no events: no relay).
     fn audit(&self) -> anyhow::Result<(Arc<dyn AuditStore>, Probe)>;
     /// Contacts, preferences and deliveries; `None` where the backend has no

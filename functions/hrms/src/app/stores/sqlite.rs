@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
+use hrms_attendance::AttendanceStore;
 use hrms_audit::AuditStore;
 use hrms_compliance::ComplianceStore;
 use hrms_employee::EmployeeStore;
 use hrms_notification::NotificationStore;
+use hrms_runtime::sqlite::attendance::SqliteAttendanceStore;
 use hrms_runtime::sqlite::audit::SqliteAuditStore;
 use hrms_runtime::sqlite::compliance::SqliteComplianceStore;
 use hrms_runtime::sqlite::employee::SqliteEmployeeStore;
@@ -53,6 +55,14 @@ impl Backend for Sqlite {
     fn user(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn UserStore>, Probe)> {
         let db = self.file("user.db");
         let store = SqliteUserStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
+        let waker = relay(Arc::new(store.outbox()));
+        let store = store.with_relay(waker);
+        Ok((Arc::new(store.clone()), probe!(store)))
+    }
+
+    fn attendance(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn AttendanceStore>, Probe)> {
+        let db = self.file("attendance.db");
+        let store = SqliteAttendanceStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
         let waker = relay(Arc::new(store.outbox()));
         let store = store.with_relay(waker);
         Ok((Arc::new(store.clone()), probe!(store)))

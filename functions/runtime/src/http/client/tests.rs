@@ -182,7 +182,7 @@ mod compliance {
             refused.violations().map(|f| f.rule_id.as_str()).collect::<Vec<_>>(),
             ["weekly_hours_max"]
         );
-        let query = FindingsQuery { employee_id: Some(facts.employee_id), limit: 10 };
+        let query = FindingsQuery { employee_id: Some(facts.employee_id), ..FindingsQuery::newest(10) };
         let recorded = f.store.findings(&query).await.expect("findings");
         assert_eq!(recorded.iter().map(|c| c.check_id).collect::<Vec<_>>(), [refused.check_id]);
     }
@@ -490,7 +490,7 @@ mod chain {
             Err(EmployeeError::Refused(verdict)) => {
                 let rules: Vec<_> = verdict.violations().map(|v| v.rule_id.as_str()).collect();
                 assert_eq!(rules, ["weekly_hours_max"]);
-                let query = hrms_compliance::FindingsQuery { employee_id: None, limit: 10 };
+                let query = hrms_compliance::FindingsQuery::newest(10);
                 let recorded = hrms_compliance::ComplianceStore::findings(f.store.as_ref(), &query).await;
                 assert_eq!(
                     recorded.expect("findings")[0].check_id,

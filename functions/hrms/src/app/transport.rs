@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use hrms_runtime::http::kafkasink::KafkaSinkPublisher;
 use hrms_runtime::inprocess::InProcessBus;
 use hrms_runtime::kafka::{KafkaConfig, KafkaPublisher, ensure_topics};
 use hrms_runtime::{DeadLetterSink, EventPublisher};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::Producer;
 
 /// What the hosted functions publish through.
@@ -33,7 +34,7 @@ pub enum Transport {
 
 impl Transport {
     /// `HRMS_EVENT_SINK`: `kafka` (`KAFKA_*`; its topics are created if
-    /// missing), `kafkasink` (`HRMS_KAFKASINK_<TOPIC>_URL` for every topic
+    /// missing and the function may), `kafkasink` (`HRMS_KAFKASINK_<TOPIC>_URL` for every topic
     /// and DLQ) or `inprocess`; unset, Kafka when `KAFKA_BOOTSTRAP_SERVERS`
     /// is set, else in-process.
     pub(super) async fn from_env() -> anyhow::Result<Self> {
@@ -42,7 +43,15 @@ impl Transport {
         Ok(match (sink.as_deref(), kafka) {
             (Some("inprocess"), _) | (None, None) => Transport::InProcess(InProcessBus::default()),
             (Some("kafka") | None, Some(config)) => {
-                ensure_topics(&config, &hrms_events::TOPICS).await.context("creating the topics")?;
+                match ensure_topics(&config, &hrms_events::TOPICS).await {
+                    Ok(_) => {}
+                    // Strimzi's KafkaTopics own them; the function may only use them.
+                    Err(KafkaError::AdminOp(
+                        RDKafkaErrorCode::TopicAuthorizationFailed
+                        | RDKafkaErrorCode::ClusterAuthorizationFailed,
+                    )) => tracing::info!("not allowed to create topics: they are managed elsewhere"),
+                    Err(e) => return Err(anyhow::Error::new(e).context("creating the topics")),
+                }
                 Transport::Kafka { probe: KafkaPublisher::new(&config)?, config }
             }
             (Some("kafka"), None) => bail!("HRMS_EVENT_SINK=kafka needs KAFKA_BOOTSTRAP_SERVERS"),

@@ -47,7 +47,15 @@ impl DeadLetter {
             partition: m.partition(),
             offset: m.offset(),
             event: decode(m).ok().map(|e| (e.id.to_string(), e.event_type().as_str().to_owned())),
-            reason: header(dlq::REASON),
+            // A KafkaSource's dead letters say why in `knativeerror*` extensions.
+            reason: Some(header(dlq::REASON))
+                .filter(|r| !r.is_empty())
+                .or_else(|| {
+                    let code = header("ce_knativeerrorcode");
+                    (!code.is_empty())
+                        .then(|| format!("delivery answered {code}: {}", header("ce_knativeerrordata")))
+                })
+                .unwrap_or_default(),
             attempts: header(dlq::ATTEMPTS),
             original_topic: header(dlq::ORIGINAL_TOPIC),
             failed_at: header(dlq::FAILED_AT),

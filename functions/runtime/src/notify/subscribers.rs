@@ -41,9 +41,9 @@ pub struct Subscribers {
 
 impl Subscribers {
     /// The subscribers of the file at `HRMS_WEBHOOKS`, secrets from the
-    /// environment; none when it is unset.
+    /// environment; none when it is unset or empty.
     pub fn from_env() -> Result<Self, SubscribersError> {
-        let webhooks = match std::env::var_os("HRMS_WEBHOOKS") {
+        let webhooks = match std::env::var_os("HRMS_WEBHOOKS").filter(|p| !p.is_empty()) {
             Some(path) => {
                 let text = std::fs::read_to_string(&path).map_err(|source| SubscribersError::Read {
                     path: path.to_string_lossy().into_owned(),

@@ -1,0 +1,281 @@
+"""Checks of the deployment artefacts, run by the Rust tests in tests/deploy/:
+
+  validate SCHEMAS_DIR MANIFESTS   every document of the rendered MANIFESTS
+                                   (`kubectl kustomize` output) against its
+                                   schema: core kinds against Kubernetes' own
+                                   (kubernetes-validate, strict), custom
+                                   resources against the openAPIV3Schema of
+                                   their CRD in SCHEMAS_DIR, where an object
+                                   with listed properties takes no others
+                                   (unless the CRD preserves unknown fields);
+                                   a custom resource's metadata against
+                                   Kubernetes' ObjectMeta.
+  topics TABLE_JSON MANIFESTS      the KafkaTopics, KafkaSinks and KafkaSources
+                                   agree with the events crate's topic table.
+  metrics SOURCE_DIR MANIFESTS DASHBOARD
+                                   every hrms_* metric named by the alerts and
+                                   the dashboard is one the code records.
+  rules MANIFESTS OUT              writes the PrometheusRule's groups as a
+                                   Prometheus rule file (for promtool).
+  hcl DIR                          every .tf file under DIR parses (python-hcl2).
+
+Each prints what it checked and exits 1 naming every problem."""
+
+import copy
+import json
+import pathlib
+import re
+import sys
+
+import yaml
+
+KUBERNETES_VERSION = "1.33"
+
+
+def documents(path):
+    with open(path, encoding="utf-8") as file:
+        return [d for d in yaml.safe_load_all(file) if d]
+
+
+def fail(problems):
+    for problem in problems:
+        print(f"FAIL {problem}")
+    sys.exit(1 if problems else 0)
+
+
+# --- validate ---------------------------------------------------------------
+
+
+def strict(schema):
+    """The CRD's structural schema as JSON Schema that refuses unknown fields,
+    as the API server prunes (and `kubectl --validate=strict` refuses) them."""
+    if isinstance(schema, list):
+        return [strict(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: strict(v) if k not in ("enum", "default", "example", "required") else v for k, v in schema.items()}
+    if "properties" in out:
+        out["properties"] = {k: strict(v) for k, v in schema["properties"].items()}
+        if "additionalProperties" not in out and not out.get("x-kubernetes-preserve-unknown-fields"):
+            out["additionalProperties"] = False
+    if out.get("x-kubernetes-int-or-string") and "anyOf" not in out:
+        out.pop("type", None)
+        out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+    if out.get("nullable") and isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+def crd_schemas(directory):
+    """(group/version, kind) -> strict schema, from every CRD in `directory`."""
+    schemas = {}
+    for path in sorted(pathlib.Path(directory).glob("*.yaml")):
+        for crd in documents(path):
+            if crd.get("kind") != "CustomResourceDefinition":
+                continue
+            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+            for version in crd["spec"]["versions"]:
+                if version.get("served"):
+                    schema = strict(version["schema"]["openAPIV3Schema"])
+                    # Every object has these, listed in its CRD or not.
+                    for field, type_ in (("apiVersion", "string"), ("kind", "string"), ("metadata", "object")):
+                        schema.setdefault("properties", {}).setdefault(field, {"type": type_})
+                    schemas[(f"{group}/{version['name']}", kind)] = (schema, path.name)
+    return schemas
+
+
+def validate(schemas_dir, manifests):
+    import jsonschema
+    import kubernetes_validate
+
+    schemas = crd_schemas(schemas_dir)
+    problems, checked = [], 0
+    for doc in documents(manifests):
+        api, kind = doc.get("apiVersion", ""), doc.get("kind", "")
+        name = f"{kind}/{doc.get('metadata', {}).get('name', '?')}"
+        group = api.split("/")[0] if "/" in api else ""
+        core = group == "" or group.endswith(".k8s.io") or "." not in group
+        try:
+            if core:
+                kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+                source = f"Kubernetes {KUBERNETES_VERSION}"
+            else:
+                if (api, kind) not in schemas:
+                    problems.append(f"{name}: no CRD schema for {api} {kind} in {schemas_dir}")
+                    continue
+                schema, source = schemas[(api, kind)]
+                validator = jsonschema.Draft4Validator(schema)
+                errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+                for error in errors:
+                    path = ".".join(str(p) for p in error.absolute_path) or "(root)"
+                    problems.append(f"{name}: {path}: {error.message}")
+                if not doc.get("metadata", {}).get("name"):
+                    problems.append(f"{name}: metadata.name is missing")
+                # The metadata of a custom resource is Kubernetes' ObjectMeta.
+                wrapper = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": doc.get("metadata", {})}
+                kubernetes_validate.validate(wrapper, KUBERNETES_VERSION, strict=True)
+                if errors:
+                    continue
+        except kubernetes_validate.SchemaNotFoundError as e:
+            problems.append(f"{name}: {e.message}")
+            continue
+        except kubernetes_validate.ValidationError as e:
+            path = ".".join(str(p) for p in e.absolute_path) or "(root)"
+            problems.append(f"{name}: {path}: {e.message}")
+            continue
+        checked += 1
+        print(f"ok {name} ({api}, {source})")
+    print(f"{checked} documents valid, {len(problems)} problems")
+    fail(problems)
+
+
+# --- topics -----------------------------------------------------------------
+
+
+def topics(table_json, manifests):
+    with open(table_json, encoding="utf-8") as file:
+        table = json.load(file)
+    docs = documents(manifests)
+    by_kind = lambda kind: [d for d in docs if d.get("kind") == kind]
+    kafka_topics = {d["spec"].get("topicName", d["metadata"]["name"]): d["spec"] for d in by_kind("KafkaTopic")}
+    sinks = {d["spec"]["topic"]: d["spec"] for d in by_kind("KafkaSink")}
+    sources = by_kind("KafkaSource")
+    problems = []
+    names = {t["name"] for t in table}
+    for extra in sorted(set(kafka_topics) - names):
+        problems.append(f"KafkaTopic {extra} is not in the events crate's table")
+    for t in table:
+        name = t["name"]
+        want = {
+            "partitions": t["partitions"],
+            "replicas": t["replication_factor"],
+            "retention.ms": t["retention_ms"],
+            "min.insync.replicas": t["min_insync_replicas"],
+        }
+        spec = kafka_topics.get(name)
+        if spec is None:
+            problems.append(f"{name}: no KafkaTopic")
+        else:
+            config = spec.get("config", {})
+            got = {
+                "partitions": spec.get("partitions"),
+                "replicas": spec.get("replicas"),
+                "retention.ms": int(config.get("retention.ms", -1)),
+                "min.insync.replicas": int(config.get("min.insync.replicas", -1)),
+            }
+            for key in want:
+                if got[key] != want[key]:
+                    problems.append(f"KafkaTopic {name}: {key} is {got[key]}, the table says {want[key]}")
+        sink = sinks.get(name)
+        if sink is None:
+            problems.append(f"{name}: no KafkaSink")
+        elif (sink.get("numPartitions"), sink.get("replicationFactor")) != (t["partitions"], t["replication_factor"]):
+            problems.append(
+                f"KafkaSink of {name}: {sink.get('numPartitions')} partitions, replication "
+                f"{sink.get('replicationFactor')}; the table says {t['partitions']}, {t['replication_factor']}"
+            )
+        if not t["is_dlq"]:
+            readers = [s for s in sources if name in s["spec"].get("topics", [])]
+            groups = sorted(s["spec"].get("consumerGroup") for s in readers)
+            if t["consumer_group"] not in groups:
+                problems.append(f"{name}: no KafkaSource in group {t['consumer_group']} (groups: {groups})")
+            for s in readers:
+                dead = s["spec"].get("delivery", {}).get("deadLetterSink", {}).get("ref", {}).get("name")
+                dlq = next((d for d in by_kind("KafkaSink") if d["metadata"]["name"] == dead), None)
+                if dlq is None or dlq["spec"]["topic"] != t["dlq"]:
+                    problems.append(f"KafkaSource {s['metadata']['name']}: dead letters do not go to {t['dlq']}")
+                if s["spec"].get("consumers", 1) > t["partitions"]:
+                    problems.append(f"KafkaSource {s['metadata']['name']}: more consumers than partitions")
+    print(f"{len(table)} topics compared with {len(kafka_topics)} KafkaTopics, {len(sinks)} KafkaSinks, "
+          f"{len(sources)} KafkaSources")
+    fail(problems)
+
+
+# --- metrics ----------------------------------------------------------------
+
+# What Strimzi's Kafka Exporter reports that the alerts and dashboard use.
+KAFKA_EXPORTER = {"kafka_consumergroup_lag", "kafka_topic_partition_current_offset"}
+
+
+def recorded_metrics(source_dir):
+    """name -> kind, for every metric the Rust code records."""
+    pattern = re.compile(r'metrics::(counter|gauge|histogram)!\(\s*"([a-z0-9_]+)"')
+    found = {}
+    for path in pathlib.Path(source_dir).rglob("*.rs"):
+        for kind, name in pattern.findall(path.read_text(encoding="utf-8")):
+            found[name] = kind
+    return found
+
+
+def metrics(source_dir, manifests, dashboard):
+    recorded = recorded_metrics(source_dir)
+    exprs = []
+    for doc in documents(manifests):
+        if doc.get("kind") == "PrometheusRule":
+            for group in doc["spec"]["groups"]:
+                exprs += [(f"alert {r.get('alert', r.get('record'))}", r["expr"]) for r in group["rules"]]
+    with open(dashboard, encoding="utf-8") as file:
+        for panel in json.load(file)["panels"]:
+            exprs += [(f"panel {panel['title']}", t["expr"]) for t in panel.get("targets", [])]
+    problems, used = [], set()
+    for where, expr in exprs:
+        for name in re.findall(r"\b((?:hrms|kafka)_[a-z0-9_]+)", expr):
+            used.add(name)
+            if name.startswith("kafka_"):
+                if name not in KAFKA_EXPORTER:
+                    problems.append(f"{where}: {name} is not a Kafka Exporter metric this check knows")
+                continue
+            base = re.sub(r"_(bucket|sum|count)$", "", name)
+            if name in recorded:
+                if recorded[name] == "histogram":
+                    problems.append(f"{where}: {name} is a histogram: use {name}_bucket, _sum or _count")
+            elif base in recorded and recorded[base] == "histogram":
+                pass
+            else:
+                problems.append(f"{where}: {name} is recorded nowhere under {source_dir}")
+    print(f"{len(exprs)} expressions use {len(used)} metrics; the code records {len(recorded)}")
+    if not exprs:
+        problems.append("no expressions found")
+    fail(problems)
+
+
+# --- rules ------------------------------------------------------------------
+
+
+def rules(manifests, out):
+    groups = [g for d in documents(manifests) if d.get("kind") == "PrometheusRule" for g in d["spec"]["groups"]]
+    if not groups:
+        fail(["no PrometheusRule in the manifests"])
+    with open(out, "w", encoding="utf-8") as file:
+        yaml.safe_dump({"groups": copy.deepcopy(groups)}, file, sort_keys=False)
+    print(f"{len(groups)} rule groups written to {out}")
+
+
+# --- hcl --------------------------------------------------------------------
+
+
+def hcl(directory):
+    import hcl2
+
+    problems, files = [], sorted(pathlib.Path(directory).rglob("*.tf"))
+    for path in files:
+        if ".terraform" in path.parts:
+            continue
+        try:
+            with open(path, encoding="utf-8") as file:
+                parsed = hcl2.load(file)
+            print(f"ok {path} ({', '.join(sorted(parsed)) or 'empty'})")
+        except Exception as e:  # noqa: BLE001 - any parse error is the finding
+            problems.append(f"{path}: {e}")
+    if not files:
+        problems.append(f"no .tf files under {directory}")
+    print(f"{len(files)} .tf files parsed, {len(problems)} problems")
+    fail(problems)
+
+
+COMMANDS = {"validate": validate, "topics": topics, "metrics": metrics, "rules": rules, "hcl": hcl}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(__doc__)
+    COMMANDS[sys.argv[1]](*sys.argv[2:])

@@ -18,6 +18,10 @@
   rules MANIFESTS OUT              writes the PrometheusRule's groups as a
                                    Prometheus rule file (for promtool).
   hcl DIR                          every .tf file under DIR parses (python-hcl2).
+  workloads MANIFESTS OUT_DIR      writes each Knative Service's revision
+                                   template as the Deployment Knative makes of
+                                   it, so that checkov's workload checks (which
+                                   know no Knative kinds) examine its pod spec.
 
 Each prints what it checked and exits 1 naming every problem."""
 
@@ -273,7 +277,42 @@ def hcl(directory):
     fail(problems)
 
 
-COMMANDS = {"validate": validate, "topics": topics, "metrics": metrics, "rules": rules, "hcl": hcl}
+# --- workloads --------------------------------------------------------------
+
+
+def workloads(manifests, out_dir):
+    out = pathlib.Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    docs = documents(manifests)
+    services = [d for d in docs if d.get("apiVersion", "").startswith("serving.knative.dev/")]
+    # The policies that admit traffic to them, for checkov's graph checks.
+    for policy in (d for d in docs if d.get("kind") == "NetworkPolicy"):
+        with open(out / f"networkpolicy-{policy['metadata']['name']}.yaml", "w", encoding="utf-8") as file:
+            yaml.safe_dump(policy, file, sort_keys=False)
+    for service in services:
+        meta, template = service["metadata"], service["spec"]["template"]
+        labels = {**template.get("metadata", {}).get("labels", {}), "serving.knative.dev/service": meta["name"]}
+        pod_spec = {k: v for k, v in template["spec"].items()
+                    if k not in ("containerConcurrency", "timeoutSeconds", "responseStartTimeoutSeconds", "idleTimeoutSeconds")}
+        deployment = {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": f"{meta['name']}-deployment", "namespace": meta.get("namespace", "default"),
+                         "labels": labels},
+            "spec": {
+                "selector": {"matchLabels": {"serving.knative.dev/service": meta["name"]}},
+                "template": {"metadata": {"labels": labels, "annotations": template.get("metadata", {}).get("annotations", {})},
+                             "spec": pod_spec},
+            },
+        }
+        with open(out / f"{meta['name']}.yaml", "w", encoding="utf-8") as file:
+            yaml.safe_dump(deployment, file, sort_keys=False)
+    print(f"{len(services)} Knative Services written as Deployments to {out}")
+    if not services:
+        fail(["no Knative Service in the manifests"])
+
+
+COMMANDS = {"validate": validate, "topics": topics, "metrics": metrics, "rules": rules, "hcl": hcl, "workloads": workloads}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -17,7 +17,14 @@
                                    the dashboard is one the code records.
   rules MANIFESTS OUT              writes the PrometheusRule's groups as a
                                    Prometheus rule file (for promtool).
+  tables LAYOUT_JSON TF_FILE        the DynamoDB tables of the terraform module are
+                                   those the code creates (keys, indexes), with
+                                   on-demand billing, PITR and encryption.
   hcl DIR                          every .tf file under DIR parses (python-hcl2).
+  deliveries MANIFESTS             every KafkaSource delivers to a cluster-local
+                                   Service without HRMS_DELIVERY_TOKEN (which a
+                                   KafkaSource cannot send), and every public
+                                   Service serving a /deliveries route has it.
   workloads MANIFESTS OUT_DIR      writes each Knative Service's revision
                                    template as the Deployment Knative makes of
                                    it, so that checkov's workload checks (which
@@ -255,6 +262,51 @@ def rules(manifests, out):
     print(f"{len(groups)} rule groups written to {out}")
 
 
+# --- tables -----------------------------------------------------------------
+
+
+def unquote(value):
+    return value[1:-1] if isinstance(value, str) and value.startswith('"') and value.endswith('"') else value
+
+
+def tables(layout_json, tf_file):
+    import hcl2
+
+    with open(layout_json, encoding="utf-8") as file:
+        code = json.load(file)
+    with open(tf_file, encoding="utf-8") as file:
+        tf = hcl2.load(file)
+    declared = next(block["tables"] for block in tf.get("locals", []) if "tables" in block)
+    table = next(r['"aws_dynamodb_table"']['"function"'] for r in tf["resource"] if '"aws_dynamodb_table"' in r)
+    problems = []
+    for key, want in (("billing_mode", "PAY_PER_REQUEST"), ("hash_key", "pk"), ("range_key", "sk")):
+        if unquote(table.get(key)) != want:
+            problems.append(f"aws_dynamodb_table: {key} is {table.get(key)}, the code makes {want}")
+    if table.get("point_in_time_recovery", [{}])[0].get("enabled") is not True:
+        problems.append("aws_dynamodb_table: point-in-time recovery is not enabled")
+    if table.get("server_side_encryption", [{}])[0].get("enabled") is not True:
+        problems.append("aws_dynamodb_table: server-side encryption is not enabled")
+    for block in table.get("dynamic", []):
+        for label, body in block.items():
+            content, label = body["content"][0], unquote(label)
+            if label == "attribute" and unquote(content.get("type")) != "S":
+                problems.append("aws_dynamodb_table: key attributes are strings (S) in the code")
+            if label.endswith("secondary_index") and unquote(content.get("projection_type")) != "ALL":
+                problems.append(f"aws_dynamodb_table: {label} projects {content.get('projection_type')}, the code ALL")
+    for service, layout in code.items():
+        if service not in declared:
+            problems.append(f"no table for {service} in {tf_file}")
+            continue
+        got = declared[service]
+        for kind, tf_key in (("local", "local_indexes"), ("global", "global_indexes")):
+            have = sorted((unquote(i["name"]), unquote(i["partition"]), unquote(i["sort"])) for i in got.get(tf_key, []))
+            want = sorted((i["name"], i["partition"], i["sort"]) for i in layout[kind])
+            if have != want:
+                problems.append(f"{service}: {kind} indexes are {have}, the code makes {want}")
+    print(f"{len(code)} tables of the code compared with {len(declared)} in {tf_file}")
+    fail(problems)
+
+
 # --- hcl --------------------------------------------------------------------
 
 
@@ -274,6 +326,50 @@ def hcl(directory):
     if not files:
         problems.append(f"no .tf files under {directory}")
     print(f"{len(files)} .tf files parsed, {len(problems)} problems")
+    fail(problems)
+
+
+# --- deliveries -------------------------------------------------------------
+
+VISIBILITY = "networking.knative.dev/visibility"
+TOKEN = "HRMS_DELIVERY_TOKEN"
+
+
+def has_token(service):
+    """Whether the Service's container gets HRMS_DELIVERY_TOKEN."""
+    container = service["spec"]["template"]["spec"]["containers"][0]
+    named = any(e.get("name") == TOKEN for e in container.get("env", []))
+    secrets = [e["secretRef"]["name"] for e in container.get("envFrom", []) if "secretRef" in e]
+    return named or any(name.startswith("hrms-delivery-token") for name in secrets)
+
+
+def deliveries(manifests):
+    docs = documents(manifests)
+    services = {d["metadata"]["name"]: d for d in docs if d.get("apiVersion", "").startswith("serving.knative.dev/")}
+    sources = [d for d in docs if d.get("kind") == "KafkaSource"]
+    problems, routed = [], set()
+    for source in sources:
+        name, sink = source["metadata"]["name"], source["spec"]["sink"]
+        target, uri = sink.get("ref", {}).get("name"), sink.get("uri", "")
+        service = services.get(target)
+        if service is None:
+            problems.append(f"KafkaSource {name} delivers to {target}, which is no Knative Service here")
+            continue
+        function = uri.removeprefix("/deliveries/")
+        routed.add(function)
+        args = service["spec"]["template"]["spec"]["containers"][0].get("args", [])
+        if args[:2] != ["serve", function] or "--consume" in args:
+            problems.append(f"KafkaSource {name} posts to {uri}, but Service {target} runs {args}")
+        if service["metadata"].get("labels", {}).get(VISIBILITY) != "cluster-local":
+            problems.append(f"KafkaSource {name} delivers to Service {target}, which is reachable from outside the cluster")
+        if has_token(service):
+            problems.append(f"KafkaSource {name} delivers to Service {target}, which wants {TOKEN}: a KafkaSource cannot send it")
+    for name, service in services.items():
+        args = service["spec"]["template"]["spec"]["containers"][0].get("args", [])
+        public = service["metadata"].get("labels", {}).get(VISIBILITY) != "cluster-local"
+        if public and args[1:2] and args[1] in routed and "--consume" not in args and not has_token(service):
+            problems.append(f"Service {name} is public and serves /deliveries/{args[1]} without {TOKEN}")
+    print(f"{len(sources)} KafkaSources, {len(services)} Knative Services checked")
     fail(problems)
 
 
@@ -312,7 +408,8 @@ def workloads(manifests, out_dir):
         fail(["no Knative Service in the manifests"])
 
 
-COMMANDS = {"validate": validate, "topics": topics, "metrics": metrics, "rules": rules, "hcl": hcl, "workloads": workloads}
+COMMANDS = {"validate": validate, "topics": topics, "metrics": metrics, "rules": rules, "hcl": hcl, "tables": tables, "deliveries": deliveries,
+            "workloads": workloads}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -2,8 +2,6 @@
 //! unknown fields included, and the event functions take KafkaSource
 //! deliveries only where no outsider reaches them.
 
-use std::process::Command;
-
 use hrms_e2e::TempDir;
 
 use crate::tools::{checks, render, rendered, root, run, succeed};
@@ -14,10 +12,19 @@ fn every_rendered_manifest_validates_against_its_crd_or_kubernetes_schema() {
     let (_dir, files) = rendered();
     for (overlay, file) in files {
         let out = succeed(&mut checks(&[&"validate", &schemas, &file]));
-        for kind in ["Service/audit ", "KafkaSource/audit ", "KafkaSink/audit-queue-dlq ", "Kafka/hrms-kafka ",
-            "KafkaNodePool/brokers ", "KafkaTopic/audit-queue ", "KafkaUser/hrms-audit ", "PodMonitor/hrms-functions ",
-            "PrometheusRule/hrms ", "NetworkPolicy/hrms-functions ", "ConfigMap/hrms-config-"]
-        {
+        for kind in [
+            "Service/audit ",
+            "KafkaSource/audit ",
+            "KafkaSink/audit-queue-dlq ",
+            "Kafka/hrms-kafka ",
+            "KafkaNodePool/brokers ",
+            "KafkaTopic/audit-queue ",
+            "KafkaUser/hrms-audit ",
+            "PodMonitor/hrms-functions ",
+            "PrometheusRule/hrms ",
+            "NetworkPolicy/hrms-functions ",
+            "ConfigMap/hrms-config-",
+        ] {
             assert!(out.contains(&format!("ok {kind}")), "{overlay}: {kind}was not validated");
         }
         assert!(out.contains(", 0 problems"), "{overlay}: {out}");
@@ -59,16 +66,23 @@ fn a_public_sink_or_an_open_delivery_route_fails_the_delivery_check() {
     let prod = render("prod", &dir.0);
     let text = std::fs::read_to_string(&prod).expect("read");
     // The audit source delivering to the public audit Service.
-    let opened = text.replacen("      name: audit-events\n    uri: /deliveries/audit", "      name: audit\n    uri: /deliveries/audit", 1);
+    let opened = text.replacen(
+        "      name: audit-events\n    uri: /deliveries/audit",
+        "      name: audit\n    uri: /deliveries/audit",
+        1,
+    );
     assert_ne!(opened, text, "the prod overlay no longer names audit-events as a sink");
     let file = dir.0.join("opened.yaml");
     std::fs::write(&file, opened).expect("write");
-    let output = run(Command::new(hrms_e2e::python())
-        .arg(hrms_e2e::python_script("deploy_checks.py"))
-        .args(["deliveries".as_ref(), file.as_os_str()]));
+    let output = run(&mut checks(&[&"deliveries", &file]));
     assert_eq!(output.status.code(), Some(1));
     let out = String::from_utf8_lossy(&output.stdout);
-    assert!(out.contains("KafkaSource audit delivers to Service audit, which is reachable from outside the cluster"), "{out}");
+    assert!(
+        out.contains(
+            "KafkaSource audit delivers to Service audit, which is reachable from outside the cluster"
+        ),
+        "{out}"
+    );
 }
 
 /// One mistake per kind, as a person might make them.

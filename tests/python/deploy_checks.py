@@ -43,9 +43,13 @@ import yaml
 KUBERNETES_VERSION = "1.33"
 
 
+# libyaml's loader where PyYAML has it: the CRDs are large.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def documents(path):
     with open(path, encoding="utf-8") as file:
-        return [d for d in yaml.safe_load_all(file) if d]
+        return [d for d in yaml.load_all(file, Loader=LOADER) if d]
 
 
 def fail(problems):
@@ -96,9 +100,15 @@ def crd_schemas(directory):
 
 
 def validate(schemas_dir, manifests):
+    import functools
+
     import jsonschema
     import kubernetes_validate
+    import kubernetes_validate.utils
 
+    # It reads and parses its (large) schema files again on every call.
+    contents = kubernetes_validate.utils.schema_contents
+    kubernetes_validate.utils.schema_contents = functools.lru_cache(maxsize=None)(contents)
     schemas = crd_schemas(schemas_dir)
     problems, checked = [], 0
     for doc in documents(manifests):

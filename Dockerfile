@@ -8,8 +8,9 @@
 # The build stage compiles the release binary; librdkafka (rdkafka-sys: its
 # own configure and make), SQLite (bundled) and aws-lc are built from source
 # and linked statically, and so is zlib (LIBZ_SYS_STATIC), so the binary needs
-# only glibc and libgcc_s: the distroless `cc` image, which has no shell or
-# package manager, running as the unprivileged user 65532.
+# only glibc, libgcc_s and the CA certificates its HTTP client loads at start:
+# the distroless `cc` image, which has those and no shell or package manager,
+# running as the unprivileged user 65532.
 
 ARG RUST_VERSION=1.95
 

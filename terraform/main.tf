@@ -23,8 +23,9 @@ module "dynamodb" {
 data "kustomization_overlay" "hrms" {
   resources = ["${path.module}/../knative/overlays/prod"]
 
+  # The image the overlay names (a placeholder), replaced by this deployment's.
   images {
-    name     = "hrms"
+    name     = "registry.example.com/hrms/hrms"
     new_name = var.image
     new_tag  = var.image_tag
   }

@@ -28,6 +28,14 @@ fn every_rendered_manifest_validates_against_its_crd_or_kubernetes_schema() {
             assert!(out.contains(&format!("ok {kind}")), "{overlay}: {kind}was not validated");
         }
         assert!(out.contains(", 0 problems"), "{overlay}: {out}");
+        // Every function runs the overlay's image.
+        let text = std::fs::read_to_string(&file).expect("read the rendered manifests");
+        let tag = if overlay == "dev" { "dev" } else { "0.1.0" };
+        let images: Vec<&str> = text.lines().filter(|l| l.trim_start().starts_with("image:")).collect();
+        assert!(!images.is_empty(), "{overlay}: no image");
+        for line in images {
+            assert_eq!(line.trim(), format!("image: registry.example.com/hrms/hrms:{tag}"), "{overlay}");
+        }
     }
 }
 

@@ -33,14 +33,15 @@ data "kustomization_overlay" "hrms" {
   config_map_generator {
     name     = "hrms-config"
     behavior = "merge"
-    literals = [
+    literals = concat([
       "AWS_REGION=${var.aws_region}",
       "HRMS_DYNAMODB_TABLE_PREFIX=${var.table_prefix}",
       "HRMS_JWKS_URL=${var.jwks_url}",
       "HRMS_JWT_AUDIENCE=${var.jwt_audience}",
       "HRMS_SMTP_URL=${var.smtp_url}",
       "HRMS_SMTP_FROM=${var.smtp_from}",
-    ]
+      # Set only with a file: the function refuses an empty path.
+    ], var.webhooks_toml == "" ? [] : ["HRMS_WEBHOOKS=/etc/hrms/webhooks/webhooks.toml"])
   }
 
   patches {
@@ -66,11 +67,14 @@ module "kafka" {
 module "functions" {
   source = "./modules/functions"
 
-  manifests     = data.kustomization_overlay.hrms.manifests
-  jwt_secret    = var.jwks_url == "" ? random_password.jwt_secret.result : ""
-  smtp_username = var.smtp_username
-  smtp_password = var.smtp_password
-  depends_on    = [module.kafka, module.dynamodb]
+  manifests       = data.kustomization_overlay.hrms.manifests
+  jwt_secret      = var.jwks_url == "" ? random_password.jwt_secret.result : ""
+  smtp_username   = var.smtp_username
+  smtp_password   = var.smtp_password
+  service_token   = var.service_token
+  webhooks_toml   = var.webhooks_toml
+  webhook_secrets = var.webhook_secrets
+  depends_on      = [module.kafka, module.dynamodb]
 }
 
 # HS256 secret of the functions when no identity provider is configured.

@@ -92,3 +92,23 @@ variable "smtp_password" {
   default     = ""
   sensitive   = true
 }
+
+variable "service_token" {
+  description = "HRMS_SERVICE_TOKEN: the identity provider's token for Notification's employee look-ups (with jwks_url). Pass it as TF_VAR_service_token."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "webhooks_toml" {
+  description = "The webhook subscriptions file (README.md, Notifications); its secret_env names are HRMS_WEBHOOK_<NAME>_SECRET. Empty: no webhooks."
+  type        = string
+  default     = ""
+}
+
+variable "webhook_secrets" {
+  description = "Signing secret by name (payroll -> HRMS_WEBHOOK_PAYROLL_SECRET), 32+ characters each. Pass it as TF_VAR_webhook_secrets."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+}

@@ -37,16 +37,31 @@ resource "kubernetes_secret_v1" "delivery_token" {
   data = { HRMS_DELIVERY_TOKEN = random_password.delivery_token.result }
 }
 
-resource "kubernetes_secret_v1" "smtp" {
-  count = var.smtp_username == "" ? 0 : 1
+# The Notification function's own secrets: SMTP login, its service token
+# (with an identity provider) and each webhook's signing secret.
+resource "kubernetes_secret_v1" "notification" {
   metadata {
-    name      = "hrms-smtp"
+    name      = "hrms-notification-secrets"
     namespace = var.namespace
   }
-  data = {
-    HRMS_SMTP_USERNAME = var.smtp_username
-    HRMS_SMTP_PASSWORD = var.smtp_password
+  data = merge(
+    var.smtp_username == "" ? {} : {
+      HRMS_SMTP_USERNAME = var.smtp_username
+      HRMS_SMTP_PASSWORD = var.smtp_password
+    },
+    var.service_token == "" ? {} : { HRMS_SERVICE_TOKEN = var.service_token },
+    { for name, secret in var.webhook_secrets : "HRMS_WEBHOOK_${upper(name)}_SECRET" => secret },
+  )
+}
+
+# The webhook subscriptions file (HRMS_WEBHOOKS), when there are any.
+resource "kubernetes_config_map_v1" "webhooks" {
+  count = var.webhooks_toml == "" ? 0 : 1
+  metadata {
+    name      = "hrms-webhooks"
+    namespace = var.namespace
   }
+  data = { "webhooks.toml" = var.webhooks_toml }
 }
 
 # What the KafkaSinks log in with: the KafkaUser hrms-knative-sink's password
@@ -87,5 +102,7 @@ resource "kustomization_resource" "hrms" {
     kubernetes_secret_v1.auth,
     kubernetes_secret_v1.delivery_token,
     kubernetes_secret_v1.kafkasink_auth,
+    kubernetes_secret_v1.notification,
+    kubernetes_config_map_v1.webhooks,
   ]
 }

@@ -34,3 +34,23 @@ variable "smtp_password" {
   default     = ""
   sensitive   = true
 }
+
+variable "service_token" {
+  description = "HRMS_SERVICE_TOKEN: the identity provider's token with which Notification looks employees up (with HRMS_JWKS_URL)."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "webhooks_toml" {
+  description = "The webhook subscriptions file (HRMS_WEBHOOKS); empty for none."
+  type        = string
+  default     = ""
+}
+
+variable "webhook_secrets" {
+  description = "Signing secret by webhook secret name: payroll becomes HRMS_WEBHOOK_PAYROLL_SECRET."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+}

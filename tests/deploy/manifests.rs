@@ -93,6 +93,53 @@ fn a_public_sink_or_an_open_delivery_route_fails_the_delivery_check() {
     );
 }
 
+#[test]
+fn knative_services_keep_the_rules_of_knative_servings_webhook() {
+    let (_dir, files) = rendered();
+    for (overlay, file) in files {
+        let out = succeed(&mut checks(&[&"knative", &file]));
+        assert!(out.contains("Knative Services keep the runtime contract"), "{overlay}: {out}");
+    }
+}
+
+#[test]
+fn a_reserved_path_variable_or_port_breaks_the_knative_contract() {
+    let dir = TempDir::new();
+    let file = dir.0.join("reserved.yaml");
+    std::fs::write(&file, RESERVED).expect("write");
+    let output = run(&mut checks(&[&"knative", &file]));
+    assert_eq!(output.status.code(), Some(1), "a Service Knative refuses passed");
+    let out = String::from_utf8_lossy(&output.stdout);
+    for finding in [
+        "Service user: mountPath /tmp is a reserved path",
+        "Service user: PORT is a reserved environment variable",
+        "Service user: port 8012 is reserved for the queue-proxy",
+        "Service user: port name 'http' is not http1 or h2c",
+        "Service user: volume data is ['persistentVolumeClaim'], which needs a Knative feature flag",
+        "Service user: min-scale 3 exceeds max-scale 1",
+    ] {
+        assert!(out.contains(finding), "missing finding {finding:?} in:\n{out}");
+    }
+}
+
+/// A Service valid against the CRD that Knative's webhook would refuse.
+const RESERVED: &str = r#"
+apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: {name: user, namespace: hrms}
+spec:
+  template:
+    metadata:
+      annotations: {autoscaling.knative.dev/min-scale: "3", autoscaling.knative.dev/max-scale: "1"}
+    spec:
+      containers:
+      - image: hrms
+        env: [{name: PORT, value: "8012"}]
+        ports: [{name: http, containerPort: 8012}]
+        volumeMounts: [{name: data, mountPath: /tmp/}]
+      volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]
+"#;
+
 /// One mistake per kind, as a person might make them.
 const BAD: &str = r#"
 apiVersion: kafka.strimzi.io/v1

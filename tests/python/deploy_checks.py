@@ -25,6 +25,11 @@
                                    Service without HRMS_DELIVERY_TOKEN (which a
                                    KafkaSource cannot send), and every public
                                    Service serving a /deliveries route has it.
+  knative MANIFESTS                every Knative Service keeps the rules Knative
+                                   Serving's webhook enforces beyond the CRD
+                                   schema (reserved paths, variables, ports,
+                                   one port named http1 or h2c, probes on it,
+                                   volumes all mounted, scale bounds).
   workloads MANIFESTS OUT_DIR      writes each Knative Service's revision
                                    template as the Deployment Knative makes of
                                    it, so that checkov's workload checks (which
@@ -383,6 +388,81 @@ def deliveries(manifests):
     fail(problems)
 
 
+# --- knative ----------------------------------------------------------------
+
+# Knative Serving's webhook (pkg/apis/serving/k8s_validation.go).
+RESERVED_PATHS = {"/", "/dev", "/dev/log", "/tmp", "/var", "/var/log"}
+RESERVED_ENV = {"PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"}
+# The queue-proxy's ports (8012, 8013, 8022, 9090, 9091) and profiling's (8008).
+RESERVED_PORTS = {8008, 8012, 8013, 8022, 9090, 9091}
+PORT_NAMES = {"", "http1", "h2c"}
+# Volume kinds it admits with its default feature flags.
+VOLUME_KINDS = {"secret", "configMap", "projected", "emptyDir"}
+MAX_TIMEOUT_SECONDS = 600
+
+
+def knative(manifests):
+    import posixpath
+
+    problems, services = [], [d for d in documents(manifests) if d.get("apiVersion", "").startswith("serving.knative.dev/")]
+    for service in services:
+        name, template = service["metadata"]["name"], service["spec"]["template"]
+        spec, annotations = template["spec"], template.get("metadata", {}).get("annotations", {})
+        say = lambda what: problems.append(f"Service {name}: {what}")
+        containers = spec.get("containers", [])
+        if len(containers) != 1:
+            say(f"{len(containers)} containers (multi-container is off by default)")
+        mounted = set()
+        for container in containers:
+            if container.get("name") == "queue-proxy":
+                say("the container name queue-proxy is reserved")
+            for env in container.get("env", []):
+                if env["name"] in RESERVED_ENV:
+                    say(f"{env['name']} is a reserved environment variable")
+            ports = container.get("ports", [])
+            if len(ports) > 1:
+                say("more than one container port")
+            for port in ports:
+                if port.get("name", "") not in PORT_NAMES:
+                    say(f"port name {port.get('name')!r} is not http1 or h2c")
+                if port.get("containerPort") in RESERVED_PORTS:
+                    say(f"port {port['containerPort']} is reserved for the queue-proxy")
+            for probe in ("readinessProbe", "livenessProbe"):
+                port = container.get(probe, {}).get("httpGet", {}).get("port")
+                if port is not None and ports and port not in (ports[0].get("containerPort"), ports[0].get("name")):
+                    say(f"{probe} probes port {port}, not the container's")
+            seen = set()
+            for mount in container.get("volumeMounts", []):
+                path = posixpath.normpath(mount["mountPath"])
+                if path in RESERVED_PATHS:
+                    say(f"mountPath {path} is a reserved path")
+                if not path.startswith("/") or path in seen:
+                    say(f"mountPath {path} is not absolute, or mounted twice")
+                seen.add(path)
+                mounted.add(mount["name"])
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        for vname, volume in volumes.items():
+            if vname not in mounted:
+                say(f"volume {vname} is not mounted")
+            kinds = set(volume) - {"name"}
+            if not kinds <= VOLUME_KINDS:
+                say(f"volume {vname} is {sorted(kinds)}, which needs a Knative feature flag")
+        for vname in mounted - set(volumes):
+            say(f"volumeMount {vname} has no volume")
+        if spec.get("timeoutSeconds", 300) > MAX_TIMEOUT_SECONDS:
+            say(f"timeoutSeconds {spec['timeoutSeconds']} exceeds {MAX_TIMEOUT_SECONDS}")
+        if not 0 <= spec.get("containerConcurrency", 0) <= 1000:
+            say("containerConcurrency is outside 0..1000")
+        low = int(annotations.get("autoscaling.knative.dev/min-scale", 0))
+        high = int(annotations.get("autoscaling.knative.dev/max-scale", 0))
+        if high and low > high:
+            say(f"min-scale {low} exceeds max-scale {high}")
+    print(f"{len(services)} Knative Services keep the runtime contract")
+    if not services:
+        problems.append("no Knative Service in the manifests")
+    fail(problems)
+
+
 # --- workloads --------------------------------------------------------------
 
 
@@ -418,7 +498,7 @@ def workloads(manifests, out_dir):
         fail(["no Knative Service in the manifests"])
 
 
-COMMANDS = {"validate": validate, "topics": topics, "metrics": metrics, "rules": rules, "hcl": hcl, "tables": tables, "deliveries": deliveries,
+COMMANDS = {"validate": validate, "topics": topics, "metrics": metrics, "rules": rules, "hcl": hcl, "tables": tables, "deliveries": deliveries, "knative": knative,
             "workloads": workloads}
 
 if __name__ == "__main__":

@@ -396,7 +396,8 @@ RESERVED_ENV = {"PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"}
 # The queue-proxy's ports (8012, 8013, 8022, 9090, 9091) and profiling's (8008).
 RESERVED_PORTS = {8008, 8012, 8013, 8022, 9090, 9091}
 PORT_NAMES = {"", "http1", "h2c"}
-# Volume kinds it admits with its default feature flags.
+# Volume kinds it admits with its default feature flags, and emptyDir, whose
+# flag (kubernetes.podspec-volumes-emptydir) the deployment turns on.
 VOLUME_KINDS = {"secret", "configMap", "projected", "emptyDir"}
 MAX_TIMEOUT_SECONDS = 600
 

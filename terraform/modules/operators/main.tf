@@ -35,6 +35,20 @@ data "kustomization_overlay" "knative" {
     "${local.kafka}/eventing-kafka-sink.yaml",
   ]
 
+  # The functions keep their SQLite files (and temporary files) in an emptyDir.
+  patches {
+    target = {
+      kind      = "ConfigMap"
+      name      = "config-features"
+      namespace = "knative-serving"
+    }
+    patch = jsonencode([{
+      op    = "add"
+      path  = "/data/kubernetes.podspec-volumes-emptydir"
+      value = "enabled"
+    }])
+  }
+
   # Kourier is the ingress of Knative Serving.
   patches {
     target = {

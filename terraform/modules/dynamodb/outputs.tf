@@ -1,0 +1,19 @@
+output "table_names" {
+  description = "Table name by function."
+  value       = { for name, t in aws_dynamodb_table.function : name => t.name }
+}
+
+output "table_arns" {
+  description = "Table ARN by function."
+  value       = { for name, t in aws_dynamodb_table.function : name => t.arn }
+}
+
+output "role_arn" {
+  description = "IAM role for the ServiceAccount of the function pods (annotation eks.amazonaws.com/role-arn)."
+  value       = aws_iam_role.functions.arn
+}
+
+output "kms_key_arn" {
+  description = "The KMS key that encrypts the tables."
+  value       = aws_kms_key.tables.arn
+}

@@ -1,0 +1,28 @@
+variable "table_prefix" {
+  description = "Table names are this prefix and the function (HRMS_DYNAMODB_TABLE_PREFIX)."
+  type        = string
+  default     = "hrms-"
+}
+
+variable "functions" {
+  description = "The functions whose tables to make (each must be in local.tables)."
+  type        = list(string)
+  default     = ["audit", "compliance", "employee", "user", "leave", "attendance"]
+}
+
+variable "oidc_provider_arn" {
+  description = "ARN of the cluster's IAM OIDC provider (EKS IRSA)."
+  type        = string
+}
+
+variable "service_account" {
+  description = "namespace:name of the ServiceAccount of the function pods."
+  type        = string
+  default     = "hrms:hrms"
+}
+
+variable "deletion_protection" {
+  description = "Refuse to delete the tables (turn off only to tear an environment down)."
+  type        = bool
+  default     = true
+}

@@ -1,0 +1,8 @@
+terraform {
+  required_providers {
+    kustomization = {
+      source  = "kbst/kustomization"
+      version = "~> 0.9"
+    }
+  }
+}

@@ -11,7 +11,7 @@ use hrms_events::leave::{LeaveApproved, LeaveStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, audit, balance_of, decider_id, may_decide, remaining, visible, with_retries};
+use super::{Changed, audit, balance_of, decider_id, may_decide, remaining, visible};
 use crate::error::LeaveError;
 use crate::model::Leave;
 use crate::policy::Policy;
@@ -23,61 +23,67 @@ pub async fn handle(
     policy: &Policy,
     store: &dyn LeaveStore,
 ) -> Result<Changed, LeaveError> {
-    with_retries(async || {
-        let before = visible(leave_id, requester, store).await?;
-        may_decide(&before, requester)?;
-        if before.status != LeaveStatus::Pending {
-            return Err(LeaveError::conflict(
-                "status",
-                format!("the request is {:?}: only pending requests are approved", before.status)
-                    .to_lowercase(),
-            ));
-        }
-        let rules = policy.leave_type(&before.leave_type).ok_or_else(|| {
-            LeaveError::conflict("leave_type", format!("{} is no longer a type of leave", before.leave_type))
-        })?;
-        let balance = balance_of(&before, store).await?;
-        let debited = balance.taking(before.days);
-        if !rules.may_go_negative && debited.taken > rules.allowance {
-            return Err(LeaveError::conflict(
-                "leave_type",
-                format!(
-                    "{} days of {} leave left in {}; the request takes {}",
-                    rules.allowance - balance.taken,
-                    before.leave_type,
-                    before.year(),
-                    before.days
-                ),
-            ));
-        }
-        let after = Leave {
-            status: LeaveStatus::Approved,
-            decided_by: Some(requester.user_id),
-            version: before.version + 1,
-            updated_at: Utc::now().trunc_subsecs(6),
-            ..before.clone()
-        };
-        let (left_before, left_after) = (remaining(policy, &balance), remaining(policy, &debited));
-        let actor = requester.actor();
-        let notice = LeaveApproved {
-            leave_id,
-            employee_id: after.employee_id,
-            approver_id: decider_id(requester),
-            leave_type: after.leave_type.clone(),
-            start_date: after.start_date,
-            end_date: after.end_date,
-            days: after.days,
-            balance_after: left_after.unwrap_or_default(),
-        };
-        let record = audit(&actor, Some((&before, left_before)), (&after, left_after), None);
-        let events = vec![
-            HrmsEvent::new(Payload::LeaveApproved(notice), &actor),
-            HrmsEvent::new(Payload::AuditLeaveApproved(record), &actor),
-        ];
-        store.update(&after, Some(&debited), &events).await?;
-        Ok(Changed { leave: after, events })
-    })
-    .await
+    with_retries!(attempt(leave_id, requester, policy, store))
+}
+
+/// One read and write.
+async fn attempt(
+    leave_id: Uuid,
+    requester: &Requester,
+    policy: &Policy,
+    store: &dyn LeaveStore,
+) -> Result<Changed, LeaveError> {
+    let before = visible(leave_id, requester, store).await?;
+    may_decide(&before, requester)?;
+    if before.status != LeaveStatus::Pending {
+        return Err(LeaveError::conflict(
+            "status",
+            format!("the request is {:?}: only pending requests are approved", before.status).to_lowercase(),
+        ));
+    }
+    let rules = policy.leave_type(&before.leave_type).ok_or_else(|| {
+        LeaveError::conflict("leave_type", format!("{} is no longer a type of leave", before.leave_type))
+    })?;
+    let balance = balance_of(&before, store).await?;
+    let debited = balance.taking(before.days);
+    if !rules.may_go_negative && debited.taken > rules.allowance {
+        return Err(LeaveError::conflict(
+            "leave_type",
+            format!(
+                "{} days of {} leave left in {}; the request takes {}",
+                rules.allowance - balance.taken,
+                before.leave_type,
+                before.year(),
+                before.days
+            ),
+        ));
+    }
+    let after = Leave {
+        status: LeaveStatus::Approved,
+        decided_by: Some(requester.user_id),
+        version: before.version + 1,
+        updated_at: Utc::now().trunc_subsecs(6),
+        ..before.clone()
+    };
+    let (left_before, left_after) = (remaining(policy, &balance), remaining(policy, &debited));
+    let actor = requester.actor();
+    let notice = LeaveApproved {
+        leave_id,
+        employee_id: after.employee_id,
+        approver_id: decider_id(requester),
+        leave_type: after.leave_type.clone(),
+        start_date: after.start_date,
+        end_date: after.end_date,
+        days: after.days,
+        balance_after: left_after.unwrap_or_default(),
+    };
+    let record = audit(&actor, Some((&before, left_before)), (&after, left_after), None);
+    let events = vec![
+        HrmsEvent::new(Payload::LeaveApproved(notice), &actor),
+        HrmsEvent::new(Payload::AuditLeaveApproved(record), &actor),
+    ];
+    store.update(&after, Some(&debited), &events).await?;
+    Ok(Changed { leave: after, events })
 }
 
 #[cfg(test)]

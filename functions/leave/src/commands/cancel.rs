@@ -13,7 +13,7 @@ use hrms_events::leave::{LeaveCancelled, LeaveStatus};
 use hrms_events::{Actor, HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, audit, balance_of, remaining, text, visible, with_retries};
+use super::{Changed, audit, balance_of, remaining, text, visible};
 use crate::error::LeaveError;
 use crate::model::{Cancellation, Leave};
 use crate::policy::Policy;
@@ -28,23 +28,32 @@ pub async fn handle(
     store: &dyn LeaveStore,
 ) -> Result<Changed, LeaveError> {
     let reason = text("reason", cancellation.reason)?;
-    with_retries(async || {
-        let before = visible(leave_id, requester, store).await?;
-        if !requester.is_hr() {
-            if !requester.is(before.employee_id) {
-                return Err(LeaveError::Forbidden("only the employee, hr and admin cancel a request".into()));
-            }
-            if today >= before.start_date {
-                return Err(LeaveError::Forbidden(format!(
-                    "the leave started on {}: only hr and admin cancel it now",
-                    before.start_date
-                )));
-            }
+    with_retries!(attempt(leave_id, reason.clone(), requester, today, policy, store))
+}
+
+/// One read and write.
+async fn attempt(
+    leave_id: Uuid,
+    reason: Option<String>,
+    requester: &Requester,
+    today: NaiveDate,
+    policy: &Policy,
+    store: &dyn LeaveStore,
+) -> Result<Changed, LeaveError> {
+    let before = visible(leave_id, requester, store).await?;
+    if !requester.is_hr() {
+        if !requester.is(before.employee_id) {
+            return Err(LeaveError::Forbidden("only the employee, hr and admin cancel a request".into()));
         }
-        let by = Canceller { actor: requester.actor(), user_id: Some(requester.user_id) };
-        apply(&before, &by, reason.clone(), policy, store).await
-    })
-    .await
+        if today >= before.start_date {
+            return Err(LeaveError::Forbidden(format!(
+                "the leave started on {}: only hr and admin cancel it now",
+                before.start_date
+            )));
+        }
+    }
+    let by = Canceller { actor: requester.actor(), user_id: Some(requester.user_id) };
+    apply(&before, &by, reason, policy, store).await
 }
 
 /// Who cancels: the actor the events name, and the account, if a person.

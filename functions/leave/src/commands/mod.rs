@@ -2,6 +2,21 @@
 //! here: who may see and decide a request, the audit record of a change,
 //! and the retry of a write that found its reads outdated.
 
+/// Awaits `$attempt` (an expression making a future, made afresh each
+/// time) until it succeeds, fails otherwise than [`LeaveError::Stale`],
+/// or has been tried [`ATTEMPTS`] times.
+macro_rules! with_retries {
+    ($attempt:expr) => {{
+        let mut tried = 1;
+        loop {
+            match $attempt.await {
+                Err($crate::error::LeaveError::Stale(_)) if tried < $crate::commands::ATTEMPTS => tried += 1,
+                outcome => break outcome,
+            }
+        }
+    }};
+}
+
 pub mod approve;
 pub mod balances;
 pub mod cancel;
@@ -36,18 +51,6 @@ pub struct Changed {
 /// How often an operation reads and writes again when its write finds
 /// that what it read has changed.
 const ATTEMPTS: usize = 3;
-
-/// Runs `attempt` until it succeeds, fails otherwise than
-/// [`LeaveError::Stale`], or has been tried [`ATTEMPTS`] times.
-async fn with_retries<T>(mut attempt: impl AsyncFnMut() -> Result<T, LeaveError>) -> Result<T, LeaveError> {
-    let mut tried = 1;
-    loop {
-        match attempt().await {
-            Err(LeaveError::Stale(_)) if tried < ATTEMPTS => tried += 1,
-            outcome => return outcome,
-        }
-    }
-}
 
 /// Whether `requester` may see `leave`: hr and admin, the employee, and
 /// the manager who decides it.

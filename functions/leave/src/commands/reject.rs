@@ -9,7 +9,7 @@ use hrms_events::leave::{LeaveRejected, LeaveStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, audit, balance_of, decider_id, may_decide, remaining, text, visible, with_retries};
+use super::{Changed, audit, balance_of, decider_id, may_decide, remaining, text, visible};
 use crate::error::LeaveError;
 use crate::model::{Leave, Rejection};
 use crate::policy::Policy;
@@ -24,44 +24,51 @@ pub async fn handle(
 ) -> Result<Changed, LeaveError> {
     let reason = text("reason", Some(rejection.reason))?
         .ok_or_else(|| LeaveError::invalid("reason", "a rejection needs a reason"))?;
-    with_retries(async || {
-        let before = visible(leave_id, requester, store).await?;
-        may_decide(&before, requester)?;
-        if before.status != LeaveStatus::Pending {
-            return Err(LeaveError::conflict(
-                "status",
-                format!("the request is {:?}: only pending requests are rejected", before.status)
-                    .to_lowercase(),
-            ));
-        }
-        let after = Leave {
-            status: LeaveStatus::Rejected,
-            decided_by: Some(requester.user_id),
-            decision_note: Some(reason.clone()),
-            version: before.version + 1,
-            updated_at: Utc::now().trunc_subsecs(6),
-            ..before.clone()
-        };
-        let left = remaining(policy, &balance_of(&before, store).await?);
-        let actor = requester.actor();
-        let notice = LeaveRejected {
-            leave_id,
-            employee_id: after.employee_id,
-            approver_id: decider_id(requester),
-            leave_type: after.leave_type.clone(),
-            start_date: after.start_date,
-            end_date: after.end_date,
-            reason: reason.clone(),
-        };
-        let record = audit(&actor, Some((&before, left)), (&after, left), Some(reason.clone()));
-        let events = vec![
-            HrmsEvent::new(Payload::LeaveRejected(notice), &actor),
-            HrmsEvent::new(Payload::AuditLeaveRejected(record), &actor),
-        ];
-        store.update(&after, None, &events).await?;
-        Ok(Changed { leave: after, events })
-    })
-    .await
+    with_retries!(attempt(leave_id, &reason, requester, policy, store))
+}
+
+/// One read and write.
+async fn attempt(
+    leave_id: Uuid,
+    reason: &str,
+    requester: &Requester,
+    policy: &Policy,
+    store: &dyn LeaveStore,
+) -> Result<Changed, LeaveError> {
+    let before = visible(leave_id, requester, store).await?;
+    may_decide(&before, requester)?;
+    if before.status != LeaveStatus::Pending {
+        return Err(LeaveError::conflict(
+            "status",
+            format!("the request is {:?}: only pending requests are rejected", before.status).to_lowercase(),
+        ));
+    }
+    let after = Leave {
+        status: LeaveStatus::Rejected,
+        decided_by: Some(requester.user_id),
+        decision_note: Some(reason.to_owned()),
+        version: before.version + 1,
+        updated_at: Utc::now().trunc_subsecs(6),
+        ..before.clone()
+    };
+    let left = remaining(policy, &balance_of(&before, store).await?);
+    let actor = requester.actor();
+    let notice = LeaveRejected {
+        leave_id,
+        employee_id: after.employee_id,
+        approver_id: decider_id(requester),
+        leave_type: after.leave_type.clone(),
+        start_date: after.start_date,
+        end_date: after.end_date,
+        reason: reason.to_owned(),
+    };
+    let record = audit(&actor, Some((&before, left)), (&after, left), Some(reason.to_owned()));
+    let events = vec![
+        HrmsEvent::new(Payload::LeaveRejected(notice), &actor),
+        HrmsEvent::new(Payload::AuditLeaveRejected(record), &actor),
+    ];
+    store.update(&after, None, &events).await?;
+    Ok(Changed { leave: after, events })
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use hrms_events::leave::{LeaveApproved, LeaveRequested, LeaveStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, audit, balance_of, decider_id, remaining, text, with_retries};
+use super::{Changed, audit, balance_of, decider_id, remaining, text};
 use crate::error::LeaveError;
 use crate::model::{Balance, Leave, NewLeave};
 use crate::policy::{LeaveType, Policy};
@@ -36,15 +36,23 @@ pub async fn handle(
     let employee = employees.get(employee_id, requester).await?;
     let leave = counted(draft, &employee, policy)?;
     let rules = *policy.leave_type(&leave.leave_type).ok_or(LeaveError::invalid("leave_type", "unknown"))?;
-    with_retries(async || {
-        let balance = balance_of(&leave, store).await?;
-        let leave = Leave { leave_id: Uuid::now_v7(), ..leave.clone() };
-        let (leave, debited) = decide(leave, &balance, &rules, requester)?;
-        let events = events(&leave, &balance, debited.as_ref(), policy, requester);
-        store.insert(&leave, debited.as_ref(), &events).await?;
-        Ok(Changed { leave, events })
-    })
-    .await
+    with_retries!(attempt(&leave, &rules, requester, policy, store))
+}
+
+/// One read and write.
+async fn attempt(
+    leave: &Leave,
+    rules: &LeaveType,
+    requester: &Requester,
+    policy: &Policy,
+    store: &dyn LeaveStore,
+) -> Result<Changed, LeaveError> {
+    let balance = balance_of(leave, store).await?;
+    let leave = Leave { leave_id: Uuid::now_v7(), ..leave.clone() };
+    let (leave, debited) = decide(leave, &balance, rules, requester)?;
+    let events = events(&leave, &balance, debited.as_ref(), policy, requester);
+    store.insert(&leave, debited.as_ref(), &events).await?;
+    Ok(Changed { leave, events })
 }
 
 /// The request with its fields checked; its days are counted once the

@@ -13,7 +13,7 @@ use hrms_events::{Actor, HrmsEvent};
 use uuid::Uuid;
 
 use super::cancel::{Canceller, apply};
-use super::{Changed, with_retries};
+use super::{ATTEMPTS, Changed};
 use crate::error::LeaveError;
 use crate::model::{Leave, LeaveQuery};
 use crate::policy::Policy;
@@ -41,21 +41,20 @@ pub async fn handle(
     };
     let requests = store.list(&LeaveQuery::of(terminated.employee_id, MAX_REQUESTS)).await?;
     let mut cancelled = Vec::new();
-    for leave in requests.iter().filter(|l| untakeable(l)) {
-        let mut current = Some(leave.clone());
-        let done = with_retries(async || {
-            // After a conflict, as it is now: perhaps decided meanwhile.
-            let leave = match current.take() {
-                Some(leave) => leave,
-                None => store.get(leave.leave_id).await?.ok_or(LeaveError::NotFound("leave request"))?,
-            };
-            if !untakeable(&leave) {
-                return Ok(None);
+    for leave in requests.into_iter().filter(|l| untakeable(l)) {
+        let mut leave = Some(leave);
+        let mut tried = 1;
+        while let Some(current) = leave.take() {
+            match apply(&current, &by, Some(reason.clone()), policy, store).await {
+                Ok(done) => cancelled.push(done),
+                // Changed meanwhile (perhaps decided): as it is now.
+                Err(LeaveError::Stale(_)) if tried < ATTEMPTS => {
+                    tried += 1;
+                    leave = store.get(current.leave_id).await?.filter(|l| untakeable(l));
+                }
+                Err(e) => return Err(e),
             }
-            apply(&leave, &by, Some(reason.clone()), policy, store).await.map(Some)
-        })
-        .await?;
-        cancelled.extend(done);
+        }
     }
     Ok(cancelled)
 }

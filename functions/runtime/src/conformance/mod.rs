@@ -9,6 +9,8 @@
 //! - [`compliance`]: checks recorded once, findings newest first.
 //! - [`outbox`]: what the relay sees: write order, settling, dead letters.
 //! - [`audit`]: the audit log (a suite of its own, on a store of its own).
+//! - [`leave`]: overlaps, versions of requests and balances, listings (a
+//!   suite of its own, on a store of its own).
 //!
 //! Each suite function takes fresh [`Stores`]; [`conformance!`] makes one
 //! test of it per implementation (`conformance::on_sqlite::<name>`,
@@ -17,6 +19,7 @@
 mod audit;
 mod compliance;
 pub(crate) mod employee;
+mod leave;
 mod outbox;
 pub(crate) mod user;
 

@@ -32,6 +32,10 @@
 //! | compliance | compliance check | `CHECK#<check id>` | `CHECK` | `record` (JSON), `employee_id` |
 //! | compliance | check with findings | `FINDINGS` | `<check id>` | `record` (JSON) |
 //! | compliance | … about one employee | `FINDINGS#EMPLOYEE#<employee id>` | `<check id>` | `record` (JSON) |
+//! | leave | request | `LEAVE#<leave id>` | `LEAVE` | `record` (JSON), `version` (N) |
+//! | leave | … listed by employee, approver, or among all | `EMPLOYEE#<employee id>`, `APPROVER#<approver id>`, `LEAVES` | `LEAVE#<start date>#<leave id>` | `record` (JSON) |
+//! | leave | balance | `EMPLOYEE#<employee id>` | `BALANCE#<year>#<type>` | `leave_type`, `year` (N), `taken` (N), `version` (N) |
+//! | leave | requests written | `EMPLOYEE#<employee id>` | `REQUESTS` | `version` (N) |
 //! | audit | log row | `SUBJECT#<subject>` | `SEQ#<seq, 20 digits>` | the entry (`event_id`, `seq` N, `event_type`, `actor`, `time`, `event`, `prev_hash`, `hash`, ...), `day_key` `DAY#<date>`, `time_key` `<time>#<event id>` |
 //! | audit | chain head | `SUBJECT#<subject>` | `HEAD` | `subject`, `seq` N, `hash` |
 //! | audit | current state | `SUBJECT#<subject>` | `STATE` | `seq` N, `record` (JSON) |
@@ -55,6 +59,10 @@
 //!   sorts by creation time. The copies are written in the check's
 //!   transaction, so a listing never lags a record (a GSI would be
 //!   eventually consistent).
+//! - Leave: an insert is conditioned on the employee's `REQUESTS` counter
+//!   as read before its overlap check, so two overlapping requests cannot
+//!   both commit; a balance moves with its request, conditioned on its
+//!   version. See [`leave`].
 //! - The outbox: see [`outbox`] for its ordering guarantee and its limit.
 //! - The audit log: rows are chained per subject; a transaction puts rows
 //!   with their `EVENT` items if absent (a redelivered event is skipped)
@@ -72,7 +80,7 @@
 //! - [`outbox`]: the outbox items ([`outbox::outbox_puts`]) and [`outbox::DynamoOutbox`].
 //! - `versioned`: a versioned record with a unique e-mail (Employee, User).
 //! - `batch`: `BatchGetItem`/`BatchWriteItem` retrying unprocessed items.
-//! - [`audit`], [`compliance`], [`employee`], [`user`]: the stores of the functions.
+//! - [`audit`], [`compliance`], [`employee`], [`leave`], [`user`]: the stores of the functions.
 
 pub mod audit;
 mod batch;
@@ -80,6 +88,7 @@ pub mod compliance;
 pub mod config;
 pub mod employee;
 pub mod error;
+pub mod leave;
 pub mod outbox;
 pub mod user;
 mod versioned;
@@ -100,7 +109,7 @@ pub use config::DynamoConfig;
 pub use error::Failure;
 
 /// The services whose tables [`ensure_tables`] creates.
-pub const SERVICES: &[&str] = &["audit", "compliance", "employee", "user"];
+pub const SERVICES: &[&str] = &["audit", "compliance", "employee", "leave", "user"];
 
 /// An item, as the SDK reads and writes it.
 pub type Item = HashMap<String, AttributeValue>;

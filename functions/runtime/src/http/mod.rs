@@ -1,7 +1,7 @@
 //! The HTTP adapter (feature `http`): RFC 9457 problem responses, JSON
 //! bodies that fail as problems, bearer-token authentication of every
 //! caller (HS256, or RS256 from a JWKS URL), the functions' routers
-//! ([`compliance`], [`employee`], [`user`], [`audit`]), which reach the functions they
+//! ([`compliance`], [`employee`], [`leave`], [`user`], [`audit`]), which reach the functions they
 //! call through a [`Callee`], each with its OpenAPI fragment ([`openapi`]),
 //! the HTTP clients of those calls when the functions run apart
 //! ([`client`]), and the sink of Knative's KafkaSource, which pushes a
@@ -30,6 +30,8 @@ pub mod delivery;
 pub mod employee;
 pub mod json;
 pub mod layers;
+#[cfg(feature = "sqlite")]
+pub mod leave;
 #[cfg(feature = "sqlite")]
 pub mod notification;
 pub mod openapi;

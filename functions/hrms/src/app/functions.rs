@@ -111,6 +111,14 @@ pub fn host(
         None
     };
 
+    if wanted.contains(&Function::Leave) {
+        let employees = match &employees {
+            Some(local) => local.clone(),
+            None => remote.employees()?,
+        };
+        super::leave::host(&mut hosted, backend, stores, auth, employees, &mut relay)?;
+    }
+
     if wanted.contains(&Function::Audit) {
         let (store, probe) = backend.audit()?;
         hosted.probes.push(("audit", probe));

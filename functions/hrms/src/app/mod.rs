@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 mod functions;
+mod leave;
 mod ops;
 mod remote;
 mod stores;
@@ -41,12 +42,19 @@ pub enum Function {
     Compliance,
     Audit,
     Notification,
+    Leave,
 }
 
 impl Function {
     /// Every function built so far (what `hrms dev` hosts).
-    pub const ALL: [Function; 5] =
-        [Function::User, Function::Employee, Function::Compliance, Function::Audit, Function::Notification];
+    pub const ALL: [Function; 6] = [
+        Function::User,
+        Function::Employee,
+        Function::Compliance,
+        Function::Audit,
+        Function::Notification,
+        Function::Leave,
+    ];
 
     /// The service's name, which names its table.
     pub fn service(self) -> &'static str {
@@ -56,6 +64,7 @@ impl Function {
             Function::Compliance => "compliance",
             Function::Audit => "audit",
             Function::Notification => "notification",
+            Function::Leave => "leave",
         }
     }
 }

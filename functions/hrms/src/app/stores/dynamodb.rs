@@ -9,10 +9,12 @@ use anyhow::Context;
 use hrms_audit::AuditStore;
 use hrms_compliance::ComplianceStore;
 use hrms_employee::EmployeeStore;
+use hrms_leave::LeaveStore;
 use hrms_notification::NotificationStore;
 use hrms_runtime::dynamodb::audit::DynamoAuditStore;
 use hrms_runtime::dynamodb::compliance::DynamoComplianceStore;
 use hrms_runtime::dynamodb::employee::DynamoEmployeeStore;
+use hrms_runtime::dynamodb::leave::DynamoLeaveStore;
 use hrms_runtime::dynamodb::outbox::DynamoOutbox;
 use hrms_runtime::dynamodb::user::DynamoUserStore;
 use hrms_runtime::dynamodb::{Client, DynamoConfig, ensure_service_table};
@@ -72,6 +74,12 @@ impl Backend for Dynamo {
     fn user(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn UserStore>, Probe)> {
         let (table, waker) = self.table(Function::User, relay);
         let store = DynamoUserStore::new(self.client.clone(), table).with_relay(waker);
+        Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
+    }
+
+    fn leave(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn LeaveStore>, Probe)> {
+        let (table, waker) = self.table(Function::Leave, relay);
+        let store = DynamoLeaveStore::new(self.client.clone(), table).with_relay(waker);
         Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
     }
 

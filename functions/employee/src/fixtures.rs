@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use hrms_events::Role;
 use uuid::Uuid;
 
-use crate::model::NewEmployee;
+use crate::model::{Employee, NewEmployee};
 use crate::requester::Requester;
 
 /// A new employee every default rule allows.
@@ -24,6 +24,11 @@ pub fn new_employee() -> NewEmployee {
         hire_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default(),
         date_of_birth: NaiveDate::from_ymd_opt(1990, 12, 10),
     }
+}
+
+/// [`new_employee`] as its creation stores it: version 1, active, no account.
+pub fn employee() -> Employee {
+    crate::commands::create::record(new_employee())
 }
 
 /// A requester with `role` and no employee record.

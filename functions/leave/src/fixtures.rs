@@ -2,7 +2,6 @@
 
 use chrono::{NaiveDate, SubsecRound, Utc};
 use hrms_employee::Employee;
-use hrms_events::employee::EmployeeStatus;
 use hrms_events::leave::LeaveStatus;
 use uuid::Uuid;
 
@@ -49,28 +48,14 @@ pub fn new_leave(employee_id: Option<Uuid>, start: NaiveDate, end: NaiveDate) ->
     }
 }
 
-/// An active employee in Great Britain, hired in 2026, with a manager.
+/// An active employee in Great Britain with an account and a manager,
+/// hired on 5 January 2026.
 pub fn employee() -> Employee {
-    let now = Utc::now().trunc_subsecs(6);
     Employee {
-        employee_id: Uuid::now_v7(),
         user_id: Some(Uuid::now_v7()),
-        first_name: "Ada".into(),
-        last_name: "Lovelace".into(),
-        email: format!("ada.{}@example.com", Uuid::now_v7().simple()),
-        department: "Engineering".into(),
-        job_title: "Analyst".into(),
         manager_id: Some(Uuid::now_v7()),
         country: "GB".into(),
-        time_zone: "Europe/London".into(),
-        weekly_hours: 37.5,
         hire_date: date(2026, 1, 5),
-        date_of_birth: None,
-        status: EmployeeStatus::Active,
-        termination_date: None,
-        termination_reason: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
+        ..hrms_employee::fixtures::employee()
     }
 }

@@ -54,7 +54,7 @@ pub async fn handle(
 }
 
 /// The record a request makes, trimmed.
-fn record(new: NewEmployee) -> Employee {
+pub(crate) fn record(new: NewEmployee) -> Employee {
     let now = Utc::now().trunc_subsecs(6);
     Employee {
         employee_id: new.employee_id.unwrap_or_else(Uuid::now_v7),

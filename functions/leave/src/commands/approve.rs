@@ -11,7 +11,7 @@ use hrms_events::leave::{LeaveApproved, LeaveStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, audit, balance_of, decider_id, may_decide, remaining, visible};
+use super::{Changed, audit, balance_of, decider_id, may_decide, pending, remaining, visible};
 use crate::error::LeaveError;
 use crate::model::Leave;
 use crate::policy::Policy;
@@ -35,12 +35,7 @@ async fn attempt(
 ) -> Result<Changed, LeaveError> {
     let before = visible(leave_id, requester, store).await?;
     may_decide(&before, requester)?;
-    if before.status != LeaveStatus::Pending {
-        return Err(LeaveError::conflict(
-            "status",
-            format!("the request is {:?}: only pending requests are approved", before.status).to_lowercase(),
-        ));
-    }
+    pending(&before, "approved")?;
     let rules = policy.leave_type(&before.leave_type).ok_or_else(|| {
         LeaveError::conflict("leave_type", format!("{} is no longer a type of leave", before.leave_type))
     })?;

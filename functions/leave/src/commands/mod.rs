@@ -31,7 +31,7 @@ pub(crate) mod testing;
 
 use hrms_employee::Requester;
 use hrms_events::audit::AuditRecord;
-use hrms_events::leave::LeaveSnapshot;
+use hrms_events::leave::{LeaveSnapshot, LeaveStatus};
 use hrms_events::{Actor, FieldChange, HrmsEvent, Role};
 use serde_json::json;
 use uuid::Uuid;
@@ -82,6 +82,18 @@ fn may_decide(leave: &Leave, requester: &Requester) -> Result<(), LeaveError> {
     } else {
         Err(LeaveError::Forbidden("only the employee's manager, hr and admin decide requests".into()))
     }
+}
+
+/// Refuses unless `leave` is pending (what `action` needs).
+fn pending(leave: &Leave, action: &str) -> Result<(), LeaveError> {
+    if leave.status == LeaveStatus::Pending {
+        return Ok(());
+    }
+    let status = format!("{:?}", leave.status).to_lowercase();
+    Err(LeaveError::conflict(
+        "status",
+        format!("the request is {status}: only pending requests are {action}"),
+    ))
 }
 
 /// The id events name a decider by: their employee record, or else their

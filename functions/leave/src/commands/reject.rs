@@ -9,7 +9,7 @@ use hrms_events::leave::{LeaveRejected, LeaveStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, audit, balance_of, decider_id, may_decide, remaining, text, visible};
+use super::{Changed, audit, balance_of, decider_id, may_decide, pending, remaining, text, visible};
 use crate::error::LeaveError;
 use crate::model::{Leave, Rejection};
 use crate::policy::Policy;
@@ -37,12 +37,7 @@ async fn attempt(
 ) -> Result<Changed, LeaveError> {
     let before = visible(leave_id, requester, store).await?;
     may_decide(&before, requester)?;
-    if before.status != LeaveStatus::Pending {
-        return Err(LeaveError::conflict(
-            "status",
-            format!("the request is {:?}: only pending requests are rejected", before.status).to_lowercase(),
-        ));
-    }
+    pending(&before, "rejected")?;
     let after = Leave {
         status: LeaveStatus::Rejected,
         decided_by: Some(requester.user_id),

@@ -3,9 +3,8 @@
 //! neither change nor event.
 
 use chrono::{SubsecRound, Utc};
-use hrms_employee::fixtures::new_employee;
 use hrms_employee::{Employee, StoreError};
-use hrms_events::employee::{EmployeeStatus, EmployeeUpdated};
+use hrms_events::employee::EmployeeUpdated;
 use hrms_events::{HrmsEvent, Payload, fixtures};
 use uuid::Uuid;
 
@@ -13,29 +12,7 @@ use super::Stores;
 
 /// A new employee (version 1) with a unique e-mail.
 pub fn employee() -> Employee {
-    let new = new_employee();
-    let now = Utc::now().trunc_subsecs(6);
-    Employee {
-        employee_id: Uuid::now_v7(),
-        user_id: None,
-        first_name: new.first_name,
-        last_name: new.last_name,
-        email: new.email,
-        department: new.department,
-        job_title: new.job_title,
-        manager_id: new.manager_id,
-        country: new.country,
-        time_zone: new.time_zone,
-        weekly_hours: new.weekly_hours,
-        hire_date: new.hire_date,
-        date_of_birth: new.date_of_birth,
-        status: EmployeeStatus::Active,
-        termination_date: None,
-        termination_reason: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    }
+    hrms_employee::fixtures::employee()
 }
 
 /// `employee` changed as the next write would: one version more.

@@ -113,23 +113,30 @@ impl DynamoLeaveStore {
         Put::builder().table_name(&self.table).set_item(Some(item))
     }
 
+    /// `item` at `version`, put if the stored one has the version before
+    /// (version 1: if there is none).
+    fn put_versioned(&self, mut item: Item, version: u64) -> Result<TransactWriteItem, Failure> {
+        item.insert("version".into(), number(version));
+        let put = match version {
+            1 => self.put_item(item).condition_expression("attribute_not_exists(pk)"),
+            _ => self
+                .put_item(item)
+                .condition_expression("version = :previous")
+                .expression_attribute_values(":previous", number(version.saturating_sub(1))),
+        };
+        Ok(self::put(put.build().map_err(Failure::build)?))
+    }
+
     /// The request and its copies; the request conditioned on its version.
     fn request_items(&self, leave: &Leave, writes: &mut Writes) -> Result<(), Failure> {
         let record = serde_json::to_string(leave).map_err(|e| Failure::Unavailable(e.to_string()))?;
         let mut main = item_key(leave_pk(leave.leave_id), "LEAVE");
         main.insert("record".into(), s(&record));
-        main.insert("version".into(), number(leave.version));
-        let main = if leave.version == 1 {
-            self.put_item(main).condition_expression("attribute_not_exists(pk)")
-        } else {
-            self.put_item(main)
-                .condition_expression("version = :previous")
-                .expression_attribute_values(":previous", number(leave.version - 1))
+        let condition = match leave.version {
+            1 => format!("leave request {} exists", leave.leave_id),
+            _ => format!("leave request {} changed since it was read", leave.leave_id),
         };
-        let stale = format!("leave request {} changed since it was read", leave.leave_id);
-        let condition =
-            if leave.version == 1 { format!("leave request {} exists", leave.leave_id) } else { stale };
-        writes.push(put(main.build().map_err(Failure::build)?), &condition);
+        writes.push(self.put_versioned(main, leave.version)?, &condition);
         let mut partitions = vec![employee_pk(leave.employee_id), ALL_PK.to_owned()];
         partitions.extend(leave.approver_id.map(approver_pk));
         for pk in partitions {
@@ -146,16 +153,8 @@ impl DynamoLeaveStore {
         item.insert("leave_type".into(), s(&b.leave_type));
         item.insert("year".into(), number(b.year));
         item.insert("taken".into(), number(b.taken));
-        item.insert("version".into(), number(b.version));
-        let item = if b.version == 1 {
-            self.put_item(item).condition_expression("attribute_not_exists(pk)")
-        } else {
-            self.put_item(item)
-                .condition_expression("version = :previous")
-                .expression_attribute_values(":previous", number(b.version - 1))
-        };
         let condition = format!("the {} balance of {} changed since it was read", b.leave_type, b.year);
-        writes.push(put(item.build().map_err(Failure::build)?), &condition);
+        writes.push(self.put_versioned(item, b.version)?, &condition);
         Ok(())
     }
 
@@ -275,16 +274,8 @@ fn record(item: &Item) -> Result<Leave, Failure> {
         .map_err(|e| Failure::Unavailable(format!("unreadable leave request: {e}")))
 }
 
-fn read_number(item: &Item, name: &str) -> Result<u64, Failure> {
-    match item.get(name) {
-        Some(AttributeValue::N(n)) => {
-            n.parse().map_err(|e| Failure::Unavailable(format!("{name} {n:?}: {e}")))
-        }
-        _ => Err(Failure::Unavailable(format!("item without number {name}"))),
-    }
-}
-
-fn read_float(item: &Item, name: &str) -> Result<f64, Failure> {
+/// The number attribute `name` of `item`.
+fn read_number<T: std::str::FromStr<Err: std::fmt::Display>>(item: &Item, name: &str) -> Result<T, Failure> {
     match item.get(name) {
         Some(AttributeValue::N(n)) => {
             n.parse().map_err(|e| Failure::Unavailable(format!("{name} {n:?}: {e}")))
@@ -385,7 +376,7 @@ impl LeaveStore for DynamoLeaveStore {
                         employee_id,
                         leave_type: string(item, "leave_type")?.to_owned(),
                         year,
-                        taken: read_float(item, "taken")?,
+                        taken: read_number(item, "taken")?,
                         version: read_number(item, "version")?,
                     })
                 })

@@ -882,11 +882,11 @@ fn wait_for_field(dev: &Dev, path: &str, token: &str, field: &str, want: &str) -
     }
 }
 
-#[test]
-fn dev_asks_the_manager_to_approve_leave_and_a_termination_cancels_the_leave_ahead() {
-    let data = TempDir::new();
-    let dev = Dev::start(None, &data);
-    let admin = mint(&data, "admin");
+/// Grace manages Ada; Ada asks for a week off, which Grace (told by mail and
+/// in her inbox, where `told`) approves; Ada's employment ends, and the
+/// Leave function's consumer cancels the week and credits it back.
+fn leave_is_approved_and_cancelled_when_the_employment_ends(dev: &Dev, data: &TempDir, told: bool) {
+    let admin = mint(data, "admin");
     let create = |account: String| {
         let answer = dev.request("POST", "/users", Some(&admin), Some(&account));
         assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
@@ -897,8 +897,8 @@ fn dev_asks_the_manager_to_approve_leave_and_a_termination_cancels_the_leave_ahe
     let (boss_user, boss) = create(account("grace@example.com", "Grace", "Hopper", "manager", None));
     let (ada_user, ada) = create(account("ada@example.com", "Ada", "Lovelace", "employee", Some(&boss)));
     let (boss_token, ada_token) = (
-        mint_with(&data, "manager", &boss_user, Some(&boss)),
-        mint_with(&data, "employee", &ada_user, Some(&ada)),
+        mint_with(data, "manager", &boss_user, Some(&boss)),
+        mint_with(data, "employee", &ada_user, Some(&ada)),
     );
 
     let (start, end) = week(8);
@@ -908,13 +908,14 @@ fn dev_asks_the_manager_to_approve_leave_and_a_termination_cancels_the_leave_ahe
     let id = leave["leave_id"].as_str().expect("an id").to_owned();
     assert_eq!(leave["approver_id"], boss.as_str(), "her manager decides");
 
-    // The approver is told, by mail and in their inbox.
-    let mail = wait_for_mail(&data, "Leave request to approve");
-    assert!(mail.contains("grace@example.com") && mail.contains("Ada Lovelace"), "{mail}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !dev.get_as("/notifications", Some(&boss_token)).contains("leave.requested") {
-        assert!(Instant::now() < deadline, "leave.requested in the manager's inbox within 30 s");
-        std::thread::sleep(Duration::from_millis(50));
+    if told {
+        let mail = wait_for_mail(data, "Leave request to approve");
+        assert!(mail.contains("grace@example.com") && mail.contains("Ada Lovelace"), "{mail}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !dev.get_as("/notifications", Some(&boss_token)).contains("leave.requested") {
+            assert!(Instant::now() < deadline, "leave.requested in the manager's inbox within 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
     let own = dev.request("POST", &format!("/leaves/{id}/approve"), Some(&ada_token), None);
     assert!(own.starts_with("HTTP/1.1 403"), "{own}");
@@ -928,13 +929,13 @@ fn dev_asks_the_manager_to_approve_leave_and_a_termination_cancels_the_leave_ahe
     assert_eq!(taken["taken"], leave["days"]);
 
     // Her employment ends: the Leave function's consumer cancels what lies ahead.
-    let hr = mint(&data, "hr");
+    let hr = mint(data, "hr");
     let ends =
         chrono::Utc::now().date_naive().max(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("a date"));
     let termination = serde_json::json!({ "termination_date": ends, "reason": "Moved abroad" }).to_string();
     let answer = dev.request("POST", &format!("/employees/{ada}/terminate"), Some(&hr), Some(&termination));
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    let cancelled = wait_for_field(&dev, &format!("/leaves/{id}"), &hr, "status", "cancelled");
+    let cancelled = wait_for_field(dev, &format!("/leaves/{id}"), &hr, "status", "cancelled");
     assert_eq!(cancelled["version"], 3, "approved, then cancelled once");
     let credited = annual(body(&dev.get_as(&balances, Some(&hr)))).expect("annual");
     assert_eq!(credited["taken"], 0.0, "credited back");
@@ -945,6 +946,29 @@ fn dev_asks_the_manager_to_approve_leave_and_a_termination_cancels_the_leave_ahe
     let refused =
         dev.request("POST", "/leaves", Some(&ada_token), Some(&annual_leave(week(12).0, week(12).1)));
     assert!(refused.starts_with("HTTP/1.1 409") && refused.contains("employee_id"), "{refused}");
+}
+
+#[test]
+fn dev_asks_the_manager_to_approve_leave_and_a_termination_cancels_the_leave_ahead() {
+    let data = TempDir::new();
+    let dev = Dev::start(None, &data);
+    leave_is_approved_and_cancelled_when_the_employment_ends(&dev, &data, true);
+    assert!(dev.terminate().success());
+}
+
+#[test]
+fn dev_on_dynamodb_keeps_leave_and_balances_there() {
+    let moto = Moto::start();
+    let data = TempDir::new();
+    let mut command = hrms();
+    command
+        .args(["dev", "--store", "dynamodb", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data.0)
+        .envs(on_dynamodb(&moto.endpoint()));
+    let dev = Dev::spawn(command, None, None);
+    // The Notification function has no DynamoDB store yet: nobody is told.
+    leave_is_approved_and_cancelled_when_the_employment_ends(&dev, &data, false);
+    assert!(!data.0.join("leave.db").exists(), "the requests are in DynamoDB");
     assert!(dev.terminate().success());
 }
 

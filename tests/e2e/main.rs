@@ -5,6 +5,7 @@ mod audit;
 mod consumer;
 mod durability;
 mod independent_reader;
+mod notification;
 mod notify_channels;
 mod outbox;
 mod redrive;

@@ -4,23 +4,16 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use hrms_e2e::{Smtp, TempDir, eventually, python, python_script};
+use hrms_e2e::{Smtp, TempDir, eventually, python, python_script, serve_webhooks};
 use hrms_runtime::notify::signature::{DELIVERY_HEADER, SIGNATURE_HEADER};
 use hrms_runtime::notify::{
-    Email, FileMailer, Mailer, ReplayGuard, SendError, SmtpConfig, SmtpMailer, Webhook, WebhookSecret,
-    WebhookSender, message_id, verify,
+    Email, FileMailer, Mailer, SendError, SmtpConfig, SmtpMailer, Webhook, WebhookSecret, WebhookSender,
+    message_id,
 };
 use serde_json::{Value, json};
-
-const TOLERANCE: Duration = Duration::from_secs(300);
 
 fn email(to: &str) -> Email {
     Email {
@@ -99,68 +92,13 @@ async fn file_mailer_writes_a_parseable_eml_named_by_the_message_id() {
     assert_mail(&mails[0], &sent);
 }
 
-/// A webhook receiver: verifies the signature, refuses replays, keeps what
-/// it accepted and every request it saw.
-struct Receiver {
-    secret: Vec<u8>,
-    guard: ReplayGuard,
-    accepted: Mutex<Vec<Value>>,
-    requests: Mutex<Vec<(HeaderMap, Bytes)>>,
-}
-
-async fn receive(State(receiver): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    if let Ok(mut requests) = receiver.requests.lock() {
-        requests.push((headers.clone(), body.clone()));
-    }
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let (Some(signature), Some(delivery)) = (header(SIGNATURE_HEADER), header(DELIVERY_HEADER)) else {
-        return StatusCode::BAD_REQUEST;
-    };
-    let now = SystemTime::now();
-    if verify(&receiver.secret, &signature, &body, now, TOLERANCE).is_err() {
-        return StatusCode::UNAUTHORIZED;
-    }
-    if receiver.guard.check(&delivery, now).is_err() {
-        return StatusCode::CONFLICT;
-    }
-    match (serde_json::from_slice(&body), receiver.accepted.lock()) {
-        (Ok(value), Ok(mut accepted)) => {
-            accepted.push(value);
-            StatusCode::NO_CONTENT
-        }
-        _ => StatusCode::BAD_REQUEST,
-    }
-}
-
-async fn answer(Path(status): Path<u16>) -> StatusCode {
-    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-/// Serves `/hook` (a verifying receiver) and `/status/{code}` on a free port.
-async fn serve(secret: &[u8]) -> (String, Arc<Receiver>) {
-    let receiver = Arc::new(Receiver {
-        secret: secret.to_vec(),
-        guard: ReplayGuard::new(TOLERANCE),
-        accepted: Mutex::default(),
-        requests: Mutex::default(),
-    });
-    let app = Router::new()
-        .route("/hook", post(receive))
-        .route("/status/{status}", post(answer))
-        .with_state(receiver.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{address}"), receiver)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_signed_webhook_is_accepted_once_and_its_replay_refused() {
-    let (base, receiver) = serve(b"whsec-e2e").await;
+    let (base, receiver) = serve_webhooks(b"whsec-e2e").await;
     let sender = WebhookSender::new(Duration::from_secs(5)).expect("client");
     let hook = Webhook { url: format!("{base}/hook"), secret: WebhookSecret::new("whsec-e2e") };
     let body = json!({"type": "leave.approved", "employee_id": "0190aaaa-0000-7000-8000-000000000002"});
-    sender.send(&hook, "delivery-1", &body).await.expect("accepted");
+    sender.send(&hook, "delivery-1", "application/json", &body.to_string()).await.expect("accepted");
     assert_eq!(receiver.accepted.lock().expect("lock").clone(), vec![body.clone()]);
 
     // The exact same request again, as an attacker who recorded it would send it.
@@ -182,18 +120,18 @@ async fn a_signed_webhook_is_accepted_once_and_its_replay_refused() {
 
     // A sender with the wrong secret is refused for good.
     let forged = Webhook { url: hook.url.clone(), secret: WebhookSecret::new("guessed") };
-    let result = sender.send(&forged, "delivery-2", &body).await;
+    let result = sender.send(&forged, "delivery-2", "application/json", &body.to_string()).await;
     assert!(matches!(result, Err(SendError::Permanent(_))), "{result:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn webhook_answers_503_are_transient_and_400_permanent() {
-    let (base, _receiver) = serve(b"s").await;
+    let (base, _receiver) = serve_webhooks(b"s").await;
     let sender = WebhookSender::new(Duration::from_secs(5)).expect("client");
     let send = |status: u16| {
         let hook = Webhook { url: format!("{base}/status/{status}"), secret: WebhookSecret::new("s") };
         let sender = sender.clone();
-        async move { sender.send(&hook, "delivery-1", &json!({})).await }
+        async move { sender.send(&hook, "delivery-1", "application/json", "{}").await }
     };
     assert!(matches!(send(503).await, Err(SendError::Transient(_))));
     assert!(matches!(send(429).await, Err(SendError::Transient(_))));

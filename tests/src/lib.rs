@@ -18,6 +18,10 @@ use futures::future::BoxFuture;
 use hrms_runtime::kafka::{ConsumerSettings, KafkaConfig};
 use hrms_runtime::{Delivery, Handler, HandlerError, RetryPolicy};
 
+pub mod webhook;
+
+pub use webhook::{WebhookReceiver, serve_webhooks};
+
 /// Where the broker keeps records.
 #[derive(Debug, Clone)]
 pub enum Storage {
@@ -177,7 +181,7 @@ pub fn moto_bin() -> PathBuf {
 }
 
 /// aiosmtpd on 127.0.0.1 with its Maildir handler (a fresh Maildir per
-/// test), killed when dropped.
+/// test; recipients can be refused, see [`Smtp::refuse`]), killed when dropped.
 pub struct Smtp {
     child: Option<Child>,
     port: u16,
@@ -194,7 +198,8 @@ impl Smtp {
     fn spawn(&mut self) {
         let mut command = Command::new(python());
         command.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)]);
-        command.args(["-c", "aiosmtpd.handlers.Mailbox"]).arg(self.maildir());
+        command.env("PYTHONPATH", python_script(""));
+        command.args(["-c", "smtp_handlers.RefusingMailbox"]).arg(self.maildir());
         self.child = Some(launch(command, self.port));
     }
 
@@ -202,6 +207,17 @@ impl Smtp {
     /// it creates itself.
     fn maildir(&self) -> PathBuf {
         self.maildir.0.join("Maildir")
+    }
+
+    /// From now on, answers 550 (a permanent failure) to mail for `address`.
+    pub fn refuse(&self, address: &str) {
+        std::fs::write(self.maildir.0.join("refused"), format!("{address}\n"))
+            .expect("writing the refused list");
+    }
+
+    /// Takes mail for everyone again.
+    pub fn accept_all(&self) {
+        let _ = std::fs::remove_file(self.maildir.0.join("refused"));
     }
 
     /// `smtp://127.0.0.1:<port>`, for `HRMS_SMTP_URL`.

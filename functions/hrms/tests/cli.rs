@@ -595,6 +595,84 @@ fn functions_apart_call_each_other_with_the_callers_token_and_a_callee_down_is_5
     assert!(user.terminate().success() && employee.terminate().success());
 }
 
+/// POSTs `event` to `path` the way a KafkaSource delivers (binary mode),
+/// with `id` and `ty` in place of its own; the raw answer.
+fn push(function: &Dev, path: &str, event: &hrms_events::HrmsEvent, id: &str, ty: &str) -> String {
+    use hrms_events::cloudevents::AttributesReader;
+    let ce = event.to_cloudevent();
+    let payload = serde_json::to_string(&event.payload.to_json()).expect("json");
+    let mut stream = TcpStream::connect(&function.address).expect("connects");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nce-specversion: 1.0\r\n\
+         ce-id: {id}\r\nce-source: {}\r\nce-type: {ty}\r\nce-subject: {}\r\nce-time: {}\r\n\
+         ce-dataschema: {}\r\nce-partitionkey: {}\r\nce-actor: {}\r\nknativekafkapartition: 2\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}",
+        ce.source(),
+        ce.subject().unwrap_or_default(),
+        ce.time().map(|t| t.to_rfc3339()).unwrap_or_default(),
+        ce.dataschema().map(|s| s.to_string()).unwrap_or_default(),
+        event.partition_key(),
+        event.actor,
+        payload.len()
+    )
+    .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response
+}
+
+#[test]
+fn serve_notification_takes_kafkasource_pushes_and_asks_employee_about_people_it_does_not_know() {
+    let data = TempDir::new();
+    let (compliance_port, employee_port, notification_port) = (free_port(), free_port(), free_port());
+    let compliance = Dev::serve("compliance", compliance_port, &data);
+    let compliance_url = format!("http://127.0.0.1:{compliance_port}");
+    let employee =
+        Dev::serve_with("employee", employee_port, &data, &[("HRMS_COMPLIANCE_URL", &compliance_url)]);
+    let employee_url = format!("http://127.0.0.1:{employee_port}");
+    let notification =
+        Dev::serve_with("notification", notification_port, &data, &[("HRMS_EMPLOYEE_URL", &employee_url)]);
+    let admin = mint(&data, "admin");
+    let record = serde_json::json!({
+        "first_name": "Annie", "last_name": "Easley", "email": "annie@example.com", "department": "Engineering",
+        "job_title": "Engineer", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
+    });
+    let created = employee.request("POST", "/employees", Some(&admin), Some(&record.to_string()));
+    assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+    let employee_id: uuid::Uuid = body(&created)["employee_id"].as_str().expect("id").parse().expect("uuid");
+
+    // Her leave is approved; no event has told the Notification function about her.
+    let mut event = fixtures::sample(EventType::LeaveApproved);
+    if let hrms_events::Payload::LeaveApproved(p) = &mut event.payload {
+        p.employee_id = employee_id;
+    }
+    let id = event.id.to_string();
+    let answer = push(&notification, "/deliveries/notification", &event, &id, "leave.approved");
+    assert!(answer.starts_with("HTTP/1.1 202"), "recorded: {answer}");
+    let again = push(&notification, "/deliveries/notification", &event, &id, "leave.approved");
+    assert!(again.starts_with("HTTP/1.1 202"), "a redelivery is harmless: {again}");
+    let invalid = push(&notification, "/deliveries/notification", &event, &id, "leave.postponed");
+    assert!(invalid.starts_with("HTTP/1.1 400") && invalid.contains("type"), "{invalid}");
+
+    let outbox = data.0.join("outbox");
+    let mails = || -> Vec<String> {
+        std::fs::read_dir(&outbox)
+            .map(|dir| dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect())
+            .unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mails().is_empty() {
+        assert!(Instant::now() < deadline, "a mail within 30 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mail = mails().remove(0);
+    assert!(mail.contains("annie@example.com") && mail.contains("approved"), "{mail}");
+    assert!(notification.terminate().success());
+    assert_eq!(mails().len(), 1, "one mail for one event delivered twice");
+    assert!(employee.terminate().success() && compliance.terminate().success());
+}
+
 /// Runs `hrms audit <args>` on the data directory: success, and stdout.
 fn audit(data: &TempDir, args: &[&str]) -> (bool, String) {
     let out = hrms().arg("audit").args(args).arg("--data-dir").arg(&data.0).output().expect("runs");
@@ -664,45 +742,19 @@ fn dev_keeps_an_audit_trail_that_hrms_audit_verifies_exports_and_finds_tampered(
     assert!(said.contains("Altered") && said.contains(&ids[0]), "names the row: {said}");
 }
 
-/// Posts `event` to `path` of `function` as a KafkaSource does (binary
-/// mode), its type given as `ty`; the raw answer.
-fn deliver(function: &Dev, path: &str, event: &hrms_events::HrmsEvent, ty: &str) -> String {
-    use hrms_events::cloudevents::AttributesReader;
-    let ce = event.to_cloudevent();
-    let payload = serde_json::to_string(&event.payload.to_json()).expect("json");
-    let mut stream = TcpStream::connect(&function.address).expect("connects");
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nce-specversion: 1.0\r\n\
-         ce-id: {}\r\nce-source: {}\r\nce-type: {ty}\r\nce-subject: {}\r\nce-time: {}\r\n\
-         ce-dataschema: {}\r\nce-partitionkey: {}\r\nce-actor: {}\r\nknativekafkapartition: 2\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}",
-        event.id,
-        ce.source(),
-        ce.subject().unwrap_or_default(),
-        ce.time().map(|t| t.to_rfc3339()).unwrap_or_default(),
-        ce.dataschema().map(|s| s.to_string()).unwrap_or_default(),
-        event.partition_key(),
-        event.actor,
-        payload.len()
-    )
-    .expect("request");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("response");
-    response
-}
-
 #[test]
 fn serve_audit_takes_events_the_way_a_kafkasource_delivers_them() {
     let data = TempDir::new();
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let function = Dev::serve("audit", port, &data);
     let event = fixtures::sample(EventType::AuditEmployeeCreated);
+    let post = |id: &str, ty: &str| push(&function, "/deliveries/audit", &event, id, ty);
+    let id = event.id.to_string();
     for _ in 0..2 {
-        let answer = deliver(&function, "/deliveries/audit", &event, event.event_type().as_str());
+        let answer = post(&id, event.event_type().as_str());
         assert!(answer.starts_with("HTTP/1.1 202"), "stored (and a redelivery is harmless): {answer}");
     }
-    let refused = deliver(&function, "/deliveries/audit", &event, "audit.employee.promoted");
+    let refused = post(&id, "audit.employee.promoted");
     assert!(
         refused.starts_with("HTTP/1.1 400") && refused.contains("type"),
         "dead-lettered by the source: {refused}"
@@ -784,6 +836,102 @@ fn dev_welcomes_a_new_user_by_mail_and_in_their_inbox() {
     );
     assert!(dev.get_as(&format!("/notifications/{id}"), Some(&admin)).starts_with("HTTP/1.1 200"));
     assert!(dev.terminate().success());
+}
+
+#[test]
+fn a_mail_refused_for_good_goes_to_the_dead_letters_and_a_redrive_delivers_it() {
+    let broker = Broker::start();
+    let smtp = Smtp::start();
+    smtp.refuse("grace@example.com");
+    let data = TempDir::new();
+    let mut command = hrms();
+    command
+        .args(["dev", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data.0)
+        .env("HRMS_SMTP_URL", smtp.url());
+    let dev = Dev::spawn(command, Some(&broker.bootstrap()), None);
+    let admin = mint(&data, "admin");
+    let new_user = employee_account("grace@example.com", "Grace", "Hopper");
+    let answer = dev.request("POST", "/users", Some(&admin), Some(&new_user));
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+
+    let dlq = |verb: &str| {
+        let out = hrms()
+            .args(["dlq", verb, "notification-queue"])
+            .env("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap())
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let listed = loop {
+        let listed = dlq("list");
+        if listed.contains("user.created") {
+            break listed;
+        }
+        assert!(Instant::now() < deadline, "no dead letter within 60 s: {listed}");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert!(
+        listed.contains("550") && listed.contains("1 dead letters in notification-queue.dlq"),
+        "{listed}"
+    );
+    assert!(smtp.messages().is_empty(), "refused, so not delivered");
+    let dead = r#"hrms_notifications_total{channel="email",outcome="dead"}"#;
+    assert_eq!(metric(&dev, dead), 1.0);
+
+    smtp.accept_all();
+    assert!(dlq("redrive").contains("redrove 1 dead letters"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while smtp.messages().is_empty() {
+        assert!(Instant::now() < deadline, "the redriven welcome arrives within 60 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mail = std::fs::read_to_string(&smtp.messages()[0]).expect("readable");
+    assert!(mail.contains("grace@example.com") && mail.contains("Welcome to HRMS"), "{mail}");
+    assert!(dev.terminate().success());
+    assert_eq!(smtp.messages().len(), 1, "delivered once");
+}
+
+#[test]
+fn a_webhook_subscriber_gets_the_events_it_names_signed_and_once() {
+    const SECRET: &str = "a-webhook-secret-of-at-least-32-characters";
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (base, receiver) = runtime.block_on(hrms_e2e::serve_webhooks(SECRET.as_bytes()));
+    let data = TempDir::new();
+    let subscriptions = data.0.join("webhooks.toml");
+    let file = format!(
+        "[[webhook]]\nname = \"payroll\"\nurl = \"{base}/hook\"\nevents = [\"user.*\"]\nsecret_env = \"PAYROLL_SECRET\"\n"
+    );
+    std::fs::write(&subscriptions, file).expect("written");
+    let mut command = hrms();
+    command
+        .args(["dev", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data.0)
+        .env("HRMS_WEBHOOKS", &subscriptions)
+        .env("PAYROLL_SECRET", SECRET);
+    let dev = Dev::spawn(command, None, None);
+    let admin = mint(&data, "admin");
+    let account = employee_account("kat@example.com", "Katherine", "Johnson");
+    let answer = dev.request("POST", "/users", Some(&admin), Some(&account));
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+
+    let accepted = || receiver.accepted.lock().expect("lock").clone();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while accepted().is_empty() {
+        assert!(Instant::now() < deadline, "the webhook arrives within 30 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let event = accepted().remove(0);
+    assert_eq!((event["type"].as_str(), event["specversion"].as_str()), (Some("user.created"), Some("1.0")));
+    assert!(!event.to_string().contains("password"), "{event}");
+    let (headers, _) = receiver.requests.lock().expect("lock")[0].clone();
+    let delivery = headers.get("hrms-delivery").and_then(|v| v.to_str().ok()).expect("HRMS-Delivery");
+    let status = dev.get_as(&format!("/notifications/{delivery}"), Some(&admin));
+    assert!(status.starts_with("HTTP/1.1 200") && status.contains("\"status\":\"sent\""), "{status}");
+    assert!(dev.terminate().success());
+    assert_eq!(accepted().len(), 1, "only user.* events, each once");
 }
 
 /// The value of the metric line that starts with `prefix`, 0 if absent.
@@ -1012,13 +1160,13 @@ fn serve_leave_calls_employee_apart_and_takes_terminations_the_way_a_kafkasource
     };
     let event = HrmsEvent::new(Payload::EmployeeTerminated(terminated), &fixtures::hr_actor());
     for _ in 0..2 {
-        let answer = deliver(&leave, "/deliveries/leave", &event, "employee.terminated");
+        let answer = push(&leave, "/deliveries/leave", &event, &event.id.to_string(), "employee.terminated");
         assert!(answer.starts_with("HTTP/1.1 202"), "handled (and a redelivery is harmless): {answer}");
     }
     let cancelled = body(&leave.get_as(&format!("/leaves/{id}"), Some(&admin)));
     assert_eq!((cancelled["status"].as_str(), cancelled["version"].as_u64()), (Some("cancelled"), Some(2)));
     let other = fixtures::sample(EventType::UserCreated);
-    let answer = deliver(&leave, "/deliveries/leave", &other, "user.created");
+    let answer = push(&leave, "/deliveries/leave", &other, &other.id.to_string(), "user.created");
     assert!(answer.starts_with("HTTP/1.1 202"), "other events are passed over: {answer}");
 
     assert!(employee.terminate().success());

@@ -36,19 +36,24 @@
 //! - [`contacts`]: the people to tell, learned from the events.
 //! - [`delivery`]: the key (event, channel, recipient) and the status of a
 //!   delivery.
+//! - [`webhooks`]: which systems receive which events as signed JSON POSTs.
+//! - [`fixtures`]: the samples' people and whom each type must reach, for tests.
 
 pub mod contacts;
 pub mod delivery;
+pub mod fixtures;
 pub mod preferences;
 pub mod prepare;
 pub mod route;
 pub mod store;
 pub mod template;
+pub mod webhooks;
 
 pub use contacts::{Contact, ContactUpdate, learn};
 pub use delivery::{Delivery, DeliveryKey, Status};
 pub use preferences::Preferences;
 pub use prepare::{Directory, PrepareError, Preparer};
 pub use route::{Channel, Recipient, Route, route};
-pub use store::{Attempt, NotificationStore, StoreError};
+pub use store::{Attempt, DeadDelivery, NotificationStore, StoreError};
 pub use template::{Person, Rendered, TemplateError, Templates};
+pub use webhooks::{Subscription, Webhooks, WebhooksError};

@@ -9,11 +9,12 @@ use futures::future::BoxFuture;
 use hrms_events::{HrmsEvent, Role};
 use uuid::Uuid;
 
-use crate::contacts::{Contact, learn};
+use crate::contacts::{Contact, ContactUpdate, learn};
 use crate::delivery::{Delivery, DeliveryKey, Status};
 use crate::route::{Channel, Recipient, route};
 use crate::store::{NotificationStore, StoreError};
 use crate::template::{Person, TemplateError, Templates};
+use crate::webhooks::Webhooks;
 
 /// Looks up employees the contacts do not know yet (the Employee service).
 pub trait Directory: Send + Sync {
@@ -31,6 +32,9 @@ pub enum PrepareError {
     /// A template failed: a bug or a broken override, not worth retrying.
     #[error(transparent)]
     Template(#[from] TemplateError),
+    /// The event could not be written as a webhook's body (a bug).
+    #[error("cannot encode event {0} for its webhooks: {1}")]
+    Encode(Uuid, String),
 }
 
 /// What the preparation needs.
@@ -38,6 +42,7 @@ pub struct Preparer<'a> {
     pub store: &'a dyn NotificationStore,
     pub templates: &'a Templates,
     pub directory: Option<&'a dyn Directory>,
+    pub webhooks: &'a Webhooks,
 }
 
 impl Preparer<'_> {
@@ -105,7 +110,49 @@ impl Preparer<'_> {
                 });
             }
         }
+        deliveries.extend(self.webhook_deliveries(event, now)?);
         Ok(deliveries)
+    }
+
+    /// One delivery per subscriber of the event's type: the event itself,
+    /// as a structured CloudEvent.
+    fn webhook_deliveries(
+        &self,
+        event: &HrmsEvent,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Vec<Delivery>, PrepareError> {
+        let ty = event.event_type();
+        let mut subscribers = self.webhooks.wanting(ty).peekable();
+        if subscribers.peek().is_none() {
+            return Ok(Vec::new());
+        }
+        let body = serde_json::to_string(&event.to_cloudevent())
+            .map_err(|e| PrepareError::Encode(event.id, e.to_string()))?;
+        Ok(subscribers
+            .map(|s| {
+                let key =
+                    DeliveryKey { event_id: event.id, channel: Channel::Webhook, recipient: s.name.clone() };
+                Delivery {
+                    id: key.id(),
+                    event_id: event.id,
+                    event_type: ty.as_str().to_owned(),
+                    event_time: event.time,
+                    channel: Channel::Webhook,
+                    user_id: None,
+                    address: s.name.clone(),
+                    subject: ty.as_str().to_owned(),
+                    text: body.clone(),
+                    html: String::new(),
+                    status: Status::Pending,
+                    attempts: 0,
+                    last_error: None,
+                    created_at: now,
+                    updated_at: now,
+                    next_attempt_at: Some(now),
+                    read_at: None,
+                }
+            })
+            .collect())
     }
 
     async fn resolve(&self, recipient: Recipient) -> Result<Vec<Contact>, PrepareError> {
@@ -146,9 +193,21 @@ impl Preparer<'_> {
         if let Some(c) = self.store.contact_by_employee(employee_id).await? {
             return Ok(Some(c));
         }
-        match self.directory {
-            Some(directory) => directory.employee(employee_id).await.map_err(PrepareError::Directory),
-            None => Ok(None),
+        let Some(directory) = self.directory else { return Ok(None) };
+        let found = directory.employee(employee_id).await.map_err(PrepareError::Directory)?;
+        if let Some(c) = &found {
+            // Kept, so that the next event about them needs no lookup.
+            let update = ContactUpdate {
+                user_id: c.user_id,
+                employee_id: c.employee_id,
+                name: Some(c.name.clone()),
+                email: Some(c.email.clone()),
+                role: c.role,
+                manager_id: Some(c.manager_id),
+                active: Some(c.active),
+            };
+            self.store.learn(&update).await?;
         }
+        Ok(found)
     }
 }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
+use hrms_events::HrmsEvent;
 use uuid::Uuid;
 
 use crate::contacts::{Contact, ContactUpdate};
@@ -24,6 +25,14 @@ pub struct Attempt {
     pub attempts: u32,
     pub last_error: Option<String>,
     pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// A delivery given up on (dead), with the event it came from, waiting to
+/// be written to the event's dead-letter topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadDelivery {
+    pub delivery: Delivery,
+    pub event: HrmsEvent,
 }
 
 /// The Notification function's storage.
@@ -50,11 +59,25 @@ pub trait NotificationStore: Send + Sync {
 
     /// Records each delivery whose id is not recorded yet, durably, and
     /// returns all of them as stored: one recorded before keeps its status,
-    /// so a redelivered event sends nothing twice.
-    fn record(&self, deliveries: Vec<Delivery>) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>>;
+    /// so a redelivered event sends nothing twice; a dead one is tried again
+    /// from the start (a redrive). `events` are those the deliveries came
+    /// from: each is kept while a delivery of it is still to be sent, for
+    /// its dead letter.
+    fn record(
+        &self,
+        deliveries: Vec<Delivery>,
+        events: Vec<HrmsEvent>,
+    ) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>>;
 
-    /// Notes an attempt at delivery `id`.
+    /// Notes an attempt at delivery `id`. A delivery that ends [`Status::Dead`]
+    /// waits, in the same write, among the [`dead_letters`](Self::dead_letters).
     fn attempted<'a>(&'a self, id: Uuid, attempt: &'a Attempt) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Dead deliveries not yet in the dead-letter topic, oldest first.
+    fn dead_letters(&self, limit: usize) -> BoxFuture<'_, Result<Vec<DeadDelivery>, StoreError>>;
+
+    /// Notes that dead delivery `id` is in the dead-letter topic.
+    fn dead_lettered(&self, id: Uuid) -> BoxFuture<'_, Result<(), StoreError>>;
 
     /// Deliveries pending or failed whose next attempt is due by `now`, oldest first.
     fn due(&self, now: DateTime<Utc>, limit: usize) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>>;

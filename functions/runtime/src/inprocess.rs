@@ -32,7 +32,7 @@ use hrms_events::HrmsEvent;
 use tokio::sync::Notify;
 
 use crate::consume::{Delivery, Handler, RetryPolicy, process_partition, record_event_ages};
-use crate::publish::{EventPublisher, PublishError};
+use crate::publish::{self, DeadLetterSink, EventPublisher, PublishError};
 
 /// How an in-process consumer batches.
 #[derive(Debug, Clone, Copy)]
@@ -236,6 +236,24 @@ impl EventPublisher for InProcessBus {
             notified.iter().for_each(|n| n.notify_waiters());
             events.iter().map(|_| Ok(())).collect()
         })
+    }
+}
+
+impl DeadLetterSink for InProcessBus {
+    fn dead_letter<'a>(&'a self, letter: &'a publish::DeadLetter) -> BoxFuture<'a, Result<(), PublishError>> {
+        let topic = letter.event.topic();
+        let dead = DeadLetter {
+            delivery: Delivery {
+                event: letter.event.clone(),
+                topic: topic.to_owned(),
+                partition: 0,
+                offset: -1,
+            },
+            reason: letter.reason.clone(),
+            attempts: letter.attempts,
+        };
+        self.topics().entry(topic.to_owned()).or_default().dead_letters.push(dead);
+        Box::pin(std::future::ready(Ok(())))
     }
 }
 

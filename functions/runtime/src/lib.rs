@@ -55,4 +55,4 @@ pub mod telemetry;
 mod testing;
 
 pub use consume::{Delivery, Handler, HandlerError, RetryPolicy};
-pub use publish::{EventPublisher, PublishError};
+pub use publish::{DeadLetter, DeadLetterSink, EventPublisher, PublishError};

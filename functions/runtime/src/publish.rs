@@ -33,3 +33,22 @@ pub trait EventPublisher: Send + Sync {
         Box::pin(async move { self.publish(events).await.into_iter().collect() })
     }
 }
+
+/// Where a function sends an event it gave up on after taking it off its
+/// topic (e.g. a notification that could not be delivered): the event's
+/// dead-letter topic, `<topic>.dlq`, with why, so that `hrms dlq redrive`
+/// can publish it again.
+pub trait DeadLetterSink: Send + Sync {
+    /// Resolves once the dead letter is stored.
+    fn dead_letter<'a>(&'a self, letter: &'a DeadLetter) -> BoxFuture<'a, Result<(), PublishError>>;
+}
+
+/// An event given up on, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    pub event: HrmsEvent,
+    /// Who gave up: a consumer group (e.g. `notification-service`).
+    pub group: String,
+    pub reason: String,
+    pub attempts: u32,
+}

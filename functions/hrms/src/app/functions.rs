@@ -11,24 +11,26 @@ use hrms_compliance::client::Local as LocalCompliance;
 use hrms_compliance::{ComplianceClient, Policy};
 use hrms_employee::{EmployeeClient, Local as LocalEmployees};
 use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
-use hrms_notification::{NotificationStore, Templates};
+use hrms_notification::{Directory, NotificationStore, Templates};
 use hrms_runtime::handlers::notification::{Dispatcher, NotificationHandler};
 use hrms_runtime::handlers::{self, audit::AuditHandler};
 use hrms_runtime::http::audit::{self, AuditApi};
+use hrms_runtime::http::client::{EmployeeDirectory, ServiceToken};
 use hrms_runtime::http::commands::{self, Command};
 use hrms_runtime::http::compliance::{self, ComplianceApi};
 use hrms_runtime::http::employee::{self, EmployeeApi};
 use hrms_runtime::http::notification::{self, NotificationApi};
 use hrms_runtime::http::user::{self, UserApi};
 use hrms_runtime::http::{Authenticator, Callee};
-use hrms_runtime::notify::{DEFAULT_FROM, FileMailer, Mailer, SmtpConfig, SmtpMailer};
+use hrms_runtime::notify::{DEFAULT_FROM, FileMailer, Mailer, SmtpConfig, SmtpMailer, Subscribers};
 use hrms_runtime::outbox::{OutboxStore, Relay, RelaySettings};
-use hrms_runtime::{EventPublisher, Handler};
+use hrms_runtime::{DeadLetterSink, Handler};
 use tokio::sync::Notify;
 use utoipa::openapi::OpenApi;
 
 use super::Function;
 use super::stores::{Backend, Probe, Stores};
+use super::transport::Sinks;
 
 /// What the hosted functions add to the process.
 #[derive(Default)]
@@ -62,13 +64,13 @@ pub fn host(
     backend: &dyn Backend,
     stores: &Stores,
     auth: &Arc<Authenticator>,
-    publisher: Arc<dyn EventPublisher>,
+    sinks: Sinks,
 ) -> anyhow::Result<Hosted> {
     let mut hosted = Hosted::default();
     let remote = super::remote::Remote::from_env()?;
     let mut relays = Vec::new();
     let mut relay = |outbox: Arc<dyn OutboxStore>| {
-        let relay = Relay::new(outbox, publisher.clone(), RelaySettings::default());
+        let relay = Relay::new(outbox, sinks.events.clone(), RelaySettings::default());
         let waker = relay.waker();
         relays.push(relay);
         waker
@@ -134,8 +136,17 @@ pub fn host(
     }
 
     if wanted.contains(&Function::Notification) {
+        let employees = employees.clone().or_else(|| remote.employees_if_set());
+        let directory = employees.and_then(|employees| directory(employees, auth));
         match backend.notification()? {
-            Some((store, probe)) => host_notification(&mut hosted, store, probe, stores, auth)?,
+            Some((store, probe)) => host_notification(
+                &mut hosted,
+                store,
+                probe,
+                stores,
+                auth,
+                Lookups { dead_letters: sinks.dead_letters.clone(), directory },
+            )?,
             None => tracing::warn!("the Notification function has no DynamoDB store yet: not hosted"),
         }
     }
@@ -154,6 +165,30 @@ pub fn host(
     Ok(hosted)
 }
 
+/// What the Notification function reaches beyond its store.
+struct Lookups {
+    dead_letters: Arc<dyn DeadLetterSink>,
+    /// The Employee service, for employees no event has introduced.
+    directory: Option<Arc<dyn Directory>>,
+}
+
+/// Employee as the Notification function's directory, asked with
+/// `HRMS_SERVICE_TOKEN`, or with a token it mints (HS256); none without either.
+fn directory(employees: Callee<dyn EmployeeClient>, auth: &Arc<Authenticator>) -> Option<Arc<dyn Directory>> {
+    let token = match std::env::var("HRMS_SERVICE_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
+        Some(token) => ServiceToken::Fixed(token),
+        None if auth.can_mint() => ServiceToken::Minted(auth.clone()),
+        None => {
+            tracing::warn!(
+                "employees no event has introduced are not looked up: set HRMS_SERVICE_TOKEN \
+                 (a token of the identity provider with the hr role) for the Notification function"
+            );
+            return None;
+        }
+    };
+    Some(Arc::new(EmployeeDirectory { employees, token }))
+}
+
 /// The Notification function: its routes, its consumer of
 /// `notification-queue` and its dispatcher (SMTP when `HRMS_SMTP_URL` is
 /// set, else `.eml` files under `<data dir>/outbox`).
@@ -163,7 +198,9 @@ fn host_notification(
     probe: super::stores::Probe,
     stores: &Stores,
     auth: &Arc<Authenticator>,
+    lookups: Lookups,
 ) -> anyhow::Result<()> {
+    let Lookups { dead_letters, directory } = lookups;
     let templates = match std::env::var_os("HRMS_NOTIFICATION_TEMPLATES") {
         Some(dir) => Templates::with_overrides(std::path::Path::new(&dir))?,
         None => Templates::embedded(),
@@ -183,10 +220,12 @@ fn host_notification(
     hosted.router = std::mem::take(&mut hosted.router).merge(notification::router(api));
     hosted.openapi.merge(notification::openapi());
     let wake = Arc::new(Notify::new());
+    let subscribers = Arc::new(Subscribers::from_env()?);
     let handler = NotificationHandler {
         store: store.clone(),
         templates: Arc::new(templates),
-        directory: None,
+        directory,
+        subscribers: subscribers.clone(),
         wake: wake.clone(),
     };
     hosted.consumers.push(Consumer {
@@ -195,6 +234,14 @@ fn host_notification(
         handler: Arc::new(handler),
         durable: true,
     });
-    hosted.dispatchers.push(Dispatcher { store, mailer, from, retry: Dispatcher::retry(), wake });
+    hosted.dispatchers.push(Dispatcher {
+        store,
+        dead_letters,
+        mailer,
+        subscribers,
+        from,
+        retry: Dispatcher::retry(),
+        wake,
+    });
     Ok(())
 }

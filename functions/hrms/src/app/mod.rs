@@ -123,9 +123,8 @@ impl App {
             tasks.extend(spawn_event_log(&transport, stopping.clone())?);
         }
 
-        let publisher = transport.publisher();
         let hosted =
-            functions::host(&options.functions, backend.as_ref(), &options.stores, &auth, publisher)?;
+            functions::host(&options.functions, backend.as_ref(), &options.stores, &auth, transport.sinks())?;
         let openapi = ops::openapi(&hosted.openapi, &hosted.commands)?;
         for relay in hosted.relays {
             tasks.push(spawn_relay(relay, stopping.clone()));

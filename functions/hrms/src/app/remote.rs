@@ -35,3 +35,10 @@ impl Remote {
         Ok(client.callee())
     }
 }
+
+impl Remote {
+    /// Employee at `HRMS_EMPLOYEE_URL`, if set.
+    pub fn employees_if_set(&self) -> Option<Callee<dyn EmployeeClient>> {
+        HttpEmployee::from_settings(&self.settings, &self.http).map(|c| c.callee())
+    }
+}

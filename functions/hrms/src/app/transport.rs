@@ -5,10 +5,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use hrms_runtime::EventPublisher;
 use hrms_runtime::inprocess::InProcessBus;
 use hrms_runtime::kafka::{KafkaConfig, KafkaPublisher, ensure_topics};
+use hrms_runtime::{DeadLetterSink, EventPublisher};
 use rdkafka::producer::Producer;
+
+/// What the hosted functions publish through.
+#[derive(Clone)]
+pub struct Sinks {
+    pub events: Arc<dyn EventPublisher>,
+    pub dead_letters: Arc<dyn DeadLetterSink>,
+}
 
 /// Where events travel in this process.
 #[derive(Clone)]
@@ -30,10 +37,15 @@ impl Transport {
         })
     }
 
-    pub(super) fn publisher(&self) -> Arc<dyn EventPublisher> {
+    /// Where functions send their events and their dead letters.
+    pub(super) fn sinks(&self) -> Sinks {
         match self {
-            Transport::InProcess(bus) => Arc::new(bus.clone()),
-            Transport::Kafka { probe, .. } => Arc::new(probe.clone()),
+            Transport::InProcess(bus) => {
+                Sinks { events: Arc::new(bus.clone()), dead_letters: Arc::new(bus.clone()) }
+            }
+            Transport::Kafka { probe, .. } => {
+                Sinks { events: Arc::new(probe.clone()), dead_letters: Arc::new(probe.clone()) }
+            }
         }
     }
 

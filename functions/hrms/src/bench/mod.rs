@@ -2,9 +2,11 @@
 //! - `produce`: CloudEvents publishing against raw rdkafka records.
 //! - `http`: the write routes of `dev` against a bare axum handler.
 //! - `audit`: events persisted per second, and event -> persisted latency at a fixed rate.
+//! - `notification`: mails accepted per second by an SMTP server, and event -> accepted at a fixed rate.
 
 mod audit;
 mod http;
+mod notification;
 mod produce;
 
 use std::time::Duration;
@@ -17,6 +19,8 @@ pub enum Command {
     Http(http::HttpArgs),
     /// The Audit function: persisted events/s, and event -> persisted at a fixed rate.
     Audit(audit::AuditArgs),
+    /// The Notification function: mails accepted by SMTP per second, and event -> accepted at a fixed rate.
+    Notification(notification::NotificationArgs),
 }
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
@@ -24,6 +28,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Produce(args) => produce::run(args).await,
         Command::Http(args) => http::run(args).await,
         Command::Audit(args) => audit::run(args).await,
+        Command::Notification(args) => notification::run(args).await,
     }
 }
 

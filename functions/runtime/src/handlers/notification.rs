@@ -21,7 +21,8 @@ use hrms_notification::{
 use tokio::sync::Notify;
 
 use crate::consume::{Delivery as Record, Handler, HandlerError, RetryPolicy};
-use crate::notify::{Email, Mailer, SendError, message_id};
+use crate::notify::{Email, Mailer, Subscribers, message_id};
+use crate::publish::{DeadLetter, DeadLetterSink};
 
 /// The consumer group of the Notification function.
 pub const GROUP: &str = "notification-service";
@@ -31,6 +32,8 @@ pub struct NotificationHandler {
     pub store: Arc<dyn NotificationStore>,
     pub templates: Arc<Templates>,
     pub directory: Option<Arc<dyn Directory>>,
+    /// The webhook subscribers (their subscriptions decide the deliveries).
+    pub subscribers: Arc<Subscribers>,
     /// Rung once deliveries wait to be sent.
     pub wake: Arc<Notify>,
 }
@@ -46,11 +49,14 @@ impl Handler for NotificationHandler {
                 store: self.store.as_ref(),
                 templates: &self.templates,
                 directory: self.directory.as_deref(),
+                webhooks: &self.subscribers.webhooks,
             };
             let mut deliveries = Vec::new();
             for record in batch {
                 deliveries.extend(preparer.prepare(&record.event).await.map_err(|e| match e {
-                    PrepareError::Template(_) => HandlerError::Permanent(e.to_string()),
+                    PrepareError::Template(_) | PrepareError::Encode(..) => {
+                        HandlerError::Permanent(e.to_string())
+                    }
                     PrepareError::Store(_) | PrepareError::Directory(_) => {
                         HandlerError::Transient(e.to_string())
                     }
@@ -59,8 +65,12 @@ impl Handler for NotificationHandler {
             if deliveries.is_empty() {
                 return Ok(());
             }
-            let stored =
-                self.store.record(deliveries).await.map_err(|e| HandlerError::Transient(e.to_string()))?;
+            let events = batch.iter().map(|r| r.event.clone()).collect();
+            let stored = self
+                .store
+                .record(deliveries, events)
+                .await
+                .map_err(|e| HandlerError::Transient(e.to_string()))?;
             if stored.iter().any(|d| matches!(d.status, Status::Pending | Status::Failed)) {
                 self.wake.notify_one();
             }
@@ -69,10 +79,14 @@ impl Handler for NotificationHandler {
     }
 }
 
-/// Sends the recorded deliveries that are due, and retries the failed ones.
+/// Sends the recorded deliveries that are due, retries the failed ones, and
+/// writes those given up on to `notification-queue.dlq`.
 pub struct Dispatcher {
     pub store: Arc<dyn NotificationStore>,
+    /// Where dead deliveries' events go (the transport's dead-letter topics).
+    pub dead_letters: Arc<dyn DeadLetterSink>,
     pub mailer: Arc<dyn Mailer>,
+    pub subscribers: Arc<Subscribers>,
     /// The sender of the mails.
     pub from: String,
     /// Attempts per delivery and the backoff between them (default: 5 over about a minute).
@@ -109,9 +123,10 @@ impl Dispatcher {
                 .filter(|recorded| std::future::ready(*recorded))
                 .count()
                 .await;
+            let dead_lettered = self.write_dead_letters().await;
             // More may be due; but when attempts could not be recorded, the
             // same deliveries are due again: wait rather than resend at once.
-            if taken > 0 && recorded == taken {
+            if (taken > 0 && recorded == taken) || dead_lettered {
                 continue;
             }
             tokio::select! {
@@ -120,6 +135,46 @@ impl Dispatcher {
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
+    }
+
+    /// Writes the dead deliveries' events to their dead-letter topic, with
+    /// the reason; whether any was written (more may wait). One that cannot
+    /// be written stays for the next round.
+    async fn write_dead_letters(&self) -> bool {
+        let dead = match self.store.dead_letters(64).await {
+            Ok(dead) => dead,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the dead deliveries");
+                return false;
+            }
+        };
+        let mut written = false;
+        for d in dead {
+            let letter = DeadLetter {
+                event: d.event,
+                group: GROUP.to_owned(),
+                reason: format!(
+                    "{} delivery {} failed: {}",
+                    d.delivery.channel.as_str(),
+                    d.delivery.id,
+                    d.delivery.last_error.as_deref().unwrap_or("given up")
+                ),
+                attempts: d.delivery.attempts,
+            };
+            if let Err(e) = self.dead_letters.dead_letter(&letter).await {
+                tracing::error!(delivery = %d.delivery.id, error = %e, "cannot write a dead letter; retrying");
+                metrics::counter!("hrms_dead_letter_failures_total", "topic" => "notification-queue.dlq")
+                    .increment(1);
+                return written;
+            }
+            if let Err(e) = self.store.dead_lettered(d.delivery.id).await {
+                // Written again next round: a duplicate dead letter, never a lost one.
+                tracing::warn!(delivery = %d.delivery.id, error = %e, "cannot note a dead letter written");
+                return written;
+            }
+            written = true;
+        }
+        written
     }
 
     /// Tries `d` once; whether the attempt was recorded.
@@ -137,7 +192,7 @@ impl Dispatcher {
                 self.mailer.send(&email).await
             }
             Channel::InApp => Ok(()),
-            Channel::Webhook => Err(SendError::Permanent("no webhook subscriptions are configured".into())),
+            Channel::Webhook => self.subscribers.send(&d.address, &d.id.to_string(), &d.text).await,
         };
         let attempts = d.attempts + 1;
         let channel = d.channel.as_str();

@@ -5,6 +5,10 @@ use rdkafka::Message;
 use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::FutureRecord;
 
+use super::codec::EncodedRecord;
+use super::producer::KafkaPublisher;
+use crate::publish::{DeadLetter, DeadLetterSink, PublishError};
+
 /// Header: why the record was dead-lettered.
 pub const REASON: &str = "dlq_reason";
 /// Header: how many times the handler was tried (0 for undecodable records).
@@ -37,25 +41,30 @@ impl DeadLetterRecord {
             }
         }
         let (partition, offset) = (original.partition().to_string(), original.offset().to_string());
-        let attempts = attempts.to_string();
-        let now = chrono::Utc::now().to_rfc3339();
-        for (key, value) in [
-            (REASON, reason),
-            (ATTEMPTS, attempts.as_str()),
-            (ORIGINAL_TOPIC, original.topic()),
-            (ORIGINAL_PARTITION, partition.as_str()),
-            (ORIGINAL_OFFSET, offset.as_str()),
-            (GROUP, group),
-            (FAILED_AT, now.as_str()),
-        ] {
-            headers = headers.insert(Header { key, value: Some(value) });
-        }
+        let headers = why(headers, original.topic(), group, reason, attempts)
+            .insert(Header { key: ORIGINAL_PARTITION, value: Some(partition.as_str()) })
+            .insert(Header { key: ORIGINAL_OFFSET, value: Some(offset.as_str()) });
         Self {
             topic: hrms_events::topics::dlq_name(original.topic()),
             key: original.key().map(<[u8]>::to_vec),
             payload: original.payload().map(<[u8]>::to_vec),
             headers,
         }
+    }
+
+    /// The dead letter of an event given up on after it left its topic (its
+    /// partition and offset there are no longer known), encoded as it was
+    /// published, so that a redrive publishes it unchanged.
+    pub fn of_event(letter: &DeadLetter) -> Result<Self, PublishError> {
+        let event = &letter.event;
+        let r = EncodedRecord::encode(event)
+            .map_err(|e| PublishError::Fatal(format!("cannot encode {}: {e}", event.id)))?;
+        Ok(Self {
+            topic: hrms_events::topics::dlq_name(event.topic()),
+            key: Some(r.key.into_bytes()),
+            payload: Some(r.payload),
+            headers: why(r.headers, event.topic(), &letter.group, &letter.reason, letter.attempts),
+        })
     }
 
     pub fn record(&self) -> FutureRecord<'_, [u8], [u8]> {
@@ -67,5 +76,28 @@ impl DeadLetterRecord {
             r = r.payload(p.as_slice());
         }
         r
+    }
+}
+
+/// The headers that say why and where from.
+fn why(headers: OwnedHeaders, topic: &str, group: &str, reason: &str, attempts: u32) -> OwnedHeaders {
+    let (attempts, now) = (attempts.to_string(), chrono::Utc::now().to_rfc3339());
+    [(REASON, reason), (ATTEMPTS, &attempts), (ORIGINAL_TOPIC, topic), (GROUP, group), (FAILED_AT, &now)]
+        .into_iter()
+        .fold(headers, |headers, (key, value)| headers.insert(Header { key, value: Some(value) }))
+}
+
+impl DeadLetterSink for KafkaPublisher {
+    fn dead_letter<'a>(
+        &'a self,
+        letter: &'a DeadLetter,
+    ) -> futures::future::BoxFuture<'a, Result<(), PublishError>> {
+        Box::pin(async move {
+            let record = DeadLetterRecord::of_event(letter)?;
+            let delivery = self.enqueue(record.record()).await?;
+            self.acknowledged(delivery).await?;
+            metrics::counter!("hrms_dead_letters_total", "topic" => record.topic).increment(1);
+            Ok(())
+        })
     }
 }

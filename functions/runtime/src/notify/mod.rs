@@ -25,6 +25,8 @@
 //! - [`file`]: [`FileMailer`], each mail an RFC 5322 `.eml` file (`hrms dev`).
 //! - [`webhook`]: [`WebhookSender`], a JSON POST signed with HMAC-SHA256.
 //! - [`signature`]: signing, [`verify`] and [`ReplayGuard`] for receivers.
+//! - [`subscribers`]: the webhook subscribers of `HRMS_WEBHOOKS`, secrets
+//!   from the variables the file names.
 //!
 //! # Environment
 //! | variable | meaning | default |
@@ -34,6 +36,7 @@
 //! | `HRMS_SMTP_FROM` | sender mailbox | `HRMS <hrms@localhost>` |
 //! | `HRMS_SMTP_TIMEOUT_MS` | limit on one send, connecting included | 10000 |
 //! | `HRMS_SMTP_POOL_SIZE` | pooled SMTP connections | 4 |
+//! | `HRMS_WEBHOOKS` | the webhook subscriptions file (TOML) | unset: no webhooks |
 //!
 //! # Errors
 //! Every channel answers [`SendError::Transient`] (worth retrying: SMTP 4xx,
@@ -45,12 +48,14 @@ pub mod email;
 pub mod file;
 pub mod signature;
 pub mod smtp;
+pub mod subscribers;
 pub mod webhook;
 
 pub use email::{Email, Mailer, message_id};
 pub use file::FileMailer;
 pub use signature::{ReplayGuard, SignatureError, sign, verify};
 pub use smtp::{DEFAULT_FROM, SmtpConfig, SmtpMailer};
+pub use subscribers::{Subscribers, SubscribersError};
 pub use webhook::{Webhook, WebhookSecret, WebhookSender};
 
 /// Why a message was not delivered, and whether to try again.

@@ -55,21 +55,22 @@ impl WebhookSender {
         Ok(Self { client })
     }
 
-    /// POSTs `body` to the hook with `HRMS-Signature` (now) and
-    /// `HRMS-Delivery: delivery_id`; use the same id on every retry.
+    /// POSTs the JSON `body` (of media type `content_type`, e.g.
+    /// `application/cloudevents+json`) to the hook with `HRMS-Signature`
+    /// (now) and `HRMS-Delivery: delivery_id`; use the same id on every retry.
     pub async fn send(
         &self,
         hook: &Webhook,
         delivery_id: &str,
-        body: &serde_json::Value,
+        content_type: &str,
+        body: &str,
     ) -> Result<(), SendError> {
-        let bytes =
-            serde_json::to_vec(body).map_err(|e| SendError::Permanent(format!("unencodable body: {e}")))?;
+        let bytes = body.as_bytes().to_vec();
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
         let response = self
             .client
             .post(&hook.url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::CONTENT_TYPE, content_type)
             .header(SIGNATURE_HEADER, sign(hook.secret.expose(), now, &bytes))
             .header(DELIVERY_HEADER, delivery_id)
             .body(bytes)
@@ -170,10 +171,10 @@ mod tests {
         let sender = WebhookSender::new(Duration::from_secs(5))?;
         let secret = WebhookSecret::new("s");
         let down = Webhook { url: format!("http://127.0.0.1:{port}/hook"), secret: secret.clone() };
-        let result = sender.send(&down, "d-1", &serde_json::json!({})).await;
+        let result = sender.send(&down, "d-1", "application/json", "{}").await;
         assert!(matches!(result, Err(SendError::Transient(_))), "{result:?}");
         let bad = Webhook { url: "not a url".into(), secret };
-        let result = sender.send(&bad, "d-1", &serde_json::json!({})).await;
+        let result = sender.send(&bad, "d-1", "application/json", "{}").await;
         assert!(matches!(result, Err(SendError::Permanent(_))), "{result:?}");
         Ok(())
     }

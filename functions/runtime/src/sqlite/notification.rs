@@ -1,14 +1,18 @@
 //! The Notification store on SQLite (`<data dir>/notification.db`):
 //! contacts, preferences and deliveries. Each record is kept as JSON with
-//! the columns it is found by.
+//! the columns it is found by. The events of deliveries still to be sent are
+//! kept too (as structured CloudEvents), for the dead letters of those given
+//! up on: `dead_letter` lists the dead deliveries not yet in the topic.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use hrms_events::Role;
+use hrms_events::{HrmsEvent, Role};
 use hrms_notification::contacts::{Contact, ContactUpdate};
-use hrms_notification::{Attempt, Delivery, NotificationStore, Preferences, Status, StoreError};
+use hrms_notification::{
+    Attempt, DeadDelivery, Delivery, NotificationStore, Preferences, Status, StoreError,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -16,7 +20,8 @@ use uuid::Uuid;
 
 use super::Shared;
 
-const MIGRATIONS: &[&str] = &["CREATE TABLE contact (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE contact (
         id INTEGER PRIMARY KEY,
         user_id TEXT UNIQUE,
         employee_id TEXT UNIQUE,
@@ -34,7 +39,16 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE contact (
         body TEXT NOT NULL
     );
     CREATE INDEX delivery_inbox ON delivery (user_id, channel, created_at);
-    CREATE INDEX delivery_due ON delivery (next_attempt_at) WHERE next_attempt_at IS NOT NULL;"];
+    CREATE INDEX delivery_due ON delivery (next_attempt_at) WHERE next_attempt_at IS NOT NULL;",
+    "ALTER TABLE delivery ADD COLUMN event_id TEXT;
+    CREATE INDEX delivery_event ON delivery (event_id);
+    CREATE TABLE event (id TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE dead_letter (
+        delivery_id TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        failed_at TEXT NOT NULL
+    ) WITHOUT ROWID;",
+];
 
 /// Contacts, preferences and deliveries in the function's database.
 #[derive(Clone)]
@@ -110,11 +124,12 @@ fn status(s: Status) -> &'static str {
 /// Writes `d` whole (insert or replace).
 fn put(tx: &Connection, d: &Delivery) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO delivery (id, user_id, channel, status, next_attempt_at, created_at, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT OR REPLACE INTO delivery (id, event_id, user_id, channel, status, next_attempt_at, created_at, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         d.id.to_string(),
+        d.event_id.to_string(),
         d.user_id.map(|u| u.to_string()),
         d.channel.as_str(),
         status(d.status),
@@ -122,6 +137,17 @@ fn put(tx: &Connection, d: &Delivery) -> rusqlite::Result<()> {
         time(&d.created_at),
         text(d)?,
     ])?;
+    Ok(())
+}
+
+/// Drops the kept event once none of its deliveries may still need it.
+fn forget_event_when_done(tx: &Connection, event_id: Uuid) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "DELETE FROM event WHERE id = ?1
+         AND NOT EXISTS (SELECT 1 FROM delivery WHERE event_id = ?1 AND status IN ('pending', 'failed'))
+         AND NOT EXISTS (SELECT 1 FROM dead_letter WHERE event_id = ?1)",
+    )?
+    .execute([event_id.to_string()])?;
     Ok(())
 }
 
@@ -227,7 +253,11 @@ impl NotificationStore for SqliteNotificationStore {
         }))
     }
 
-    fn record(&self, deliveries: Vec<Delivery>) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>> {
+    fn record(
+        &self,
+        deliveries: Vec<Delivery>,
+        events: Vec<HrmsEvent>,
+    ) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>> {
         Box::pin(self.write(move |tx| {
             let mut stored = Vec::with_capacity(deliveries.len());
             for d in deliveries {
@@ -242,6 +272,8 @@ impl NotificationStore for SqliteNotificationStore {
                             ..dead
                         };
                         put(tx, &again)?;
+                        tx.prepare_cached("DELETE FROM dead_letter WHERE delivery_id = ?1")?
+                            .execute([again.id.to_string()])?;
                         stored.push(again);
                     }
                     Some(known) => stored.push(known),
@@ -250,6 +282,12 @@ impl NotificationStore for SqliteNotificationStore {
                         stored.push(d);
                     }
                 }
+            }
+            let to_send =
+                |e: &HrmsEvent| stored.iter().any(|d| d.event_id == e.id && d.status == Status::Pending);
+            for event in events.iter().filter(|e| to_send(e)) {
+                tx.prepare_cached("INSERT OR IGNORE INTO event (id, body) VALUES (?1, ?2)")?
+                    .execute(params![event.id.to_string(), text(&event.to_cloudevent())?])?;
             }
             Ok(stored)
         }))
@@ -268,6 +306,55 @@ impl NotificationStore for SqliteNotificationStore {
                     ..d
                 };
                 put(tx, &d)?;
+                match d.status {
+                    Status::Dead => {
+                        tx.prepare_cached(
+                            "INSERT OR REPLACE INTO dead_letter (delivery_id, event_id, failed_at)
+                             VALUES (?1, ?2, ?3)",
+                        )?
+                        .execute(params![
+                            id.to_string(),
+                            d.event_id.to_string(),
+                            time(&d.updated_at)
+                        ])?;
+                    }
+                    Status::Sent => forget_event_when_done(tx, d.event_id)?,
+                    Status::Pending | Status::Failed => {}
+                }
+            }
+            Ok(())
+        }))
+    }
+
+    fn dead_letters(&self, limit: usize) -> BoxFuture<'_, Result<Vec<DeadDelivery>, StoreError>> {
+        Box::pin(self.read(move |conn| {
+            let mut select = conn.prepare_cached(
+                "SELECT d.body, e.body FROM dead_letter l
+                 JOIN delivery d ON d.id = l.delivery_id JOIN event e ON e.id = l.event_id
+                 ORDER BY l.failed_at LIMIT ?1",
+            )?;
+            let rows =
+                select.query_map([limit as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            rows.map(|row| {
+                let (delivery, event) = row?;
+                let event = json::<hrms_events::cloudevents::Event>(event)?;
+                let event = HrmsEvent::from_cloudevent(&event).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
+                })?;
+                Ok(DeadDelivery { delivery: json(delivery)?, event })
+            })
+            .collect()
+        }))
+    }
+
+    fn dead_lettered(&self, id: Uuid) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.write(move |tx| {
+            let event: Option<String> = tx
+                .prepare_cached("DELETE FROM dead_letter WHERE delivery_id = ?1 RETURNING event_id")?
+                .query_row([id.to_string()], |r| r.get(0))
+                .optional()?;
+            if let Some(event) = event.and_then(|e| e.parse().ok()) {
+                forget_event_when_done(tx, event)?;
             }
             Ok(())
         }))

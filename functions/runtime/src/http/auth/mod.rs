@@ -156,6 +156,11 @@ impl Authenticator {
         Self { keys, settings, validation }
     }
 
+    /// Whether [`mint`](Self::mint) can make tokens (HS256, a shared secret).
+    pub fn can_mint(&self) -> bool {
+        matches!(self.keys, Keys::Secret(_))
+    }
+
     /// A token for `user_id` acting as `role`, valid for `ttl`
     /// ([`AuthError::CannotMint`] for RS256).
     pub fn mint(

@@ -34,10 +34,13 @@
 //! - [`breaker`]: the circuit breaker.
 //! - [`answer`]: [`Failure`] and the problem bodies callees answer.
 //! - [`compliance`], [`employee`]: the clients of the functions' traits.
+//! - [`directory`]: Employee as the Notification function's directory of
+//!   people, asked with a service identity.
 
 pub mod answer;
 pub mod breaker;
 pub mod compliance;
+pub mod directory;
 pub mod employee;
 pub mod service;
 pub mod settings;
@@ -47,6 +50,7 @@ mod tests;
 pub use answer::{Failure, RemoteProblem};
 pub use breaker::{Breaker, BreakerSettings};
 pub use compliance::HttpCompliance;
+pub use directory::{EmployeeDirectory, ServiceToken};
 pub use employee::HttpEmployee;
 pub use service::{Call, ServiceClient};
 pub use settings::{ClientSettings, SettingsError, base_url};

@@ -3,40 +3,22 @@
 
 use std::collections::BTreeSet;
 
-use hrms_events::fixtures::{self, HR, MANAGER, USER};
-use hrms_events::{EventType, HrmsEvent, Payload, Role};
-use hrms_notification::{Channel, Preparer, Templates};
+use hrms_events::fixtures::{self, HR, USER};
+use hrms_events::{EventType, HrmsEvent};
+use hrms_notification::{Channel, Preparer, Templates, Webhooks};
 
 use super::*;
-
-const MANAGER_USER: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0033);
 
 fn store() -> (SqliteNotificationStore, std::path::PathBuf) {
     let dir = crate::http::testing::temp_dir("notification");
     (SqliteNotificationStore::open(dir.join("notification.db")).expect("store"), dir)
 }
 
-/// Ada (employee and account), her manager (employee and account) and an hr account.
+/// Learns the people of the samples.
 async fn people(store: &SqliteNotificationStore, templates: &Templates) {
-    let mut hr = fixtures::sample(EventType::UserCreated);
-    if let Payload::UserCreated(p) = &mut hr.payload {
-        (p.user_id, p.email, p.full_name, p.role, p.employee_id) =
-            (HR, "hr@example.com".into(), "Harriet Ross".into(), Role::Hr, None);
-    }
-    let mut manager = fixtures::sample(EventType::EmployeeCreated);
-    if let Payload::EmployeeCreated(p) = &mut manager.payload {
-        (p.employee_id, p.user_id, p.first_name, p.last_name, p.email, p.manager_id) =
-            (MANAGER, Some(MANAGER_USER), "Mary".into(), "Manager".into(), "mary@example.com".into(), None);
-    }
-    let mut manager_account = fixtures::sample(EventType::UserCreated);
-    if let Payload::UserCreated(p) = &mut manager_account.payload {
-        (p.user_id, p.email, p.full_name, p.role, p.employee_id) =
-            (MANAGER_USER, "mary@example.com".into(), "Mary Manager".into(), Role::Manager, Some(MANAGER));
-    }
-    let ada = [fixtures::sample(EventType::EmployeeCreated), fixtures::sample(EventType::UserCreated)];
-    let preparer = Preparer { store, templates, directory: None };
-    for event in [hr, manager, manager_account].iter().chain(&ada) {
-        preparer.prepare(event).await.expect("prepared");
+    let preparer = Preparer { store, templates, directory: None, webhooks: &Webhooks::default() };
+    for event in hrms_notification::fixtures::people() {
+        preparer.prepare(&event).await.expect("prepared");
     }
 }
 
@@ -46,7 +28,7 @@ async fn sent_to(
     templates: &Templates,
     event: &HrmsEvent,
 ) -> BTreeSet<(Channel, String)> {
-    let preparer = Preparer { store, templates, directory: None };
+    let preparer = Preparer { store, templates, directory: None, webhooks: &Webhooks::default() };
     preparer.prepare(event).await.expect("prepared").into_iter().map(|d| (d.channel, d.address)).collect()
 }
 
@@ -55,40 +37,9 @@ async fn each_type_reaches_the_people_its_route_names() {
     let (store, dir) = store();
     let templates = Templates::embedded();
     people(&store, &templates).await;
-    let ada_mail = fixtures::sample(EventType::EmployeeCreated);
-    let Payload::EmployeeCreated(ada) = &ada_mail.payload else { unreachable!() };
-    let ada_email = ada.email.clone();
-    let to = |who: &[(&str, &str)]| -> BTreeSet<(Channel, String)> {
-        let mut set = BTreeSet::new();
-        for (email, user) in who {
-            set.insert((Channel::Email, (*email).to_owned()));
-            set.insert((Channel::InApp, (*user).to_owned()));
-        }
-        set
-    };
-    let (ada_to, mary, hr) = (
-        (ada_email.as_str(), &*USER.to_string()),
-        ("mary@example.com", &*MANAGER_USER.to_string()),
-        ("hr@example.com", &*HR.to_string()),
-    );
-    let account = fixtures::sample(EventType::UserCreated);
-    let Payload::UserCreated(account) = &account.payload else { unreachable!() };
-    let ada_account = (account.email.as_str(), ada_to.1);
     for ty in EventType::ALL.iter().copied().filter(|t| !t.is_audit()) {
         let event = fixtures::sample(ty);
-        let want = match ty {
-            EventType::UserCreated
-            | EventType::UserUpdated
-            | EventType::UserDeleted
-            | EventType::UserSuspended
-            | EventType::UserPasswordChanged => to(&[ada_account]),
-            EventType::EmployeeCreated | EventType::EmployeeTerminated => to(&[mary, hr]),
-            EventType::LeaveRequested => to(&[mary]),
-            EventType::LeaveCancelled => to(&[ada_account, mary]),
-            EventType::AttendanceMarked => [(Channel::InApp, ada_to.1.to_owned())].into(),
-            EventType::ComplianceViolation | EventType::ComplianceAlert => to(&[hr, mary]),
-            _ => to(&[ada_account]),
-        };
+        let want = hrms_notification::fixtures::recipients(ty);
         assert_eq!(sent_to(&store, &templates, &event).await, want, "{ty:?}");
         // Everyone is still reachable after learning from the event itself.
         people(&store, &templates).await;
@@ -101,9 +52,13 @@ async fn a_redelivered_event_finds_its_deliveries_and_an_opt_out_is_honoured() {
     let (store, dir) = store();
     let templates = Templates::embedded();
     people(&store, &templates).await;
-    let preparer = Preparer { store: &store, templates: &templates, directory: None };
+    let preparer =
+        Preparer { store: &store, templates: &templates, directory: None, webhooks: &Webhooks::default() };
     let event = fixtures::sample(EventType::LeaveApproved);
-    let first = store.record(preparer.prepare(&event).await.expect("prepared")).await.expect("recorded");
+    let first = store
+        .record(preparer.prepare(&event).await.expect("prepared"), vec![event.clone()])
+        .await
+        .expect("recorded");
     let email = first.iter().find(|d| d.channel == Channel::Email).expect("an e-mail").clone();
     store
         .attempted(
@@ -112,7 +67,10 @@ async fn a_redelivered_event_finds_its_deliveries_and_an_opt_out_is_honoured() {
         )
         .await
         .expect("attempted");
-    let again = store.record(preparer.prepare(&event).await.expect("prepared")).await.expect("recorded");
+    let again = store
+        .record(preparer.prepare(&event).await.expect("prepared"), vec![event.clone()])
+        .await
+        .expect("recorded");
     let email_again = again.iter().find(|d| d.id == email.id).expect("the same delivery");
     assert_eq!(email_again.status, Status::Sent, "not sent twice");
     assert!(store.due(Utc::now(), 10).await.expect("due").is_empty());
@@ -142,5 +100,51 @@ async fn a_redelivered_event_finds_its_deliveries_and_an_opt_out_is_honoured() {
     assert!(!store.mark_read(inbox[0].id, HR).await.expect("read"), "not hr's");
     assert!(store.mark_read(inbox[0].id, USER).await.expect("read"));
     assert!(store.get(inbox[0].id).await.expect("get").and_then(|d| d.read_at).is_some());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_dead_delivery_waits_with_its_event_for_the_dead_letters_and_a_redrive_revives_it() {
+    let (store, dir) = store();
+    let templates = Templates::embedded();
+    people(&store, &templates).await;
+    let preparer =
+        Preparer { store: &store, templates: &templates, directory: None, webhooks: &Webhooks::default() };
+    let event = fixtures::sample(EventType::LeaveApproved);
+    let recorded = store.record(preparer.prepare(&event).await.expect("prepared"), vec![event.clone()]);
+    let email = recorded.await.expect("recorded").into_iter().find(|d| d.channel == Channel::Email);
+    let email = email.expect("an e-mail");
+    assert!(store.dead_letters(10).await.expect("read").is_empty(), "nothing dead yet");
+
+    let refused = "550 5.1.1 mailbox unavailable".to_owned();
+    let dead = Attempt {
+        status: Status::Dead,
+        attempts: 1,
+        last_error: Some(refused.clone()),
+        next_attempt_at: None,
+    };
+    store.attempted(email.id, &dead).await.expect("attempted");
+    let letters = store.dead_letters(10).await.expect("read");
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].event, event, "the event as it came");
+    assert_eq!(
+        (letters[0].delivery.id, letters[0].delivery.last_error.as_deref()),
+        (email.id, Some(&*refused))
+    );
+
+    store.dead_lettered(email.id).await.expect("noted");
+    assert!(store.dead_letters(10).await.expect("read").is_empty(), "written once");
+
+    // The redriven event: the dead delivery is due again, from its first attempt.
+    let again = store.record(preparer.prepare(&event).await.expect("prepared"), vec![event.clone()]);
+    let revived =
+        again.await.expect("recorded").into_iter().find(|d| d.id == email.id).expect("the same delivery");
+    assert_eq!((revived.status, revived.attempts), (Status::Pending, 0));
+    assert_eq!(store.due(Utc::now(), 10).await.expect("due").len(), 1);
+    let sent = Attempt { status: Status::Sent, attempts: 1, last_error: None, next_attempt_at: None };
+    store.attempted(email.id, &sent).await.expect("attempted");
+    let kept: i64 =
+        store.db.run(|c| c.query_row("SELECT count(*) FROM event", [], |r| r.get(0))).await.expect("count");
+    assert_eq!(kept, 0, "an event is kept only while a delivery of it may need it");
     let _ = std::fs::remove_dir_all(dir);
 }

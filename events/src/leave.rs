@@ -9,6 +9,7 @@ use crate::common::Keyed;
 
 /// Which half of a single day a half-day request takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HalfDay {
     FirstHalf,
@@ -17,6 +18,7 @@ pub enum HalfDay {
 
 /// A request's lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LeaveStatus {
     Pending,

@@ -32,7 +32,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", args.listen))?;
     let address = listener.local_addr()?;
     println!(
-        "hrms dev: http://{address} (/users, /employees, /attendance, /compliance, /audit, /notifications, /healthz, /readyz, /metrics, /whoami)"
+        "hrms dev: http://{address} (/users, /employees, /attendance, /compliance, /leaves, /leave-balances, /audit, /notifications, /healthz, /readyz, /metrics, /whoami)"
     );
     println!("  API:      http://{address}/openapi.json (OpenAPI 3.1)");
     println!("  events:   {}; every event on the topics is logged", app.transport.describe());

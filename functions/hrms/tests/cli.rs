@@ -242,11 +242,17 @@ fn tokens_from_hrms_token_are_accepted_by_dev_and_nothing_else_is() {
 }
 
 fn mint(data: &TempDir, role: &str) -> String {
-    let out = hrms()
-        .args(["token", "--role", role, "--sub", &uuid::Uuid::now_v7().to_string(), "--data-dir"])
-        .arg(&data.0)
-        .output()
-        .expect("runs");
+    mint_with(data, role, &uuid::Uuid::now_v7().to_string(), None)
+}
+
+/// Mints a token for user `sub` with `role`, and their employee record if any.
+fn mint_with(data: &TempDir, role: &str, sub: &str, employee: Option<&str>) -> String {
+    let mut command = hrms();
+    command.args(["token", "--role", role, "--sub", sub, "--data-dir"]).arg(&data.0);
+    if let Some(id) = employee {
+        command.args(["--employee", id]);
+    }
+    let out = command.output().expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
@@ -738,7 +744,7 @@ fn serve_notification_takes_kafkasource_pushes_and_asks_employee_about_people_it
 /// Creates an account with `role` (and, for employees and managers, its
 /// employee record in Berlin, managed by `manager_id`); answers the user id
 /// and the employee id.
-fn account(dev: &Dev, admin: &str, role: &str, manager_id: Option<&str>) -> (String, Option<String>) {
+fn create_account(dev: &Dev, admin: &str, role: &str, manager_id: Option<&str>) -> (String, Option<String>) {
     let name = format!("{role}.{}", uuid::Uuid::now_v7().simple());
     let mut new_user = serde_json::json!({
         "email": format!("{name}@example.com"), "full_name": name, "role": role,
@@ -794,9 +800,9 @@ fn dev_marks_attendance_and_tells_the_manager_and_hr_of_a_rest_breach() {
     let data = TempDir::new();
     let dev = Dev::start(None, &data);
     let admin = mint(&data, "admin");
-    let (hr_user, _) = account(&dev, &admin, "hr", None);
-    let (manager_user, manager) = account(&dev, &admin, "manager", None);
-    let (ada_user, ada) = account(&dev, &admin, "employee", manager.as_deref());
+    let (hr_user, _) = create_account(&dev, &admin, "hr", None);
+    let (manager_user, manager) = create_account(&dev, &admin, "manager", None);
+    let (ada_user, ada) = create_account(&dev, &admin, "employee", manager.as_deref());
     let ada = ada.expect("an employee record");
     let me = token_of(&data, "employee", &ada_user, Some(&ada));
     let boss = token_of(&data, "manager", &manager_user, manager.as_deref());
@@ -1015,12 +1021,19 @@ fn serve_audit_takes_events_the_way_a_kafkasource_delivers_them() {
 
 /// The body of `POST /users` for an employee account with its employee record.
 fn employee_account(email: &str, first: &str, last: &str) -> String {
+    account(email, first, last, "employee", None)
+}
+
+/// The body of `POST /users` for an account of `role` with its employee
+/// record (in the US, hired on 2026-12-01), managed by `manager`.
+fn account(email: &str, first: &str, last: &str, role: &str, manager: Option<&str>) -> String {
     serde_json::json!({
-        "email": email, "full_name": format!("{first} {last}"), "role": "employee",
+        "email": email, "full_name": format!("{first} {last}"), "role": role,
         "password": "a long enough passphrase",
         "employee": {
             "first_name": first, "last_name": last, "department": "Engineering",
-            "job_title": "Engineer", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
+            "job_title": "Engineer", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01",
+            "manager_id": manager
         }
     })
     .to_string()
@@ -1028,13 +1041,7 @@ fn employee_account(email: &str, first: &str, last: &str) -> String {
 
 /// Mints a token for `sub` with `role`.
 fn mint_for(data: &TempDir, role: &str, sub: &str) -> String {
-    let out = hrms()
-        .args(["token", "--role", role, "--sub", sub, "--data-dir"])
-        .arg(&data.0)
-        .output()
-        .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    mint_with(data, role, sub, None)
 }
 
 #[test]
@@ -1235,4 +1242,202 @@ fn a_mail_that_finds_the_smtp_server_down_is_retried_and_delivered_once_it_is_ba
     let mail = std::fs::read_to_string(&mails[0]).expect("readable");
     assert!(mail.contains("mary@example.com") && mail.contains("Welcome to HRMS"), "{mail}");
     assert!(dev.terminate().success());
+}
+
+/// Monday to Friday of the week `weeks` from now, within one year.
+fn week(weeks: i64) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    use chrono::Datelike;
+    let mut monday = chrono::Utc::now().date_naive() + chrono::Duration::weeks(weeks);
+    while monday.weekday() != chrono::Weekday::Mon {
+        monday = monday.pred_opt().expect("a date");
+    }
+    if (monday + chrono::Days::new(4)).year() != monday.year() {
+        monday = monday + chrono::Days::new(7);
+    }
+    (monday, monday + chrono::Days::new(4))
+}
+
+/// The body of `POST /leaves`: annual leave from `start` to `end`.
+fn annual_leave(start: chrono::NaiveDate, end: chrono::NaiveDate) -> String {
+    serde_json::json!({ "leave_type": "annual", "start_date": start, "end_date": end, "reason": "Family visit" })
+        .to_string()
+}
+
+/// The first `.eml` under the data directory's outbox containing `needle`.
+fn wait_for_mail(data: &TempDir, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mails = std::fs::read_dir(data.0.join("outbox"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok());
+        if let Some(mail) = mails.into_iter().find(|m| m.contains(needle)) {
+            return mail;
+        }
+        assert!(Instant::now() < deadline, "a mail with {needle:?} within 30 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Polls `path` as `token` until its JSON `field` is `want` (30 s at most).
+fn wait_for_field(dev: &Dev, path: &str, token: &str, field: &str, want: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer = body(&dev.get_as(path, Some(token)));
+        if answer[field] == want {
+            return answer;
+        }
+        assert!(Instant::now() < deadline, "{path}: {field} {want} within 30 s: {answer}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Grace manages Ada; Ada asks for a week off, which Grace (told by mail and
+/// in her inbox, where `told`) approves; Ada's employment ends, and the
+/// Leave function's consumer cancels the week and credits it back.
+fn leave_is_approved_and_cancelled_when_the_employment_ends(dev: &Dev, data: &TempDir, told: bool) {
+    let admin = mint(data, "admin");
+    let create = |account: String| {
+        let answer = dev.request("POST", "/users", Some(&admin), Some(&account));
+        assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+        let created = body(&answer);
+        let id = |name: &str| created[name].as_str().expect("an id").to_owned();
+        (id("user_id"), id("employee_id"))
+    };
+    let (boss_user, boss) = create(account("grace@example.com", "Grace", "Hopper", "manager", None));
+    let (ada_user, ada) = create(account("ada@example.com", "Ada", "Lovelace", "employee", Some(&boss)));
+    let (boss_token, ada_token) = (
+        mint_with(data, "manager", &boss_user, Some(&boss)),
+        mint_with(data, "employee", &ada_user, Some(&ada)),
+    );
+
+    let (start, end) = week(8);
+    let answer = dev.request("POST", "/leaves", Some(&ada_token), Some(&annual_leave(start, end)));
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let leave = body(&answer);
+    let id = leave["leave_id"].as_str().expect("an id").to_owned();
+    assert_eq!(leave["approver_id"], boss.as_str(), "her manager decides");
+
+    if told {
+        let mail = wait_for_mail(data, "Leave request to approve");
+        assert!(mail.contains("grace@example.com") && mail.contains("Ada Lovelace"), "{mail}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !dev.get_as("/notifications", Some(&boss_token)).contains("leave.requested") {
+            assert!(Instant::now() < deadline, "leave.requested in the manager's inbox within 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let own = dev.request("POST", &format!("/leaves/{id}/approve"), Some(&ada_token), None);
+    assert!(own.starts_with("HTTP/1.1 403"), "{own}");
+    let approved = dev.request("POST", &format!("/leaves/{id}/approve"), Some(&boss_token), None);
+    assert!(approved.starts_with("HTTP/1.1 200") && approved.contains("\"approved\""), "{approved}");
+    let balances = format!("/leave-balances/{ada}?year={}", chrono::Datelike::year(&start));
+    let annual = |report: serde_json::Value| {
+        report["balances"].as_array().expect("a list").iter().find(|b| b["leave_type"] == "annual").cloned()
+    };
+    let taken = annual(body(&dev.get_as(&balances, Some(&ada_token)))).expect("annual");
+    assert_eq!(taken["taken"], leave["days"]);
+
+    // Her employment ends: the Leave function's consumer cancels what lies ahead.
+    let hr = mint(data, "hr");
+    let ends =
+        chrono::Utc::now().date_naive().max(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("a date"));
+    let termination = serde_json::json!({ "termination_date": ends, "reason": "Moved abroad" }).to_string();
+    let answer = dev.request("POST", &format!("/employees/{ada}/terminate"), Some(&hr), Some(&termination));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let cancelled = wait_for_field(dev, &format!("/leaves/{id}"), &hr, "status", "cancelled");
+    assert_eq!(cancelled["version"], 3, "approved, then cancelled once");
+    let credited = annual(body(&dev.get_as(&balances, Some(&hr)))).expect("annual");
+    assert_eq!(credited["taken"], 0.0, "credited back");
+    dev.wait_for_logs(
+        &["type=\"leave.cancelled\"".into(), "type=\"audit.leave.cancelled\"".into()],
+        Duration::from_secs(30),
+    );
+    let refused =
+        dev.request("POST", "/leaves", Some(&ada_token), Some(&annual_leave(week(12).0, week(12).1)));
+    assert!(refused.starts_with("HTTP/1.1 409") && refused.contains("employee_id"), "{refused}");
+}
+
+#[test]
+fn dev_asks_the_manager_to_approve_leave_and_a_termination_cancels_the_leave_ahead() {
+    let data = TempDir::new();
+    let dev = Dev::start(None, &data);
+    leave_is_approved_and_cancelled_when_the_employment_ends(&dev, &data, true);
+    assert!(dev.terminate().success());
+}
+
+#[test]
+fn dev_on_dynamodb_keeps_leave_and_balances_there() {
+    let moto = Moto::start();
+    let data = TempDir::new();
+    let mut command = hrms();
+    command
+        .args(["dev", "--store", "dynamodb", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data.0)
+        .envs(on_dynamodb(&moto.endpoint()));
+    let dev = Dev::spawn(command, None, None);
+    // The Notification function has no DynamoDB store yet: nobody is told.
+    leave_is_approved_and_cancelled_when_the_employment_ends(&dev, &data, false);
+    assert!(!data.0.join("leave.db").exists(), "the requests are in DynamoDB");
+    assert!(dev.terminate().success());
+}
+
+#[test]
+fn serve_leave_calls_employee_apart_and_takes_terminations_the_way_a_kafkasource_delivers_them() {
+    use hrms_events::employee::EmployeeTerminated;
+    use hrms_events::{HrmsEvent, Payload};
+
+    let data = TempDir::new();
+    let (compliance_port, employee_port, leave_port) = (free_port(), free_port(), free_port());
+    let compliance_url = format!("http://127.0.0.1:{compliance_port}");
+    let employee_url = format!("http://127.0.0.1:{employee_port}");
+    let _compliance = Dev::serve("compliance", compliance_port, &data);
+    let employee =
+        Dev::serve_with("employee", employee_port, &data, &[("HRMS_COMPLIANCE_URL", &compliance_url)]);
+    let leave = Dev::serve_with("leave", leave_port, &data, &[("HRMS_EMPLOYEE_URL", &employee_url)]);
+    let admin = mint(&data, "admin");
+    let new_employee = serde_json::json!({
+        "first_name": "Mary", "last_name": "Jackson", "email": "mary@example.com", "department": "Engineering",
+        "job_title": "Engineer", "country": "US", "weekly_hours": 40, "hire_date": "2026-12-01"
+    });
+    let answer = employee.request("POST", "/employees", Some(&admin), Some(&new_employee.to_string()));
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let mary = body(&answer)["employee_id"].as_str().expect("an id").to_owned();
+    let me = mint_with(&data, "employee", &uuid::Uuid::now_v7().to_string(), Some(&mary));
+
+    // Employee is asked over HTTP, with Mary's own token.
+    let (start, end) = week(6);
+    let answer = leave.request("POST", "/leaves", Some(&me), Some(&annual_leave(start, end)));
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let id = body(&answer)["leave_id"].as_str().expect("an id").to_owned();
+
+    let terminated = EmployeeTerminated {
+        employee_id: mary.parse().expect("a uuid"),
+        email: "mary@example.com".into(),
+        first_name: "Mary".into(),
+        last_name: "Jackson".into(),
+        manager_id: None,
+        termination_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("a date"),
+        reason: "Retired".into(),
+    };
+    let event = HrmsEvent::new(Payload::EmployeeTerminated(terminated), &fixtures::hr_actor());
+    for _ in 0..2 {
+        let answer = push(&leave, "/deliveries/leave", &event, &event.id.to_string(), "employee.terminated");
+        assert!(answer.starts_with("HTTP/1.1 202"), "handled (and a redelivery is harmless): {answer}");
+    }
+    let cancelled = body(&leave.get_as(&format!("/leaves/{id}"), Some(&admin)));
+    assert_eq!((cancelled["status"].as_str(), cancelled["version"].as_u64()), (Some("cancelled"), Some(2)));
+    let other = fixtures::sample(EventType::UserCreated);
+    let answer = push(&leave, "/deliveries/leave", &other, &other.id.to_string(), "user.created");
+    assert!(answer.starts_with("HTTP/1.1 202"), "other events are passed over: {answer}");
+
+    assert!(employee.terminate().success());
+    let (start, end) = week(10);
+    let down = leave.request("POST", "/leaves", Some(&me), Some(&annual_leave(start, end)));
+    assert!(down.starts_with("HTTP/1.1 503") && down.contains("application/problem+json"), "{down}");
+    let listed = body(&leave.get_as(&format!("/leaves?employee_id={mary}"), Some(&admin)));
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "nothing stored by the refused request: {listed}");
+    assert!(leave.terminate().success());
 }

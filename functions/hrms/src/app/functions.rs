@@ -131,6 +131,14 @@ pub fn host(
         hosted.openapi.merge(attendance::openapi());
     }
 
+    if wanted.contains(&Function::Leave) {
+        let employees = match &employees {
+            Some(local) => local.clone(),
+            None => remote.employees()?,
+        };
+        super::leave::host(&mut hosted, backend, stores, auth, employees, &mut relay)?;
+    }
+
     if wanted.contains(&Function::Audit) {
         let (store, probe) = backend.audit()?;
         hosted.probes.push(("audit", probe));

@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 mod functions;
+mod leave;
 mod ops;
 mod remote;
 mod stores;
@@ -42,17 +43,19 @@ pub enum Function {
     Audit,
     Notification,
     Attendance,
+    Leave,
 }
 
 impl Function {
     /// Every function built so far (what `hrms dev` hosts).
-    pub const ALL: [Function; 6] = [
+    pub const ALL: [Function; 7] = [
         Function::User,
         Function::Employee,
         Function::Compliance,
         Function::Audit,
         Function::Notification,
         Function::Attendance,
+        Function::Leave,
     ];
 
     /// The service's name, which names its table.
@@ -64,6 +67,7 @@ impl Function {
             Function::Audit => "audit",
             Function::Notification => "notification",
             Function::Attendance => "attendance",
+            Function::Leave => "leave",
         }
     }
 }

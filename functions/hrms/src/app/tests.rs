@@ -70,14 +70,33 @@ fn record<'a>(path: &str, records: &'a BTreeMap<String, String>) -> Option<&'a s
     Some(id)
 }
 
-/// `path` on the record made for its collection.
+/// `path` on the record made for its collection (an `{employee_id}` on
+/// the employee made).
 fn on_record(path: &str, records: &BTreeMap<String, String>) -> String {
-    record(path, records).map(|id| path.replace("{id}", id)).unwrap_or_else(|| path.to_owned())
+    let path = record(path, records).map(|id| path.replace("{id}", id)).unwrap_or_else(|| path.to_owned());
+    match records.get("/employees") {
+        Some(employee) => path.replace("{employee_id}", employee),
+        None => path,
+    }
+}
+
+/// Whether an example body names an employee.
+fn names_employee(sample: &Sample) -> bool {
+    sample.body.get("employee_id").is_some()
+}
+
+/// `sample` naming the employee made, where it names one.
+fn on_employee(sample: &Sample, records: &BTreeMap<String, String>) -> Sample {
+    let mut body = sample.body.clone();
+    if let (true, Some(employee)) = (names_employee(sample), records.get("/employees")) {
+        body["employee_id"] = employee.clone().into();
+    }
+    Sample { media: sample.media.clone(), body, route: sample.route.clone() }
 }
 
 /// `sample` on that record: an intake example names it as its subject.
 fn sample_on_record(sample: &Sample, records: &BTreeMap<String, String>) -> Sample {
-    let mut body = sample.body.clone();
+    let mut body = on_employee(sample, records).body;
     let path = sample.route.as_deref().and_then(|route| route.split_once(' ')).map(|(_, path)| path);
     if let Some(id) = path.and_then(|path| record(path, records)) {
         body["subject"] = id.into();
@@ -114,7 +133,9 @@ async fn every_documented_route_refuses_strangers_and_the_wrong_role() {
     assert_eq!((&doc["openapi"], &doc["info"]["title"]), (&"3.1.0".into(), &"HRMS".into()));
     assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
     let paths = doc["paths"].as_object().expect("paths");
-    for path in ["/", "/users", "/employees", "/compliance/validate", "/audit", "/whoami", "/openapi.json"] {
+    for path in
+        ["/", "/users", "/employees", "/leaves", "/compliance/validate", "/audit", "/whoami", "/openapi.json"]
+    {
         assert!(paths.contains_key(path), "{path} is documented");
     }
 
@@ -127,16 +148,23 @@ async fn every_documented_route_refuses_strangers_and_the_wrong_role() {
     records.insert("/notifications".to_owned(), Uuid::now_v7().to_string());
     // Attendance records are made by a check-in, for the caller's own record.
     records.insert("/attendance".to_owned(), Uuid::now_v7().to_string());
+    // Those whose example names an employee last, naming the one made.
+    let mut collections = Vec::new();
     for (path, item) in paths {
         let is_collection = paths.keys().any(|p| p.starts_with(&format!("{path}/{{id}}")));
         if item.get("post").is_some() && !path.contains('{') && is_collection {
             let sample = samples(&item["post"]).into_iter().next().expect("an example body");
-            let made = call(&app, "POST", path, Some(&admin), Some(&sample)).await;
-            assert_eq!(made.status, StatusCode::CREATED, "POST {path}: {}", made.body);
-            let location = made.location.expect("Location");
-            let id = location.rsplit('/').next().expect("an id").to_owned();
-            records.insert(path.clone(), id);
+            collections.push((path, sample));
         }
+    }
+    collections.sort_by_key(|(_, sample)| names_employee(sample));
+    for (path, sample) in collections {
+        let sample = on_employee(&sample, &records);
+        let made = call(&app, "POST", path, Some(&admin), Some(&sample)).await;
+        assert_eq!(made.status, StatusCode::CREATED, "POST {path}: {}", made.body);
+        let location = made.location.expect("Location");
+        let id = location.rsplit('/').next().expect("an id").to_owned();
+        records.insert(path.clone(), id);
     }
 
     let mut refused = 0;
@@ -162,6 +190,7 @@ async fn every_documented_route_refuses_strangers_and_the_wrong_role() {
                     None => at.clone(),
                 };
                 let any_id = path.replace("{id}", &Uuid::now_v7().to_string());
+                let any_id = any_id.replace("{employee_id}", &Uuid::now_v7().to_string());
                 let anonymous = call(&app, &method, &any_id, None, body).await;
                 assert_problem(&anonymous, StatusCode::UNAUTHORIZED, &at);
                 let forged = call(&app, &method, &any_id, Some("not.a.token"), body).await;

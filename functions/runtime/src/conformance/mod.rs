@@ -12,6 +12,8 @@
 //! - [`attendance`]: one open record per employee, versions, listings by
 //!   check-in (a suite of its own, on a store of its own).
 //! - [`audit`]: the audit log (a suite of its own, on a store of its own).
+//! - [`leave`]: overlaps, versions of requests and balances, listings (a
+//!   suite of its own, on a store of its own).
 //!
 //! Each suite function takes fresh [`Stores`]; [`conformance!`] makes one
 //! test of it per implementation (`conformance::on_sqlite::<name>`,
@@ -21,6 +23,7 @@ mod attendance;
 mod audit;
 mod compliance;
 pub(crate) mod employee;
+mod leave;
 mod outbox;
 pub(crate) mod user;
 

@@ -37,6 +37,10 @@
 //! | attendance | checked in | `OPEN#<employee id>` | `OPEN` | `record_id` |
 //! | attendance | … by employee | `EMPLOYEE#<employee id>` | `<check-in>#<record id>` | `record` (JSON) |
 //! | attendance | … by UTC day | `DAY#<YYYY-MM-DD>` | `<check-in>#<record id>` | `record` (JSON) |
+//! | leave | request | `LEAVE#<leave id>` | `LEAVE` | `record` (JSON), `version` (N) |
+//! | leave | … listed by employee, approver, or among all | `EMPLOYEE#<employee id>`, `APPROVER#<approver id>`, `LEAVES` | `LEAVE#<start date>#<leave id>` | `record` (JSON) |
+//! | leave | balance | `EMPLOYEE#<employee id>` | `BALANCE#<year>#<type>` | `leave_type`, `year` (N), `taken` (N), `version` (N) |
+//! | leave | requests written | `EMPLOYEE#<employee id>` | `REQUESTS` | `version` (N) |
 //! | audit | log row | `SUBJECT#<subject>` | `SEQ#<seq, 20 digits>` | the entry (`event_id`, `seq` N, `event_type`, `actor`, `time`, `event`, `prev_hash`, `hash`, ...), `day_key` `DAY#<date>`, `time_key` `<time>#<event id>` |
 //! | audit | chain head | `SUBJECT#<subject>` | `HEAD` | `subject`, `seq` N, `hash` |
 //! | audit | current state | `SUBJECT#<subject>` | `STATE` | `seq` N, `record` (JSON) |
@@ -68,6 +72,10 @@
 //!   sorted by check-in (RFC 3339 to the second), moved in the transaction
 //!   of a correction that changes the check-in: a range of days is a few
 //!   `Query`s, for one employee or everyone.
+//! - Leave: an insert is conditioned on the employee's `REQUESTS` counter
+//!   as read before its overlap check, so two overlapping requests cannot
+//!   both commit; a balance moves with its request, conditioned on its
+//!   version. See [`leave`].
 //! - The outbox: see [`outbox`] for its ordering guarantee and its limit.
 //! - The audit log: rows are chained per subject; a transaction puts rows
 //!   with their `EVENT` items if absent (a redelivered event is skipped)
@@ -85,7 +93,7 @@
 //! - [`outbox`]: the outbox items ([`outbox::outbox_puts`]) and [`outbox::DynamoOutbox`].
 //! - `versioned`: a versioned record with a unique e-mail (Employee, User).
 //! - `batch`: `BatchGetItem`/`BatchWriteItem` retrying unprocessed items.
-//! - [`attendance`], [`audit`], [`compliance`], [`employee`], [`user`]: the stores of the functions.
+//! - [`attendance`], [`audit`], [`compliance`], [`employee`], [`leave`], [`user`]: the stores of the functions.
 
 pub mod attendance;
 pub mod audit;
@@ -94,6 +102,7 @@ pub mod compliance;
 pub mod config;
 pub mod employee;
 pub mod error;
+pub mod leave;
 pub mod outbox;
 pub mod user;
 mod versioned;
@@ -114,7 +123,7 @@ pub use config::DynamoConfig;
 pub use error::Failure;
 
 /// The services whose tables [`ensure_tables`] creates.
-pub const SERVICES: &[&str] = &["attendance", "audit", "compliance", "employee", "user"];
+pub const SERVICES: &[&str] = &["attendance", "audit", "compliance", "employee", "leave", "user"];
 
 /// An item, as the SDK reads and writes it.
 pub type Item = HashMap<String, AttributeValue>;

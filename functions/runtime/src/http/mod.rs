@@ -1,7 +1,7 @@
 //! The HTTP adapter (feature `http`): RFC 9457 problem responses, JSON
 //! bodies that fail as problems, bearer-token authentication of every
 //! caller (HS256, or RS256 from a JWKS URL), the functions' routers
-//! ([`compliance`], [`employee`], [`user`], [`attendance`], [`audit`]), which reach the functions they
+//! ([`compliance`], [`employee`], [`leave`], [`user`], [`attendance`], [`audit`]), which reach the functions they
 //! call through a [`Callee`], each with its OpenAPI fragment ([`openapi`]),
 //! the HTTP clients of those calls when the functions run apart
 //! ([`client`]), the sink of Knative's KafkaSource, which pushes a
@@ -34,6 +34,8 @@ pub mod employee;
 pub mod json;
 pub mod kafkasink;
 pub mod layers;
+#[cfg(feature = "sqlite")]
+pub mod leave;
 #[cfg(feature = "sqlite")]
 pub mod notification;
 pub mod openapi;

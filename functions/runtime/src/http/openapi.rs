@@ -122,6 +122,7 @@ pub fn document(version: &str) -> OpenApi {
             tag("employee", "The people HR manages."),
             tag("attendance", "Check-ins, check-outs, their corrections, and the hours worked."),
             tag("compliance", "Checks against the compliance policy and their findings."),
+            tag("leave", "Requests for time off, their decisions, and the balances they draw on."),
             tag("notification", "Each user's notifications and their preferences."),
             tag("audit", "The tamper-evident audit trail, and each record's history rebuilt from it."),
             tag("commands", "Operations sent as CloudEvents."),

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod compliance;
 pub mod employee;
 mod group;
+pub mod leave;
 pub mod notification;
 pub mod user;
 

@@ -10,11 +10,13 @@ use hrms_attendance::AttendanceStore;
 use hrms_audit::AuditStore;
 use hrms_compliance::ComplianceStore;
 use hrms_employee::EmployeeStore;
+use hrms_leave::LeaveStore;
 use hrms_notification::NotificationStore;
 use hrms_runtime::dynamodb::attendance::DynamoAttendanceStore;
 use hrms_runtime::dynamodb::audit::DynamoAuditStore;
 use hrms_runtime::dynamodb::compliance::DynamoComplianceStore;
 use hrms_runtime::dynamodb::employee::DynamoEmployeeStore;
+use hrms_runtime::dynamodb::leave::DynamoLeaveStore;
 use hrms_runtime::dynamodb::outbox::DynamoOutbox;
 use hrms_runtime::dynamodb::user::DynamoUserStore;
 use hrms_runtime::dynamodb::{Client, DynamoConfig, ensure_service_table};
@@ -80,6 +82,12 @@ impl Backend for Dynamo {
     fn attendance(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn AttendanceStore>, Probe)> {
         let (table, waker) = self.table(Function::Attendance, relay);
         let store = DynamoAttendanceStore::new(self.client.clone(), table).with_relay(waker);
+        Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
+    }
+
+    fn leave(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn LeaveStore>, Probe)> {
+        let (table, waker) = self.table(Function::Leave, relay);
+        let store = DynamoLeaveStore::new(self.client.clone(), table).with_relay(waker);
         Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
     }
 

@@ -13,6 +13,7 @@ use hrms_attendance::AttendanceStore;
 use hrms_audit::AuditStore;
 use hrms_compliance::ComplianceStore;
 use hrms_employee::EmployeeStore;
+use hrms_leave::LeaveStore;
 use hrms_notification::NotificationStore;
 use hrms_runtime::dynamodb::DynamoConfig;
 use hrms_runtime::dynamodb::config::DEFAULT_TABLE_PREFIX;
@@ -75,6 +76,10 @@ pub struct Stores {
     /// Compliance policy file (TOML); the documented defaults without one.
     #[arg(long, env = "HRMS_COMPLIANCE_POLICY")]
     pub compliance_policy: Option<PathBuf>,
+    /// Leave policy file (TOML): types of leave and holiday calendars; the
+    /// documented defaults without one.
+    #[arg(long, env = "HRMS_LEAVE_POLICY")]
+    pub leave_policy: Option<PathBuf>,
 }
 
 impl Stores {
@@ -87,6 +92,7 @@ impl Stores {
             dynamodb_endpoint: None,
             dynamodb_audit_writers: 16,
             compliance_policy: None,
+            leave_policy: None,
         }
     }
 
@@ -115,6 +121,7 @@ pub trait Backend: Send + Sync {
     fn employee(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn EmployeeStore>, Probe)>;
     fn user(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn UserStore>, Probe)>;
     fn attendance(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn AttendanceStore>, Probe)>;
+    fn leave(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn LeaveStore>, Probe)>;
     /// The audit log (the Audit function emits no events: no relay).
     fn audit(&self) -> anyhow::Result<(Arc<dyn AuditStore>, Probe)>;
     /// Contacts, preferences and deliveries; `None` where the backend has no

@@ -10,11 +10,13 @@ use hrms_attendance::AttendanceStore;
 use hrms_audit::AuditStore;
 use hrms_compliance::ComplianceStore;
 use hrms_employee::EmployeeStore;
+use hrms_leave::LeaveStore;
 use hrms_notification::NotificationStore;
 use hrms_runtime::sqlite::attendance::SqliteAttendanceStore;
 use hrms_runtime::sqlite::audit::SqliteAuditStore;
 use hrms_runtime::sqlite::compliance::SqliteComplianceStore;
 use hrms_runtime::sqlite::employee::SqliteEmployeeStore;
+use hrms_runtime::sqlite::leave::SqliteLeaveStore;
 use hrms_runtime::sqlite::notification::SqliteNotificationStore;
 use hrms_runtime::sqlite::user::SqliteUserStore;
 use hrms_user::UserStore;
@@ -63,6 +65,14 @@ impl Backend for Sqlite {
     fn attendance(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn AttendanceStore>, Probe)> {
         let db = self.file("attendance.db");
         let store = SqliteAttendanceStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
+        let waker = relay(Arc::new(store.outbox()));
+        let store = store.with_relay(waker);
+        Ok((Arc::new(store.clone()), probe!(store)))
+    }
+
+    fn leave(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn LeaveStore>, Probe)> {
+        let db = self.file("leave.db");
+        let store = SqliteLeaveStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
         let waker = relay(Arc::new(store.outbox()));
         let store = store.with_relay(waker);
         Ok((Arc::new(store.clone()), probe!(store)))

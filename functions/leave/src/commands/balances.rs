@@ -1,0 +1,119 @@
+//! `balances`: an employee's balance of every type of leave in one year:
+//! the allowance, what approved requests took, what pending ones ask for,
+//! and what is left. For hr and admin, the employee, and their manager
+//! (Employee says who that is, and whether the employee exists).
+
+use chrono::NaiveDate;
+use hrms_employee::{EmployeeClient, Requester};
+use hrms_events::Role;
+use hrms_events::leave::LeaveStatus;
+use uuid::Uuid;
+
+use crate::error::LeaveError;
+use crate::model::{Balances, LeaveQuery, TypeBalance};
+use crate::policy::Policy;
+use crate::store::LeaveStore;
+
+pub async fn handle(
+    employee_id: Uuid,
+    year: i32,
+    requester: &Requester,
+    policy: &Policy,
+    store: &dyn LeaveStore,
+    employees: &dyn EmployeeClient,
+) -> Result<Balances, LeaveError> {
+    if requester.role == Role::Employee && !requester.is(employee_id) {
+        return Err(LeaveError::Forbidden("employees see their own balances only".into()));
+    }
+    let (Some(first), Some(last)) =
+        (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31))
+    else {
+        return Err(LeaveError::invalid("year", "not a year"));
+    };
+    employees.get(employee_id, requester).await?;
+    let taken = store.balances(employee_id, year).await?;
+    let pending = LeaveQuery {
+        status: Some(LeaveStatus::Pending),
+        from: Some(first),
+        to: Some(last),
+        ..LeaveQuery::of(employee_id, 1000)
+    };
+    let pending = store.list(&pending).await?;
+    let balances = policy
+        .types
+        .iter()
+        .map(|(name, rules)| {
+            let taken = taken.iter().find(|b| &b.leave_type == name).map_or(0.0, |b| b.taken);
+            let pending = pending.iter().filter(|l| &l.leave_type == name).map(|l| l.days).sum();
+            TypeBalance {
+                leave_type: name.clone(),
+                allowance: rules.allowance,
+                taken,
+                pending,
+                remaining: rules.allowance - taken,
+                may_go_negative: rules.may_go_negative,
+            }
+        })
+        .collect();
+    Ok(Balances { employee_id, year, balances })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::testing::Harness;
+    use crate::fixtures::date;
+
+    #[tokio::test]
+    async fn taken_pending_and_left_per_type() {
+        let h = Harness::new();
+        let taken = h.request(date(2027, 3, 1), date(2027, 3, 5)).await;
+        h.approve(taken.leave_id).await;
+        h.request(date(2027, 4, 5), date(2027, 4, 6)).await;
+        h.request_type("sick", date(2027, 6, 1), date(2027, 6, 1)).await;
+        let id = h.employee.employee_id;
+        for who in [h.hr, h.employee_requester(), h.manager()] {
+            let report = handle(id, 2027, &who, &h.policy, &h.store, &h.employees).await.expect("readable");
+            let annual = report.balances.iter().find(|b| b.leave_type == "annual").expect("annual");
+            assert_eq!(
+                (annual.allowance, annual.taken, annual.pending, annual.remaining),
+                (25.0, 5.0, 2.0, 20.0)
+            );
+            let sick = report.balances.iter().find(|b| b.leave_type == "sick").expect("sick");
+            assert_eq!(
+                (sick.taken, sick.pending, sick.remaining),
+                (1.0, 0.0, 9.0),
+                "approved when requested"
+            );
+            assert_eq!(report.balances.len(), h.policy.types.len());
+        }
+        let next = handle(id, 2028, &h.hr, &h.policy, &h.store, &h.employees).await.expect("2028");
+        assert!(next.balances.iter().all(|b| b.taken == 0.0 && b.pending == 0.0));
+    }
+
+    #[tokio::test]
+    async fn others_and_unknown_employees_are_refused() {
+        let h = Harness::new();
+        let id = h.employee.employee_id;
+        let colleague =
+            Requester { user_id: Uuid::now_v7(), role: Role::Employee, employee_id: Some(Uuid::now_v7()) };
+        assert!(matches!(
+            handle(id, 2027, &colleague, &h.policy, &h.store, &h.employees).await,
+            Err(LeaveError::Forbidden(_))
+        ));
+        let other_manager = Requester { role: Role::Manager, ..colleague };
+        assert!(matches!(
+            handle(id, 2027, &other_manager, &h.policy, &h.store, &h.employees).await,
+            Err(LeaveError::NotFound("employee"))
+        ));
+        assert!(matches!(
+            handle(Uuid::now_v7(), 2027, &h.hr, &h.policy, &h.store, &h.employees).await,
+            Err(LeaveError::NotFound("employee"))
+        ));
+        h.employees_down();
+        assert!(matches!(
+            handle(id, 2027, &h.hr, &h.policy, &h.store, &h.employees).await,
+            Err(LeaveError::Unavailable(_))
+        ));
+    }
+}

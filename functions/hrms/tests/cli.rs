@@ -393,7 +393,8 @@ fn dev_on_dynamodb_keeps_its_data_there_and_is_ready_only_while_it_answers() {
 fn serve_runs_one_function_on_port_with_json_logs() {
     let data = TempDir::new();
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
-    let function = Dev::serve("compliance", port, &data);
+    let knative = [("K_SERVICE", "compliance"), ("K_REVISION", "compliance-00001")];
+    let function = Dev::serve_with("compliance", port, &data, &knative);
     assert!(function.get("/readyz").starts_with("HTTP/1.1 200"));
     let hr = mint(&data, "hr");
     let subject = serde_json::json!({ "user": {
@@ -403,7 +404,16 @@ fn serve_runs_one_function_on_port_with_json_logs() {
     let answer = function.request("POST", "/compliance/validate", Some(&hr), Some(&subject.to_string()));
     assert!(answer.contains("\"allowed\":false") && answer.contains("email_format"), "{answer}");
     let line = function.wait_for_logs(&["\"serving\"".into()], Duration::from_secs(10)).remove(0);
-    assert!(serde_json::from_str::<serde_json::Value>(&line).is_ok(), "JSON logs: {line}");
+    let logged: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
+    assert_eq!(
+        (logged["k_service"].as_str(), logged["k_revision"].as_str()),
+        (Some("compliance"), Some("compliance-00001"))
+    );
+    let metrics = function.get("/metrics");
+    assert!(
+        metrics.contains("k_revision=\"compliance-00001\"") && metrics.contains("k_service=\"compliance\""),
+        "{metrics}"
+    );
     assert!(function.terminate().success());
 }
 

@@ -7,10 +7,12 @@
 #
 # The build stage compiles the release binary; librdkafka (rdkafka-sys: its
 # own configure and make), SQLite (bundled) and aws-lc are built from source
-# and linked statically, and so is zlib (LIBZ_SYS_STATIC), so the binary needs
-# only glibc, libgcc_s and the CA certificates its HTTP client loads at start:
-# the distroless `cc` image, which has those and no shell or package manager,
-# running as the unprivileged user 65532.
+# and linked statically, and so is zlib (LIBZ_SYS_STATIC); librdkafka's TLS and
+# SASL/SCRAM use the system OpenSSL (libssl-dev in the build image, libssl3 in
+# the runtime one), so the binary needs glibc, libgcc_s, libssl3 and the CA
+# certificates its HTTP client loads at start: the distroless `cc` image,
+# which has those and no shell or package manager, running as the
+# unprivileged user 65532.
 
 ARG RUST_VERSION=1.95
 

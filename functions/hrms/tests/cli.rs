@@ -1144,7 +1144,9 @@ fn a_mail_refused_for_good_goes_to_the_dead_letters_and_a_redrive_delivers_it() 
     );
     assert!(smtp.messages().is_empty(), "refused, so not delivered");
     let dead = r#"hrms_notifications_total{channel="email",outcome="dead"}"#;
-    assert_eq!(metric(&dev, dead), 1.0);
+    let failed = r#"hrms_notifications_total{channel="email",outcome="failed"}"#;
+    assert_eq!((metric(&dev, failed), metric(&dev, dead)), (1.0, 1.0), "refused once, for good");
+    assert_eq!(metric(&dev, r#"hrms_dead_letters_total{topic="notification-queue.dlq"}"#), 1.0);
 
     smtp.accept_all();
     assert!(dlq("redrive").contains("redrove 1 dead letters"));

@@ -253,6 +253,8 @@ impl DeadLetterSink for InProcessBus {
             attempts: letter.attempts,
         };
         self.topics().entry(topic.to_owned()).or_default().dead_letters.push(dead);
+        metrics::counter!("hrms_dead_letters_total", "topic" => hrms_events::topics::dlq_name(topic))
+            .increment(1);
         Box::pin(std::future::ready(Ok(())))
     }
 }

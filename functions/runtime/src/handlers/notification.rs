@@ -4,9 +4,11 @@
 //! backoff and jitter off the partition's path, so a slow or failing
 //! channel never holds back the events behind it.
 //!
-//! Metrics: `hrms_notifications_total{channel,outcome}` (outcome `sent`,
-//! `failed`, `retried`, `dead`), `hrms_notification_delivered_seconds`
-//! (event time to accepted by the channel, a histogram).
+//! Metrics: `hrms_notifications_total{channel,outcome}` (outcome `sent`;
+//! `failed` for every failed attempt, then `retried` or `dead`),
+//! `hrms_dead_letters_total{topic}` (dead deliveries written to
+//! `notification-queue.dlq`), `hrms_notification_delivered_seconds` (event
+//! time to accepted by the channel, a histogram).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -196,6 +198,10 @@ impl Dispatcher {
         };
         let attempts = d.attempts + 1;
         let channel = d.channel.as_str();
+        if sent.is_err() {
+            metrics::counter!("hrms_notifications_total", "channel" => channel, "outcome" => "failed")
+                .increment(1);
+        }
         let attempt = match sent {
             Ok(()) => {
                 let delay = (Utc::now() - d.event_time).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6;

@@ -21,6 +21,23 @@ impl PublishError {
     }
 }
 
+/// Counts one event's publication in `hrms_events_published_total` and
+/// `hrms_publish_ack_seconds` (since `started`), or its failure in
+/// `hrms_publish_failures_total{kind}`: the same metrics on every transport.
+pub fn count(topic: &'static str, started: std::time::Instant, result: &Result<(), PublishError>) {
+    match result {
+        Ok(()) => {
+            metrics::counter!("hrms_events_published_total", "topic" => topic).increment(1);
+            metrics::histogram!("hrms_publish_ack_seconds", "topic" => topic)
+                .record(started.elapsed().as_secs_f64());
+        }
+        Err(e) => {
+            let kind = if e.is_retryable() { "retryable" } else { "fatal" };
+            metrics::counter!("hrms_publish_failures_total", "topic" => topic, "kind" => kind).increment(1);
+        }
+    }
+}
+
 /// A transport that stores events durably on their topics.
 ///
 /// `publish` resolves once every event is acknowledged or has failed, and

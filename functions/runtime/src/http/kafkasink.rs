@@ -124,18 +124,7 @@ impl EventPublisher for KafkaSinkPublisher {
             for event in events {
                 let (topic, started) = (event.topic(), Instant::now());
                 let result = self.send(event, topic).await;
-                match &result {
-                    Ok(()) => {
-                        metrics::counter!("hrms_events_published_total", "topic" => topic).increment(1);
-                        metrics::histogram!("hrms_publish_ack_seconds", "topic" => topic)
-                            .record(started.elapsed().as_secs_f64());
-                    }
-                    Err(e) => {
-                        let kind = if e.is_retryable() { "retryable" } else { "fatal" };
-                        metrics::counter!("hrms_publish_failures_total", "topic" => topic, "kind" => kind)
-                            .increment(1);
-                    }
-                }
+                crate::publish::count(topic, started, &result);
                 results.push(result);
             }
             results

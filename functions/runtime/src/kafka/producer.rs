@@ -155,18 +155,7 @@ impl EventPublisher for KafkaPublisher {
                     Ok(delivery) => self.acknowledged(delivery).await.map(|_| ()),
                     Err(e) => Err(e),
                 };
-                match &result {
-                    Ok(()) => {
-                        metrics::counter!("hrms_events_published_total", "topic" => topic).increment(1);
-                        metrics::histogram!("hrms_publish_ack_seconds", "topic" => topic)
-                            .record(started.elapsed().as_secs_f64());
-                    }
-                    Err(e) => {
-                        let kind = if e.is_retryable() { "retryable" } else { "fatal" };
-                        metrics::counter!("hrms_publish_failures_total", "topic" => topic, "kind" => kind)
-                            .increment(1);
-                    }
-                }
+                crate::publish::count(topic, started, &result);
                 results.push(result);
             }
             results

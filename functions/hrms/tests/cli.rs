@@ -354,11 +354,12 @@ fn dev_creates_a_user_with_their_employee_record_and_their_events_flow() {
 /// The environment of `hrms` on the DynamoDB at `endpoint` (moto), with
 /// test credentials; each test chooses the store, by flag or environment.
 /// moto cannot take concurrent transactions on one table: the audit log
-/// writes one subject at a time.
-fn on_dynamodb(endpoint: &str) -> [(&str, &str); 7] {
+/// writes one subject at a time, the Notification function one write.
+fn on_dynamodb(endpoint: &str) -> [(&str, &str); 8] {
     [
         ("HRMS_DYNAMODB_ENDPOINT", endpoint),
         ("HRMS_DYNAMODB_AUDIT_WRITERS", "1"),
+        ("HRMS_DYNAMODB_NOTIFICATION_WRITERS", "1"),
         ("HRMS_DYNAMODB_TABLE_PREFIX", "cli-"),
         ("AWS_ACCESS_KEY_ID", "testing"),
         ("AWS_SECRET_ACCESS_KEY", "testing"),
@@ -1058,31 +1059,39 @@ fn mint_for(data: &TempDir, role: &str, sub: &str) -> String {
 fn dev_welcomes_a_new_user_by_mail_and_in_their_inbox() {
     let data = TempDir::new();
     let dev = Dev::start(None, &data);
-    let admin = mint(&data, "admin");
+    a_new_user_is_welcomed_by_mail_and_in_their_inbox(&dev, &data);
+    assert!(dev.terminate().success());
+}
+
+#[test]
+fn dev_on_dynamodb_welcomes_a_new_user_from_its_notification_table() {
+    let moto = Moto::start();
+    let data = TempDir::new();
+    let mut command = hrms();
+    command
+        .args(["dev", "--store", "dynamodb", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data.0)
+        .envs(on_dynamodb(&moto.endpoint()));
+    let dev = Dev::spawn(command, None, None);
+    a_new_user_is_welcomed_by_mail_and_in_their_inbox(&dev, &data);
+    assert!(!data.0.join("notification.db").exists(), "the deliveries are in DynamoDB");
+    assert!(dev.terminate().success());
+}
+
+/// A new user's welcome: a mail (a file under the data directory, with no
+/// SMTP configured) and an inbox entry that only they and admins read.
+fn a_new_user_is_welcomed_by_mail_and_in_their_inbox(dev: &Dev, data: &TempDir) {
+    let admin = mint(data, "admin");
     let new_user = employee_account("katherine@example.com", "Katherine", "Johnson");
     let answer = dev.request("POST", "/users", Some(&admin), Some(&new_user));
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     let user_id = body(&answer)["user_id"].as_str().expect("an id").to_owned();
 
-    // No SMTP configured: the mail is a file under the data directory.
-    let outbox = data.0.join("outbox");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mail = loop {
-        let found = std::fs::read_dir(&outbox)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .find(|e| e.path().extension().is_some_and(|x| x == "eml"));
-        if let Some(entry) = found {
-            break std::fs::read_to_string(entry.path()).expect("readable");
-        }
-        assert!(Instant::now() < deadline, "a welcome mail within 30 s");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(mail.contains("katherine@example.com") && mail.contains("Welcome to HRMS"), "{mail}");
+    let mail = wait_for_mail(data, "Welcome to HRMS");
+    assert!(mail.contains("katherine@example.com"), "{mail}");
     assert!(!mail.contains("passphrase"), "no secret in a mail");
 
-    let mine = mint_for(&data, "employee", &user_id);
+    let mine = mint_for(data, "employee", &user_id);
     let inbox = body(&dev.get_as("/notifications", Some(&mine)));
     let first = &inbox.as_array().expect("a list")[0];
     assert_eq!(
@@ -1094,13 +1103,14 @@ fn dev_welcomes_a_new_user_by_mail_and_in_their_inbox() {
         dev.request("POST", &format!("/notifications/{id}/read"), Some(&mine), None)
             .starts_with("HTTP/1.1 204")
     );
-    let other = mint(&data, "employee");
+    let read = body(&dev.get_as(&format!("/notifications/{id}"), Some(&mine)));
+    assert!(read["read_at"].is_string(), "read: {read}");
+    let other = mint(data, "employee");
     assert!(
         dev.get_as(&format!("/notifications/{id}"), Some(&other)).starts_with("HTTP/1.1 403"),
         "not theirs"
     );
     assert!(dev.get_as(&format!("/notifications/{id}"), Some(&admin)).starts_with("HTTP/1.1 200"));
-    assert!(dev.terminate().success());
 }
 
 #[test]
@@ -1390,8 +1400,7 @@ fn dev_on_dynamodb_keeps_leave_and_balances_there() {
         .arg(&data.0)
         .envs(on_dynamodb(&moto.endpoint()));
     let dev = Dev::spawn(command, None, None);
-    // The Notification function has no DynamoDB store yet: nobody is told.
-    leave_is_approved_and_cancelled_when_the_employment_ends(&dev, &data, false);
+    leave_is_approved_and_cancelled_when_the_employment_ends(&dev, &data, true);
     assert!(!data.0.join("leave.db").exists(), "the requests are in DynamoDB");
     assert!(dev.terminate().success());
 }

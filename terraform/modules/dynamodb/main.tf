@@ -18,11 +18,12 @@ locals {
         { name = "by_type", partition = "event_type", sort = "time_key" },
       ]
     }
-    compliance = { local_indexes = [], global_indexes = [] }
-    employee   = { local_indexes = [], global_indexes = [] }
-    user       = { local_indexes = [], global_indexes = [] }
-    leave      = { local_indexes = [], global_indexes = [] }
-    attendance = { local_indexes = [], global_indexes = [] }
+    compliance   = { local_indexes = [], global_indexes = [] }
+    employee     = { local_indexes = [], global_indexes = [] }
+    user         = { local_indexes = [], global_indexes = [] }
+    leave        = { local_indexes = [], global_indexes = [] }
+    attendance   = { local_indexes = [], global_indexes = [] }
+    notification = { local_indexes = [], global_indexes = [] }
   }
   wanted = { for name in var.functions : name => local.tables[name] }
   # Every key attribute of a table: pk, sk and its indexes' keys.

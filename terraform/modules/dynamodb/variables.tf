@@ -7,7 +7,7 @@ variable "table_prefix" {
 variable "functions" {
   description = "The functions whose tables to make (each must be in local.tables)."
   type        = list(string)
-  default     = ["audit", "compliance", "employee", "user", "leave", "attendance"]
+  default     = ["audit", "compliance", "employee", "user", "leave", "attendance", "notification"]
 }
 
 variable "oidc_provider_arn" {

@@ -156,17 +156,9 @@ pub fn host(
     if wanted.contains(&Function::Notification) {
         let employees = employees.clone().or_else(|| remote.employees_if_set());
         let directory = employees.and_then(|employees| directory(employees, auth));
-        match backend.notification()? {
-            Some((store, probe)) => host_notification(
-                &mut hosted,
-                store,
-                probe,
-                stores,
-                auth,
-                Lookups { dead_letters: sinks.dead_letters.clone(), directory },
-            )?,
-            None => tracing::warn!("the Notification function has no DynamoDB store yet: not hosted"),
-        }
+        let (store, probe) = backend.notification()?;
+        let lookups = Lookups { dead_letters: sinks.dead_letters.clone(), directory };
+        host_notification(&mut hosted, store, probe, stores, auth, lookups)?;
     }
 
     if wanted.contains(&Function::User) {

@@ -14,6 +14,9 @@
 //! - [`audit`]: the audit log (a suite of its own, on a store of its own).
 //! - [`leave`]: overlaps, versions of requests and balances, listings (a
 //!   suite of its own, on a store of its own).
+//! - [`notification`]: contacts, deliveries recorded once, due, inbox, dead
+//!   letters and the events kept for them (a suite of its own, on a store
+//!   of its own).
 //!
 //! Each suite function takes fresh [`Stores`]; [`conformance!`] makes one
 //! test of it per implementation (`conformance::on_sqlite::<name>`,
@@ -24,6 +27,7 @@ mod audit;
 mod compliance;
 pub(crate) mod employee;
 mod leave;
+mod notification;
 mod outbox;
 pub(crate) mod user;
 

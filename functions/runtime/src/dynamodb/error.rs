@@ -112,6 +112,14 @@ impl From<Failure> for hrms_attendance::StoreError {
     }
 }
 
+/// The Notification store retries the writes whose condition failed; a
+/// failure left over is one like any other.
+impl From<Failure> for hrms_notification::StoreError {
+    fn from(failure: Failure) -> Self {
+        Self::Unavailable(failure.to_string())
+    }
+}
+
 impl From<Failure> for crate::outbox::OutboxError {
     fn from(failure: Failure) -> Self {
         Self::Store(failure.to_string())

@@ -19,9 +19,9 @@
 //! Each service has one table, `<prefix><service>` (e.g. `hrms-employee`),
 //! with a string partition key `pk` and a string sort key `sk` and
 //! on-demand billing. Every access is a `GetItem`, a strongly consistent
-//! `Query` of one partition, a transaction, or a batch of them; only the
-//! audit table has secondary indexes (its [`Layout`], see [`audit`]), to
-//! list the whole log by time without a scan.
+//! `Query` of one partition, a transaction, a conditional delete, or a batch
+//! of them; only the audit table has secondary indexes (its [`Layout`], see
+//! [`audit`]), to list the whole log by time without a scan.
 //!
 //! | table | item | `pk` | `sk` | attributes |
 //! | --- | --- | --- | --- | --- |
@@ -47,6 +47,12 @@
 //! | audit | event logged | `EVENT#<event id>` | `EVENT` | `subject`, `seq` N |
 //! | audit | subject with rows | `SUBJECTS` | `<subject>` | |
 //! | audit | day with rows | `DAYS` | `<YYYY-MM-DD>` | |
+//! | notification | contact, by account or employee record | `USER#<user id>`, `EMPLOYEE#<employee id>` | `CONTACT` | `record` (JSON), `version` (N) |
+//! | notification | active hr contact | `HR` | `<user id>` | `record` (JSON) |
+//! | notification | preferences | `USER#<user id>` | `PREFERENCES` | `record` (JSON) |
+//! | notification | delivery | `DELIVERY#<delivery id>` | `DELIVERY` | `record` (JSON), `version` (N) |
+//! | notification | … due, dead, in the inbox | `DUE`, `DEAD`, `INBOX#<user id>` | `<next attempt, failed, created>#<delivery id>` | `record` (JSON), `event_id` |
+//! | notification | event kept for its deliveries | `EVENT#<event id>` | `EVENT` | `event` (structured CloudEvent JSON), `waiting` (SS) |
 //! | each | pending event | `OUTBOX` | `<event id>` | `event` (structured CloudEvent JSON) |
 //! | each | dead event | `OUTBOX#DEAD` | `<event id>` | `event`, `reason`, `failed_at` |
 //!
@@ -76,6 +82,10 @@
 //!   as read before its overlap check, so two overlapping requests cannot
 //!   both commit; a balance moves with its request, conditioned on its
 //!   version. See [`leave`].
+//! - Notification: a delivery's copies (due, dead, inbox) move with it in
+//!   the transaction of its change, conditioned on its version, so the
+//!   dispatcher's poll is one strongly consistent `Query` of `DUE`; an event
+//!   is kept while a delivery may still need it. See [`notification`].
 //! - The outbox: see [`outbox`] for its ordering guarantee and its limit.
 //! - The audit log: rows are chained per subject; a transaction puts rows
 //!   with their `EVENT` items if absent (a redelivered event is skipped)
@@ -93,7 +103,8 @@
 //! - [`outbox`]: the outbox items ([`outbox::outbox_puts`]) and [`outbox::DynamoOutbox`].
 //! - `versioned`: a versioned record with a unique e-mail (Employee, User).
 //! - `batch`: `BatchGetItem`/`BatchWriteItem` retrying unprocessed items.
-//! - [`attendance`], [`audit`], [`compliance`], [`employee`], [`leave`], [`user`]: the stores of the functions.
+//! - [`attendance`], [`audit`], [`compliance`], [`employee`], [`leave`], [`notification`], [`user`]: the
+//!   stores of the functions.
 
 pub mod attendance;
 pub mod audit;
@@ -103,6 +114,7 @@ pub mod config;
 pub mod employee;
 pub mod error;
 pub mod leave;
+pub mod notification;
 pub mod outbox;
 pub mod user;
 mod versioned;
@@ -123,7 +135,8 @@ pub use config::DynamoConfig;
 pub use error::Failure;
 
 /// The services whose tables [`ensure_tables`] creates.
-pub const SERVICES: &[&str] = &["attendance", "audit", "compliance", "employee", "leave", "user"];
+pub const SERVICES: &[&str] =
+    &["attendance", "audit", "compliance", "employee", "leave", "notification", "user"];
 
 /// An item, as the SDK reads and writes it.
 pub type Item = HashMap<String, AttributeValue>;

@@ -402,4 +402,10 @@ impl NotificationStore for SqliteNotificationStore {
 }
 
 #[cfg(test)]
-mod tests;
+impl SqliteNotificationStore {
+    /// How many events are kept (for the conformance suite).
+    pub(crate) async fn kept_events(&self) -> usize {
+        let count = self.db.run(|c| c.query_row("SELECT count(*) FROM event", [], |r| r.get::<_, i64>(0)));
+        count.await.expect("count") as usize
+    }
+}

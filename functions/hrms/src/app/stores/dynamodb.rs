@@ -17,6 +17,7 @@ use hrms_runtime::dynamodb::audit::DynamoAuditStore;
 use hrms_runtime::dynamodb::compliance::DynamoComplianceStore;
 use hrms_runtime::dynamodb::employee::DynamoEmployeeStore;
 use hrms_runtime::dynamodb::leave::DynamoLeaveStore;
+use hrms_runtime::dynamodb::notification::DynamoNotificationStore;
 use hrms_runtime::dynamodb::outbox::DynamoOutbox;
 use hrms_runtime::dynamodb::user::DynamoUserStore;
 use hrms_runtime::dynamodb::{Client, DynamoConfig, ensure_service_table};
@@ -31,7 +32,15 @@ const PROBE_LIMIT: Duration = Duration::from_secs(2);
 pub struct Dynamo {
     client: Client,
     config: DynamoConfig,
-    audit_writers: usize,
+    writers: Writers,
+}
+
+/// How many writes a store makes at once, where that is bounded.
+#[derive(Debug, Clone, Copy)]
+pub struct Writers {
+    /// Subjects of a batch the audit log writes at once.
+    pub audit: usize,
+    pub notification: usize,
 }
 
 impl Dynamo {
@@ -39,17 +48,16 @@ impl Dynamo {
     pub async fn open(
         config: DynamoConfig,
         functions: &[Function],
-        audit_writers: usize,
+        writers: Writers,
     ) -> anyhow::Result<Self> {
         let client = config.connect().await;
-        // The Notification function has no DynamoDB store yet.
-        for function in functions.iter().filter(|f| **f != Function::Notification) {
+        for function in functions {
             let table = config.table(function.service());
             ensure_service_table(&client, &config, function.service())
                 .await
                 .with_context(|| format!("creating DynamoDB table {table} if missing"))?;
         }
-        Ok(Self { client, config, audit_writers })
+        Ok(Self { client, config, writers })
     }
 
     /// The table of `function` and the relay's waker for its outbox.
@@ -93,12 +101,15 @@ impl Backend for Dynamo {
 
     fn audit(&self) -> anyhow::Result<(Arc<dyn AuditStore>, Probe)> {
         let store = DynamoAuditStore::new(self.client.clone(), self.config.table(Function::Audit.service()))
-            .with_writers(self.audit_writers);
+            .with_writers(self.writers.audit);
         Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
     }
 
-    fn notification(&self) -> anyhow::Result<Option<(Arc<dyn NotificationStore>, Probe)>> {
-        Ok(None)
+    fn notification(&self) -> anyhow::Result<(Arc<dyn NotificationStore>, Probe)> {
+        let table = self.config.table(Function::Notification.service());
+        let store =
+            DynamoNotificationStore::new(self.client.clone(), table).with_writers(self.writers.notification);
+        Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
     }
 
     fn describe(&self) -> String {

@@ -73,6 +73,10 @@ pub struct Stores {
     /// (1 for moto, which cannot take concurrent transactions on one table).
     #[arg(long, env = "HRMS_DYNAMODB_AUDIT_WRITERS", default_value_t = 16)]
     pub dynamodb_audit_writers: usize,
+    /// How many writes the Notification function makes to DynamoDB at once
+    /// (1 for moto, which cannot take a write to a table during a transaction on it).
+    #[arg(long, env = "HRMS_DYNAMODB_NOTIFICATION_WRITERS", default_value_t = 16)]
+    pub dynamodb_notification_writers: usize,
     /// Compliance policy file (TOML); the documented defaults without one.
     #[arg(long, env = "HRMS_COMPLIANCE_POLICY")]
     pub compliance_policy: Option<PathBuf>,
@@ -91,6 +95,7 @@ impl Stores {
             dynamodb_table_prefix: DEFAULT_TABLE_PREFIX.to_owned(),
             dynamodb_endpoint: None,
             dynamodb_audit_writers: 16,
+            dynamodb_notification_writers: 16,
             compliance_policy: None,
             leave_policy: None,
         }
@@ -109,7 +114,15 @@ impl Stores {
         Ok(match self.kind {
             StoreKind::Sqlite => Box::new(sqlite::Sqlite::new(self.data_dir.clone())),
             StoreKind::Dynamodb => Box::new(
-                dynamodb::Dynamo::open(self.dynamo_config(), functions, self.dynamodb_audit_writers).await?,
+                dynamodb::Dynamo::open(
+                    self.dynamo_config(),
+                    functions,
+                    dynamodb::Writers {
+                        audit: self.dynamodb_audit_writers,
+                        notification: self.dynamodb_notification_writers,
+                    },
+                )
+                .await?,
             ),
         })
     }
@@ -124,9 +137,8 @@ pub trait Backend: Send + Sync {
     fn leave(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn LeaveStore>, Probe)>;
     /// The audit log (the Audit function emits no events: no relay).
     fn audit(&self) -> anyhow::Result<(Arc<dyn AuditStore>, Probe)>;
-    /// Contacts, preferences and deliveries; `None` where the backend has no
-    /// Notification store yet.
-    fn notification(&self) -> anyhow::Result<Option<(Arc<dyn NotificationStore>, Probe)>>;
+    /// Contacts, preferences and deliveries.
+    fn notification(&self) -> anyhow::Result<(Arc<dyn NotificationStore>, Probe)>;
     /// A line for people.
     fn describe(&self) -> String;
 }

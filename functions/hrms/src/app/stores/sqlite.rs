@@ -84,11 +84,11 @@ impl Backend for Sqlite {
         Ok((Arc::new(store.clone()), probe!(store)))
     }
 
-    fn notification(&self) -> anyhow::Result<Option<(Arc<dyn NotificationStore>, Probe)>> {
+    fn notification(&self) -> anyhow::Result<(Arc<dyn NotificationStore>, Probe)> {
         let db = self.file("notification.db");
         let store =
             SqliteNotificationStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
-        Ok(Some((Arc::new(store.clone()), probe!(store))))
+        Ok((Arc::new(store.clone()), probe!(store)))
     }
 
     fn describe(&self) -> String {

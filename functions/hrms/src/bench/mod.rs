@@ -3,8 +3,11 @@
 //! - `http`: the write routes of `dev` against a bare axum handler.
 //! - `audit`: events persisted per second, and event -> persisted latency at a fixed rate.
 //! - `notification`: mails accepted per second by an SMTP server, and event -> accepted at a fixed rate.
+//!
+//! `harness` holds what the HTTP benchmarks share: `dev` in the process, the bare handler, a driver.
 
 mod audit;
+mod harness;
 mod http;
 mod notification;
 mod produce;
@@ -56,13 +59,18 @@ impl Figures {
     }
 
     pub fn print(&self, name: &str) {
+        println!("{}", self.row(name));
+    }
+
+    /// The figures as a line of the table [`Figures::print`] writes.
+    pub fn row(&self, name: &str) -> String {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        println!(
+        format!(
             "{name:<16} {:>12.0} {:>10.2} {:>10.2} {:>10.2}",
             self.per_second,
             ms(self.p50),
             ms(self.p95),
             ms(self.p99)
-        );
+        )
     }
 }

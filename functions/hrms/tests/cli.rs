@@ -1462,3 +1462,23 @@ fn serve_leave_calls_employee_apart_and_takes_terminations_the_way_a_kafkasource
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "nothing stored by the refused request: {listed}");
     assert!(leave.terminate().success());
 }
+
+#[test]
+fn bench_mixed_runs_a_working_day_and_prints_its_table_with_no_server_errors() {
+    let args =
+        ["--seconds", "1", "--concurrency", "2", "--employees", "4", "--team", "2", "--bare-requests", "50"];
+    let out = hrms().args(["bench", "mixed"]).args(args).output().expect("runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("events: in-process"), "says how events travel: {stdout}");
+    assert!(stdout.contains("population: 2 managers and 4 employees"), "{stdout}");
+    let row = |name: &str| stdout.lines().find(|l| l.starts_with(name)).map(str::to_owned);
+    for name in ["bare axum", "overlapping", "approval", "check-in", "check-out", "balance", "all"] {
+        assert!(row(name).is_some(), "a row for {name}: {stdout}");
+    }
+    let requests = row("leave request").unwrap_or_default();
+    assert!(requests.contains("201 x "), "every connection asks for leave first: {stdout}");
+    assert!(stdout.contains("answers other than expected: 0; 5xx: 0"), "{stdout}");
+    let ratio = stdout.lines().find_map(|l| l.strip_prefix("ratio to bare: ")?.parse::<f64>().ok());
+    assert!(ratio.is_some_and(|r| r > 0.0), "{stdout}");
+}

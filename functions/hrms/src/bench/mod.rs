@@ -3,9 +3,14 @@
 //! - `http`: the write routes of `dev` against a bare axum handler.
 //! - `audit`: events persisted per second, and event -> persisted latency at a fixed rate.
 //! - `notification`: mails accepted per second by an SMTP server, and event -> accepted at a fixed rate.
+//! - `mixed`: leave requests, approvals, check-ins and balance reads against `dev`, next to a bare axum handler.
+//!
+//! `harness` holds what the HTTP benchmarks share: `dev` in the process, the bare handler, a driver.
 
 mod audit;
+mod harness;
 mod http;
+mod mixed;
 mod notification;
 mod produce;
 
@@ -21,6 +26,9 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// The Notification function: mails accepted by SMTP per second, and event -> accepted at a fixed rate.
     Notification(notification::NotificationArgs),
+    /// A working day on `dev`: leave requests (some overlapping), approvals,
+    /// check-ins and check-outs, balance reads, against a bare axum handler.
+    Mixed(mixed::MixedArgs),
 }
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
@@ -29,6 +37,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Http(args) => http::run(args).await,
         Command::Audit(args) => audit::run(args).await,
         Command::Notification(args) => notification::run(args).await,
+        Command::Mixed(args) => mixed::run(args).await,
     }
 }
 
@@ -56,13 +65,18 @@ impl Figures {
     }
 
     pub fn print(&self, name: &str) {
+        println!("{}", self.row(name));
+    }
+
+    /// The figures as a line of the table [`Figures::print`] writes.
+    pub fn row(&self, name: &str) -> String {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        println!(
+        format!(
             "{name:<16} {:>12.0} {:>10.2} {:>10.2} {:>10.2}",
             self.per_second,
             ms(self.p50),
             ms(self.p95),
             ms(self.p99)
-        );
+        )
     }
 }

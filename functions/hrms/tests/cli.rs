@@ -368,16 +368,21 @@ fn on_dynamodb(endpoint: &str) -> [(&str, &str); 8] {
     ]
 }
 
-#[test]
-fn dev_on_dynamodb_keeps_its_data_there_and_is_ready_only_while_it_answers() {
-    let mut moto = Moto::start();
-    let data = TempDir::new();
+/// `hrms dev` on the DynamoDB of `moto`, with its files under `data`.
+fn dev_on_dynamodb(moto: &Moto, data: &TempDir) -> Dev {
     let mut command = hrms();
     command
         .args(["dev", "--store", "dynamodb", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(&data.0)
         .envs(on_dynamodb(&moto.endpoint()));
-    let dev = Dev::spawn(command, None, None);
+    Dev::spawn(command, None, None)
+}
+
+#[test]
+fn dev_on_dynamodb_keeps_its_data_there_and_is_ready_only_while_it_answers() {
+    let mut moto = Moto::start();
+    let data = TempDir::new();
+    let dev = dev_on_dynamodb(&moto, &data);
     a_user_is_created_once_and_their_events_flow(&dev, &data);
     assert!(dev.get("/readyz").starts_with("HTTP/1.1 200"));
     for file in ["user.db", "employee.db", "compliance.db"] {
@@ -1067,12 +1072,7 @@ fn dev_welcomes_a_new_user_by_mail_and_in_their_inbox() {
 fn dev_on_dynamodb_welcomes_a_new_user_from_its_notification_table() {
     let moto = Moto::start();
     let data = TempDir::new();
-    let mut command = hrms();
-    command
-        .args(["dev", "--store", "dynamodb", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data.0)
-        .envs(on_dynamodb(&moto.endpoint()));
-    let dev = Dev::spawn(command, None, None);
+    let dev = dev_on_dynamodb(&moto, &data);
     a_new_user_is_welcomed_by_mail_and_in_their_inbox(&dev, &data);
     assert!(!data.0.join("notification.db").exists(), "the deliveries are in DynamoDB");
     assert!(dev.terminate().success());
@@ -1317,9 +1317,9 @@ fn wait_for_field(dev: &Dev, path: &str, token: &str, field: &str, want: &str) -
 }
 
 /// Grace manages Ada; Ada asks for a week off, which Grace (told by mail and
-/// in her inbox, where `told`) approves; Ada's employment ends, and the
+/// in her inbox) approves; Ada's employment ends, and the
 /// Leave function's consumer cancels the week and credits it back.
-fn leave_is_approved_and_cancelled_when_the_employment_ends(dev: &Dev, data: &TempDir, told: bool) {
+fn leave_is_approved_and_cancelled_when_the_employment_ends(dev: &Dev, data: &TempDir) {
     let admin = mint(data, "admin");
     let create = |account: String| {
         let answer = dev.request("POST", "/users", Some(&admin), Some(&account));
@@ -1342,14 +1342,13 @@ fn leave_is_approved_and_cancelled_when_the_employment_ends(dev: &Dev, data: &Te
     let id = leave["leave_id"].as_str().expect("an id").to_owned();
     assert_eq!(leave["approver_id"], boss.as_str(), "her manager decides");
 
-    if told {
-        let mail = wait_for_mail(data, "Leave request to approve");
-        assert!(mail.contains("grace@example.com") && mail.contains("Ada Lovelace"), "{mail}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !dev.get_as("/notifications", Some(&boss_token)).contains("leave.requested") {
-            assert!(Instant::now() < deadline, "leave.requested in the manager's inbox within 30 s");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+    // The manager is told, by mail and in the inbox.
+    let mail = wait_for_mail(data, "Leave request to approve");
+    assert!(mail.contains("grace@example.com") && mail.contains("Ada Lovelace"), "{mail}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !dev.get_as("/notifications", Some(&boss_token)).contains("leave.requested") {
+        assert!(Instant::now() < deadline, "leave.requested in the manager's inbox within 30 s");
+        std::thread::sleep(Duration::from_millis(50));
     }
     let own = dev.request("POST", &format!("/leaves/{id}/approve"), Some(&ada_token), None);
     assert!(own.starts_with("HTTP/1.1 403"), "{own}");
@@ -1386,7 +1385,7 @@ fn leave_is_approved_and_cancelled_when_the_employment_ends(dev: &Dev, data: &Te
 fn dev_asks_the_manager_to_approve_leave_and_a_termination_cancels_the_leave_ahead() {
     let data = TempDir::new();
     let dev = Dev::start(None, &data);
-    leave_is_approved_and_cancelled_when_the_employment_ends(&dev, &data, true);
+    leave_is_approved_and_cancelled_when_the_employment_ends(&dev, &data);
     assert!(dev.terminate().success());
 }
 
@@ -1394,13 +1393,8 @@ fn dev_asks_the_manager_to_approve_leave_and_a_termination_cancels_the_leave_ahe
 fn dev_on_dynamodb_keeps_leave_and_balances_there() {
     let moto = Moto::start();
     let data = TempDir::new();
-    let mut command = hrms();
-    command
-        .args(["dev", "--store", "dynamodb", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data.0)
-        .envs(on_dynamodb(&moto.endpoint()));
-    let dev = Dev::spawn(command, None, None);
-    leave_is_approved_and_cancelled_when_the_employment_ends(&dev, &data, true);
+    let dev = dev_on_dynamodb(&moto, &data);
+    leave_is_approved_and_cancelled_when_the_employment_ends(&dev, &data);
     assert!(!data.0.join("leave.db").exists(), "the requests are in DynamoDB");
     assert!(dev.terminate().success());
 }

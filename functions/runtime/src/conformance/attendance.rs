@@ -42,20 +42,6 @@ async fn on_dynamodb() -> Stores {
     }
 }
 
-/// One `#[tokio::test]` per suite function and store.
-macro_rules! suite {
-    ($($test:ident),* $(,)?) => {
-        #[cfg(feature = "sqlite")]
-        mod on_sqlite {
-            $(#[tokio::test] async fn $test() { super::$test(super::on_sqlite()).await; })*
-        }
-        #[cfg(feature = "dynamodb")]
-        mod on_dynamodb {
-            $(#[tokio::test] async fn $test() { super::$test(super::on_dynamodb().await).await; })*
-        }
-    };
-}
-
 suite!(
     a_record_reads_back_as_written,
     an_employee_has_one_open_record,

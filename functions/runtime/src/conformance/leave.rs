@@ -4,7 +4,7 @@
 //! the balance it moves, a refused write leaves neither change nor event,
 //! and listings filter and order alike.
 //!
-//! [`leave_conformance!`] makes one test of each suite function per
+//! `suite!` (see [`super`]) makes one test of each suite function per
 //! implementation, on a store of its own.
 
 use std::sync::Arc;
@@ -243,32 +243,7 @@ pub async fn listings_filter_and_order_alike(s: LeaveStores) {
     assert_eq!(s.store.get(may.leave_id).await.expect("read").map(|l| l.status), Some(LeaveStatus::Approved));
 }
 
-/// One `#[tokio::test]` per Leave suite function and implementation.
-macro_rules! leave_conformance {
-    ($($suite:ident),* $(,)?) => {
-        #[cfg(feature = "sqlite")]
-        mod on_sqlite {
-            $(
-                #[tokio::test]
-                async fn $suite() {
-                    super::$suite(super::on_sqlite()).await;
-                }
-            )*
-        }
-
-        #[cfg(feature = "dynamodb")]
-        mod on_dynamodb {
-            $(
-                #[tokio::test]
-                async fn $suite() {
-                    super::$suite(super::on_dynamodb().await).await;
-                }
-            )*
-        }
-    };
-}
-
-leave_conformance!(
+suite!(
     a_request_reads_back_as_written,
     an_overlapping_request_is_refused_unless_it_is_the_other_half,
     an_update_needs_the_stored_version,

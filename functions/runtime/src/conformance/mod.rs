@@ -22,6 +22,22 @@
 //! test of it per implementation (`conformance::on_sqlite::<name>`,
 //! `conformance::on_dynamodb::<name>`).
 
+/// One `#[tokio::test]` per suite function and implementation, for a suite
+/// whose module makes a store of its own with `on_sqlite()` and
+/// `on_dynamodb().await` (defined before the modules, which use it).
+macro_rules! suite {
+    ($($test:ident),* $(,)?) => {
+        #[cfg(feature = "sqlite")]
+        mod on_sqlite {
+            $(#[tokio::test] async fn $test() { super::$test(super::on_sqlite()).await; })*
+        }
+        #[cfg(feature = "dynamodb")]
+        mod on_dynamodb {
+            $(#[tokio::test] async fn $test() { super::$test(super::on_dynamodb().await).await; })*
+        }
+    };
+}
+
 mod attendance;
 mod audit;
 mod compliance;

@@ -7,7 +7,7 @@
 //! the dead-letter topic, and an event is kept only while a delivery of it
 //! may still need it.
 //!
-//! [`notification_conformance!`] makes one test of each suite function per
+//! `suite!` (see [`super`]) makes one test of each suite function per
 //! implementation, on a store of its own.
 
 use std::collections::BTreeSet;
@@ -24,11 +24,29 @@ use hrms_notification::{
 };
 use uuid::Uuid;
 
-/// A fresh Notification store, and how many events it keeps.
+/// A store that says how many events it keeps (for dead letters).
+pub trait KeepsEvents: NotificationStore {
+    fn kept_events(&self) -> BoxFuture<'_, usize>;
+}
+
+/// A fresh Notification store.
 pub struct NotificationStores {
-    pub store: Box<dyn NotificationStore>,
-    kept_events: Box<dyn Fn() -> BoxFuture<'static, usize> + Send + Sync>,
+    pub store: Box<dyn KeepsEvents>,
     _keep: Box<dyn std::any::Any + Send + Sync>,
+}
+
+#[cfg(feature = "sqlite")]
+impl KeepsEvents for crate::sqlite::notification::SqliteNotificationStore {
+    fn kept_events(&self) -> BoxFuture<'_, usize> {
+        Box::pin(self.kept_events())
+    }
+}
+
+#[cfg(feature = "dynamodb")]
+impl KeepsEvents for crate::dynamodb::notification::DynamoNotificationStore {
+    fn kept_events(&self) -> BoxFuture<'_, usize> {
+        Box::pin(self.kept_events())
+    }
 }
 
 #[cfg(feature = "sqlite")]
@@ -36,15 +54,7 @@ fn on_sqlite() -> NotificationStores {
     use crate::sqlite::notification::SqliteNotificationStore;
     let dir = super::sqlite::temp_dir();
     let store = SqliteNotificationStore::open(dir.0.join("notification.db")).expect("store");
-    let kept = store.clone();
-    NotificationStores {
-        store: Box::new(store),
-        kept_events: Box::new(move || {
-            let store = kept.clone();
-            Box::pin(async move { store.kept_events().await })
-        }),
-        _keep: Box::new(dir),
-    }
+    NotificationStores { store: Box::new(store), _keep: Box::new(dir) }
 }
 
 #[cfg(feature = "dynamodb")]
@@ -52,15 +62,7 @@ async fn on_dynamodb() -> NotificationStores {
     use crate::dynamodb::notification::DynamoNotificationStore;
     let tables = crate::dynamodb::testing::tables().await;
     let store = DynamoNotificationStore::new(tables.client.clone(), tables.table("notification"));
-    let kept = store.clone();
-    NotificationStores {
-        store: Box::new(store),
-        kept_events: Box::new(move || {
-            let store = kept.clone();
-            Box::pin(async move { store.kept_events().await })
-        }),
-        _keep: Box::new(()),
-    }
+    NotificationStores { store: Box::new(store), _keep: Box::new(()) }
 }
 
 impl NotificationStores {
@@ -270,13 +272,13 @@ pub async fn many_deliveries_of_one_event_are_recorded_and_keep_it_until_sent(s:
     let recorded = s.store.record(many.clone(), vec![event.clone()]).await.expect("recorded");
     assert_eq!(recorded, many);
     assert_eq!(s.due(at(100), 100).await, many.iter().map(|d| d.id).collect::<Vec<_>>());
-    assert_eq!((s.kept_events)().await, 1);
+    assert_eq!(s.store.kept_events().await, 1);
     for d in &many[1..] {
         s.attempted(d.id, Status::Sent, None).await;
     }
-    assert_eq!((s.kept_events)().await, 1, "one e-mail still to be sent");
+    assert_eq!(s.store.kept_events().await, 1, "one e-mail still to be sent");
     s.attempted(many[0].id, Status::Sent, None).await;
-    assert_eq!((s.kept_events)().await, 0);
+    assert_eq!(s.store.kept_events().await, 0);
     assert!(s.due(at(100), 100).await.is_empty());
 }
 
@@ -320,7 +322,7 @@ pub async fn a_dead_delivery_waits_with_its_event_and_a_redrive_revives_it(s: No
     let email = recorded.expect("recorded").into_iter().find(|d| d.channel == Channel::Email);
     let email = email.expect("an e-mail");
     assert!(s.store.dead_letters(10).await.expect("read").is_empty(), "nothing dead yet");
-    assert_eq!((s.kept_events)().await, 1, "kept while its e-mail is to be sent");
+    assert_eq!(s.store.kept_events().await, 1, "kept while its e-mail is to be sent");
 
     let refused = "550 5.1.1 mailbox unavailable".to_owned();
     let dead = Attempt {
@@ -340,45 +342,20 @@ pub async fn a_dead_delivery_waits_with_its_event_and_a_redrive_revives_it(s: No
 
     s.store.dead_lettered(email.id).await.expect("noted");
     assert!(s.store.dead_letters(10).await.expect("read").is_empty(), "written once");
-    assert_eq!((s.kept_events)().await, 0, "no delivery needs it any more");
+    assert_eq!(s.store.kept_events().await, 0, "no delivery needs it any more");
 
     // The redriven event: the dead delivery is due again, from its first attempt.
     let again = s.store.record(s.prepare(&templates, &event).await, vec![event.clone()]).await;
     let revived = again.expect("recorded").into_iter().find(|d| d.id == email.id).expect("the same delivery");
     assert_eq!((revived.status, revived.attempts), (Status::Pending, 0));
     assert_eq!(s.store.due(Utc::now(), 10).await.expect("due").len(), 1);
-    assert_eq!((s.kept_events)().await, 1, "kept again for the revived delivery");
+    assert_eq!(s.store.kept_events().await, 1, "kept again for the revived delivery");
     s.attempted(email.id, Status::Sent, None).await;
-    assert_eq!((s.kept_events)().await, 0, "an event is kept only while a delivery of it may need it");
+    assert_eq!(s.store.kept_events().await, 0, "an event is kept only while a delivery of it may need it");
     assert_eq!(s.store.get(email.id).await.expect("get").map(|d| d.status), Some(Status::Sent));
 }
 
-/// One `#[tokio::test]` per Notification suite function and implementation.
-macro_rules! notification_conformance {
-    ($($suite:ident),* $(,)?) => {
-        #[cfg(feature = "sqlite")]
-        mod on_sqlite {
-            $(
-                #[tokio::test]
-                async fn $suite() {
-                    super::$suite(super::on_sqlite()).await;
-                }
-            )*
-        }
-
-        #[cfg(feature = "dynamodb")]
-        mod on_dynamodb {
-            $(
-                #[tokio::test]
-                async fn $suite() {
-                    super::$suite(super::on_dynamodb().await).await;
-                }
-            )*
-        }
-    };
-}
-
-notification_conformance!(
+suite!(
     a_contact_learned_by_either_id_is_one_contact,
     hr_lists_the_active_hr_contacts,
     each_type_reaches_the_people_its_route_names,

@@ -41,6 +41,7 @@
 //! their `HR` items and the preferences; `deliveries` the deliveries and
 //! their copies; `events` the kept events and the dead letters.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -86,6 +87,17 @@ enum Expect {
     Version(u64),
 }
 
+impl Expect {
+    /// The condition expression, and the values it names.
+    fn condition(self) -> (Option<String>, Option<HashMap<String, AttributeValue>>) {
+        match self {
+            Self::Anything => (None, None),
+            Self::Absent => (Some("attribute_not_exists(pk)".into()), None),
+            Self::Version(v) => (Some("version = :v".into()), Some(HashMap::from([(":v".into(), n(v))]))),
+        }
+    }
+}
+
 /// A record as read, with the version its next write is conditioned on.
 #[derive(Debug, Clone)]
 struct Stored<T> {
@@ -113,27 +125,17 @@ impl DynamoNotificationStore {
 
     /// A put of `item` if the stored one is as `expect`ed.
     fn put(&self, item: Item, expect: Expect) -> Result<TransactWriteItem, Failure> {
+        let (condition, values) = expect.condition();
         let put = Put::builder().table_name(&self.table).set_item(Some(item));
-        let put = match expect {
-            Expect::Anything => put,
-            Expect::Absent => put.condition_expression("attribute_not_exists(pk)"),
-            Expect::Version(v) => {
-                put.condition_expression("version = :v").expression_attribute_values(":v", n(v))
-            }
-        };
+        let put = put.set_condition_expression(condition).set_expression_attribute_values(values);
         Ok(TransactWriteItem::builder().put(put.build().map_err(Failure::build)?).build())
     }
 
     /// A delete of `key` if the stored item is as `expect`ed.
     fn delete(&self, key: Item, expect: Expect) -> Result<TransactWriteItem, Failure> {
+        let (condition, values) = expect.condition();
         let delete = Delete::builder().table_name(&self.table).set_key(Some(key));
-        let delete = match expect {
-            Expect::Anything => delete,
-            Expect::Absent => delete.condition_expression("attribute_not_exists(pk)"),
-            Expect::Version(v) => {
-                delete.condition_expression("version = :v").expression_attribute_values(":v", n(v))
-            }
-        };
+        let delete = delete.set_condition_expression(condition).set_expression_attribute_values(values);
         Ok(TransactWriteItem::builder().delete(delete.build().map_err(Failure::build)?).build())
     }
 

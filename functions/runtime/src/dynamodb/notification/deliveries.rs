@@ -41,15 +41,20 @@ fn inbox_key(d: &Delivery) -> Option<Item> {
     Some(item_key(inbox_pk(user), format!("{}#{}", sortable(&d.created_at), d.id)))
 }
 
-/// The items of one transaction of `record`, and the deliveries whose
-/// events it keeps, by event.
+/// Record bytes per transaction, below DynamoDB's 4 MB with room for the
+/// events kept.
+const BYTES_PER_WRITE: usize = 3 << 20;
+
+/// The items of one transaction of `record`, their records' bytes, and the
+/// deliveries whose events it keeps, by event.
 #[derive(Default)]
 struct Chunk {
     items: Vec<TransactWriteItem>,
+    bytes: usize,
     waiting: BTreeMap<Uuid, Vec<Uuid>>,
 }
 
-/// The transactions of one `record`, each within DynamoDB's limit with an
+/// The transactions of one `record`, each within DynamoDB's limits with an
 /// item per event it keeps (only given events are kept).
 struct Chunks<'a> {
     events: &'a [HrmsEvent],
@@ -58,16 +63,18 @@ struct Chunks<'a> {
 }
 
 impl Chunks<'_> {
-    /// Adds the writes of one delivery, and its id to its event's `waiting`
-    /// (`Some` while it is to be sent).
-    fn push(&mut self, items: Vec<TransactWriteItem>, waiting: Option<(Uuid, Uuid)>) {
+    /// Adds the writes of one delivery (`bytes` of records), and its id to
+    /// its event's `waiting` (`Some` while it is to be sent).
+    fn push(&mut self, items: Vec<TransactWriteItem>, bytes: usize, waiting: Option<(Uuid, Uuid)>) {
         let waiting = waiting.filter(|(event, _)| self.events.iter().any(|e| e.id == *event));
         let new_event = waiting.is_some_and(|(event, _)| !self.open.waiting.contains_key(&event));
-        let size = self.open.items.len() + self.open.waiting.len() + items.len() + usize::from(new_event);
-        if size > MAX_TRANSACTION_ITEMS {
+        let open = &self.open;
+        let size = open.items.len() + open.waiting.len() + items.len() + usize::from(new_event);
+        if size > MAX_TRANSACTION_ITEMS || (open.bytes + bytes > BYTES_PER_WRITE && !open.items.is_empty()) {
             self.done.push(std::mem::take(&mut self.open));
         }
         self.open.items.extend(items);
+        self.open.bytes += bytes;
         if let Some((event, id)) = waiting {
             self.open.waiting.entry(event).or_default().push(id);
         }
@@ -114,8 +121,8 @@ impl DynamoNotificationStore {
     }
 
     /// Records the deliveries not recorded yet and revives dead ones, in
-    /// transactions of up to 100 items, each with the events its pending
-    /// deliveries need.
+    /// transactions of up to 100 items and 3 MB of records, each with the
+    /// events its pending deliveries need.
     pub(super) async fn record_once(
         &self,
         deliveries: &[Delivery],
@@ -155,12 +162,13 @@ impl DynamoNotificationStore {
                 None => (d.clone(), self.delivery_writes(None, d)?),
             };
             let waiting = (now.status == Status::Pending).then_some((now.event_id, now.id));
-            chunks.push(items, waiting);
+            let bytes = if items.is_empty() { 0 } else { json(&now)?.len() * items.len() };
+            chunks.push(items, bytes, waiting);
             stored.insert(d.id, now.clone());
             answer.push(now);
         }
         chunks.done.push(chunks.open);
-        for Chunk { mut items, waiting } in chunks.done {
+        for Chunk { mut items, waiting, .. } in chunks.done {
             for (event, ids) in waiting {
                 if let Some(event) = events.iter().find(|e| e.id == event) {
                     items.push(self.keep(event, &ids)?);
@@ -216,5 +224,42 @@ impl DynamoNotificationStore {
     pub(super) async fn read_inbox(&self, user_id: Uuid, limit: usize) -> Result<Vec<Delivery>, Failure> {
         let items = query_partition(&self.client, &self.table, &inbox_pk(user_id), false, limit).await?;
         items.iter().map(record).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hrms_events::{EventType, fixtures};
+
+    use super::*;
+
+    /// (items with the event updates, record bytes) of each transaction.
+    fn sizes(chunks: Chunks<'_>) -> Vec<(usize, usize)> {
+        let all = chunks.done.into_iter().chain([chunks.open]);
+        all.map(|c| (c.items.len() + c.waiting.len(), c.bytes)).collect()
+    }
+
+    #[test]
+    fn a_transaction_holds_at_most_100_items_and_3_mb_of_records() {
+        let events = [fixtures::sample(EventType::LeaveApproved)];
+        let item = || TransactWriteItem::builder().build();
+        let mut chunks = Chunks { events: &events, open: Chunk::default(), done: Vec::new() };
+        for _ in 0..60 {
+            chunks.push(vec![item(), item()], 1_000, Some((events[0].id, Uuid::now_v7())));
+        }
+        // An event not given is not kept: no item for it.
+        chunks.push(vec![item(), item()], 1_000, Some((Uuid::now_v7(), Uuid::now_v7())));
+        assert_eq!(
+            sizes(chunks),
+            [(99, 49_000), (25, 12_000)],
+            "49 deliveries and their event, then the rest"
+        );
+
+        let mut chunks = Chunks { events: &events, open: Chunk::default(), done: Vec::new() };
+        // Records of 350 kB (DynamoDB takes 400 kB an item), in two items each.
+        for _ in 0..9 {
+            chunks.push(vec![item(), item()], 2 * 350_000, None);
+        }
+        assert_eq!(sizes(chunks), [(8, 2_800_000), (8, 2_800_000), (2, 700_000)]);
     }
 }

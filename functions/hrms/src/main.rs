@@ -9,6 +9,7 @@
 //! - `hrms token`: a bearer token that `dev` accepts (HS256; not with `HRMS_JWKS_URL`).
 //! - `hrms bench produce`: CloudEvents publishing against raw rdkafka.
 //! - `hrms bench http`: the write routes of `dev` against a bare axum handler.
+//! - `hrms bench mixed`: leave, approvals and attendance on `dev` against a bare axum handler.
 
 mod app;
 mod audit;

@@ -79,6 +79,11 @@ macro_rules! catalogue {
                 match self { $( Payload::$variant(p) => to_value(p), )* }
             }
 
+            /// Serializes the payload's data with any serde serializer.
+            pub fn serialize_data<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self { $( Payload::$variant(p) => p.serialize(serializer), )* }
+            }
+
             fn keyed(&self) -> &dyn Keyed {
                 match self { $( Payload::$variant(p) => p, )* }
             }

@@ -2,12 +2,14 @@
 //! subject's chain.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use hrms_events::HrmsEvent;
 use hrms_events::envelope::{CONTENT_TYPE, EXT_ACTOR, EXT_PARTITION_KEY, EXT_TRACEPARENT};
+use hrms_events::{HrmsEvent, Payload};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+use crate::canonical::{self, Object};
 
 /// The `prev_hash` of the first row of every chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -26,15 +28,17 @@ pub struct NewEntry {
 }
 
 impl NewEntry {
-    pub fn new(event: &HrmsEvent) -> Self {
-        Self {
+    /// Fails only for a payload with no canonical form (a map keyed by
+    /// something other than strings or integers).
+    pub fn new(event: &HrmsEvent) -> Result<Self, canonical::Error> {
+        Ok(Self {
             event_id: event.id,
             subject: event.subject(),
             event_type: event.event_type().as_str().to_owned(),
             actor: event.actor.clone(),
             time: event.time,
-            event: canonical(event),
-        }
+            event: canonical(event)?,
+        })
     }
 
     /// This entry as row `seq` of its chain, after a row hashed `prev_hash`.
@@ -110,52 +114,34 @@ pub fn format_time(time: &DateTime<Utc>) -> String {
 /// The canonical form of an event: its structured-mode CloudEvent (every
 /// attribute, extensions included, and `data` as JSON), serialized as
 /// compact JSON with the keys of every object in lexicographic order.
-pub fn canonical(event: &HrmsEvent) -> String {
-    canonical_value(event).to_string()
+pub fn canonical(event: &HrmsEvent) -> Result<String, canonical::Error> {
+    attributes(event)?.into_string()
 }
 
-fn canonical_value(event: &HrmsEvent) -> Value {
-    let ty = event.event_type();
-    let mut attributes = json!({
-        "specversion": "1.0",
-        "id": event.id.to_string(),
-        "source": ty.service().source(),
-        "type": ty.as_str(),
-        "subject": event.subject(),
-        "time": format_time(&event.time),
-        "datacontenttype": CONTENT_TYPE,
-        "dataschema": ty.schema_uri(),
-        EXT_PARTITION_KEY: event.partition_key(),
-        EXT_ACTOR: event.actor,
-        "data": event.payload.to_json(),
-    });
-    if let (Some(tp), Value::Object(o)) = (&event.traceparent, &mut attributes) {
-        o.insert(EXT_TRACEPARENT.to_owned(), Value::String(tp.clone()));
-    }
-    sorted(attributes)
-}
-
-/// `value` with every object's keys in order, whatever map serde_json uses
-/// (with its default map, they are already: nothing is rebuilt).
-fn sorted(value: Value) -> Value {
-    static ORDERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let ordered = *ORDERED.get_or_init(|| {
-        let probe: Map<String, Value> =
-            [("b".to_owned(), Value::Null), ("a".to_owned(), Value::Null)].into_iter().collect();
-        probe.keys().next().map(String::as_str) == Some("a")
-    });
-    if ordered {
-        return value;
-    }
-    match value {
-        Value::Object(o) => {
-            let mut entries: Vec<(String, Value)> = o.into_iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect::<Map<_, _>>())
+fn attributes(event: &HrmsEvent) -> Result<Object, canonical::Error> {
+    struct Data<'a>(&'a Payload);
+    impl Serialize for Data<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            self.0.serialize_data(s)
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
-        other => other,
     }
+    let ty = event.event_type();
+    let mut o = Object::default();
+    o.member("specversion", "1.0")?;
+    o.member("id", &event.id)?;
+    o.member("source", &ty.service().source())?;
+    o.member("type", ty.as_str())?;
+    o.member("subject", &event.subject())?;
+    o.member("time", &format_time(&event.time))?;
+    o.member("datacontenttype", CONTENT_TYPE)?;
+    o.member("dataschema", &ty.schema_uri())?;
+    o.member(EXT_PARTITION_KEY, &event.partition_key())?;
+    o.member(EXT_ACTOR, &event.actor)?;
+    if let Some(tp) = &event.traceparent {
+        o.member(EXT_TRACEPARENT, tp)?;
+    }
+    o.member("data", &Data(&event.payload))?;
+    Ok(o)
 }
 
 #[cfg(test)]
@@ -167,7 +153,7 @@ mod tests {
     fn the_canonical_form_is_the_structured_cloudevent_with_sorted_keys() {
         for ty in EventType::ALL.iter().filter(|t| t.is_audit()) {
             let event = fixtures::sample(*ty);
-            let text = canonical(&event);
+            let text = canonical(&event).expect("canonical");
             let value: Value = serde_json::from_str(&text).expect("json");
             // An independent reader decodes it as the same event.
             let decoded: hrms_events::cloudevents::Event = serde_json::from_str(&text).expect("cloudevent");
@@ -184,13 +170,37 @@ mod tests {
             }
             check(&value);
             assert!(!text.contains(": ") && !text.contains(", "));
+            assert_eq!(text, oracle(&event), "{ty:?}: as the sorted serde_json value writes it");
         }
+    }
+
+    /// The canonical form as first defined: the CloudEvent built as a
+    /// `serde_json::Value` (whose maps sort their keys) and written.
+    fn oracle(event: &HrmsEvent) -> String {
+        let ty = event.event_type();
+        let mut attributes = serde_json::json!({
+            "specversion": "1.0",
+            "id": event.id.to_string(),
+            "source": ty.service().source(),
+            "type": ty.as_str(),
+            "subject": event.subject(),
+            "time": format_time(&event.time),
+            "datacontenttype": CONTENT_TYPE,
+            "dataschema": ty.schema_uri(),
+            EXT_PARTITION_KEY: event.partition_key(),
+            EXT_ACTOR: event.actor,
+            "data": event.payload.to_json(),
+        });
+        if let (Some(tp), Value::Object(o)) = (&event.traceparent, &mut attributes) {
+            o.insert(EXT_TRACEPARENT.to_owned(), Value::String(tp.clone()));
+        }
+        attributes.to_string()
     }
 
     #[test]
     fn a_link_hashes_the_previous_hash_and_the_event() {
         let event = fixtures::sample(EventType::AuditEmployeeCreated);
-        let entry = NewEntry::new(&event);
+        let entry = NewEntry::new(&event).expect("canonical");
         assert_eq!(entry.subject, event.subject());
         let first = entry.clone().link(1, GENESIS, Utc::now());
         assert_eq!(first.hash, chain_hash(GENESIS, &first.event));

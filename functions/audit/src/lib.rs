@@ -33,6 +33,7 @@
 //! subject as a read model, updated with every append and rebuilt from the
 //! log by [`history::replay`].
 
+pub mod canonical;
 pub mod entry;
 pub mod fixtures;
 pub mod history;

@@ -149,6 +149,14 @@ pub trait AuditStore: Send + Sync {
         false
     }
 
+    /// [`AuditStore::append`] for a part of a batch; `more`: the next part
+    /// follows at once, and a store that can may hold its commit for it
+    /// (the answer still comes only once this part is durable).
+    fn append_part(&self, entries: Vec<NewEntry>, more: bool) -> BoxFuture<'_, Result<Appended, StoreError>> {
+        let _ = more;
+        self.append(entries)
+    }
+
     /// A page of rows matching `query`.
     fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page, StoreError>>;
 

@@ -13,7 +13,7 @@ fn chain(n: usize) -> (Vec<Entry>, Head) {
         let mut event = HrmsEvent { id: Uuid::now_v7(), ..first.clone() };
         event.time = first.time + Duration::seconds(i as i64);
         let prev = rows.last().map_or(GENESIS.to_owned(), |r| r.hash.clone());
-        rows.push(NewEntry::new(&event).link(i as u64 + 1, &prev, Utc::now()));
+        rows.push(NewEntry::new(&event).expect("canonical").link(i as u64 + 1, &prev, Utc::now()));
     }
     let last = rows.last().expect("rows");
     let head = Head { subject: last.subject.clone(), seq: last.seq, hash: last.hash.clone() };
@@ -94,7 +94,7 @@ fn insert_forged(rows: &mut Vec<Entry>, at: usize, linked: bool) -> Uuid {
         record.reason = Some("forged".into());
     }
     let prev = if linked { rows[at - 1].hash.clone() } else { "f".repeat(64) };
-    let forged = NewEntry::new(&event).link(at as u64 + 1, &prev, Utc::now());
+    let forged = NewEntry::new(&event).expect("canonical").link(at as u64 + 1, &prev, Utc::now());
     let id = forged.event_id;
     rows.insert(at, forged);
     for (i, r) in rows.iter_mut().enumerate() {

@@ -31,7 +31,9 @@ impl Handler for AuditHandler {
         Box::pin(async move {
             let appended =
                 persist(self.store.as_ref(), batch.iter().map(|d| &d.event)).await.map_err(|e| match e {
-                    PersistError::NotAudit { .. } => HandlerError::Permanent(e.to_string()),
+                    PersistError::NotAudit { .. } | PersistError::NotCanonical { .. } => {
+                        HandlerError::Permanent(e.to_string())
+                    }
                     PersistError::Store(StoreError::Unavailable(_) | StoreError::Contended(_)) => {
                         HandlerError::Transient(e.to_string())
                     }

@@ -6,19 +6,27 @@
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::checkpoint::Checkpointer;
+
 /// Most writes in one transaction.
 const MAX_GROUP: usize = 256;
 
+/// How long the transaction stays open for the write announced to follow.
+const FOLLOWING_WAIT: Duration = Duration::from_millis(50);
+
 /// A write: `run` does it (true: keep it), `answer` tells the caller how
-/// the commit went.
+/// the commit went; `followed`: its caller sends another write at once, to
+/// be committed with it.
 struct Job {
     run: Box<dyn FnOnce(&Connection) -> bool + Send>,
     answer: Box<dyn FnOnce(Result<(), String>) + Send>,
+    followed: bool,
 }
 
 /// The handle to a database's writer thread; the thread ends with the last
@@ -27,19 +35,25 @@ struct Job {
 pub struct Writer(mpsc::Sender<Job>);
 
 impl Writer {
-    pub fn start(conn: Connection) -> Self {
+    /// Starts the writer on `conn`; it wakes `checkpointer` after its commits.
+    pub fn start(conn: Connection, checkpointer: Checkpointer) -> Self {
         let (jobs, queue) = mpsc::channel();
-        let spawned =
-            std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || work(conn, queue));
+        let spawned = std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || work(conn, queue, checkpointer));
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the SQLite writer; writes will fail");
         }
         Self(jobs)
     }
 
+    /// Queues `f` for the next transaction; `followed`: the caller queues
+    /// another write at once, which the writer waits for (a little) before
+    /// it commits, so that both share the commit.
     pub fn submit<T: Send + 'static, E: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
+        followed: bool,
     ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
         let (reply, answer) = oneshot::channel();
         let slot = Arc::new(Mutex::new(None));
@@ -62,6 +76,7 @@ impl Writer {
                 };
                 let _ = reply.send(result);
             }),
+            followed,
         };
         let sent = self.0.send(job);
         Box::pin(async move {
@@ -71,26 +86,37 @@ impl Writer {
     }
 }
 
-fn work(mut conn: Connection, queue: mpsc::Receiver<Job>) {
+fn work(mut conn: Connection, queue: mpsc::Receiver<Job>, checkpointer: Checkpointer) {
     while let Ok(first) = queue.recv() {
-        let mut jobs = vec![first];
-        jobs.extend(queue.try_iter().take(MAX_GROUP - 1));
+        let mut jobs = Vec::new();
+        let committed = commit(&mut conn, first, &queue, &mut jobs);
         metrics::histogram!("hrms_store_group_commit_size").record(jobs.len() as f64);
-        let committed = commit(&mut conn, &mut jobs);
+        if committed.is_ok() {
+            checkpointer.committed();
+        }
         for job in jobs {
             (job.answer)(committed.clone());
         }
     }
 }
 
-/// Runs the jobs in one transaction, each in a savepoint (statements
-/// prepared once: savepoints are the writer's most frequent SQL); their
-/// `run`s are taken as they run.
-fn commit(conn: &mut Connection, jobs: &mut [Job]) -> Result<(), String> {
+/// Runs `first` and the jobs waiting behind it (and those announced to
+/// follow) in one transaction, each in a savepoint (statements prepared
+/// once: savepoints are the writer's most frequent SQL), and commits. The
+/// jobs taken are left in `jobs`, their `run`s spent, to be answered.
+fn commit(
+    conn: &mut Connection,
+    first: Job,
+    queue: &mpsc::Receiver<Job>,
+    jobs: &mut Vec<Job>,
+) -> Result<(), String> {
     let tx = conn.transaction().map_err(|e| e.to_string())?;
     let sql = |tx: &Connection, statement: &str| tx.prepare_cached(statement)?.execute([]).map(|_| ());
-    for job in jobs.iter_mut() {
+    let mut next = Some(first);
+    while let Some(mut job) = next.take() {
         let run = std::mem::replace(&mut job.run, Box::new(|_| false));
+        let followed = job.followed;
+        jobs.push(job);
         sql(&tx, "SAVEPOINT job").map_err(|e| e.to_string())?;
         // A write that panics is rolled back and answered as not run; the
         // writer goes on with the others.
@@ -99,6 +125,13 @@ fn commit(conn: &mut Connection, jobs: &mut [Job]) -> Result<(), String> {
             sql(&tx, "ROLLBACK TO job").map_err(|e| e.to_string())?;
         }
         sql(&tx, "RELEASE job").map_err(|e| e.to_string())?;
+        if jobs.len() < MAX_GROUP {
+            next = match queue.try_recv() {
+                Ok(job) => Some(job),
+                Err(_) if followed => queue.recv_timeout(FOLLOWING_WAIT).ok(),
+                Err(_) => None,
+            };
+        }
     }
     tx.commit().map_err(|e| e.to_string())
 }
@@ -131,6 +164,30 @@ mod tests {
         let rows: i64 =
             db.run(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))).await.expect("count");
         assert_eq!(rows, 181 * 2, "two rows for each accepted write, none of a refused one");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_write_announced_to_be_followed_commits_with_its_follower_or_alone() {
+        let dir = crate::http::testing::temp_dir("group-followed");
+        let db = Shared::open(dir.join("t.db"), &["CREATE TABLE t (k TEXT PRIMARY KEY)"]).expect("db");
+        let first = db.apply_followed(|tx| tx.execute("INSERT INTO t (k) VALUES ('first')", []));
+        let refused = db.write(|tx| match tx.execute("INSERT INTO t (k) VALUES ('first')", []) {
+            Ok(_) => Ok(Ok(())),
+            Err(e) => Ok(Err(e.to_string())),
+        });
+        let follower = db.apply(|tx| tx.execute("INSERT INTO t (k) VALUES ('follower')", []));
+        let (first, refused, follower) = futures::join!(first, refused, follower);
+        assert_eq!((first, follower), (Ok(1), Ok(1)));
+        assert!(matches!(refused, Ok(Err(_))), "a refusal in between rolls back alone");
+        // Nothing follows: the writer commits after a short wait.
+        let alone = db.apply_followed(|tx| tx.execute("INSERT INTO t (k) VALUES ('alone')", []));
+        assert_eq!(alone.await, Ok(1));
+        let mut keys: Vec<String> = db
+            .run(|c| c.prepare("SELECT k FROM t")?.query_map([], |r| r.get(0))?.collect())
+            .await
+            .expect("read");
+        keys.sort();
+        assert_eq!(keys, ["alone", "first", "follower"]);
     }
 
     #[tokio::test]

@@ -2,10 +2,12 @@
 //! under the data directory, its schema migrated on open, its outbox in the
 //! same file. Reads run off the async threads on a connection of their own;
 //! writes go to the database's writer ([`group`]), which commits the writes
-//! that arrive together in one transaction: one fsync for many requests.
+//! that arrive together in one transaction: one fsync for many requests;
+//! a thread of its own checkpoints the WAL ([`checkpoint`]).
 
 pub mod attendance;
 pub mod audit;
+mod checkpoint;
 pub mod compliance;
 pub mod employee;
 mod group;
@@ -46,7 +48,10 @@ impl Shared {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
-        let writer = group::Writer::start(connect(path.as_ref())?);
+        checkpoint::no_autocheckpoint(&conn)?;
+        let write = connect(path.as_ref())?;
+        checkpoint::no_autocheckpoint(&write)?;
+        let writer = group::Writer::start(write, checkpoint::Checkpointer::start(path.as_ref())?);
         Ok(Self { read: Arc::new(Mutex::new(conn)), writer, relay: None })
     }
 
@@ -82,7 +87,7 @@ impl Shared {
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
     ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
-        self.writer.submit(f)
+        self.writer.submit(f, false)
     }
 
     /// [`Shared::write`] for a write that is never refused: `Err` is the
@@ -92,6 +97,17 @@ impl Shared {
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> BoxFuture<'static, Result<T, String>> {
         let written = self.write(move |tx| f(tx).map(Ok::<T, String>));
+        Box::pin(async move { written.await? })
+    }
+
+    /// [`Shared::apply`] for the first of several writes made one after
+    /// the other: the writer keeps its transaction open for the next one
+    /// (briefly), so that they share one commit.
+    pub fn apply_followed<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> BoxFuture<'static, Result<T, String>> {
+        let written = self.writer.submit(move |tx| f(tx).map(Ok::<T, String>), true);
         Box::pin(async move { written.await? })
     }
 

@@ -209,6 +209,17 @@ impl Dev {
     }
 }
 
+/// A process a test did not terminate (it failed, or kept a service it
+/// needed to the end) is killed, not left running after the tests.
+impl Drop for Dev {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 #[test]
 fn tokens_from_hrms_token_are_accepted_by_dev_and_nothing_else_is() {
     let data = TempDir::new();

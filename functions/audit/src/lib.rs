@@ -16,7 +16,9 @@
 //! - A head per subject records the last `seq` and `hash`, written in the
 //!   same transaction as the rows.
 //!
-//! [`verify`] walks every chain and names each row that was altered (its
+//! [`verify`] reads every row of the log, a subject at a time
+//! ([`AuditStore::every_chain`]: the rows stored with the subject, not only
+//! those the chain's links lead to), and names each row that was altered (its
 //! hash or its indexed columns no longer match its event), removed (a gap,
 //! or a head beyond the last row), inserted (a row that no link leads to)
 //! or reordered (a row whose predecessor is stored after it).

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, StreamExt};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -163,15 +164,43 @@ pub trait AuditStore: Send + Sync {
     /// How many rows match `query`'s filters (its cursor and limit ignored).
     fn count<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<u64, StoreError>>;
 
-    /// A subject's rows in stored order (by `seq`).
+    /// A subject's rows in chain order (by `seq`): its history.
     fn chain<'a>(&'a self, subject: &'a str) -> BoxFuture<'a, Result<Vec<Entry>, StoreError>>;
 
-    /// Subjects with rows in the log, in ascending order, after `after`.
+    /// Subjects with a chain, in ascending order, after `after`.
     fn subjects<'a>(
         &'a self,
         after: Option<&'a str>,
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<String>, StoreError>>;
+
+    /// Every row of the log, a subject at a time (subjects in ascending
+    /// order, each one's rows by `seq`), whether or not a chain leads to it:
+    /// what [`crate::verify`] checks. A subject's rows are those stored
+    /// with it, so a store whose [`AuditStore::chain`] follows links must
+    /// override this. The default pages through `subjects` and `chain`.
+    fn every_chain(&self) -> BoxStream<'_, Result<(String, Vec<Entry>), StoreError>> {
+        const PAGE: usize = 500;
+        let pages = stream::unfold(Some(None::<String>), move |after| async move {
+            let after = after?;
+            let page = async {
+                let mut chains = Vec::new();
+                for subject in self.subjects(after.as_deref(), PAGE).await? {
+                    let chain = self.chain(&subject).await?;
+                    chains.push(Ok((subject, chain)));
+                }
+                Ok::<_, StoreError>(chains)
+            };
+            match page.await {
+                Ok(chains) => {
+                    let last = chains.last().and_then(|c| c.as_ref().ok()).map(|(s, _)| s.clone())?;
+                    Some((chains, Some(Some(last))))
+                }
+                Err(e) => Some((vec![Err(e)], None)),
+            }
+        });
+        pages.flat_map(stream::iter).boxed()
+    }
 
     /// Every chain's head, by subject.
     fn heads(&self) -> BoxFuture<'_, Result<Vec<Head>, StoreError>>;

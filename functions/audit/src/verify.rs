@@ -1,6 +1,8 @@
 //! Verification of the chains: every row's hash, every link, every head.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use futures::StreamExt;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -56,41 +58,31 @@ impl Report {
     }
 }
 
-/// Checks every chain of `store`, a page of subjects at a time.
+/// Checks every chain of `store`, reading the whole log once
+/// ([`AuditStore::every_chain`]).
 pub async fn verify(store: &dyn AuditStore) -> Result<Report, StoreError> {
     let heads: BTreeMap<String, Head> =
         store.heads().await?.into_iter().map(|h| (h.subject.clone(), h)).collect();
     let mut report = Report { digest: digest(heads.values()), ..Report::default() };
-    let mut seen = 0usize;
-    let mut after: Option<String> = None;
-    loop {
-        let subjects = store.subjects(after.as_deref(), 500).await?;
-        let Some(last) = subjects.last().cloned() else { break };
-        for subject in subjects {
-            let chain = store.chain(&subject).await?;
-            if heads.contains_key(&subject) {
-                seen += 1;
-            }
-            report.chains += 1;
-            report.rows += chain.len() as u64;
-            report.findings.extend(verify_chain(&subject, &chain, heads.get(&subject)));
-        }
-        after = Some(last);
+    let mut seen = HashSet::new();
+    let mut chains = store.every_chain();
+    while let Some(next) = chains.next().await {
+        let (subject, chain) = next?;
+        report.chains += 1;
+        report.rows += chain.len() as u64;
+        report.findings.extend(verify_chain(&subject, &chain, heads.get(&subject)));
+        seen.insert(subject);
     }
-    if seen < heads.len() {
-        // Heads whose every row is gone.
-        for head in heads.values() {
-            if store.chain(&head.subject).await?.is_empty() {
-                report.chains += 1;
-                report.findings.push(Finding {
-                    problem: Problem::Removed,
-                    subject: head.subject.clone(),
-                    seq: 1,
-                    event_id: None,
-                    detail: format!("every row of the chain is gone (its head is at {})", head.seq),
-                });
-            }
-        }
+    // Heads whose every row is gone.
+    for head in heads.values().filter(|h| !seen.contains(&h.subject)) {
+        report.chains += 1;
+        report.findings.push(Finding {
+            problem: Problem::Removed,
+            subject: head.subject.clone(),
+            seq: 1,
+            event_id: None,
+            detail: format!("every row of the chain is gone (its head is at {})", head.seq),
+        });
     }
     Ok(report)
 }

@@ -1,15 +1,21 @@
 //! The audit log on SQLite (`<data dir>/audit.db`): rows, chain heads and
-//! the subjects' states in one database, each batch in one transaction. A
-//! state row points at the row whose event left it (`audit_state`), so that
-//! an append writes each state once, in the log.
+//! the subjects' states in one database, each batch in one transaction.
+//! Each row links to the one before it in its chain, and a subject's
+//! history follows those links ([`schema`]). A state row points at the row
+//! whose event left it (`audit_state`), so that an append writes each
+//! state once, in the log.
 //! Triggers refuse to change or delete a row: the log is append-only for
 //! anyone short of dropping them (which `hrms audit verify` then exposes).
 
+mod scan;
+mod schema;
+
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
+use futures::stream::BoxStream;
 use hrms_audit::entry::format_time;
 use hrms_audit::store::{Appended, Cursor, Order};
 use hrms_audit::{AuditStore, Entry, Head, NewEntry, Page, Query, StoreError, SubjectState};
@@ -19,48 +25,23 @@ use uuid::Uuid;
 
 use super::Shared;
 
-const MIGRATIONS: &[&str] = &["CREATE TABLE audit_log (
-        event_id TEXT NOT NULL PRIMARY KEY,
-        subject TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        event_type TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        time TEXT NOT NULL,
-        recorded_at TEXT NOT NULL,
-        event TEXT NOT NULL,
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL,
-        UNIQUE (subject, seq)
-    );
-    CREATE INDEX audit_log_time ON audit_log (time, event_id);
-    CREATE INDEX audit_log_actor ON audit_log (actor, time, event_id);
-    CREATE INDEX audit_log_type ON audit_log (event_type, time, event_id);
-    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-    CREATE TABLE audit_head (
-        subject TEXT PRIMARY KEY,
-        seq INTEGER NOT NULL,
-        hash TEXT NOT NULL
-    ) WITHOUT ROWID;
-    CREATE TABLE audit_state (
-        subject TEXT PRIMARY KEY,
-        event_id TEXT NOT NULL
-    ) WITHOUT ROWID;"];
-
 const COLUMNS: &str = "event_id, subject, seq, event_type, actor, time, recorded_at, event, prev_hash, hash";
 
 /// The audit log in its own database.
 #[derive(Clone)]
 pub struct SqliteAuditStore {
     db: Shared,
+    path: PathBuf,
 }
 
 impl SqliteAuditStore {
     /// Opens (and migrates) the database at `path`.
     pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
-        Ok(Self { db: Shared::open(path, MIGRATIONS)? })
+        let path = path.as_ref().to_owned();
+        if !path.exists() {
+            create(&path)?;
+        }
+        Ok(Self { db: Shared::open(&path, schema::MIGRATIONS)?, path })
     }
 
     /// Whether the database answers and its writer runs (readiness).
@@ -76,6 +57,19 @@ impl SqliteAuditStore {
         Box::pin(async move { run.await.map_err(StoreError::Unavailable) })
     }
 }
+
+/// A new log's file, with pages of [`PAGE_SIZE`]: its rows hold ~2 KB of
+/// JSON each, which a 4 KiB page (SQLite's default) fits one or two of,
+/// half empty; a bigger page wastes less, so each commit writes less. (A
+/// page size is fixed once a file is in WAL mode: older files keep theirs.)
+fn create(path: &Path) -> rusqlite::Result<()> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "page_size", PAGE_SIZE)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    Ok(())
+}
+
+const PAGE_SIZE: i64 = 16 * 1024;
 
 impl AuditStore for SqliteAuditStore {
     fn append(&self, entries: Vec<NewEntry>) -> BoxFuture<'_, Result<Appended, StoreError>> {
@@ -98,16 +92,8 @@ impl AuditStore for SqliteAuditStore {
     }
 
     fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page, StoreError>> {
-        let (filter, mut args) = filter(query, true);
-        let direction = match query.order {
-            Order::NewestFirst => "DESC",
-            Order::OldestFirst => "ASC",
-        };
-        let sql = format!(
-            "SELECT {COLUMNS} FROM audit_log {filter} ORDER BY time {direction}, event_id {direction} LIMIT ?"
-        );
+        let (sql, args) = select_page(query);
         let limit = query.limit;
-        args.push(Sql::Integer(limit as i64 + 1));
         let rows = self.read(move |conn| {
             let mut select = conn.prepare_cached(&sql)?;
             let rows = select.query_map(params_from_iter(args), entry)?;
@@ -125,17 +111,20 @@ impl AuditStore for SqliteAuditStore {
         }))
     }
 
+    /// The rows the links lead to, back from the subject's head.
     fn chain<'a>(&'a self, subject: &'a str) -> BoxFuture<'a, Result<Vec<Entry>, StoreError>> {
         let subject = subject.to_owned();
         Box::pin(self.read(move |conn| {
             let mut select = conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM audit_log WHERE subject = ?1 ORDER BY seq"
+                "SELECT {COLUMNS} FROM audit_log WHERE row IN ({}) AND subject = ?1 ORDER BY seq, row",
+                schema::chain_rows("?1")
             ))?;
             let rows = select.query_map([subject], entry)?;
             rows.collect()
         }))
     }
 
+    /// The subjects with a head.
     fn subjects<'a>(
         &'a self,
         after: Option<&'a str>,
@@ -144,11 +133,15 @@ impl AuditStore for SqliteAuditStore {
         let after = after.unwrap_or_default().to_owned();
         Box::pin(self.read(move |conn| {
             let mut select = conn.prepare_cached(
-                "SELECT DISTINCT subject FROM audit_log WHERE subject > ?1 ORDER BY subject LIMIT ?2",
+                "SELECT subject FROM audit_head WHERE subject > ?1 ORDER BY subject LIMIT ?2",
             )?;
             let rows = select.query_map(params![after, limit as i64], |r| r.get(0))?;
             rows.collect()
         }))
+    }
+
+    fn every_chain(&self) -> BoxStream<'_, Result<(String, Vec<Entry>), StoreError>> {
+        scan::every_chain(&self.path)
     }
 
     fn heads(&self) -> BoxFuture<'_, Result<Vec<Head>, StoreError>> {
@@ -197,34 +190,38 @@ impl AuditStore for SqliteAuditStore {
 
 const PUT_STATE: &str = "INSERT OR REPLACE INTO audit_state (subject, event_id) VALUES (?1, ?2)";
 
+/// A chain's last row: its place, hash and row number.
+type Last = (u64, String, Option<i64>);
+
 /// Appends `entries` within the writer's transaction.
 fn append(tx: &Connection, entries: Vec<NewEntry>) -> rusqlite::Result<Appended> {
     let recorded_at = Utc::now();
     let recorded_text = format_time(&recorded_at);
-    let mut head = tx.prepare_cached("SELECT seq, hash FROM audit_head WHERE subject = ?1")?;
+    let mut head = tx.prepare_cached("SELECT seq, hash, row FROM audit_head WHERE subject = ?1")?;
     let mut insert = tx.prepare_cached(&format!(
-        "INSERT INTO audit_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        "INSERT INTO audit_log ({COLUMNS}, prev_row) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (event_id) DO NOTHING"
     ))?;
-    let mut heads: HashMap<String, (u64, String)> = HashMap::new();
+    let mut heads: HashMap<String, Last> = HashMap::new();
     let mut states: HashMap<String, String> = HashMap::new();
     let mut outcome = Appended::default();
     for new in entries {
         let id = new.event_id.to_string();
-        let (seq, prev) = match heads.get(&new.subject) {
+        let (seq, prev, prev_row) = match heads.get(&new.subject) {
             Some(h) => h.clone(),
             None => head
-                .query_row([&new.subject], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))
+                .query_row([&new.subject], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?)))
                 .or_else(|e| match e {
-                    rusqlite::Error::QueryReturnedNoRows => Ok((0, hrms_audit::entry::GENESIS.to_owned())),
+                    rusqlite::Error::QueryReturnedNoRows => {
+                        Ok((0, hrms_audit::entry::GENESIS.to_owned(), None))
+                    }
                     e => Err(e),
                 })?,
         };
         let row = new.link(seq + 1, &prev, recorded_at);
         let time = format_time(&row.time);
         // A redelivered event is already there: nothing is written, and its
-        // chain does not move. (Any other conflict, e.g. on `(subject, seq)`,
-        // is an error and fails the batch.)
+        // chain does not move.
         let inserted = insert.execute(params![
             id,
             row.subject,
@@ -236,6 +233,7 @@ fn append(tx: &Connection, entries: Vec<NewEntry>) -> rusqlite::Result<Appended>
             row.event,
             row.prev_hash,
             row.hash,
+            prev_row,
         ])?;
         if inserted == 0 {
             outcome.duplicates += 1;
@@ -243,12 +241,13 @@ fn append(tx: &Connection, entries: Vec<NewEntry>) -> rusqlite::Result<Appended>
         }
         outcome.recorded += 1;
         states.insert(row.subject.clone(), id);
-        heads.insert(row.subject, (row.seq, row.hash));
+        heads.insert(row.subject, (row.seq, row.hash, Some(tx.last_insert_rowid())));
     }
-    let mut put_head =
-        tx.prepare_cached("INSERT OR REPLACE INTO audit_head (subject, seq, hash) VALUES (?1, ?2, ?3)")?;
-    for (subject, (seq, hash)) in &heads {
-        put_head.execute(params![subject, *seq as i64, hash])?;
+    let mut put_head = tx.prepare_cached(
+        "INSERT OR REPLACE INTO audit_head (subject, seq, hash, row) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (subject, (seq, hash, row)) in &heads {
+        put_head.execute(params![subject, *seq as i64, hash, row])?;
     }
     let mut put_state = tx.prepare_cached(PUT_STATE)?;
     for (subject, event_id) in &states {
@@ -257,41 +256,67 @@ fn append(tx: &Connection, entries: Vec<NewEntry>) -> rusqlite::Result<Appended>
     Ok(outcome)
 }
 
+/// The SELECT of a page of `query` (one row more than its limit), with its
+/// arguments.
+fn select_page(query: &Query) -> (String, Vec<Sql>) {
+    let (filter, mut args) = filter(query, true);
+    let direction = match query.order {
+        Order::NewestFirst => "DESC",
+        Order::OldestFirst => "ASC",
+    };
+    let c = not_indexed(query);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_log {filter} ORDER BY {c}time {direction}, {c}event_id {direction} LIMIT ?"
+    );
+    args.push(Sql::Integer(query.limit as i64 + 1));
+    (sql, args)
+}
+
 /// The WHERE clause of `query`'s filters (and its cursor if `paged`), with
 /// its arguments: only the filters given, so that SQLite can pick an index.
+/// A subject's rows are found along its chain: then the other columns are
+/// marked (`+`) so that no index of theirs is scanned instead.
 fn filter(query: &Query, paged: bool) -> (String, Vec<Sql>) {
     let mut clauses = Vec::new();
     let mut args = Vec::new();
-    let mut add = |clause: &str, value: Sql| {
-        clauses.push(clause.to_owned());
+    let c = not_indexed(query);
+    if let Some(s) = &query.subject {
+        clauses.push(format!("row IN ({}) AND subject = ?", schema::chain_rows("?")));
+        args.extend([Sql::Text(s.clone()), Sql::Text(s.clone()), Sql::Text(s.clone())]);
+    }
+    let mut add = |clause: String, value: Sql| {
+        clauses.push(clause);
         args.push(value);
     };
-    if let Some(s) = &query.subject {
-        add("subject = ?", Sql::Text(s.clone()));
-    }
     if let Some(a) = &query.actor {
-        add("actor = ?", Sql::Text(a.clone()));
+        add(format!("{c}actor = ?"), Sql::Text(a.clone()));
     }
     if let Some(t) = &query.event_type {
-        add("event_type = ?", Sql::Text(t.clone()));
+        add(format!("{c}event_type = ?"), Sql::Text(t.clone()));
     }
     if let Some(from) = &query.from {
-        add("time >= ?", Sql::Text(format_time(from)));
+        add(format!("{c}time >= ?"), Sql::Text(format_time(from)));
     }
     if let Some(to) = &query.to {
-        add("time < ?", Sql::Text(format_time(to)));
+        add(format!("{c}time < ?"), Sql::Text(format_time(to)));
     }
     if let (true, Some(Cursor { time, event_id })) = (paged, &query.after) {
         let op = match query.order {
             Order::NewestFirst => "<",
             Order::OldestFirst => ">",
         };
-        clauses.push(format!("(time, event_id) {op} (?, ?)"));
+        clauses.push(format!("({c}time, {c}event_id) {op} (?, ?)"));
         args.push(Sql::Text(format_time(time)));
         args.push(Sql::Text(event_id.to_string()));
     }
     let sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
     (sql, args)
+}
+
+/// `+` (a column SQLite does not look up by index) when the query follows
+/// a subject's chain.
+fn not_indexed(query: &Query) -> &'static str {
+    if query.subject.is_some() { "+" } else { "" }
 }
 
 fn entry(r: &Row<'_>) -> rusqlite::Result<Entry> {
@@ -320,125 +345,4 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::Duration;
-    use hrms_audit::fixtures::employee_updated;
-    use hrms_audit::persist;
-    use hrms_audit::verify::{Problem, verify};
-
-    use super::*;
-    use crate::outbox::sqlite::connect;
-
-    /// A log of two subjects with five rows each, and its file.
-    async fn log() -> (SqliteAuditStore, std::path::PathBuf, [Uuid; 2]) {
-        let dir = std::env::temp_dir().join(format!("hrms-audit-{}", Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let path = dir.join("audit.db");
-        let store = SqliteAuditStore::open(&path).expect("store");
-        let subjects = [Uuid::now_v7(), Uuid::now_v7()];
-        let t0 = Utc::now() - Duration::hours(1);
-        let events: Vec<_> = (1..=5u64)
-            .flat_map(|v| {
-                subjects.map(|s| employee_updated(s, v, t0 + Duration::seconds(v as i64), Uuid::now_v7()))
-            })
-            .collect();
-        persist(&store, &events).await.expect("persisted");
-        (store, path, subjects)
-    }
-
-    /// Runs `sql` on the file as someone with the `sqlite3` shell would,
-    /// the append-only triggers dropped first.
-    fn tamper(path: &Path, sql: &str) {
-        let conn = connect(path).expect("db");
-        conn.execute_batch(
-            "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;",
-        )
-        .expect("drop");
-        conn.execute_batch(sql).expect("tamper");
-    }
-
-    async fn findings(store: &SqliteAuditStore) -> Vec<(Problem, String, u64)> {
-        let report = verify(store).await.expect("verified");
-        report.findings.into_iter().map(|f| (f.problem, f.subject, f.seq)).collect()
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_long_batch_is_appended_in_parts_each_chain_whole_and_once() {
-        let dir = crate::http::testing::temp_dir("audit-parts");
-        let store = SqliteAuditStore::open(dir.join("audit.db")).expect("store");
-        let subjects: Vec<Uuid> = (0..7).map(|_| Uuid::now_v7()).collect();
-        let t0 = Utc::now() - Duration::hours(1);
-        let events: Vec<_> = (0..350usize)
-            .map(|i| {
-                let version = (i / subjects.len()) as u64 + 1;
-                employee_updated(subjects[i % 7], version, t0 + Duration::milliseconds(i as i64), subjects[0])
-            })
-            .collect();
-        let appended = persist(&store, &events).await.expect("persisted");
-        assert_eq!((appended.recorded, appended.duplicates), (350, 0));
-        for subject in &subjects {
-            let chain = store.chain(&subject.to_string()).await.expect("chain");
-            let seqs: Vec<u64> = chain.iter().map(|e| e.seq).collect();
-            assert_eq!(seqs, (1..=50).collect::<Vec<u64>>(), "one row per event, in order");
-        }
-        assert!(verify(&store).await.expect("verified").is_intact());
-        let again = persist(&store, &events).await.expect("persisted again");
-        assert_eq!((again.recorded, again.duplicates), (0, 350));
-    }
-
-    #[tokio::test]
-    async fn rows_cannot_be_changed_or_removed_through_sql() {
-        let (_store, path, [a, _]) = log().await;
-        let conn = connect(&path).expect("db");
-        let update = conn.execute("UPDATE audit_log SET actor = 'x' WHERE subject = ?1", [a.to_string()]);
-        assert!(update.is_err_and(|e| e.to_string().contains("append-only")));
-        assert!(conn.execute("DELETE FROM audit_log", []).is_err());
-    }
-
-    #[tokio::test]
-    async fn verify_names_a_row_edited_in_sqlite() {
-        let (store, path, [a, _]) = log().await;
-        assert!(findings(&store).await.is_empty());
-        tamper(
-            &path,
-            &format!(
-                "UPDATE audit_log SET event = replace(event, 'Engineering', 'Finance') WHERE subject = '{a}' AND seq = 3"
-            ),
-        );
-        assert_eq!(findings(&store).await, vec![(Problem::Altered, a.to_string(), 3)]);
-    }
-
-    #[tokio::test]
-    async fn verify_names_a_row_deleted_in_sqlite() {
-        let (store, path, [a, b]) = log().await;
-        tamper(&path, &format!("DELETE FROM audit_log WHERE subject = '{a}' AND seq = 2"));
-        tamper(&path, &format!("DELETE FROM audit_log WHERE subject = '{b}' AND seq = 5"));
-        let mut found = findings(&store).await;
-        found.sort_by(|x, y| x.1.cmp(&y.1));
-        let mut want = vec![(Problem::Removed, a.to_string(), 2), (Problem::Removed, b.to_string(), 5)];
-        want.sort_by(|x, y| x.1.cmp(&y.1));
-        assert_eq!(found, want);
-    }
-
-    #[tokio::test]
-    async fn verify_names_rows_swapped_in_sqlite() {
-        let (store, path, [a, _]) = log().await;
-        tamper(
-            &path,
-            &format!(
-                "UPDATE audit_log SET seq = -1 WHERE subject = '{a}' AND seq = 2;
-                 UPDATE audit_log SET seq = 2 WHERE subject = '{a}' AND seq = 3;
-                 UPDATE audit_log SET seq = 3 WHERE subject = '{a}' AND seq = -1;"
-            ),
-        );
-        let found = findings(&store).await;
-        assert_eq!(found, vec![(Problem::Reordered, a.to_string(), 2)]);
-    }
-
-    #[tokio::test]
-    async fn verify_finds_a_chain_whose_rows_are_all_gone() {
-        let (store, path, [a, _]) = log().await;
-        tamper(&path, &format!("DELETE FROM audit_log WHERE subject = '{a}'"));
-        assert_eq!(findings(&store).await, vec![(Problem::Removed, a.to_string(), 1)]);
-    }
-}
+mod tests;

@@ -4,6 +4,8 @@
 //! recorded; a timeline is stored with the check its change found, in the
 //! same write.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
@@ -74,6 +76,23 @@ pub trait ComplianceStore: Send + Sync {
     fn timeline(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<Timeline>, StoreError>> {
         let _ = employee_id;
         Box::pin(async { Err(StoreError::Unavailable("this store keeps no timelines".into())) })
+    }
+
+    /// The stored timelines of `employee_ids` (those that have one), read
+    /// together: a consumer's batch needs one read, not one per event.
+    fn timelines<'a>(
+        &'a self,
+        employee_ids: &'a [Uuid],
+    ) -> BoxFuture<'a, Result<HashMap<Uuid, Timeline>, StoreError>> {
+        Box::pin(async move {
+            let mut found = HashMap::new();
+            for &id in employee_ids {
+                if let Some(timeline) = self.timeline(id).await? {
+                    found.insert(id, timeline);
+                }
+            }
+            Ok(found)
+        })
     }
 
     /// Stores `timeline` if the stored one has version `timeline.version -

@@ -11,6 +11,8 @@
 //! Redelivered events find nothing new to learn or to report, and write
 //! nothing. The actor of the events is the system (`system:compliance`).
 
+use std::collections::BTreeSet;
+
 use chrono::Duration;
 use hrms_events::compliance::{ComplianceCheck, Outcome, Severity, SubjectKind};
 use hrms_events::{Actor, HrmsEvent};
@@ -45,15 +47,36 @@ pub async fn handle(
     policy: &Policy,
     store: &dyn ComplianceStore,
 ) -> Result<Option<Observed>, StoreError> {
-    let Some(employee_id) = employee_of(event) else {
-        return Ok(None);
-    };
-    let timeline = store.timeline(employee_id).await?.unwrap_or_else(|| Timeline::new(employee_id));
-    let Some(observed) = decide(event, timeline, policy) else {
-        return Ok(None);
-    };
-    store.save_timeline(&observed.timeline, observed.check.as_ref(), &observed.events).await?;
-    Ok(Some(observed))
+    Ok(handle_all([event], policy, store).await?.pop())
+}
+
+/// [`handle`] for a batch of events, in order: the timelines of their
+/// employees are read at once, then each event is learnt into its
+/// employee's timeline as the events before it left it, and stored when it
+/// changed it. Returns what changed, in order. On an error, what was stored
+/// before it stays; handling the batch again is safe (those events are
+/// redeliveries then).
+pub async fn handle_all<'e>(
+    events: impl IntoIterator<Item = &'e HrmsEvent>,
+    policy: &Policy,
+    store: &dyn ComplianceStore,
+) -> Result<Vec<Observed>, StoreError> {
+    let events: Vec<(&HrmsEvent, Uuid)> =
+        events.into_iter().filter_map(|e| employee_of(e).map(|id| (e, id))).collect();
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: BTreeSet<Uuid> = events.iter().map(|(_, id)| *id).collect();
+    let mut timelines = store.timelines(&ids.into_iter().collect::<Vec<_>>()).await?;
+    let mut changed = Vec::new();
+    for (event, id) in events {
+        let timeline = timelines.get(&id).cloned().unwrap_or_else(|| Timeline::new(id));
+        let Some(observed) = decide(event, timeline, policy) else { continue };
+        store.save_timeline(&observed.timeline, observed.check.as_ref(), &observed.events).await?;
+        timelines.insert(id, observed.timeline.clone());
+        changed.push(observed);
+    }
+    Ok(changed)
 }
 
 /// Learns `event` into `timeline` and evaluates; never fails.

@@ -114,4 +114,9 @@ pub async fn a_timeline_is_written_on_its_version_with_its_check(stores: Stores)
     assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
     assert_eq!(stores.compliance.findings(&FindingsQuery::newest(10)).await.expect("listed").len(), 1);
     assert_eq!(queued(&stores).await, found.events);
+
+    // Read together with an employee who has none: only the stored one.
+    let nobody = Uuid::now_v7();
+    let both = stores.compliance.timelines(&[nobody, ada]).await.expect("read");
+    assert_eq!(both, std::collections::HashMap::from([(ada, second)]));
 }

@@ -33,13 +33,14 @@ impl Handler for ComplianceHandler {
 
     fn handle<'a>(&'a self, batch: &'a [Delivery]) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
-            for delivery in batch {
-                // A store that is down, or a timeline moved on by a
-                // concurrent delivery: both are worth another try.
-                let observed = observe::handle(&delivery.event, &self.policy, self.store.as_ref())
-                    .await
-                    .map_err(|e| HandlerError::Transient(e.to_string()))?;
-                let Some(observed) = observed else { continue };
+            // A store that is down, or a timeline moved on by a concurrent
+            // delivery: both are worth another try (of the whole batch:
+            // what was stored is then a redelivery and writes nothing).
+            let events = batch.iter().map(|d| &d.event);
+            let observed = observe::handle_all(events, &self.policy, self.store.as_ref())
+                .await
+                .map_err(|e| HandlerError::Transient(e.to_string()))?;
+            for observed in observed {
                 metrics::counter!("hrms_compliance_observed_total").increment(1);
                 for finding in observed.check.iter().flat_map(|c| &c.findings) {
                     metrics::counter!("hrms_compliance_findings_total", "rule" => finding.rule_id.clone())

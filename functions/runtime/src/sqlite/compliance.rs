@@ -2,6 +2,7 @@
 //! with its events in the outbox, in one transaction; and each employee's
 //! timeline, written with the check its change found ([`timeline`]).
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use futures::future::BoxFuture;
@@ -121,7 +122,14 @@ impl ComplianceStore for SqliteComplianceStore {
     }
 
     fn timeline(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<Timeline>, StoreError>> {
-        Box::pin(self.read_timeline(employee_id))
+        Box::pin(async move { Ok(self.read_timelines(&[employee_id]).await?.remove(&employee_id)) })
+    }
+
+    fn timelines<'a>(
+        &'a self,
+        employee_ids: &'a [Uuid],
+    ) -> BoxFuture<'a, Result<HashMap<Uuid, Timeline>, StoreError>> {
+        Box::pin(self.read_timelines(employee_ids))
     }
 
     fn save_timeline<'a>(

@@ -2,6 +2,8 @@
 //! its version), written with the check its change found and their events
 //! in one transaction, if the stored version is still the one before.
 
+use std::collections::HashMap;
+
 use hrms_compliance::{StoreError, Timeline};
 use hrms_events::HrmsEvent;
 use hrms_events::compliance::ComplianceCheck;
@@ -11,19 +13,37 @@ use uuid::Uuid;
 use super::{SqliteComplianceStore, insert_check, unavailable};
 
 impl SqliteComplianceStore {
-    pub(super) async fn read_timeline(&self, employee_id: Uuid) -> Result<Option<Timeline>, StoreError> {
-        let body = self
+    /// The timelines of `employee_ids` in one read.
+    pub(super) async fn read_timelines(
+        &self,
+        employee_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Timeline>, StoreError> {
+        let ids = employee_ids.to_vec();
+        let bodies = self
             .db
             .run(move |conn| {
-                conn.prepare_cached("SELECT body FROM compliance_timeline WHERE employee_id = ?1")?
-                    .query_row([employee_id.to_string()], |r| r.get::<_, String>(0))
-                    .optional()
+                let mut select =
+                    conn.prepare_cached("SELECT body FROM compliance_timeline WHERE employee_id = ?1")?;
+                let mut bodies = Vec::new();
+                for id in ids {
+                    if let Some(body) =
+                        select.query_row([id.to_string()], |r| r.get::<_, String>(0)).optional()?
+                    {
+                        bodies.push((id, body));
+                    }
+                }
+                Ok(bodies)
             })
             .await
             .map_err(unavailable)?;
-        body.map(|b| serde_json::from_str(&b))
-            .transpose()
-            .map_err(|e| StoreError::Unavailable(format!("unreadable timeline of {employee_id}: {e}")))
+        bodies
+            .into_iter()
+            .map(|(id, body)| {
+                serde_json::from_str(&body)
+                    .map(|t| (id, t))
+                    .map_err(|e| StoreError::Unavailable(format!("unreadable timeline of {id}: {e}")))
+            })
+            .collect()
     }
 
     pub(super) async fn write_timeline(

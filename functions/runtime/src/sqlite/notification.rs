@@ -48,7 +48,12 @@ const MIGRATIONS: &[&str] = &[
         event_id TEXT NOT NULL,
         failed_at TEXT NOT NULL
     ) WITHOUT ROWID;",
+    // HR's contacts are looked up for every notice to hr: without an index
+    // that read the whole table, which grows with every person.
+    "CREATE INDEX contact_hr ON contact (id) WHERE is_hr = 1;",
 ];
+
+const HR_CONTACTS: &str = "SELECT body FROM contact WHERE is_hr = 1 ORDER BY id";
 
 /// Contacts, preferences and deliveries in the function's database.
 #[derive(Clone)]
@@ -219,7 +224,7 @@ impl NotificationStore for SqliteNotificationStore {
 
     fn hr(&self) -> BoxFuture<'_, Result<Vec<Contact>, StoreError>> {
         Box::pin(self.read(|conn| {
-            let mut select = conn.prepare_cached("SELECT body FROM contact WHERE is_hr = 1 ORDER BY id")?;
+            let mut select = conn.prepare_cached(HR_CONTACTS)?;
             let rows = select.query_map([], |r| r.get::<_, String>(0))?;
             rows.map(|r| r.and_then(json)).collect()
         }))
@@ -407,5 +412,20 @@ impl SqliteNotificationStore {
     pub(crate) async fn kept_events(&self) -> usize {
         let count = self.db.run(|c| c.query_row("SELECT count(*) FROM event", [], |r| r.get::<_, i64>(0)));
         count.await.expect("count") as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hr_contacts_are_read_through_their_index_not_the_whole_table() {
+        let dir = crate::http::testing::temp_dir("notification-hr");
+        let _store = SqliteNotificationStore::open(dir.join("notification.db")).expect("store");
+        let conn = crate::outbox::sqlite::connect(dir.join("notification.db")).expect("db");
+        let plan: String =
+            conn.query_row(&format!("EXPLAIN QUERY PLAN {HR_CONTACTS}"), [], |r| r.get(3)).expect("plan");
+        assert!(plan.contains("USING INDEX contact_hr"), "{plan}");
     }
 }

@@ -41,10 +41,13 @@ pub struct Dev {
 }
 
 impl Dev {
-    pub async fn start() -> anyhow::Result<Self> {
+    /// Every function; with `consume`, the Kafka-triggered ones consume
+    /// their topics in this process too (as in `hrms dev`), else the events
+    /// are only published (as a domain function alone serves).
+    pub async fn start(consume: bool) -> anyhow::Result<Self> {
         let data_dir = std::env::temp_dir().join(format!("hrms-bench-{}", Uuid::now_v7()));
         let stores = Stores::sqlite(data_dir.clone());
-        let options = Options { stores, functions: Function::ALL.to_vec(), event_log: false, consume: true };
+        let options = Options { stores, functions: Function::ALL.to_vec(), event_log: false, consume };
         let app = App::build(options).await?;
         let transport = app.transport.describe();
         let auth = crate::auth::authenticator(&data_dir)?;

@@ -23,19 +23,28 @@ pub struct HttpArgs {
     /// argon2id, deliberately slow).
     #[arg(long, default_value_t = 500)]
     user_requests: usize,
+    /// Leave out the consumers (Audit, Notification, Compliance over time)
+    /// that `dev` runs on the same cores: the requests' own path, as a
+    /// domain function deployed alone serves them.
+    #[arg(long)]
+    without_consumers: bool,
 }
 
 pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
     if args.requests == 0 || args.concurrency == 0 {
         bail!("--requests and --concurrency must be positive");
     }
-    let dev = Dev::start().await?;
+    let dev = Dev::start(!args.without_consumers).await?;
     let token = dev.token(Uuid::now_v7(), Role::Admin, None)?;
     let bare = bare().await?;
 
     println!(
-        "hrms bench http: {} requests ({} for /users), {} in flight; events: {}",
-        args.requests, args.user_requests, args.concurrency, dev.transport
+        "hrms bench http: {} requests ({} for /users), {} in flight; events: {}; consumers: {}",
+        args.requests,
+        args.user_requests,
+        args.concurrency,
+        dev.transport,
+        if args.without_consumers { "none" } else { "in this process" }
     );
     println!("{STORES}");
     println!("{:<16} {:>12} {:>10} {:>10} {:>10}", "", "requests/s", "p50 ms", "p95 ms", "p99 ms");

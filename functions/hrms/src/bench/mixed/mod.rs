@@ -86,7 +86,7 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<()> {
             "the mix is empty: give one of --requests, --overlaps, --approvals, --attendance, --balances a weight"
         );
     }
-    let dev = Dev::start().await?;
+    let dev = Dev::start(true).await?;
     let bare = bare().await?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
     println!(

@@ -124,20 +124,37 @@ async fn verify_finds_a_chain_whose_rows_are_all_gone() {
 #[tokio::test]
 async fn verify_names_a_row_inserted_in_sqlite_that_no_link_leads_to() {
     let (store, path, [a, _]) = log().await;
-    // A copy of row 5 numbered 6 and linked to it, appended behind the
-    // store's back: no head or link leads to it, so only verify sees it.
-    tamper(
-        &path,
-        &format!(
-            "INSERT INTO audit_log (event_id, subject, seq, event_type, actor, time, recorded_at, event, prev_hash, hash)
-             SELECT '{}', subject, 6, event_type, actor, time, recorded_at, event, hash, 'f' || substr(hash, 2)
-             FROM audit_log WHERE subject = '{a}' AND seq = 5",
-            Uuid::now_v7()
-        ),
-    );
+    // A well-formed row 6 (its hash right, linked to row 5), appended
+    // behind the store's back: the head still ends the chain at 5, so the
+    // history does not show it, and only verify finds it.
+    let last = store.chain(&a.to_string()).await.expect("chain").pop().expect("row 5");
+    let event = employee_updated(a, 6, Utc::now(), Uuid::now_v7());
+    let row = NewEntry::new(&event).expect("canonical").link(6, &last.hash, Utc::now());
+    insert_row(&connect(&path).expect("db"), &row);
     assert_eq!(store.chain(&a.to_string()).await.expect("chain").len(), 5, "history follows the links");
     let found = findings(&store).await;
-    assert!(found.contains(&(Problem::Inserted, a.to_string(), 6)), "{found:?}");
+    assert_eq!(found, vec![(Problem::Inserted, a.to_string(), 6)]);
+}
+
+/// Writes `row` into the log table as it is, as someone with the `sqlite3`
+/// shell could.
+fn insert_row(conn: &Connection, row: &Entry) {
+    conn.execute(
+        &format!("INSERT INTO audit_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+        params![
+            row.event_id.to_string(),
+            row.subject,
+            row.seq as i64,
+            row.event_type,
+            row.actor,
+            format_time(&row.time),
+            format_time(&row.recorded_at),
+            row.event,
+            row.prev_hash,
+            row.hash
+        ],
+    )
+    .expect("row");
 }
 
 #[tokio::test]
@@ -170,22 +187,7 @@ fn version_one(path: &Path) -> Vec<HrmsEvent> {
         let new = NewEntry::new(event).expect("canonical");
         let (seq, prev) = heads.get(&new.subject).cloned().unwrap_or((0, hrms_audit::entry::GENESIS.into()));
         let row = new.link(seq + 1, &prev, Utc::now());
-        conn.execute(
-            &format!("INSERT INTO audit_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
-            params![
-                row.event_id.to_string(),
-                row.subject,
-                row.seq as i64,
-                row.event_type,
-                row.actor,
-                format_time(&row.time),
-                format_time(&row.recorded_at),
-                row.event,
-                row.prev_hash,
-                row.hash
-            ],
-        )
-        .expect("row");
+        insert_row(&conn, &row);
         conn.execute(
             "INSERT OR REPLACE INTO audit_head (subject, seq, hash) VALUES (?1, ?2, ?3)",
             params![row.subject, row.seq as i64, row.hash],

@@ -37,14 +37,24 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
+/// Events as the outbox keeps them: id and structured-mode CloudEvent JSON.
+pub struct Encoded(Vec<(String, String)>);
+
+/// Encodes `events` for [`append`], off the writer's thread.
+pub fn encode(events: &[HrmsEvent]) -> Result<Encoded, serde_json::Error> {
+    events
+        .iter()
+        .map(|e| Ok((e.id.to_string(), serde_json::to_string(&e.to_cloudevent())?)))
+        .collect::<Result<_, _>>()
+        .map(Encoded)
+}
+
 /// Adds `events` to the outbox within the caller's transaction: they exist
 /// if and only if the transaction commits.
-pub fn append(tx: &Connection, events: &[HrmsEvent]) -> rusqlite::Result<()> {
+pub fn append(tx: &Connection, events: &Encoded) -> rusqlite::Result<()> {
     let mut insert = tx.prepare_cached("INSERT INTO outbox (event_id, event) VALUES (?1, ?2)")?;
-    for event in events {
-        let json = serde_json::to_string(&event.to_cloudevent())
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        insert.execute(params![event.id.to_string(), json])?;
+    for (id, json) in &events.0 {
+        insert.execute(params![id, json])?;
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ use hrms_events::HrmsEvent;
 use rusqlite::{Connection, ErrorCode, Params};
 
 use crate::outbox::RelayWaker;
-use crate::outbox::sqlite::{append, connect, migrate as migrate_outbox};
+use crate::outbox::sqlite::{append, connect, encode, migrate as migrate_outbox};
 
 /// One database of a store: a read connection used on blocking threads,
 /// the group-committing writer, and the relay its commits wake.
@@ -124,17 +124,21 @@ impl Shared {
         events: &[HrmsEvent],
         f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
     ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
-        let events = events.to_vec();
-        let written = self.write(move |tx| {
-            let outcome = f(tx)?;
-            if outcome.is_ok() {
-                append(tx, &events)?;
-            }
-            Ok(outcome)
+        // Encoded here, so that the writer's thread, which every write of
+        // the database waits for, only inserts.
+        let encoded = encode(events).map_err(|e| format!("an event cannot be encoded: {e}"));
+        let written = encoded.map(|events| {
+            self.write(move |tx| {
+                let outcome = f(tx)?;
+                if outcome.is_ok() {
+                    append(tx, &events)?;
+                }
+                Ok(outcome)
+            })
         });
         let relay = self.relay.clone();
         Box::pin(async move {
-            let outcome = written.await?;
+            let outcome = written?.await?;
             if let (Ok(_), Some(relay)) = (&outcome, relay) {
                 relay.wake();
             }

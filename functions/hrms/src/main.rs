@@ -26,6 +26,11 @@ mod topics;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the C library's allocator: requests allocate and
+/// free many small buffers (JSON, HTTP, SQLite rows) across threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The HRMS event-driven backend.
 #[derive(Parser)]
 #[command(name = "hrms", version, about)]

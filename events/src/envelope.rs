@@ -88,35 +88,53 @@ impl HrmsEvent {
     /// Reads and checks a CloudEvent: every attribute the contract requires,
     /// a known type and schema version, and a payload of that schema.
     pub fn from_cloudevent(event: &Event) -> Result<Self, DecodeError> {
-        if event.specversion() != cloudevents::event::SpecVersion::V10 {
+        if event.specversion() != SpecVersion::V10 {
             return Err(DecodeError::SpecVersion(event.specversion().to_string()));
         }
-        let ty =
-            EventType::parse(event.ty()).ok_or_else(|| DecodeError::UnknownType(event.ty().to_owned()))?;
-        let id = Uuid::parse_str(event.id()).map_err(|_| DecodeError::invalid("id", "not a UUID"))?;
-        if Service::from_source(&event.source().to_string()) != Some(ty.service()) {
+        Self::from_parts(Parts {
+            ty: event.ty(),
+            id: event.id(),
+            source: &event.source().to_string(),
+            dataschema: event.dataschema().map(|s| s.as_str()),
+            datacontenttype: event.datacontenttype(),
+            time: event.time().copied(),
+            subject: event.subject(),
+            actor: string_extension(event, EXT_ACTOR)?,
+            partition_key: string_extension(event, EXT_PARTITION_KEY)?,
+            traceparent: string_extension(event, EXT_TRACEPARENT)?,
+            data: event.data().map(|data| match data {
+                Data::Binary(bytes) => PartsData::Bytes(bytes),
+                Data::String(text) => PartsData::Bytes(text.as_bytes()),
+                Data::Json(value) => PartsData::Value(value.clone()),
+            }),
+        })
+    }
+
+    /// The checks of [`HrmsEvent::from_cloudevent`] over attributes read by
+    /// any means.
+    pub(crate) fn from_parts(parts: Parts<'_>) -> Result<Self, DecodeError> {
+        let ty = EventType::parse(parts.ty).ok_or_else(|| DecodeError::UnknownType(parts.ty.to_owned()))?;
+        let id = Uuid::parse_str(parts.id).map_err(|_| DecodeError::invalid("id", "not a UUID"))?;
+        if Service::from_source(parts.source) != Some(ty.service()) {
             return Err(DecodeError::invalid("source", "does not match the event type"));
         }
-        let schema = event.dataschema().ok_or(DecodeError::Missing("dataschema"))?;
-        if schema.as_str() != ty.schema_uri() {
-            return Err(DecodeError::SchemaVersion { ty: ty.as_str(), dataschema: schema.to_string() });
+        let schema = parts.dataschema.ok_or(DecodeError::Missing("dataschema"))?;
+        if schema != ty.schema_uri() {
+            return Err(DecodeError::SchemaVersion { ty: ty.as_str(), dataschema: schema.to_owned() });
         }
-        match event.datacontenttype() {
+        match parts.datacontenttype {
             Some(CONTENT_TYPE) => {}
             Some(other) => return Err(DecodeError::ContentType(other.to_owned())),
             None => return Err(DecodeError::Missing("datacontenttype")),
         }
-        let time = *event.time().ok_or(DecodeError::Missing("time"))?;
-        let subject = event.subject().ok_or(DecodeError::Missing("subject"))?;
-        let actor = string_extension(event, EXT_ACTOR)?.ok_or(DecodeError::Missing(EXT_ACTOR))?;
-        let key =
-            string_extension(event, EXT_PARTITION_KEY)?.ok_or(DecodeError::Missing(EXT_PARTITION_KEY))?;
-        let traceparent = string_extension(event, EXT_TRACEPARENT)?;
+        let time = parts.time.ok_or(DecodeError::Missing("time"))?;
+        let subject = parts.subject.ok_or(DecodeError::Missing("subject"))?;
+        let actor = parts.actor.ok_or(DecodeError::Missing(EXT_ACTOR))?;
+        let key = parts.partition_key.ok_or(DecodeError::Missing(EXT_PARTITION_KEY))?;
 
-        let payload = match event.data() {
-            Some(Data::Binary(bytes)) => Payload::from_json(ty, bytes),
-            Some(Data::String(text)) => Payload::from_json(ty, text.as_bytes()),
-            Some(Data::Json(value)) => Payload::from_value(ty, value.clone()),
+        let payload = match parts.data {
+            Some(PartsData::Bytes(bytes)) => Payload::from_json(ty, bytes),
+            Some(PartsData::Value(value)) => Payload::from_value(ty, value),
             None => return Err(DecodeError::Missing("data")),
         }
         .map_err(|source| DecodeError::Payload { ty: ty.as_str(), source })?;
@@ -127,8 +145,30 @@ impl HrmsEvent {
         if payload.partition_key() != key {
             return Err(DecodeError::invalid(EXT_PARTITION_KEY, "does not match the payload"));
         }
-        Ok(Self { id, time, actor, traceparent, payload })
+        Ok(Self { id, time, actor, traceparent: parts.traceparent, payload })
     }
+}
+
+/// A CloudEvent's attributes and data as [`HrmsEvent::from_parts`] checks
+/// them, however they were read.
+pub(crate) struct Parts<'a> {
+    pub ty: &'a str,
+    pub id: &'a str,
+    pub source: &'a str,
+    pub dataschema: Option<&'a str>,
+    pub datacontenttype: Option<&'a str>,
+    pub time: Option<DateTime<Utc>>,
+    pub subject: Option<&'a str>,
+    pub actor: Option<String>,
+    pub partition_key: Option<String>,
+    pub traceparent: Option<String>,
+    pub data: Option<PartsData<'a>>,
+}
+
+/// An event's data: JSON text, or JSON already parsed.
+pub(crate) enum PartsData<'a> {
+    Bytes(&'a [u8]),
+    Value(serde_json::Value),
 }
 
 fn string_extension(event: &Event, name: &'static str) -> Result<Option<String>, DecodeError> {

@@ -38,6 +38,7 @@ pub mod fixtures;
 pub mod leave;
 pub mod schema;
 pub mod service;
+mod structured;
 pub mod topics;
 pub mod user;
 

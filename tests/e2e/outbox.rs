@@ -17,7 +17,7 @@ use crate::round_trip::read_from_start;
 fn commit(db: &std::path::Path, id: &str, events: &[HrmsEvent]) {
     let mut conn = sqlite::connect(db).expect("db");
     let tx = conn.transaction().expect("tx");
-    sqlite::append(&tx, &sqlite::encode(events).expect("encodable")).expect("outbox");
+    sqlite::append(&tx, &sqlite::encode(events)).expect("outbox");
     tx.execute("INSERT INTO employee (id) VALUES (?1)", rusqlite::params![id]).expect("change");
     tx.commit().expect("committed");
 }

@@ -37,7 +37,6 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest};
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
-use hrms_events::cloudevents::Event;
 
 use super::{Failure, Item, count_partition, item_key, query_partition, s, string};
 use crate::outbox::{OutboxEntry, OutboxError, OutboxStore, Pending};
@@ -61,8 +60,7 @@ pub fn outbox_puts(table: &str, events: &[HrmsEvent]) -> Result<Vec<TransactWrit
     events
         .iter()
         .map(|event| {
-            let json = serde_json::to_string(&event.to_cloudevent())
-                .map_err(|e| Failure::Unavailable(format!("event {}: {e}", event.id)))?;
+            let json = event.to_structured_json();
             let mut item = item_key(OUTBOX_PK, event.id.to_string());
             item.insert("event".into(), s(json));
             let put = Put::builder()
@@ -229,8 +227,7 @@ impl DynamoOutbox {
 /// Reads a stored item back as an event.
 fn read(item: &Item) -> Result<HrmsEvent, String> {
     let json = string(item, "event").map_err(|e| e.to_string())?;
-    let event: Event = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    HrmsEvent::from_cloudevent(&event).map_err(|e| e.to_string())
+    HrmsEvent::from_structured_json(json).map_err(|e| e.to_string())
 }
 
 impl OutboxStore for DynamoOutbox {

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
-use hrms_events::cloudevents::Event;
 pub use rusqlite;
 use rusqlite::{Connection, params};
 
@@ -41,12 +40,8 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 pub struct Encoded(Vec<(String, String)>);
 
 /// Encodes `events` for [`append`], off the writer's thread.
-pub fn encode(events: &[HrmsEvent]) -> Result<Encoded, serde_json::Error> {
-    events
-        .iter()
-        .map(|e| Ok((e.id.to_string(), serde_json::to_string(&e.to_cloudevent())?)))
-        .collect::<Result<_, _>>()
-        .map(Encoded)
+pub fn encode(events: &[HrmsEvent]) -> Encoded {
+    Encoded(events.iter().map(|e| (e.id.to_string(), e.to_structured_json())).collect())
 }
 
 /// Adds `events` to the outbox within the caller's transaction: they exist
@@ -98,8 +93,7 @@ impl SqliteOutbox {
 
 /// Reads a stored CloudEvent back as an event.
 fn read(json: &str) -> Result<HrmsEvent, String> {
-    let event: Event = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    HrmsEvent::from_cloudevent(&event).map_err(|e| e.to_string())
+    HrmsEvent::from_structured_json(json).map_err(|e| e.to_string())
 }
 
 impl OutboxStore for SqliteOutbox {

@@ -54,7 +54,7 @@ impl Db {
     fn write(&self, id: &str, events: &[HrmsEvent]) -> rusqlite::Result<()> {
         let mut conn = sqlite::connect(&self.path)?;
         let tx = conn.transaction()?;
-        sqlite::append(&tx, &sqlite::encode(events).expect("encodable"))?;
+        sqlite::append(&tx, &sqlite::encode(events))?;
         tx.execute("INSERT INTO employee (id, name) VALUES (?1, ?2)", params![id, "Ada"])?;
         tx.commit()
     }

@@ -126,19 +126,17 @@ impl Shared {
     ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
         // Encoded here, so that the writer's thread, which every write of
         // the database waits for, only inserts.
-        let encoded = encode(events).map_err(|e| format!("an event cannot be encoded: {e}"));
-        let written = encoded.map(|events| {
-            self.write(move |tx| {
-                let outcome = f(tx)?;
-                if outcome.is_ok() {
-                    append(tx, &events)?;
-                }
-                Ok(outcome)
-            })
+        let events = encode(events);
+        let written = self.write(move |tx| {
+            let outcome = f(tx)?;
+            if outcome.is_ok() {
+                append(tx, &events)?;
+            }
+            Ok(outcome)
         });
         let relay = self.relay.clone();
         Box::pin(async move {
-            let outcome = written?.await?;
+            let outcome = written.await?;
             if let (Ok(_), Some(relay)) = (&outcome, relay) {
                 relay.wake();
             }

@@ -14,7 +14,8 @@ use crate::catalogue::Payload;
 use crate::envelope::{CONTENT_TYPE, HrmsEvent, Parts, PartsData};
 use crate::error::DecodeError;
 
-/// The attributes in the order the SDK writes them.
+/// The attributes (the extensions among them, as the spec has them), then
+/// the data.
 #[derive(Serialize)]
 struct Write<'a> {
     specversion: &'static str,

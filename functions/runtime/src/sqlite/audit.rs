@@ -73,16 +73,12 @@ const PAGE_SIZE: i64 = 16 * 1024;
 
 impl AuditStore for SqliteAuditStore {
     fn append(&self, entries: Vec<NewEntry>) -> BoxFuture<'_, Result<Appended, StoreError>> {
-        let written = self.db.apply(move |tx| append(tx, entries));
-        Box::pin(async move { written.await.map_err(StoreError::Unavailable) })
+        self.append_part(entries, false)
     }
 
     /// The writer keeps its transaction open for the part that follows.
     fn append_part(&self, entries: Vec<NewEntry>, more: bool) -> BoxFuture<'_, Result<Appended, StoreError>> {
-        if !more {
-            return self.append(entries);
-        }
-        let written = self.db.apply_followed(move |tx| append(tx, entries));
+        let written = self.db.apply_part(move |tx| append(tx, entries), more);
         Box::pin(async move { written.await.map_err(StoreError::Unavailable) })
     }
 

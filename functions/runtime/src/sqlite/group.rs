@@ -170,7 +170,7 @@ mod tests {
     async fn a_write_announced_to_be_followed_commits_with_its_follower_or_alone() {
         let dir = crate::http::testing::temp_dir("group-followed");
         let db = Shared::open(dir.join("t.db"), &["CREATE TABLE t (k TEXT PRIMARY KEY)"]).expect("db");
-        let first = db.apply_followed(|tx| tx.execute("INSERT INTO t (k) VALUES ('first')", []));
+        let first = db.apply_part(|tx| tx.execute("INSERT INTO t (k) VALUES ('first')", []), true);
         let refused = db.write(|tx| match tx.execute("INSERT INTO t (k) VALUES ('first')", []) {
             Ok(_) => Ok(Ok(())),
             Err(e) => Ok(Err(e.to_string())),
@@ -180,7 +180,7 @@ mod tests {
         assert_eq!((first, follower), (Ok(1), Ok(1)));
         assert!(matches!(refused, Ok(Err(_))), "a refusal in between rolls back alone");
         // Nothing follows: the writer commits after a short wait.
-        let alone = db.apply_followed(|tx| tx.execute("INSERT INTO t (k) VALUES ('alone')", []));
+        let alone = db.apply_part(|tx| tx.execute("INSERT INTO t (k) VALUES ('alone')", []), true);
         assert_eq!(alone.await, Ok(1));
         let mut keys: Vec<String> = db
             .run(|c| c.prepare("SELECT k FROM t")?.query_map([], |r| r.get(0))?.collect())

@@ -96,18 +96,18 @@ impl Shared {
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> BoxFuture<'static, Result<T, String>> {
-        let written = self.write(move |tx| f(tx).map(Ok::<T, String>));
-        Box::pin(async move { written.await? })
+        self.apply_part(f, false)
     }
 
-    /// [`Shared::apply`] for the first of several writes made one after
-    /// the other: the writer keeps its transaction open for the next one
-    /// (briefly), so that they share one commit.
-    pub fn apply_followed<T: Send + 'static>(
+    /// [`Shared::apply`] for one of several writes made one after the
+    /// other: with `more`, the writer keeps its transaction open for the
+    /// next one (briefly), so that they share one commit.
+    pub fn apply_part<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        more: bool,
     ) -> BoxFuture<'static, Result<T, String>> {
-        let written = self.writer.submit(move |tx| f(tx).map(Ok::<T, String>), true);
+        let written = self.writer.submit(move |tx| f(tx).map(Ok::<T, String>), more);
         Box::pin(async move { written.await? })
     }
 

@@ -79,8 +79,7 @@ macro_rules! catalogue {
                 match self { $( Payload::$variant(p) => to_value(p), )* }
             }
 
-            /// Serializes the payload's data with any serde serializer.
-            pub fn serialize_data<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            fn serialize_data<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 match self { $( Payload::$variant(p) => p.serialize(serializer), )* }
             }
 
@@ -182,5 +181,20 @@ impl Payload {
     /// The ordering key (`partitionkey` extension, Kafka record key).
     pub fn partition_key(&self) -> String {
         self.keyed().partition_key()
+    }
+
+    /// The payload's data, for any serde serializer (without building a
+    /// `serde_json::Value` as [`Payload::to_json`] does).
+    pub fn data(&self) -> PayloadData<'_> {
+        PayloadData(self)
+    }
+}
+
+/// [`Payload::data`].
+pub struct PayloadData<'a>(&'a Payload);
+
+impl Serialize for PayloadData<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_data(serializer)
     }
 }

@@ -7,10 +7,10 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::catalogue::Payload;
+use crate::catalogue::PayloadData;
 use crate::envelope::{CONTENT_TYPE, HrmsEvent, Parts, PartsData};
 use crate::error::DecodeError;
 
@@ -31,15 +31,7 @@ struct Write<'a> {
     actor: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     traceparent: Option<&'a str>,
-    data: Data<'a>,
-}
-
-struct Data<'a>(&'a Payload);
-
-impl Serialize for Data<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize_data(serializer)
-    }
+    data: PayloadData<'a>,
 }
 
 #[derive(Deserialize)]
@@ -82,7 +74,7 @@ impl HrmsEvent {
             partitionkey: self.partition_key(),
             actor: &self.actor,
             traceparent: self.traceparent.as_deref(),
-            data: Data(&self.payload),
+            data: self.payload.data(),
         };
         // Strings, a time and plain payload data with string keys:
         // serialising cannot fail.

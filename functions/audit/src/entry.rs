@@ -2,8 +2,8 @@
 //! subject's chain.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use hrms_events::HrmsEvent;
 use hrms_events::envelope::{CONTENT_TYPE, EXT_ACTOR, EXT_PARTITION_KEY, EXT_TRACEPARENT};
-use hrms_events::{HrmsEvent, Payload};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -119,12 +119,6 @@ pub fn canonical(event: &HrmsEvent) -> Result<String, canonical::Error> {
 }
 
 fn attributes(event: &HrmsEvent) -> Result<Object, canonical::Error> {
-    struct Data<'a>(&'a Payload);
-    impl Serialize for Data<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            self.0.serialize_data(s)
-        }
-    }
     let ty = event.event_type();
     let mut o = Object::default();
     o.member("specversion", "1.0")?;
@@ -140,7 +134,7 @@ fn attributes(event: &HrmsEvent) -> Result<Object, canonical::Error> {
     if let Some(tp) = &event.traceparent {
         o.member(EXT_TRACEPARENT, tp)?;
     }
-    o.member("data", &Data(&event.payload))?;
+    o.member("data", &event.payload.data())?;
     Ok(o)
 }
 

@@ -87,6 +87,31 @@ pub async fn bare() -> anyhow::Result<String> {
     Ok(address)
 }
 
+/// The bare handler made durable: it also inserts the body, with a new id,
+/// into a SQLite table in `dir` through the stores' group-committing writer
+/// (WAL, `synchronous=FULL`) before it answers. Its address.
+pub async fn bare_durable(dir: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::create_dir_all(dir)?;
+    let db = hrms_runtime::sqlite::Shared::open(
+        dir.join("bare.db"),
+        &["CREATE TABLE bare (id TEXT PRIMARY KEY, body TEXT NOT NULL)"],
+    )?;
+    let router = Router::new().route(
+        "/bare",
+        post(move |axum::Json(body): axum::Json<Value>| async move {
+            let row = (Uuid::now_v7().to_string(), body.to_string());
+            match db.apply(move |tx| tx.execute("INSERT INTO bare (id, body) VALUES (?1, ?2)", row)).await {
+                Ok(_) => (StatusCode::CREATED, axum::Json(body)),
+                Err(e) => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(Value::String(e))),
+            }
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let address = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(address)
+}
+
 /// Sends `count` POSTs of `body()` to `url`, `concurrency` at a time, each
 /// expecting 201.
 pub async fn timed(

@@ -2,14 +2,15 @@
 //! function in this process, on its SQLite store, events over Kafka when
 //! `KAFKA_BOOTSTRAP_SERVERS` is set), next to a bare axum JSON handler
 //! measured in the same run by the same client, and the ratio of their
-//! throughputs. Each request makes a new record with its own e-mail.
+//! throughputs. Between the two, the bare handler that also commits the
+//! body to SQLite as the stores do: what durability alone costs. Each request makes a new record with its own e-mail.
 
 use anyhow::bail;
 use hrms_events::Role;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::harness::{Dev, STORES, bare, timed};
+use super::harness::{Dev, STORES, bare, bare_durable, timed};
 
 #[derive(clap::Args)]
 pub struct HttpArgs {
@@ -37,6 +38,8 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
     let dev = Dev::start(!args.without_consumers).await?;
     let token = dev.token(Uuid::now_v7(), Role::Admin, None)?;
     let bare = bare().await?;
+    let durable_dir = std::env::temp_dir().join(format!("hrms-bench-bare-{}", Uuid::now_v7()));
+    let bare_durable = bare_durable(&durable_dir).await?;
 
     println!(
         "hrms bench http: {} requests ({} for /users), {} in flight; events: {}; consumers: {}",
@@ -56,6 +59,9 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
     };
     let bare_figures = load(format!("{bare}/bare"), args.requests, employee).await?;
     bare_figures.print("bare axum");
+    let durable_figures = load(format!("{bare_durable}/bare"), args.requests, employee).await?;
+    durable_figures.print("bare + SQLite");
+    let _ = std::fs::remove_dir_all(&durable_dir);
     let employees = load(format!("{}/employees", dev.address), args.requests, employee).await?;
     employees.print("POST /employees");
     let users = load(format!("{}/users", dev.address), args.user_requests, user).await?;

@@ -1,8 +1,10 @@
 //! The transactional outbox: a service writes its entity change and the
 //! events it emits in one store transaction, so that an event exists if and
 //! only if its change was committed. The [`Relay`] then publishes what is
-//! pending (at once after a commit, on a timer, and at start-up) and removes
-//! each event once the transport acknowledged it.
+//! pending and removes each event once the transport acknowledged it: the
+//! events a commit hands over at once, as they are (the embedded stores, in
+//! commit order); what the store holds at start-up, after a failure, when
+//! woken without a hand-over (DynamoDB), and on a timer.
 //!
 //! ```no_run
 //! # use std::sync::Arc;
@@ -10,7 +12,7 @@
 //! # async fn demo(bus: hrms_runtime::inprocess::InProcessBus) -> Result<(), Box<dyn std::error::Error>> {
 //! let outbox = Arc::new(SqliteOutbox::open("data/employee.db")?);
 //! let relay = Relay::new(outbox, Arc::new(bus), RelaySettings::default());
-//! let wake = relay.waker(); // the service calls wake.wake() after each commit
+//! let wake = relay.waker(); // a store calls wake.wake() or wake.hand_over(..) after each commit
 //! relay.run(std::future::pending()).await;
 //! # Ok(()) }
 //! ```
@@ -20,11 +22,13 @@
 //! dedupe on it. Events of one partition key are published in the order they
 //! were written; after a failure the key's later events wait for it.
 //!
-//! - [`relay`]: [`Relay`], store-agnostic.
+//! - [`relay`]: [`Relay`], store-agnostic; `feed.rs`: [`RelayWaker`], what
+//!   commits hand over to it.
 //! - [`sqlite`] (feature `sqlite`): the outbox table of the embedded stores.
 //! - The DynamoDB outbox lives with its stores in `crate::dynamodb::outbox`
 //!   (feature `dynamodb`).
 
+mod feed;
 pub mod relay;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
@@ -32,7 +36,8 @@ pub mod sqlite;
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 
-pub use relay::{Relay, RelaySettings, RelayWaker};
+pub use feed::RelayWaker;
+pub use relay::{Relay, RelaySettings};
 
 /// One pending event and its place in the outbox.
 #[derive(Debug, Clone, PartialEq)]

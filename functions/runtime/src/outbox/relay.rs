@@ -1,14 +1,20 @@
 //! The outbox relay: publishes pending events in write order and removes
 //! what the transport acknowledged.
+//!
+//! It publishes what commits hand over ([`RelayWaker::hand_over`]) as it
+//! is, and reads the store instead at start-up, after a failure, when woken
+//! without a hand-over ([`RelayWaker::wake`]), when the hand-overs overflow,
+//! and every `interval`. A store read yields the events up to some `seq`;
+//! hand-overs at or below the highest `seq` read are dropped (they went out
+//! with it), so each event goes once, in write order.
 
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use tokio::sync::Notify;
-
-use super::{OutboxError, OutboxStore};
+use super::feed::{Feed, Next, RelayWaker};
+use super::{OutboxEntry, OutboxError, OutboxStore};
 use crate::consume::RetryPolicy;
 use crate::publish::{EventPublisher, PublishError};
 
@@ -17,8 +23,11 @@ use crate::publish::{EventPublisher, PublishError};
 pub struct RelaySettings {
     /// Events per publish call.
     pub batch: usize,
-    /// How often to look for pending events without being woken.
+    /// How often to read the store for pending events.
     pub interval: Duration,
+    /// Most handed-over events held for publishing; beyond them the relay
+    /// reads them from the store.
+    pub held: usize,
     /// Backoff after a failed round (its attempts bound is unused: the relay
     /// keeps trying until the transport takes the events).
     pub backoff: RetryPolicy,
@@ -29,6 +38,7 @@ impl Default for RelaySettings {
         Self {
             batch: 500,
             interval: Duration::from_secs(1),
+            held: 20_000,
             backoff: RetryPolicy {
                 max_attempts: u32::MAX,
                 initial_backoff: Duration::from_millis(100),
@@ -36,16 +46,6 @@ impl Default for RelaySettings {
                 ..RetryPolicy::default()
             },
         }
-    }
-}
-
-/// Wakes the relay after a commit, so that events go out at once.
-#[derive(Clone)]
-pub struct RelayWaker(Arc<Notify>);
-
-impl RelayWaker {
-    pub fn wake(&self) {
-        self.0.notify_one();
     }
 }
 
@@ -57,13 +57,15 @@ pub struct DrainReport {
     pub dead: u64,
     /// Whether a retryable failure stopped the drain (events remain).
     pub interrupted: bool,
+    /// The highest `seq` read from the store (0: none).
+    pub read_up_to: i64,
 }
 
 /// Publishes an [`OutboxStore`]'s pending events.
 pub struct Relay {
     store: Arc<dyn OutboxStore>,
     publisher: Arc<dyn EventPublisher>,
-    wake: Arc<Notify>,
+    feed: Arc<Feed>,
     settings: RelaySettings,
 }
 
@@ -73,14 +75,16 @@ impl Relay {
         publisher: Arc<dyn EventPublisher>,
         settings: RelaySettings,
     ) -> Self {
-        Self { store, publisher, wake: Arc::new(Notify::new()), settings }
+        Self { store, publisher, feed: Arc::new(Feed::new(settings.held)), settings }
     }
 
+    /// What the store's commits call to wake this relay.
     pub fn waker(&self) -> RelayWaker {
-        RelayWaker(self.wake.clone())
+        RelayWaker(self.feed.clone())
     }
 
-    /// Publishes until nothing is pending or a retryable failure stops it.
+    /// Publishes what the store holds until nothing is pending or a
+    /// retryable failure stops it.
     pub async fn drain(&self) -> Result<DrainReport, OutboxError> {
         let mut report = DrainReport::default();
         loop {
@@ -88,36 +92,11 @@ impl Relay {
             if pending.entries.is_empty() && pending.unreadable.is_empty() {
                 break;
             }
-            let mut dead = pending.unreadable;
-            let events: Vec<_> = pending.entries.iter().map(|e| e.event.clone()).collect();
-            let results = self.publisher.publish(&events).await;
-
-            // Per key, keep write order: after a retryable failure the key's
-            // later events stay pending, even if they went through (they go
-            // again, with the same ids, after the one that failed).
-            let mut blocked: HashSet<String> = HashSet::new();
-            let mut published = Vec::new();
-            for (entry, result) in pending.entries.iter().zip(results) {
-                let key = entry.event.partition_key();
-                match result {
-                    _ if blocked.contains(&key) => {}
-                    Ok(()) => published.push(entry.seq),
-                    Err(PublishError::Fatal(reason)) => {
-                        tracing::error!(event_id = %entry.event.id, %reason, "outbox event can never be published; set aside");
-                        dead.push((entry.seq, reason));
-                    }
-                    Err(PublishError::Retryable(reason)) => {
-                        tracing::warn!(event_id = %entry.event.id, %reason, "publish failed; will retry");
-                        report.interrupted = true;
-                        blocked.insert(key);
-                    }
-                }
-            }
-            self.store.settle(&published, &dead).await?;
-            report.published += published.len() as u64;
-            report.dead += dead.len() as u64;
-            metrics::counter!("hrms_outbox_dead_total").increment(dead.len() as u64);
-            if report.interrupted || events.len() < self.settings.batch {
+            let read = pending.entries.len();
+            let last = pending.entries.iter().map(|e| e.seq).chain(pending.unreadable.iter().map(|u| u.0));
+            report.read_up_to = report.read_up_to.max(last.max().unwrap_or(0));
+            self.publish(&pending.entries, pending.unreadable, &mut report).await?;
+            if report.interrupted || read < self.settings.batch {
                 break;
             }
         }
@@ -127,18 +106,99 @@ impl Relay {
         Ok(report)
     }
 
-    /// Drains at start, then whenever woken or every `interval`, backing off
-    /// while the transport fails, until `shutdown` resolves.
+    /// Publishes the handed-over events above `read_up_to` until none is
+    /// left or a retryable failure stops it; `None` when the store must be
+    /// read instead.
+    async fn drain_handed_over(&self, read_up_to: i64) -> Result<Option<DrainReport>, OutboxError> {
+        let mut report = DrainReport::default();
+        loop {
+            let entries = match self.feed.next(self.settings.batch) {
+                Next::LookInStore => return Ok(None),
+                Next::Entries(entries) if entries.is_empty() => break,
+                Next::Entries(entries) => entries,
+            };
+            let entries: Vec<_> = entries.into_iter().filter(|e| e.seq > read_up_to).collect();
+            self.publish(&entries, Vec::new(), &mut report).await?;
+            if report.interrupted {
+                break;
+            }
+        }
+        metrics::gauge!("hrms_outbox_backlog").set(self.feed.len() as f64);
+        Ok(Some(report))
+    }
+
+    /// Publishes `entries` (in write order) and settles them with `dead`.
+    async fn publish(
+        &self,
+        entries: &[OutboxEntry],
+        mut dead: Vec<(i64, String)>,
+        report: &mut DrainReport,
+    ) -> Result<(), OutboxError> {
+        let events: Vec<_> = entries.iter().map(|e| e.event.clone()).collect();
+        let results = if events.is_empty() { Vec::new() } else { self.publisher.publish(&events).await };
+
+        // Per key, keep write order: after a retryable failure the key's
+        // later events stay pending, even if they went through (they go
+        // again, with the same ids, after the one that failed).
+        let mut blocked: HashSet<String> = HashSet::new();
+        let mut published = Vec::new();
+        for (entry, result) in entries.iter().zip(results) {
+            let key = entry.event.partition_key();
+            match result {
+                _ if blocked.contains(&key) => {}
+                Ok(()) => published.push(entry.seq),
+                Err(PublishError::Fatal(reason)) => {
+                    tracing::error!(event_id = %entry.event.id, %reason, "outbox event can never be published; set aside");
+                    dead.push((entry.seq, reason));
+                }
+                Err(PublishError::Retryable(reason)) => {
+                    tracing::warn!(event_id = %entry.event.id, %reason, "publish failed; will retry");
+                    report.interrupted = true;
+                    blocked.insert(key);
+                }
+            }
+        }
+        if published.is_empty() && dead.is_empty() {
+            return Ok(());
+        }
+        self.store.settle(&published, &dead).await?;
+        report.published += published.len() as u64;
+        report.dead += dead.len() as u64;
+        metrics::counter!("hrms_outbox_dead_total").increment(dead.len() as u64);
+        Ok(())
+    }
+
+    /// Reads the store at start, then publishes what is handed over (or
+    /// reads the store, see the module's doc) whenever woken and every
+    /// `interval`, backing off while the transport fails, until `shutdown`
+    /// resolves.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut failures = 0;
+        let mut read_store = true;
+        let mut last_read = Instant::now();
+        let mut read_up_to = 0;
         loop {
-            let pause = match self.drain().await {
-                Ok(report) if !report.interrupted => {
+            let round = if read_store || last_read.elapsed() >= self.settings.interval {
+                last_read = Instant::now();
+                self.drain().await.map(|report| {
+                    read_up_to = read_up_to.max(report.read_up_to);
+                    Some(report)
+                })
+            } else {
+                self.drain_handed_over(read_up_to).await
+            };
+            // Anything but a whole round reads the store next: what was
+            // taken from the feed and not settled is there.
+            read_store = true;
+            let pause = match round {
+                Ok(Some(report)) if !report.interrupted => {
                     failures = 0;
+                    read_store = false;
                     self.settings.interval
                 }
-                Ok(_) => {
+                Ok(None) => continue,
+                Ok(Some(_)) => {
                     failures += 1;
                     self.settings.backoff.backoff(failures)
                 }
@@ -150,7 +210,7 @@ impl Relay {
             };
             tokio::select! {
                 _ = &mut shutdown => return,
-                _ = self.wake.notified(), if failures == 0 => {}
+                _ = self.feed.notify.notified(), if failures == 0 => {}
                 _ = tokio::time::sleep(pause) => {}
             }
         }

@@ -45,13 +45,15 @@ pub fn encode(events: &[HrmsEvent]) -> Encoded {
 }
 
 /// Adds `events` to the outbox within the caller's transaction: they exist
-/// if and only if the transaction commits.
-pub fn append(tx: &Connection, events: &Encoded) -> rusqlite::Result<()> {
+/// if and only if the transaction commits. Answers their `seq`s.
+pub fn append(tx: &Connection, events: &Encoded) -> rusqlite::Result<Vec<i64>> {
     let mut insert = tx.prepare_cached("INSERT INTO outbox (event_id, event) VALUES (?1, ?2)")?;
+    let mut seqs = Vec::with_capacity(events.0.len());
     for (id, json) in &events.0 {
         insert.execute(params![id, json])?;
+        seqs.push(tx.last_insert_rowid());
     }
-    Ok(())
+    Ok(seqs)
 }
 
 /// Opens a connection the way every embedded store does: WAL, a busy

@@ -64,11 +64,19 @@ impl Db {
     }
 }
 
-/// The in-process bus, refusing chosen events as a transport would.
+/// The in-process bus, refusing chosen events as a transport would; keeps
+/// the ids it published, in order.
 #[derive(Default)]
 struct Refusing {
     bus: InProcessBus,
     refuse: Mutex<HashMap<Uuid, PublishError>>,
+    published: Mutex<Vec<Uuid>>,
+}
+
+impl Refusing {
+    fn published(&self) -> Vec<Uuid> {
+        self.published.lock().expect("lock").clone()
+    }
 }
 
 impl EventPublisher for Refusing {
@@ -79,7 +87,10 @@ impl EventPublisher for Refusing {
             for e in events {
                 results.push(match refuse.get(&e.id) {
                     Some(error) => Err(error.clone()),
-                    None => self.bus.publish_all(std::slice::from_ref(e)).await,
+                    None => {
+                        self.published.lock().expect("lock").push(e.id);
+                        self.bus.publish_all(std::slice::from_ref(e)).await
+                    }
                 });
             }
             results
@@ -191,4 +202,191 @@ async fn a_woken_relay_publishes_at_once() {
         .expect("published without waiting for the interval");
     };
     relay.run(operation).await;
+}
+
+/// A service's store whose commits hand their events over to the relay,
+/// and how often the relay read the outbox.
+struct Fed {
+    _dir: tempdir::Dir,
+    db: crate::sqlite::Shared,
+    reads: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// The relay's view of the outbox, counting its reads.
+struct Counting {
+    outbox: SqliteOutbox,
+    reads: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl OutboxStore for Counting {
+    fn pending(&self, limit: usize) -> BoxFuture<'_, Result<super::Pending, super::OutboxError>> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.outbox.pending(limit)
+    }
+    fn settle<'a>(
+        &'a self,
+        published: &'a [i64],
+        dead: &'a [(i64, String)],
+    ) -> BoxFuture<'a, Result<(), super::OutboxError>> {
+        self.outbox.settle(published, dead)
+    }
+    fn backlog(&self) -> BoxFuture<'_, Result<u64, super::OutboxError>> {
+        self.outbox.backlog()
+    }
+}
+
+impl Fed {
+    /// The store and its relay, which reads the store only at start-up and
+    /// after failures (its interval is an hour).
+    fn new(publisher: Arc<Refusing>, settings: RelaySettings) -> (Self, Relay) {
+        let dir = tempdir::Dir::new();
+        let db = crate::sqlite::Shared::open(
+            dir.0.join("service.db"),
+            &["CREATE TABLE employee (id TEXT PRIMARY KEY)"],
+        )
+        .expect("db");
+        let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let outbox = Counting { outbox: SqliteOutbox::of(db.clone()), reads: reads.clone() };
+        let settings = RelaySettings { interval: Duration::from_secs(3600), ..settings };
+        let relay = Relay::new(Arc::new(outbox), publisher, settings);
+        let db = db.with_relay(relay.waker());
+        (Self { _dir: dir, db, reads }, relay)
+    }
+
+    /// One operation: a row and its events, committed together.
+    async fn write(&self, events: &[HrmsEvent]) {
+        let id = Uuid::now_v7().to_string();
+        let written = self.db.commit(events, move |tx| {
+            tx.execute("INSERT INTO employee (id) VALUES (?1)", [id]).map(|_| Ok::<(), String>(()))
+        });
+        written.await.expect("store").expect("committed");
+    }
+
+    fn reads(&self) -> usize {
+        self.reads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn backlog(&self) -> u64 {
+        SqliteOutbox::of(self.db.clone()).backlog().await.expect("backlog")
+    }
+}
+
+/// Waits (at most 10 s) until `publisher` has published `n` events.
+async fn published(publisher: &Refusing, n: usize) -> Vec<Uuid> {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while publisher.published().len() < n {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{n} events published in time; got {}", publisher.published().len()));
+    publisher.published()
+}
+
+fn ids(events: &[HrmsEvent]) -> Vec<Uuid> {
+    events.iter().map(|e| e.id).collect()
+}
+
+#[tokio::test]
+async fn committed_events_go_out_once_in_commit_order_without_reading_them_back() {
+    let publisher = Arc::new(Refusing::default());
+    let (fed, relay) = Fed::new(publisher.clone(), RelaySettings::default());
+    let in_order: Vec<_> = (0..20).map(|_| leave_events(2)).collect();
+    let together: Vec<_> = (0..40).map(|_| leave_events(1)).collect();
+    let operation = async {
+        for events in &in_order {
+            fed.write(events).await;
+        }
+        futures::future::join_all(together.iter().map(|events| fed.write(events))).await;
+        let all = published(&publisher, 80).await;
+        assert_eq!(all[..40], ids(&in_order.concat()), "one after the other: in commit order");
+        let mut sorted = all.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 80, "each once");
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while fed.backlog().await > 0 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+        .await
+        .expect("settled: the outbox is empty");
+    };
+    relay.run(operation).await;
+    assert_eq!(fed.reads(), 1, "the store was read at start-up only");
+}
+
+#[tokio::test]
+async fn events_handed_over_before_the_relay_runs_go_out_once() {
+    // Committed before the relay runs: its start-up read publishes them,
+    // and it drops their hand-overs, also when there were more than it holds.
+    for held in [100, 4] {
+        let publisher = Arc::new(Refusing::default());
+        let (fed, relay) = Fed::new(publisher.clone(), RelaySettings { held, ..RelaySettings::default() });
+        let events = leave_events(10);
+        for pair in events.chunks(2) {
+            fed.write(pair).await;
+        }
+        let later = leave_events(2);
+        relay
+            .run(async {
+                fed.write(&later).await;
+                assert_eq!(published(&publisher, 12).await, ids(&[events.clone(), later.clone()].concat()));
+            })
+            .await;
+        assert_eq!(publisher.published().len(), 12, "none twice (holding {held})");
+        assert_eq!(fed.backlog().await, 0);
+    }
+}
+
+#[tokio::test]
+async fn a_failed_event_goes_out_before_the_later_events_of_its_key() {
+    let publisher = Arc::new(Refusing::default());
+    let quick_backoff = RelaySettings {
+        backoff: crate::consume::RetryPolicy {
+            initial_backoff: Duration::from_millis(5),
+            ..RelaySettings::default().backoff
+        },
+        ..RelaySettings::default()
+    };
+    let (fed, relay) = Fed::new(publisher.clone(), quick_backoff);
+    let key = leave_events(3); // one employee: one key
+    let other = [fixtures::sample(EventType::LeaveRequested)].map(|mut e| {
+        if let hrms_events::Payload::LeaveRequested(p) = &mut e.payload {
+            p.employee_id = Uuid::now_v7();
+        }
+        e
+    });
+    publisher.refuse.lock().expect("lock").insert(key[0].id, PublishError::Retryable("broker busy".into()));
+    relay
+        .run(async {
+            fed.write(&key[..1]).await;
+            fed.write(&key[1..]).await;
+            fed.write(&other).await;
+            published(&publisher, 1).await;
+            tokio::time::timeout(Duration::from_secs(10), async {
+                while !publisher.published().contains(&other[0].id) {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            })
+            .await
+            .expect("the other key goes on");
+            assert_eq!(fed.backlog().await, 3, "the failed event and its key's later ones wait");
+            publisher.refuse.lock().expect("lock").clear();
+            tokio::time::timeout(Duration::from_secs(10), async {
+                while fed.backlog().await > 0 {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            })
+            .await
+            .expect("all published once the transport takes the failed one");
+        })
+        .await;
+    // The key's later events may have gone through with the failed one
+    // (consumers dedupe on the id); they went again after it, in order.
+    let all = publisher.published();
+    let last = |id: Uuid| all.iter().rposition(|p| *p == id).expect("published");
+    assert!(last(key[0].id) < last(key[1].id) && last(key[1].id) < last(key[2].id), "{all:?}");
+    assert_eq!(all.iter().filter(|p| **p == key[0].id).count(), 1);
+    assert_eq!(all.iter().filter(|p| **p == other[0].id).count(), 1, "the other key's event once");
 }

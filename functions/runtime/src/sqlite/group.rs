@@ -55,6 +55,18 @@ impl Writer {
         f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
         followed: bool,
     ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
+        self.submit_then(f, followed, |_| {})
+    }
+
+    /// [`Writer::submit`], and `then` runs with `f`'s result once it
+    /// is committed: on the writer's thread, in commit order, before the
+    /// caller is answered (never for a refused or failed write).
+    pub fn submit_then<T: Send + 'static, E: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
+        followed: bool,
+        then: impl FnOnce(&T) + Send + 'static,
+    ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
         let (reply, answer) = oneshot::channel();
         let slot = Arc::new(Mutex::new(None));
         let filled = slot.clone();
@@ -71,7 +83,10 @@ impl Writer {
                     (_, None) => Err("the write did not run".to_owned()),
                     (_, Some(Err(e))) => Err(e.to_string()),
                     (_, Some(Ok(Err(refused)))) => Ok(Err(refused)),
-                    (Ok(()), Some(Ok(Ok(done)))) => Ok(Ok(done)),
+                    (Ok(()), Some(Ok(Ok(done)))) => {
+                        then(&done);
+                        Ok(Ok(done))
+                    }
                     (Err(e), Some(Ok(Ok(_)))) => Err(e),
                 };
                 let _ = reply.send(result);

@@ -22,8 +22,8 @@ use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 use rusqlite::{Connection, ErrorCode, Params};
 
-use crate::outbox::RelayWaker;
 use crate::outbox::sqlite::{append, connect, encode, migrate as migrate_outbox};
+use crate::outbox::{OutboxEntry, RelayWaker};
 
 /// One database of a store: a read connection used on blocking threads,
 /// the group-committing writer, and the relay its commits wake.
@@ -111,14 +111,16 @@ impl Shared {
         Box::pin(async move { written.await? })
     }
 
-    /// Wakes `relay` after each [`Shared::commit`], so that events go out at once.
+    /// Hands the events of each [`Shared::commit`] over to `relay`, so
+    /// that they go out at once.
     pub fn with_relay(mut self, relay: RelayWaker) -> Self {
         self.relay = Some(relay);
         self
     }
 
     /// [`Shared::write`]s `f` with `events` in the outbox of the same
-    /// transaction, and wakes the relay once that is committed.
+    /// transaction; once that is committed (and before answering), hands the
+    /// events over to the relay, in commit order.
     pub fn commit<T: Send + 'static, E: Send + 'static>(
         &self,
         events: &[HrmsEvent],
@@ -126,22 +128,23 @@ impl Shared {
     ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
         // Encoded here, so that the writer's thread, which every write of
         // the database waits for, only inserts.
-        let events = encode(events);
-        let written = self.write(move |tx| {
-            let outcome = f(tx)?;
-            if outcome.is_ok() {
-                append(tx, &events)?;
-            }
-            Ok(outcome)
-        });
-        let relay = self.relay.clone();
-        Box::pin(async move {
-            let outcome = written.await?;
-            if let (Ok(_), Some(relay)) = (&outcome, relay) {
-                relay.wake();
-            }
-            Ok(outcome)
-        })
+        let encoded = encode(events);
+        let handed = self.relay.clone().map(|relay| (relay, events.to_vec()));
+        let written = self.writer.submit_then(
+            move |tx| {
+                Ok(match f(tx)? {
+                    Ok(done) => Ok((done, append(tx, &encoded)?)),
+                    Err(refused) => Err(refused),
+                })
+            },
+            false,
+            move |(_, seqs)| {
+                if let Some((relay, events)) = handed {
+                    relay.hand_over(seqs.iter().zip(events).map(|(&seq, event)| OutboxEntry { seq, event }));
+                }
+            },
+        );
+        Box::pin(async move { Ok(written.await?.map(|(done, _)| done)) })
     }
 }
 

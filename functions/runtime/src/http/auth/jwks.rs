@@ -49,6 +49,8 @@ struct Cache {
     fetched: Option<Instant>,
     /// The last fetch attempt, successful or not.
     tried: Option<Instant>,
+    /// Successful fetches so far: which key set verified a token.
+    generation: u64,
 }
 
 /// The key set of one JWKS URL.
@@ -83,8 +85,9 @@ impl Jwks {
         })
     }
 
-    /// The key that must have signed `token`: RS256 only, chosen by `kid`.
-    pub(super) async fn key_for(&self, token: &str) -> Result<DecodingKey, AuthError> {
+    /// The key that must have signed `token`: RS256 only, chosen by `kid`;
+    /// and the [`generation`](Self::generation) of the key set it is from.
+    pub(super) async fn key_for(&self, token: &str) -> Result<(DecodingKey, u64), AuthError> {
         let header = jsonwebtoken::decode_header(token)?;
         if header.alg != Algorithm::RS256 {
             return Err(AuthError::Algorithm(header.alg));
@@ -110,12 +113,21 @@ impl Jwks {
         self.cached(&kid).0.ok_or(AuthError::UnknownKey(kid))
     }
 
-    /// The cached key for `kid`, and whether the cache is fresh.
-    fn cached(&self, kid: &str) -> (Option<DecodingKey>, bool) {
+    /// Which key set is cached, while it is fresh: verdicts on tokens are
+    /// good only with the key set that gave them.
+    pub(super) fn generation(&self) -> Option<u64> {
+        let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
+        let fresh = cache.fetched.is_some_and(|t| (self.clock)().duration_since(t) < self.refresh.max_age);
+        fresh.then_some(cache.generation)
+    }
+
+    /// The cached key for `kid` with the key set's generation, and whether
+    /// the cache is fresh.
+    fn cached(&self, kid: &str) -> (Option<(DecodingKey, u64)>, bool) {
         let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
         let now = (self.clock)();
         let fresh = cache.fetched.is_some_and(|t| now.duration_since(t) < self.refresh.max_age);
-        (cache.keys.get(kid).cloned(), fresh)
+        (cache.keys.get(kid).map(|key| (key.clone(), cache.generation)), fresh)
     }
 
     /// Fetches the key set unless the last attempt is too recent. Called
@@ -135,6 +147,7 @@ impl Jwks {
                 let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
                 cache.keys = keys;
                 cache.fetched = Some(now);
+                cache.generation += 1;
             }
             Err(error) => {
                 tracing::warn!(url = %self.url, %error, "fetching the JWKS failed; keeping the cached keys")

@@ -15,6 +15,7 @@ mod hs256;
 mod jwks;
 #[cfg(test)]
 mod tests;
+mod verified;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +31,7 @@ use uuid::Uuid;
 use super::problem::Problem;
 use hs256::Hs256;
 use jwks::Jwks;
+use verified::Verified;
 
 /// The issuer our tokens carry and require.
 pub const ISSUER: &str = "hrms";
@@ -120,6 +122,7 @@ pub struct Authenticator {
     keys: Keys,
     settings: AuthSettings,
     validation: Validation,
+    verified: Verified,
 }
 
 impl Authenticator {
@@ -153,7 +156,7 @@ impl Authenticator {
         }
         validation.set_required_spec_claims(&required);
         validation.leeway = 30;
-        Self { keys, settings, validation }
+        Self { keys, settings, validation, verified: Verified::default() }
     }
 
     /// Whether [`mint`](Self::mint) can make tokens (HS256, a shared secret).
@@ -184,17 +187,29 @@ impl Authenticator {
         key.mint(&claims, self.settings.audience.as_deref())
     }
 
-    /// The caller a token names, if its signature, issuer, audience and expiry hold.
+    /// The caller a token names, if its signature, issuer, audience and
+    /// expiry hold. A token these keys accepted less than a minute ago is
+    /// not verified again while unexpired (`verified.rs`).
     pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
-        let claims = match &self.keys {
-            Keys::Secret(key) => jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation)?,
-            Keys::Jwks(jwks) => {
-                let key = jwks.key_for(token).await?;
-                jsonwebtoken::decode::<Claims>(token, &key, &self.validation)?
-            }
+        let (now, leeway) = (chrono::Utc::now().timestamp(), self.validation.leeway as i64);
+        let keys = match &self.keys {
+            Keys::Secret(_) => Some(0),
+            Keys::Jwks(jwks) => jwks.generation(),
+        };
+        if let Some(caller) = keys.and_then(|keys| self.verified.get(token, keys, now, leeway)) {
+            return Ok(caller);
         }
-        .claims;
-        Ok(Caller { user_id: claims.sub, role: claims.role, employee_id: claims.employee_id })
+        let (claims, keys) = match &self.keys {
+            Keys::Secret(key) => (jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation)?, 0),
+            Keys::Jwks(jwks) => {
+                let (key, keys) = jwks.key_for(token).await?;
+                (jsonwebtoken::decode::<Claims>(token, &key, &self.validation)?, keys)
+            }
+        };
+        let claims = claims.claims;
+        let caller = Caller { user_id: claims.sub, role: claims.role, employee_id: claims.employee_id };
+        self.verified.put(token, keys, caller, claims.exp);
+        Ok(caller)
     }
 }
 

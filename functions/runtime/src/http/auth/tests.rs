@@ -23,6 +23,22 @@ async fn a_minted_token_verifies_to_its_caller() {
 }
 
 #[tokio::test]
+async fn a_token_verified_again_names_the_same_caller_and_a_refused_one_stays_refused() {
+    let auth = auth();
+    let token = auth.mint(Uuid::now_v7(), Role::Hr, None, Duration::from_secs(60)).expect("minted");
+    let first = auth.verify(&token).await.expect("valid");
+    assert_eq!(auth.verify(&token).await.expect("still valid"), first);
+
+    let mut tampered = token.clone();
+    tampered.pop();
+    tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
+    for _ in 0..2 {
+        assert!(auth.verify(&tampered).await.is_err(), "a bad signature, however often");
+    }
+    assert_eq!(auth.verified.len(), 1, "only the accepted token is kept");
+}
+
+#[tokio::test]
 async fn forged_expired_and_foreign_tokens_are_refused() {
     let auth = auth();
     let token = auth.mint(Uuid::now_v7(), Role::Employee, None, Duration::from_secs(60)).expect("minted");

@@ -214,26 +214,32 @@ impl InProcessBus {
 impl EventPublisher for InProcessBus {
     fn publish<'a>(&'a self, events: &'a [HrmsEvent]) -> BoxFuture<'a, Vec<Result<(), PublishError>>> {
         Box::pin(async move {
-            let mut notified = Vec::new();
+            // Per topic touched: how many events, and its consumers' wake-up.
+            let mut touched: Vec<(&str, u64, Arc<Notify>)> = Vec::new();
             {
                 let mut topics = self.topics();
-                let mut touched: Vec<&str> = Vec::new();
                 for event in events {
-                    let log = topics.entry(event.topic().to_owned()).or_default();
+                    let topic = event.topic();
+                    let log = match topics.get_mut(topic) {
+                        Some(log) => log,
+                        None => topics.entry(topic.to_owned()).or_default(),
+                    };
                     log.records.push_back(event.clone());
-                    notified.push(log.notify.clone());
-                    metrics::counter!("hrms_events_published_total", "topic" => event.topic()).increment(1);
-                    if !touched.contains(&event.topic()) {
-                        touched.push(event.topic());
+                    match touched.iter_mut().find(|(t, ..)| *t == topic) {
+                        Some((_, n, _)) => *n += 1,
+                        None => touched.push((topic, 1, log.notify.clone())),
                     }
                 }
-                for topic in touched {
-                    if let Some(log) = topics.get(topic) {
+                for (topic, ..) in &touched {
+                    if let Some(log) = topics.get(*topic) {
                         log.report_lag(topic);
                     }
                 }
             }
-            notified.iter().for_each(|n| n.notify_waiters());
+            for (topic, n, notify) in touched {
+                metrics::counter!("hrms_events_published_total", "topic" => topic).increment(n);
+                notify.notify_waiters();
+            }
             events.iter().map(|_| Ok(())).collect()
         })
     }

@@ -36,21 +36,32 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-/// Events as the outbox keeps them: id and structured-mode CloudEvent JSON.
-pub struct Encoded(Vec<(String, String)>);
+/// Events as the outbox keeps them: id and structured-mode CloudEvent JSON,
+/// and when they were encoded (the rows' `created_at`).
+pub struct Encoded {
+    events: Vec<(String, String)>,
+    at: String,
+}
 
 /// Encodes `events` for [`append`], off the writer's thread.
 pub fn encode(events: &[HrmsEvent]) -> Encoded {
-    Encoded(events.iter().map(|e| (e.id.to_string(), e.to_structured_json())).collect())
+    Encoded { events: events.iter().map(|e| (e.id.to_string(), e.to_structured_json())).collect(), at: now() }
+}
+
+/// The time now as the stores write it (UTC, milliseconds), as SQLite's
+/// `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')` would, but off the writer's thread.
+pub(crate) fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// Adds `events` to the outbox within the caller's transaction: they exist
 /// if and only if the transaction commits. Answers their `seq`s.
 pub fn append(tx: &Connection, events: &Encoded) -> rusqlite::Result<Vec<i64>> {
-    let mut insert = tx.prepare_cached("INSERT INTO outbox (event_id, event) VALUES (?1, ?2)")?;
-    let mut seqs = Vec::with_capacity(events.0.len());
-    for (id, json) in &events.0 {
-        insert.execute(params![id, json])?;
+    let mut insert =
+        tx.prepare_cached("INSERT INTO outbox (event_id, event, created_at) VALUES (?1, ?2, ?3)")?;
+    let mut seqs = Vec::with_capacity(events.events.len());
+    for (id, json) in &events.events {
+        insert.execute(params![id, json, events.at])?;
         seqs.push(tx.last_insert_rowid());
     }
     Ok(seqs)

@@ -118,6 +118,13 @@ async fn events_exist_only_if_their_change_commits() {
     let pending: Vec<_> =
         outbox.pending(10).await.expect("pending").entries.into_iter().map(|e| e.event).collect();
     assert_eq!(pending, committed, "read back equal, in write order, and nothing of the failed write");
+    let created: String = sqlite::connect(&db.path)
+        .expect("db")
+        .query_row("SELECT created_at FROM outbox LIMIT 1", [], |r| r.get(0))
+        .expect("row");
+    let at = chrono::DateTime::parse_from_rfc3339(&created).expect("an RFC 3339 time");
+    assert!((chrono::Utc::now() - at.to_utc()).num_seconds().abs() < 60, "{created} is about now");
+    assert_eq!(created.len(), "2026-11-27T09:00:00.000Z".len(), "UTC, milliseconds: {created}");
 
     let publisher = Arc::new(Refusing::default());
     let relay = Relay::new(outbox.clone(), publisher.clone(), quick());

@@ -76,9 +76,10 @@ impl ComplianceStore for SqliteComplianceStore {
         let check = check.clone();
         Box::pin(async move {
             let body = serde_json::to_string(&check).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let at = crate::outbox::sqlite::now();
             self.db
                 .commit(events, move |tx| {
-                    insert_check(tx, &check, &body)?;
+                    insert_check(tx, &check, &body, &at)?;
                     Ok(Ok::<(), String>(()))
                 })
                 .await
@@ -143,14 +144,20 @@ impl ComplianceStore for SqliteComplianceStore {
 }
 
 /// Inserts `check` (its JSON `body`) within the caller's transaction.
-fn insert_check(tx: &rusqlite::Connection, check: &ComplianceCheck, body: &str) -> rusqlite::Result<()> {
+/// Records `check` (as `body`, JSON) at `at`.
+fn insert_check(
+    tx: &rusqlite::Connection,
+    check: &ComplianceCheck,
+    body: &str,
+    at: &str,
+) -> rusqlite::Result<()> {
     let outcome = match check.outcome {
         Outcome::Allowed => "allowed",
         Outcome::Refused => "refused",
     };
     tx.prepare_cached(
-        "INSERT INTO compliance_check (check_id, employee_id, outcome, has_findings, body)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO compliance_check (check_id, employee_id, outcome, has_findings, body, recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         check.check_id.to_string(),
@@ -158,6 +165,7 @@ fn insert_check(tx: &rusqlite::Connection, check: &ComplianceCheck, body: &str) 
         outcome,
         !check.findings.is_empty(),
         body,
+        at,
     ])?;
     Ok(())
 }

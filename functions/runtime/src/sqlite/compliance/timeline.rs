@@ -58,6 +58,7 @@ impl SqliteComplianceStore {
             None => None,
         };
         let (id, version) = (timeline.employee_id.to_string(), timeline.version as i64);
+        let at = crate::outbox::sqlite::now();
         let outcome = self
             .db
             .commit(events, move |tx| {
@@ -83,7 +84,7 @@ impl SqliteComplianceStore {
                     Err(e) => return Err(e),
                 }
                 if let Some((check, body)) = &check {
-                    insert_check(tx, check, body)?;
+                    insert_check(tx, check, body, &at)?;
                 }
                 Ok(Ok(()))
             })

@@ -32,7 +32,23 @@ const MIGRATIONS: &[&str] = &[
         version INTEGER NOT NULL,
         body TEXT NOT NULL
     );",
+    // Listings read only checks with findings, newest first: index just
+    // those (most checks allow without one, and index nothing now).
+    "DROP INDEX compliance_check_employee;
+    CREATE INDEX compliance_findings ON compliance_check (check_id) WHERE has_findings = 1;
+    CREATE INDEX compliance_findings_of ON compliance_check (employee_id, check_id) WHERE has_findings = 1;",
 ];
+
+/// Checks with findings in a time range (`?2`, `?3`: check ids, UUIDv7,
+/// whose text sorts by time), newest first, at most `?1`; of everyone, or
+/// of the employee `?4` ([`FINDINGS_OF`]).
+const FINDINGS: &str = "SELECT body FROM compliance_check
+    WHERE has_findings = 1 AND (?2 IS NULL OR check_id >= ?2) AND (?3 IS NULL OR check_id < ?3)
+    ORDER BY check_id DESC LIMIT ?1";
+const FINDINGS_OF: &str = "SELECT body FROM compliance_check
+    WHERE has_findings = 1 AND employee_id = ?4
+      AND (?2 IS NULL OR check_id >= ?2) AND (?3 IS NULL OR check_id < ?3)
+    ORDER BY check_id DESC LIMIT ?1";
 
 /// Checks and their events in the service's database.
 #[derive(Clone)]
@@ -99,16 +115,17 @@ impl ComplianceStore for SqliteComplianceStore {
             let bodies = self
                 .db
                 .run(move |conn| {
-                    // Check ids are UUIDv7: their text sorts by time.
-                    let mut select = conn.prepare_cached(
-                        "SELECT body FROM compliance_check
-                         WHERE has_findings = 1 AND (?1 IS NULL OR employee_id = ?1)
-                           AND (?3 IS NULL OR check_id >= ?3) AND (?4 IS NULL OR check_id < ?4)
-                         ORDER BY rowid DESC LIMIT ?2",
-                    )?;
-                    let rows =
-                        select.query_map(params![employee, limit, from, to], |r| r.get::<_, String>(0))?;
-                    rows.collect::<rusqlite::Result<Vec<String>>>()
+                    let body = |r: &rusqlite::Row<'_>| r.get::<_, String>(0);
+                    match employee {
+                        Some(employee) => conn
+                            .prepare_cached(FINDINGS_OF)?
+                            .query_map(params![limit, from, to, employee], body)?
+                            .collect::<rusqlite::Result<Vec<String>>>(),
+                        None => conn
+                            .prepare_cached(FINDINGS)?
+                            .query_map(params![limit, from, to], body)?
+                            .collect::<rusqlite::Result<Vec<String>>>(),
+                    }
                 })
                 .await
                 .map_err(unavailable)?;
@@ -213,5 +230,48 @@ mod tests {
         drop(store);
         assert!(SqliteComplianceStore::open(&path).is_ok());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn checks_recorded_before_the_findings_indexes_are_listed_after_the_migration() {
+        let dir = crate::http::testing::temp_dir("compliance-v2");
+        let path = dir.join("compliance.db");
+        let policy = Policy::default();
+        let (refused, allowed) = (
+            hrms_compliance::commands::validate::decide(employee(60.0), &policy),
+            hrms_compliance::commands::validate::decide(employee(37.5), &policy),
+        );
+        {
+            let version_2 = Shared::open(&path, &MIGRATIONS[..2]).expect("version 2");
+            for check in [refused.check.clone(), allowed.check.clone()] {
+                let body = serde_json::to_string(&check).expect("json");
+                version_2
+                    .apply(move |tx| insert_check(tx, &check, &body, "2026-11-01T00:00:00.000Z"))
+                    .await
+                    .expect("kept");
+            }
+        }
+        let store = SqliteComplianceStore::open(&path).expect("migrated");
+        assert_eq!(
+            store.findings(&FindingsQuery::newest(10)).await.expect("listed"),
+            vec![refused.check.clone()]
+        );
+        let theirs = FindingsQuery { employee_id: refused.check.employee_id, ..FindingsQuery::newest(10) };
+        assert_eq!(store.findings(&theirs).await.expect("listed"), vec![refused.check]);
+    }
+
+    #[test]
+    fn listings_read_the_checks_with_findings_through_their_indexes_not_every_check() {
+        let dir = crate::http::testing::temp_dir("compliance-plan");
+        let _store = SqliteComplianceStore::open(dir.join("compliance.db")).expect("store");
+        let conn = crate::outbox::sqlite::connect(dir.join("compliance.db")).expect("db");
+        let none = None::<String>;
+        let plan = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> String {
+            conn.query_row(&format!("EXPLAIN QUERY PLAN {sql}"), params, |r| r.get(3)).expect("plan")
+        };
+        let everyone = plan(FINDINGS, params![10, none, none]);
+        assert!(everyone.ends_with("USING INDEX compliance_findings"), "{everyone}");
+        let one = plan(FINDINGS_OF, params![10, none, none, "01a21c23-a037-7499-94b6-8807ad56c159"]);
+        assert!(one.contains("USING INDEX compliance_findings_of (employee_id=?)"), "{one}");
     }
 }

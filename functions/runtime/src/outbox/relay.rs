@@ -106,20 +106,20 @@ impl Relay {
         Ok(report)
     }
 
-    /// Publishes the handed-over events above `read_up_to` until none is
-    /// left or a retryable failure stops it; `None` when the store must be
-    /// read instead.
+    /// Publishes the handed-over events above `read_up_to` until a batch
+    /// empties the feed or a retryable failure stops it; `None` when the
+    /// store must be read instead.
     async fn drain_handed_over(&self, read_up_to: i64) -> Result<Option<DrainReport>, OutboxError> {
         let mut report = DrainReport::default();
         loop {
             let entries = match self.feed.next(self.settings.batch) {
                 Next::LookInStore => return Ok(None),
-                Next::Entries(entries) if entries.is_empty() => break,
                 Next::Entries(entries) => entries,
             };
+            let taken = entries.len();
             let entries: Vec<_> = entries.into_iter().filter(|e| e.seq > read_up_to).collect();
             self.publish(&entries, Vec::new(), &mut report).await?;
-            if report.interrupted {
+            if report.interrupted || taken < self.settings.batch {
                 break;
             }
         }

@@ -24,6 +24,16 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    // A function alone would publish into a bus that only this process
+    // reads: its events would leave the outbox and end with the process.
+    let configured = |name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+    if !configured("KAFKA_BOOTSTRAP_SERVERS") && !configured("HRMS_EVENT_SINK") {
+        anyhow::bail!(
+            "hrms serve publishes to a broker: set KAFKA_BOOTSTRAP_SERVERS, or HRMS_EVENT_SINK=kafkasink \
+             with the sinks' URLs (in-process events would be lost when this process stops; \
+             `hrms dev` runs every function in one process; HRMS_EVENT_SINK=inprocess forces it)"
+        );
+    }
     let app = App::build(Options {
         stores: args.stores,
         functions: vec![args.function],

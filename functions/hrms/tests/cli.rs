@@ -18,6 +18,7 @@ fn hrms() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hrms"));
     command
         .env_remove("KAFKA_BOOTSTRAP_SERVERS")
+        .env_remove("HRMS_EVENT_SINK")
         .env_remove("HRMS_JWT_SECRET")
         .env_remove("HRMS_JWKS_URL")
         .env_remove("HRMS_JWT_ISSUER")
@@ -54,6 +55,16 @@ fn topics_create_without_a_broker_says_what_is_missing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("KAFKA_BOOTSTRAP_SERVERS"));
 }
 
+#[test]
+fn serve_without_a_broker_says_what_is_missing_and_stores_nothing() {
+    let data = TempDir::new();
+    let out = hrms().args(["serve", "employee", "--data-dir"]).arg(&data.0).output().expect("runs");
+    assert!(!out.status.success(), "a function alone would lose its events in-process");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("KAFKA_BOOTSTRAP_SERVERS") && said.contains("HRMS_EVENT_SINK"), "{said}");
+    assert!(!data.0.join("employee.db").exists(), "it stopped before opening a store");
+}
+
 /// A running `hrms dev` or `hrms serve`, its address and its log lines.
 struct Dev {
     child: Child,
@@ -73,7 +84,8 @@ impl Dev {
         Self::serve_with(function, port, data, &[])
     }
 
-    /// `hrms serve <function>` with more environment.
+    /// `hrms serve <function>` with more environment (events in-process
+    /// unless it names a broker).
     fn serve_with(function: &str, port: u16, data: &TempDir, env: &[(&str, &str)]) -> Self {
         let mut command = hrms();
         command
@@ -81,6 +93,7 @@ impl Dev {
             .arg(&data.0)
             .env("PORT", port.to_string())
             .env("HRMS_LOG_JSON", "true")
+            .env("HRMS_EVENT_SINK", "inprocess")
             .envs(env.iter().copied());
         Self::spawn(command, None, Some(format!("127.0.0.1:{port}")))
     }

@@ -100,7 +100,10 @@ pub async fn bare_durable(dir: &std::path::Path) -> anyhow::Result<String> {
         "/bare",
         post(move |axum::Json(body): axum::Json<Value>| async move {
             let row = (Uuid::now_v7().to_string(), body.to_string());
-            match db.apply(move |tx| tx.execute("INSERT INTO bare (id, body) VALUES (?1, ?2)", row)).await {
+            let insert = move |tx: &hrms_runtime::outbox::sqlite::rusqlite::Connection| {
+                tx.prepare_cached("INSERT INTO bare (id, body) VALUES (?1, ?2)")?.execute(row)
+            };
+            match db.apply(insert).await {
                 Ok(_) => (StatusCode::CREATED, axum::Json(body)),
                 Err(e) => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(Value::String(e))),
             }

@@ -280,13 +280,7 @@ impl Fed {
 
 /// Waits (at most 10 s) until `publisher` has published `n` events.
 async fn published(publisher: &Refusing, n: usize) -> Vec<Uuid> {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while publisher.published().len() < n {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("{n} events published in time; got {}", publisher.published().len()));
+    crate::testing::until(Duration::from_secs(10), || publisher.published().len() >= n).await;
     publisher.published()
 }
 
@@ -370,14 +364,9 @@ async fn a_failed_event_goes_out_before_the_later_events_of_its_key() {
             fed.write(&key[..1]).await;
             fed.write(&key[1..]).await;
             fed.write(&other).await;
-            published(&publisher, 1).await;
-            tokio::time::timeout(Duration::from_secs(10), async {
-                while !publisher.published().contains(&other[0].id) {
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                }
-            })
-            .await
-            .expect("the other key goes on");
+            // The other key goes on.
+            crate::testing::until(Duration::from_secs(10), || publisher.published().contains(&other[0].id))
+                .await;
             assert_eq!(fed.backlog().await, 3, "the failed event and its key's later ones wait");
             publisher.refuse.lock().expect("lock").clear();
             tokio::time::timeout(Duration::from_secs(10), async {

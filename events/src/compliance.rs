@@ -83,3 +83,21 @@ macro_rules! keyed_by_check {
     )*};
 }
 keyed_by_check!(ComplianceFinding, ComplianceCheck);
+
+/// Compliance's answer to a validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Verdict {
+    pub allowed: bool,
+    pub check_id: Uuid,
+    pub policy_version: String,
+    /// Every finding; those with severity `block` are why it was refused.
+    pub findings: Vec<RuleFinding>,
+}
+
+impl Verdict {
+    /// The findings that refused the subject.
+    pub fn violations(&self) -> impl Iterator<Item = &RuleFinding> {
+        self.findings.iter().filter(|f| f.severity == Severity::Block)
+    }
+}

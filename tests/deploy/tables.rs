@@ -1,10 +1,13 @@
 //! The manifests and the Terraform say what the code says: topic sizes from
 //! the events crate's table, DynamoDB tables as the stores create them.
 
+use hrms_audit_adapters::dynamodb::LAYOUT;
+use hrms_dynamodb::{Index, Layout};
 use hrms_e2e::TempDir;
 use hrms_events::topics::TOPICS;
-use hrms_runtime::dynamodb::audit::LAYOUT;
-use hrms_runtime::dynamodb::{Index, Layout, SERVICES};
+
+/// The functions with a table, as `hrms` creates them (`Function::layout`).
+const SERVICES: &[&str] = &["attendance", "audit", "compliance", "employee", "leave", "notification", "user"];
 use serde_json::{Value, json};
 
 use crate::tools::{checks, rendered, root, succeed};
@@ -43,7 +46,7 @@ fn terraform_dynamodb_tables_are_those_the_stores_create() {
     let indexes = |list: &[Index]| -> Vec<Value> {
         list.iter().map(|i| json!({"name": i.name, "partition": i.partition, "sort": i.sort})).collect()
     };
-    // As `ensure_service_table` chooses: the audit table has its indexes, the others none.
+    // As `hrms` lays them out: the audit table has its indexes, the others none.
     let layouts: serde_json::Map<String, Value> = SERVICES
         .iter()
         .map(|service| {

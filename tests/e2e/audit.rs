@@ -11,13 +11,13 @@ use chrono::Utc;
 use hrms_audit::fixtures::employee_updated;
 use hrms_audit::verify::verify;
 use hrms_audit::{AuditStore, Query};
+use hrms_audit_adapters::consumer::{AuditHandler, GROUP};
+use hrms_audit_adapters::sqlite::SqliteAuditStore;
 use hrms_e2e::{Broker, TempDir, consumer_settings};
 use hrms_events::HrmsEvent;
-use hrms_runtime::EventPublisher;
-use hrms_runtime::handlers::audit::{AuditHandler, GROUP};
-use hrms_runtime::kafka::codec::EncodedRecord;
-use hrms_runtime::kafka::{KafkaConsumer, KafkaPublisher, ensure_topics};
-use hrms_runtime::sqlite::audit::SqliteAuditStore;
+use hrms_kafka::codec::EncodedRecord;
+use hrms_kafka::{KafkaConsumer, KafkaPublisher, ensure_topics};
+use hrms_platform::EventPublisher;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use uuid::Uuid;
@@ -127,7 +127,7 @@ async fn poison_records_are_dead_lettered_and_the_rest_persisted() {
         .iter()
         .map(|l| {
             l.headers()
-                .and_then(|hs| hs.iter().find(|h| h.key == hrms_runtime::kafka::dlq::REASON))
+                .and_then(|hs| hs.iter().find(|h| h.key == hrms_kafka::dlq::REASON))
                 .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
                 .unwrap_or_default()
         })

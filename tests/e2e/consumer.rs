@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use hrms_e2e::{Broker, Collect, consumer_settings, eventually};
 use hrms_events::{EventType, HrmsEvent, fixtures};
-use hrms_runtime::EventPublisher;
-use hrms_runtime::kafka::dlq;
-use hrms_runtime::kafka::{KafkaConsumer, KafkaPublisher, ensure_topics};
+use hrms_kafka::dlq;
+use hrms_kafka::{KafkaConsumer, KafkaPublisher, ensure_topics};
+use hrms_platform::EventPublisher;
 use rdkafka::message::{Headers, Message};
 use tokio::sync::oneshot;
 
@@ -92,7 +92,7 @@ async fn a_poison_record_is_dead_lettered_and_the_rest_handled() {
                 .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
         })
     };
-    assert_eq!(hrms_runtime::kafka::codec::decode(letter).expect("unchanged").id, sent[7].id);
+    assert_eq!(hrms_kafka::codec::decode(letter).expect("unchanged").id, sent[7].id);
     assert_eq!(header(dlq::ORIGINAL_TOPIC).as_deref(), Some(TOPIC));
     assert_eq!(header(dlq::GROUP).as_deref(), Some("audit-service"));
     assert!(header(dlq::REASON).is_some_and(|r| r.contains("refused")));

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use hrms_e2e::Broker;
 use hrms_events::{EventType, HrmsEvent, fixtures};
-use hrms_runtime::kafka::codec::decode;
-use hrms_runtime::kafka::{KafkaConfig, KafkaPublisher, ensure_topics};
-use hrms_runtime::{EventPublisher, PublishError};
+use hrms_kafka::codec::decode;
+use hrms_kafka::{KafkaConfig, KafkaPublisher, ensure_topics};
+use hrms_platform::{EventPublisher, PublishError};
 
 use crate::round_trip::read_from_start;
 

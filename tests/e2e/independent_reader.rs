@@ -6,8 +6,8 @@ use std::process::Command;
 
 use hrms_e2e::{Broker, python, python_script};
 use hrms_events::{EventType, fixtures};
-use hrms_runtime::EventPublisher;
-use hrms_runtime::kafka::{KafkaPublisher, ensure_topics};
+use hrms_kafka::{KafkaPublisher, ensure_topics};
+use hrms_platform::EventPublisher;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn python_confluent_kafka_and_cloudevents_read_every_type() {

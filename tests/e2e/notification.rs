@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use hrms_e2e::{Broker, Smtp, TempDir, consumer_settings, python, python_script, serve_webhooks};
 use hrms_events::{EventType, fixtures};
+use hrms_kafka::{KafkaConsumer, KafkaPublisher, ensure_topics};
 use hrms_notification::fixtures::{people, recipients};
 use hrms_notification::{Channel, Preparer, Templates, Webhooks};
-use hrms_runtime::handlers::notification::{Dispatcher, GROUP, NotificationHandler};
-use hrms_runtime::kafka::{KafkaConsumer, KafkaPublisher, ensure_topics};
-use hrms_runtime::notify::{DEFAULT_FROM, SmtpConfig, SmtpMailer, Subscribers, message_id};
-use hrms_runtime::sqlite::notification::SqliteNotificationStore;
-use hrms_runtime::{Delivery, EventPublisher, Handler, HandlerError};
+use hrms_notification_adapters::channels::{DEFAULT_FROM, SmtpConfig, SmtpMailer, Subscribers, message_id};
+use hrms_notification_adapters::consumer::{Dispatcher, GROUP, NotificationHandler};
+use hrms_notification_adapters::sqlite::SqliteNotificationStore;
+use hrms_platform::{Delivery, EventPublisher, Handler, HandlerError};
 use serde_json::Value;
 use tokio::sync::{Notify, watch};
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use hrms_e2e::{Smtp, TempDir, eventually, python, python_script, serve_webhooks};
-use hrms_runtime::notify::signature::{DELIVERY_HEADER, SIGNATURE_HEADER};
-use hrms_runtime::notify::{
+use hrms_notification_adapters::channels::signature::{DELIVERY_HEADER, SIGNATURE_HEADER};
+use hrms_notification_adapters::channels::{
     Email, FileMailer, Mailer, SendError, SmtpConfig, SmtpMailer, Webhook, WebhookSecret, WebhookSender,
     message_id,
 };

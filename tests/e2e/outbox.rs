@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use hrms_e2e::{Broker, TempDir};
 use hrms_events::{EventType, HrmsEvent, fixtures};
-use hrms_runtime::kafka::codec::decode;
-use hrms_runtime::kafka::{KafkaPublisher, ensure_topics};
-use hrms_runtime::outbox::sqlite::{self, SqliteOutbox, rusqlite};
-use hrms_runtime::outbox::{OutboxStore, Relay, RelaySettings};
+use hrms_kafka::codec::decode;
+use hrms_kafka::{KafkaPublisher, ensure_topics};
+use hrms_platform::outbox::{OutboxStore, Relay, RelaySettings};
+use hrms_sqlite::outbox::{self as sqlite, SqliteOutbox, rusqlite};
 
 use crate::round_trip::read_from_start;
 

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use hrms_e2e::{Broker, Collect, consumer_settings, eventually};
 use hrms_events::{EventType, fixtures};
-use hrms_runtime::EventPublisher;
-use hrms_runtime::kafka::redrive::{list, redrive};
-use hrms_runtime::kafka::{KafkaConsumer, KafkaPublisher, codec, ensure_topics};
+use hrms_kafka::redrive::{list, redrive};
+use hrms_kafka::{KafkaConsumer, KafkaPublisher, codec, ensure_topics};
+use hrms_platform::EventPublisher;
 use rdkafka::message::{Headers, Message};
 
 use crate::round_trip::read_from_start;

@@ -6,19 +6,15 @@ use std::time::Duration;
 
 use hrms_e2e::Broker;
 use hrms_events::{HrmsEvent, fixtures};
-use hrms_runtime::EventPublisher;
-use hrms_runtime::kafka::codec::decode;
-use hrms_runtime::kafka::{KafkaPublisher, ensure_topics};
+use hrms_kafka::codec::decode;
+use hrms_kafka::{KafkaPublisher, ensure_topics};
+use hrms_platform::EventPublisher;
 use rdkafka::Message;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::OwnedMessage;
 
 /// Reads `topics` from the beginning until `want` records or 60 s.
-pub fn read_from_start(
-    config: &hrms_runtime::kafka::KafkaConfig,
-    topics: &[&str],
-    want: usize,
-) -> Vec<OwnedMessage> {
+pub fn read_from_start(config: &hrms_kafka::KafkaConfig, topics: &[&str], want: usize) -> Vec<OwnedMessage> {
     let settings = hrms_e2e::consumer_settings(&format!("reader-{}", uuid::Uuid::now_v7()));
     let consumer: BaseConsumer = config.consumer_config(&settings).create().expect("reader");
     consumer.subscribe(topics).expect("subscribed");

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use hrms_e2e::Broker;
-use hrms_runtime::kafka::{TopicOutcome, ensure_topics};
+use hrms_kafka::{TopicOutcome, ensure_topics};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
 #[tokio::test(flavor = "multi_thread")]

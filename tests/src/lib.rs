@@ -15,8 +15,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use hrms_runtime::kafka::{ConsumerSettings, KafkaConfig};
-use hrms_runtime::{Delivery, Handler, HandlerError, RetryPolicy};
+use hrms_kafka::{ConsumerSettings, KafkaConfig};
+use hrms_platform::{Delivery, Handler, HandlerError, RetryPolicy};
 
 pub mod webhook;
 
@@ -93,7 +93,7 @@ impl Broker {
     /// so that tests of broker loss finish quickly.
     pub fn config(&self) -> KafkaConfig {
         if std::env::var_os("TEST_LOG").is_some() {
-            hrms_runtime::telemetry::init_tracing(false);
+            hrms_platform::telemetry::init_tracing(false);
         }
         let mut config = KafkaConfig::new(self.bootstrap());
         config.debug = std::env::var("KAFKA_DEBUG").ok();

@@ -9,8 +9,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use hrms_runtime::notify::signature::{DELIVERY_HEADER, SIGNATURE_HEADER};
-use hrms_runtime::notify::{ReplayGuard, verify};
+use hrms_notification_adapters::channels::signature::{DELIVERY_HEADER, SIGNATURE_HEADER};
+use hrms_notification_adapters::channels::{ReplayGuard, verify};
 use serde_json::Value;
 
 /// How far a signature's time may be from the receiver's clock.

@@ -1,0 +1,220 @@
+//! The Attendance store on SQLite (`<data dir>/attendance.db`): one row per
+//! record (the record as JSON, with its keys in columns), at most one open
+//! record per employee (a unique partial index), and every write's events
+//! in the outbox of the same transaction.
+
+use std::path::Path;
+
+use futures::future::BoxFuture;
+use hrms_attendance::store::sortable;
+use hrms_attendance::{AttendanceRecord, AttendanceStore, RecordsQuery, StoreError};
+use hrms_events::HrmsEvent;
+use rusqlite::{ErrorCode, OptionalExtension, params};
+use uuid::Uuid;
+
+use hrms_platform::outbox::RelayWaker;
+use hrms_sqlite::Database;
+
+const MIGRATIONS: &[&str] = &["CREATE TABLE attendance (
+        record_id TEXT PRIMARY KEY,
+        employee_id TEXT NOT NULL,
+        check_in TEXT NOT NULL,
+        open INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX attendance_open ON attendance (employee_id) WHERE open = 1;
+    CREATE INDEX attendance_employee ON attendance (employee_id, check_in);
+    CREATE INDEX attendance_check_in ON attendance (check_in);"];
+
+/// Attendance records and their events in the service's database.
+#[derive(Clone)]
+pub struct SqliteAttendanceStore {
+    db: Database,
+}
+
+impl SqliteAttendanceStore {
+    /// Opens (and migrates) the database at `path`.
+    pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
+        Ok(Self { db: Database::open(path, MIGRATIONS)? })
+    }
+
+    /// Whether the database answers and its writer runs (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(StoreError::Unavailable)
+    }
+
+    /// The outbox of this store's database, for its relay.
+    pub fn outbox(&self) -> hrms_sqlite::outbox::SqliteOutbox {
+        hrms_sqlite::outbox::SqliteOutbox::of(self.db.clone())
+    }
+
+    /// Wakes `relay` after each commit, so that events go out at once.
+    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
+        self.db = self.db.with_relay(relay);
+        self
+    }
+
+    /// The records one query selects.
+    async fn select(
+        &self,
+        sql: &'static str,
+        args: Vec<Option<String>>,
+    ) -> Result<Vec<AttendanceRecord>, StoreError> {
+        let bodies = self
+            .db
+            .run(move |conn| {
+                let mut select = conn.prepare_cached(sql)?;
+                let rows = select.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))?;
+                rows.collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .await
+            .map_err(StoreError::Unavailable)?;
+        bodies
+            .iter()
+            .map(|b| {
+                serde_json::from_str(b)
+                    .map_err(|e| StoreError::Unavailable(format!("unreadable record: {e}")))
+            })
+            .collect()
+    }
+}
+
+/// The columns of a record.
+struct Row {
+    id: String,
+    employee_id: String,
+    check_in: String,
+    open: bool,
+    version: i64,
+    body: String,
+}
+
+fn row(r: &AttendanceRecord) -> Result<Row, StoreError> {
+    Ok(Row {
+        id: r.record_id.to_string(),
+        employee_id: r.employee_id.to_string(),
+        check_in: sortable(r.check_in),
+        open: r.is_open(),
+        version: r.version as i64,
+        body: serde_json::to_string(r).map_err(|e| StoreError::Unavailable(e.to_string()))?,
+    })
+}
+
+impl AttendanceStore for SqliteAttendanceStore {
+    fn insert<'a>(
+        &'a self,
+        record: &'a AttendanceRecord,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let r = row(record)?;
+            let outcome = self
+                .db
+                .commit(events, move |tx| {
+                    let inserted = tx
+                        .prepare_cached(
+                            "INSERT INTO attendance (record_id, employee_id, check_in, open, version, body)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        )?
+                        .execute(params![r.id, r.employee_id, r.check_in, r.open, r.version, r.body]);
+                    match inserted {
+                        Ok(_) => Ok(Ok(())),
+                        Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                            Ok(Err(if e.to_string().contains("record_id") {
+                                format!("attendance record {} exists", r.id)
+                            } else {
+                                "checked in already: check out first".to_owned()
+                            }))
+                        }
+                        Err(e) => Err(e),
+                    }
+                })
+                .await
+                .map_err(StoreError::Unavailable)?;
+            outcome.map_err(StoreError::Conflict)
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        before: &'a AttendanceRecord,
+        after: &'a AttendanceRecord,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            if after.version != before.version + 1 || (after.is_open() && !before.is_open()) {
+                return Err(StoreError::Conflict(format!(
+                    "attendance record {} cannot go from version {} to {}, or be reopened",
+                    before.record_id, before.version, after.version
+                )));
+            }
+            let r = row(after)?;
+            let previous = before.version as i64;
+            let outcome = self
+                .db
+                .commit(events, move |tx| {
+                    let changed = tx
+                        .prepare_cached(
+                            "UPDATE attendance SET check_in = ?2, open = ?3, version = ?4, body = ?5
+                             WHERE record_id = ?1 AND version = ?6",
+                        )?
+                        .execute(params![r.id, r.check_in, r.open, r.version, r.body, previous])?;
+                    Ok(if changed == 1 {
+                        Ok(())
+                    } else {
+                        Err(format!("attendance record {} changed since it was read", r.id))
+                    })
+                })
+                .await
+                .map_err(StoreError::Unavailable)?;
+            outcome.map_err(StoreError::Conflict)
+        })
+    }
+
+    fn get(&self, record_id: Uuid) -> BoxFuture<'_, Result<Option<AttendanceRecord>, StoreError>> {
+        Box::pin(async move {
+            let found = self
+                .select("SELECT body FROM attendance WHERE record_id = ?1", vec![Some(record_id.to_string())])
+                .await?;
+            Ok(found.into_iter().next())
+        })
+    }
+
+    fn open(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<AttendanceRecord>, StoreError>> {
+        Box::pin(async move {
+            let body = self
+                .db
+                .run(move |conn| {
+                    conn.prepare_cached("SELECT body FROM attendance WHERE employee_id = ?1 AND open = 1")?
+                        .query_row([employee_id.to_string()], |r| r.get::<_, String>(0))
+                        .optional()
+                })
+                .await
+                .map_err(StoreError::Unavailable)?;
+            body.map(|b| serde_json::from_str(&b))
+                .transpose()
+                .map_err(|e| StoreError::Unavailable(format!("unreadable record: {e}")))
+        })
+    }
+
+    fn list<'a>(
+        &'a self,
+        query: &'a RecordsQuery,
+    ) -> BoxFuture<'a, Result<Vec<AttendanceRecord>, StoreError>> {
+        let range = [Some(sortable(query.from)), Some(sortable(query.to)), Some(query.limit.to_string())];
+        // One statement per case, so that each uses its index.
+        Box::pin(match query.employee_id {
+            Some(id) => self.select(
+                "SELECT body FROM attendance WHERE employee_id = ?4 AND check_in >= ?1 AND check_in < ?2
+                 ORDER BY check_in, record_id LIMIT CAST(?3 AS INTEGER)",
+                [range.to_vec(), vec![Some(id.to_string())]].concat(),
+            ),
+            None => self.select(
+                "SELECT body FROM attendance WHERE check_in >= ?1 AND check_in < ?2
+                 ORDER BY check_in, record_id LIMIT CAST(?3 AS INTEGER)",
+                range.to_vec(),
+            ),
+        })
+    }
+}

@@ -1,0 +1,297 @@
+//! The Audit routes, for admin and hr only:
+//! - `GET /audit?subject=&actor=&type=&from=&to=&cursor=&limit=`: rows,
+//!   newest first, a page at a time (`next_cursor` continues).
+//! - `GET /audit/subjects/{id}`: a subject's history, oldest first.
+//! - `GET /audit/subjects/{id}/state?at=`: its state now, or at a time,
+//!   rebuilt from its events.
+//! - `GET /audit/verify`: every chain checked; what is wrong is named.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, Path, Query as QueryString, State};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use hrms_audit::history::state_at;
+use hrms_audit::store::Cursor;
+use hrms_audit::verify::verify;
+use hrms_audit::{AuditStore, Entry, Query, Report, StoreError, SubjectState};
+use hrms_events::Role;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use hrms_http::auth::{Authenticator, Caller};
+use hrms_http::openapi::{self as doc, BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
+use hrms_http::problem::Problem;
+
+/// Who may read the audit trail.
+const READERS: &[Role] = &[Role::Admin, Role::Hr];
+
+/// What the routes need.
+#[derive(Clone)]
+pub struct AuditApi {
+    pub auth: Arc<Authenticator>,
+    pub store: Arc<dyn AuditStore>,
+}
+
+impl FromRef<AuditApi> for Arc<Authenticator> {
+    fn from_ref(api: &AuditApi) -> Self {
+        api.auth.clone()
+    }
+}
+
+fn routes() -> OpenApiRouter<AuditApi> {
+    OpenApiRouter::with_openapi(doc::components())
+        .routes(routes!(list))
+        .routes(routes!(history))
+        .routes(routes!(state))
+        .routes(routes!(check))
+}
+
+/// The Audit router.
+pub fn router(api: AuditApi) -> Router {
+    routes().with_state(api).into()
+}
+
+/// The Audit router's OpenAPI fragment.
+pub fn openapi() -> OpenApi {
+    routes().into_openapi()
+}
+
+/// One row of the audit log.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditRow {
+    pub event_id: Uuid,
+    pub subject: String,
+    /// Its place in the subject's chain, from 1.
+    pub seq: u64,
+    pub event_type: String,
+    pub actor: String,
+    pub time: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    /// The event as kept: its structured-mode CloudEvent.
+    #[schema(value_type = Object)]
+    pub event: Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<Entry> for AuditRow {
+    fn from(e: Entry) -> Self {
+        let event = e.event_json();
+        Self {
+            event_id: e.event_id,
+            subject: e.subject,
+            seq: e.seq,
+            event_type: e.event_type,
+            actor: e.actor,
+            time: e.time,
+            recorded_at: e.recorded_at,
+            event,
+            prev_hash: e.prev_hash,
+            hash: e.hash,
+        }
+    }
+}
+
+/// A page of rows.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    pub entries: Vec<AuditRow>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// A subject's history.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct History {
+    pub subject: String,
+    pub entries: Vec<AuditRow>,
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Documents the query; the handler reads it field by field.
+struct ListParams {
+    /// Only rows about this subject (an entity id).
+    subject: Option<String>,
+    /// Only rows caused by this actor (a user id, or `system:<name>`).
+    actor: Option<String>,
+    /// Only rows of this event type, e.g. `audit.employee.updated`.
+    r#type: Option<String>,
+    /// Events at or after this time (RFC 3339).
+    from: Option<DateTime<Utc>>,
+    /// Events before this time (RFC 3339).
+    to: Option<DateTime<Utc>>,
+    /// The `next_cursor` of the page before.
+    cursor: Option<String>,
+    /// Rows per page (1 to 1000; 100 when absent).
+    limit: Option<usize>,
+}
+
+/// Audit rows, newest first
+///
+/// Admin and hr only.
+#[utoipa::path(
+    get,
+    path = "/audit",
+    tag = "audit",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of rows, newest first.", body = AuditPage),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
+async fn list(
+    State(api): State<AuditApi>,
+    caller: Caller,
+    QueryString(params): QueryString<HashMap<String, String>>,
+) -> Result<Json<AuditPage>, Problem> {
+    caller.require(READERS)?;
+    let text = |name: &str| params.get(name).filter(|v| !v.is_empty()).cloned();
+    let query = Query {
+        subject: text("subject"),
+        actor: text("actor"),
+        event_type: text("type"),
+        from: time(&params, "from")?,
+        to: time(&params, "to")?,
+        after: match text("cursor") {
+            None => None,
+            Some(c) => Some(
+                Cursor::decode(&c)
+                    .ok_or_else(|| Problem::bad_request("not a cursor this API gave").with_field("cursor"))?,
+            ),
+        },
+        limit: match text("limit") {
+            None => 100,
+            Some(l) => l
+                .parse()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| Problem::bad_request("a number from 1 to 1000").with_field("limit"))?,
+        },
+        ..Query::default()
+    };
+    let page = api.store.query(&query).await.map_err(unavailable)?;
+    Ok(Json(AuditPage {
+        entries: page.entries.into_iter().map(AuditRow::from).collect(),
+        next_cursor: page.next.map(|c| c.encode()),
+    }))
+}
+
+/// A subject's history, oldest first
+///
+/// Admin and hr only. Every row of the subject's chain.
+#[utoipa::path(
+    get,
+    path = "/audit/subjects/{id}",
+    tag = "audit",
+    params(("id" = String, Path, description = "The subject: the id of a user, employee, leave request, ...")),
+    responses(
+        (status = 200, description = "The subject's rows in chain order (none: an empty list).", body = History),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
+async fn history(
+    State(api): State<AuditApi>,
+    caller: Caller,
+    Path(subject): Path<String>,
+) -> Result<Json<History>, Problem> {
+    caller.require(READERS)?;
+    let chain = api.store.chain(&subject).await.map_err(unavailable)?;
+    Ok(Json(History { subject, entries: chain.into_iter().map(AuditRow::from).collect() }))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Documents the query; the handler reads it field by field.
+struct StateParams {
+    /// The state at this time (RFC 3339); now when absent.
+    at: Option<DateTime<Utc>>,
+}
+
+/// A subject's state, now or at a time
+///
+/// Admin and hr only. Rebuilt from the subject's events: the state its last event up to then left.
+#[utoipa::path(
+    get,
+    path = "/audit/subjects/{id}/state",
+    tag = "audit",
+    params(("id" = String, Path, description = "The subject."), StateParams),
+    responses(
+        (status = 200, description = "The state and the event that left it.", body = SubjectState),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
+async fn state(
+    State(api): State<AuditApi>,
+    caller: Caller,
+    Path(subject): Path<String>,
+    QueryString(params): QueryString<HashMap<String, String>>,
+) -> Result<Json<SubjectState>, Problem> {
+    caller.require(READERS)?;
+    let found = match time(&params, "at")? {
+        None => api.store.state(&subject).await.map_err(unavailable)?,
+        Some(at) => state_at(&api.store.chain(&subject).await.map_err(unavailable)?, at),
+    };
+    found.map(Json).ok_or_else(|| Problem::not_found(format!("no audit events about {subject} by then")))
+}
+
+/// Verify the audit log
+///
+/// Admin and hr only. Checks every chain (hashes, links, heads) and names each row altered, removed,
+/// inserted or reordered; `digest` covers every chain's head, to keep elsewhere.
+#[utoipa::path(
+    get,
+    path = "/audit/verify",
+    tag = "audit",
+    responses(
+        (status = 200, description = "The report; `findings` is empty when the log is intact.", body = Report),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
+async fn check(State(api): State<AuditApi>, caller: Caller) -> Result<Json<Report>, Problem> {
+    caller.require(READERS)?;
+    let report = verify(api.store.as_ref()).await.map_err(unavailable)?;
+    if !report.is_intact() {
+        tracing::error!(findings = report.findings.len(), "the audit log fails verification");
+    }
+    Ok(Json(report))
+}
+
+/// The RFC 3339 time in query parameter `name`, if given.
+fn time(params: &HashMap<String, String>, name: &str) -> Result<Option<DateTime<Utc>>, Problem> {
+    match params.get(name).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => DateTime::parse_from_rfc3339(v)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| Problem::bad_request(format!("{v:?} is not an RFC 3339 time")).with_field(name)),
+    }
+}
+
+fn unavailable(e: StoreError) -> Problem {
+    tracing::error!(error = %e, "audit store unavailable");
+    Problem::unavailable("the audit log cannot be read right now")
+}
+
+#[cfg(test)]
+mod tests;

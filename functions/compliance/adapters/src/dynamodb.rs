@@ -1,0 +1,135 @@
+//! The Compliance store on DynamoDB (table `<prefix>compliance`): every
+//! check, the copies that list it among the findings, and its events, in one
+//! transaction. Findings are read from one partition, newest first (see the
+//! key design in [`super`]). Each employee's timeline is one item, put on
+//! its version with the check its change found ([`timeline`]).
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use futures::future::BoxFuture;
+use hrms_compliance::{ComplianceStore, FindingsQuery, StoreError, Timeline};
+use hrms_events::HrmsEvent;
+use hrms_events::compliance::ComplianceCheck;
+use uuid::Uuid;
+
+use hrms_dynamodb::{Failure, item_key, query_between, s, string, write_with_events};
+use hrms_platform::outbox::RelayWaker;
+
+mod timeline;
+
+/// The partition listing every check with findings.
+const FINDINGS_PK: &str = "FINDINGS";
+
+/// The partition listing the checks with findings about one employee.
+fn employee_findings(employee_id: Uuid) -> String {
+    format!("FINDINGS#EMPLOYEE#{employee_id}")
+}
+
+/// Checks and their events in the service's table.
+#[derive(Clone)]
+pub struct DynamoComplianceStore {
+    client: Client,
+    table: String,
+    relay: Option<RelayWaker>,
+}
+
+impl DynamoComplianceStore {
+    /// The store in `table` (see [`hrms_dynamodb::ensure_tables`]).
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into(), relay: None }
+    }
+
+    /// Wakes `relay` after each commit, so that events go out at once.
+    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
+        self.relay = Some(relay);
+        self
+    }
+
+    /// Whether the table answers (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        Ok(hrms_dynamodb::ping(&self.client, &self.table).await?)
+    }
+
+    fn put(&self, pk: String, sk: String, record: &str, employee: Option<Uuid>) -> Result<Put, Failure> {
+        let mut item = item_key(pk, sk);
+        item.insert("record".into(), s(record));
+        if let Some(id) = employee {
+            item.insert("employee_id".into(), s(id.to_string()));
+        }
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(hrms_dynamodb::error::build)
+    }
+
+    /// The check and its findings copies.
+    fn items(&self, check: &ComplianceCheck) -> Result<Vec<TransactWriteItem>, Failure> {
+        let record = serde_json::to_string(check).map_err(|e| Failure::Unavailable(e.to_string()))?;
+        let id = check.check_id.to_string();
+        let mut puts = vec![self.put(format!("CHECK#{id}"), "CHECK".into(), &record, check.employee_id)?];
+        if !check.findings.is_empty() {
+            puts.push(self.put(FINDINGS_PK.into(), id.clone(), &record, None)?);
+            if let Some(employee) = check.employee_id {
+                puts.push(self.put(employee_findings(employee), id, &record, None)?);
+            }
+        }
+        Ok(puts.into_iter().map(|p| TransactWriteItem::builder().put(p).build()).collect())
+    }
+}
+
+impl ComplianceStore for DynamoComplianceStore {
+    fn record<'a>(
+        &'a self,
+        check: &'a ComplianceCheck,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let items = self.items(check)?;
+            let taken = format!("check {} is already recorded", check.check_id);
+            write_with_events(&self.client, &self.table, items, events, &[&taken, &taken, &taken]).await?;
+            if let Some(relay) = &self.relay {
+                relay.wake();
+            }
+            Ok(())
+        })
+    }
+
+    fn findings<'a>(
+        &'a self,
+        query: &'a FindingsQuery,
+    ) -> BoxFuture<'a, Result<Vec<ComplianceCheck>, StoreError>> {
+        Box::pin(async move {
+            let pk = query.employee_id.map_or_else(|| FINDINGS_PK.to_owned(), employee_findings);
+            // Check ids are UUIDv7: a time range is a range of ids ("0" and
+            // "g" sort before and after every id).
+            let (from, to) = query.id_range();
+            let (low, high) =
+                (from.map_or("0".into(), |id| id.to_string()), to.map_or("g".into(), |id| id.to_string()));
+            let range = (from.is_some() || to.is_some()).then_some((low.as_str(), high.as_str()));
+            let items = query_between(&self.client, &self.table, &pk, range, false, query.limit).await?;
+            let checks = items
+                .iter()
+                .map(|item| {
+                    serde_json::from_str(string(item, "record")?)
+                        .map_err(|e| Failure::Unavailable(format!("unreadable check: {e}")))
+                })
+                .collect::<Result<_, Failure>>()?;
+            Ok(checks)
+        })
+    }
+
+    fn timeline(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<Timeline>, StoreError>> {
+        Box::pin(self.read_timeline(employee_id))
+    }
+
+    fn save_timeline<'a>(
+        &'a self,
+        timeline: &'a Timeline,
+        check: Option<&'a ComplianceCheck>,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.write_timeline(timeline, check, events))
+    }
+}

@@ -1,0 +1,81 @@
+//! The Employee store on DynamoDB (table `<prefix>employee`): the record, the
+//! item that reserves its lower-cased e-mail, and the events of each write,
+//! in one transaction (see the key design in [`super`]).
+
+use aws_sdk_dynamodb::Client;
+use futures::future::BoxFuture;
+use hrms_employee::{Employee, EmployeeStore, StoreError};
+use hrms_events::HrmsEvent;
+use uuid::Uuid;
+
+use hrms_dynamodb::Failure;
+use hrms_dynamodb::versioned::{Kind, Record, Versioned};
+use hrms_platform::outbox::RelayWaker;
+
+const EMPLOYEES: Kind = Kind {
+    entity: "EMPLOYEE",
+    owner: "employee_id",
+    noun: "employee",
+    exists: "an employee with this id exists",
+};
+
+/// Employees and their events in the service's table.
+#[derive(Clone)]
+pub struct DynamoEmployeeStore {
+    records: Versioned,
+}
+
+impl DynamoEmployeeStore {
+    /// The store in `table` (see [`hrms_dynamodb::ensure_tables`]).
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { records: Versioned::new(client, table.into(), &EMPLOYEES) }
+    }
+
+    /// Wakes `relay` after each commit, so that events go out at once.
+    pub fn with_relay(self, relay: RelayWaker) -> Self {
+        Self { records: self.records.with_relay(relay) }
+    }
+
+    /// Whether the table answers (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        Ok(self.records.ping().await?)
+    }
+}
+
+fn record(employee: &Employee) -> Result<Record<'_>, Failure> {
+    Ok(Record {
+        id: employee.employee_id,
+        email: &employee.email,
+        version: employee.version,
+        json: serde_json::to_string(employee).map_err(|e| Failure::Unavailable(e.to_string()))?,
+    })
+}
+
+impl EmployeeStore for DynamoEmployeeStore {
+    fn insert<'a>(
+        &'a self,
+        employee: &'a Employee,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { Ok(self.records.insert(record(employee)?, events).await?) })
+    }
+
+    fn get(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<Employee>, StoreError>> {
+        Box::pin(async move {
+            let Some(json) = self.records.get(employee_id).await? else {
+                return Ok(None);
+            };
+            let employee = serde_json::from_str(&json)
+                .map_err(|e| StoreError::Unavailable(format!("unreadable employee {employee_id}: {e}")))?;
+            Ok(Some(employee))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        employee: &'a Employee,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { Ok(self.records.update(record(employee)?, events).await?) })
+    }
+}

@@ -1,0 +1,18 @@
+//! The Employee function's adapters, each behind its feature: the domain
+//! (`hrms-employee`) stays free of I/O, these connect it to the world.
+//!
+//! - [`http`] (`http`): the routes and their OpenAPI fragment.
+//! - [`sqlite`] (`sqlite`): the store on embedded SQLite, its outbox in the same file.
+//! - [`dynamodb`] (`dynamodb`): the store on DynamoDB, its outbox in the same table.
+//! - [`client`] (`client`): the HTTP client other functions call it with.
+
+#[cfg(feature = "client")]
+pub mod client;
+#[cfg(all(test, feature = "sqlite", feature = "dynamodb"))]
+mod conformance;
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;

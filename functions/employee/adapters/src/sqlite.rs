@@ -1,0 +1,147 @@
+//! The Employee store on SQLite (`<data dir>/employee.db`): one row per
+//! employee (the record as JSON, with its keys in columns), the e-mail
+//! unique lower-cased, and every write's events in the outbox of the same
+//! transaction.
+
+use std::path::Path;
+
+use futures::future::BoxFuture;
+use hrms_employee::{Employee, EmployeeStore, StoreError};
+use hrms_events::HrmsEvent;
+use rusqlite::{OptionalExtension, params};
+use uuid::Uuid;
+
+use hrms_platform::outbox::RelayWaker;
+use hrms_sqlite::{Database, write_record};
+
+const MIGRATIONS: &[&str] = &["CREATE TABLE employee (
+        employee_id TEXT PRIMARY KEY,
+        email_key TEXT NOT NULL UNIQUE,
+        user_id TEXT,
+        manager_id TEXT,
+        status TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX employee_manager ON employee (manager_id);"];
+
+/// Employees and their events in the service's database.
+#[derive(Clone)]
+pub struct SqliteEmployeeStore {
+    db: Database,
+}
+
+impl SqliteEmployeeStore {
+    /// Opens (and migrates) the database at `path`.
+    pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
+        Ok(Self { db: Database::open(path, MIGRATIONS)? })
+    }
+
+    /// Whether the database answers and its writer runs (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(StoreError::Unavailable)
+    }
+
+    /// The outbox of this store's database, for its relay.
+    pub fn outbox(&self) -> hrms_sqlite::outbox::SqliteOutbox {
+        hrms_sqlite::outbox::SqliteOutbox::of(self.db.clone())
+    }
+
+    /// Wakes `relay` after each commit, so that events go out at once.
+    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
+        self.db = self.db.with_relay(relay);
+        self
+    }
+
+    /// Writes `employee` with `sql` (insert, or update of the version
+    /// before) and its events; a taken e-mail or id, or a stale version, is
+    /// a conflict.
+    async fn write(
+        &self,
+        sql: &'static str,
+        employee: &Employee,
+        events: &[HrmsEvent],
+    ) -> Result<(), StoreError> {
+        let r = row(employee)?;
+        let outcome = self
+            .db
+            .commit(events, move |tx| {
+                let row = params![r.id, r.email_key, r.user_id, r.manager_id, r.status, r.version, r.body];
+                write_record(tx, sql, row, "employee", &r.id)
+            })
+            .await
+            .map_err(StoreError::Unavailable)?;
+        outcome.map_err(StoreError::Conflict)
+    }
+}
+
+/// The columns of a record.
+struct Row {
+    id: String,
+    email_key: String,
+    user_id: Option<String>,
+    manager_id: Option<String>,
+    status: String,
+    version: i64,
+    body: String,
+}
+
+fn row(e: &Employee) -> Result<Row, StoreError> {
+    Ok(Row {
+        id: e.employee_id.to_string(),
+        email_key: e.email.to_lowercase(),
+        user_id: e.user_id.map(|id| id.to_string()),
+        manager_id: e.manager_id.map(|id| id.to_string()),
+        status: serde_json::to_value(e.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        version: e.version as i64,
+        body: serde_json::to_string(e).map_err(|err| StoreError::Unavailable(err.to_string()))?,
+    })
+}
+
+impl EmployeeStore for SqliteEmployeeStore {
+    fn insert<'a>(
+        &'a self,
+        employee: &'a Employee,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.write(
+            "INSERT INTO employee (employee_id, email_key, user_id, manager_id, status, version, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            employee,
+            events,
+        ))
+    }
+
+    fn get(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<Employee>, StoreError>> {
+        Box::pin(async move {
+            let body = self
+                .db
+                .run(move |conn| {
+                    conn.prepare_cached("SELECT body FROM employee WHERE employee_id = ?1")?
+                        .query_row([employee_id.to_string()], |r| r.get::<_, String>(0))
+                        .optional()
+                })
+                .await
+                .map_err(StoreError::Unavailable)?;
+            body.map(|b| serde_json::from_str(&b))
+                .transpose()
+                .map_err(|e| StoreError::Unavailable(format!("unreadable employee {employee_id}: {e}")))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        employee: &'a Employee,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.write(
+            "UPDATE employee SET email_key = ?2, user_id = ?3, manager_id = ?4, status = ?5, version = ?6, body = ?7
+             WHERE employee_id = ?1 AND version = ?6 - 1",
+            employee,
+            events,
+        ))
+    }
+}

@@ -1,0 +1,90 @@
+//! How other functions call Employee synchronously (User to create or link
+//! a person's record; Leave and Attendance to check a person is active):
+//! [`EmployeeClient`], implemented in-process by [`Local`] here and over
+//! HTTP by the adapters. Both answer with [`EmployeeError`], so callers
+//! handle a refusal the same way wherever Employee runs.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use hrms_compliance::ComplianceClient;
+use uuid::Uuid;
+
+use crate::commands::{create, get, update};
+use crate::error::EmployeeError;
+use crate::model::{Employee, EmployeeChanges, NewEmployee};
+use crate::store::EmployeeStore;
+use hrms_platform::Requester;
+
+/// Employee's operations, as other functions see them.
+pub trait EmployeeClient: Send + Sync {
+    /// The employee, if the requester may see it.
+    fn get<'a>(
+        &'a self,
+        employee_id: Uuid,
+        requester: &'a Requester,
+    ) -> BoxFuture<'a, Result<Employee, EmployeeError>>;
+
+    /// Creates the employee (idempotent when `new.employee_id` is given).
+    fn create<'a>(
+        &'a self,
+        new: &'a NewEmployee,
+        requester: &'a Requester,
+    ) -> BoxFuture<'a, Result<Employee, EmployeeError>>;
+
+    /// Changes the employee (e.g. links its user account).
+    fn update<'a>(
+        &'a self,
+        employee_id: Uuid,
+        changes: &'a EmployeeChanges,
+        requester: &'a Requester,
+    ) -> BoxFuture<'a, Result<Employee, EmployeeError>>;
+}
+
+/// Employee in the same process (`hrms dev`): the function itself.
+#[derive(Clone)]
+pub struct Local {
+    pub store: Arc<dyn EmployeeStore>,
+    pub compliance: Arc<dyn ComplianceClient>,
+}
+
+impl EmployeeClient for Local {
+    fn get<'a>(
+        &'a self,
+        employee_id: Uuid,
+        requester: &'a Requester,
+    ) -> BoxFuture<'a, Result<Employee, EmployeeError>> {
+        Box::pin(get::handle(employee_id, requester, self.store.as_ref()))
+    }
+
+    fn create<'a>(
+        &'a self,
+        new: &'a NewEmployee,
+        requester: &'a Requester,
+    ) -> BoxFuture<'a, Result<Employee, EmployeeError>> {
+        Box::pin(async move {
+            let created =
+                create::handle(new.clone(), requester, self.store.as_ref(), self.compliance.as_ref()).await?;
+            Ok(created.employee)
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        employee_id: Uuid,
+        changes: &'a EmployeeChanges,
+        requester: &'a Requester,
+    ) -> BoxFuture<'a, Result<Employee, EmployeeError>> {
+        Box::pin(async move {
+            let updated = update::handle(
+                employee_id,
+                changes.clone(),
+                requester,
+                self.store.as_ref(),
+                self.compliance.as_ref(),
+            )
+            .await?;
+            Ok(updated.employee)
+        })
+    }
+}

@@ -1,0 +1,445 @@
+//! The Leave routes:
+//! - `POST /leaves`: a request (the employee for themselves; hr and admin
+//!   for anyone): 201 with the request.
+//! - `GET /leaves/{id}` (hr, admin, the employee, their manager).
+//! - `GET /leaves?employee_id=&status=&from=&to=&limit=`: what the caller
+//!   may see, newest start date first.
+//! - `POST /leaves/{id}/approve`, `POST /leaves/{id}/reject` (the
+//!   employee's manager, hr, admin; never for a request of their own).
+//! - `POST /leaves/{id}/cancel` (the employee before the start date; hr and
+//!   admin at any time).
+//! - `GET /leave-balances/{employee_id}?year=` (hr, admin, the employee,
+//!   their manager).
+//!
+//! Requests and balances reach Employee (in-process, or over HTTP with the
+//! caller's token) through a [`Callee`]. Each route is registered with its
+//! `#[utoipa::path]`; [`openapi`] is their fragment.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::{Json, Router};
+use chrono::{Datelike, NaiveDate, Utc};
+use hrms_employee::{EmployeeClient, Requester};
+use hrms_events::leave::LeaveStatus;
+use hrms_leave::commands::{Changed, approve, balances, cancel, get, list, reject, request};
+use hrms_leave::{
+    Balances, Cancellation, Leave, LeaveError, LeaveQuery, LeaveStore, NewLeave, Policy, Rejection,
+};
+use serde::de::DeserializeOwned;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use hrms_http::auth::requester;
+use hrms_http::auth::{Authenticator, Bearer, Caller};
+use hrms_http::callee::Callee;
+use hrms_http::json::ProblemJson;
+use hrms_http::openapi::{
+    self as doc, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
+    Unprocessable, UnsupportedMediaType,
+};
+use hrms_http::problem::Problem;
+
+/// What the routes need.
+#[derive(Clone)]
+pub struct LeaveApi {
+    pub auth: Arc<Authenticator>,
+    pub store: Arc<dyn LeaveStore>,
+    pub policy: Arc<Policy>,
+    pub employees: Callee<dyn EmployeeClient>,
+}
+
+impl FromRef<LeaveApi> for Arc<Authenticator> {
+    fn from_ref(api: &LeaveApi) -> Self {
+        api.auth.clone()
+    }
+}
+
+/// Each route with its documentation.
+fn routes() -> OpenApiRouter<LeaveApi> {
+    OpenApiRouter::with_openapi(doc::components())
+        .routes(routes!(request_leave, list_leaves))
+        .routes(routes!(get_leave))
+        .routes(routes!(approve_leave))
+        .routes(routes!(reject_leave))
+        .routes(routes!(cancel_leave))
+        .routes(routes!(leave_balances))
+}
+
+/// The Leave router.
+pub fn router(api: LeaveApi) -> Router {
+    routes().with_state(api).into()
+}
+
+/// The Leave router's OpenAPI fragment.
+pub fn openapi() -> OpenApi {
+    routes().into_openapi()
+}
+
+/// The answer to a request that `e` ended.
+pub fn problem(e: LeaveError) -> Problem {
+    {
+        match e {
+            LeaveError::Forbidden(why) => Problem::forbidden(why),
+            LeaveError::NotFound("employee") => {
+                Problem::not_found("no such employee").with_field("employee_id")
+            }
+            LeaveError::NotFound(what) => Problem::not_found(format!("no such {what}")),
+            LeaveError::Invalid { field, message } => Problem::unprocessable(field, message),
+            LeaveError::Conflict { field: Some(field), message } => {
+                Problem::conflict(message).with_field(field)
+            }
+            LeaveError::Conflict { field: None, message } => Problem::conflict(message),
+            LeaveError::Stale(why) => Problem::conflict(format!("{why}; try again")),
+            LeaveError::Unavailable(why) => {
+                tracing::warn!(reason = why, "leave operation unavailable");
+                Problem::unavailable("a service leave requests depend on is unavailable; nothing was changed")
+            }
+            LeaveError::Dependency(call) => call.into(),
+        }
+    }
+}
+
+fn id(
+    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    what: &str,
+) -> Result<Uuid, Problem> {
+    path.map(|Path(id)| id).map_err(|_| Problem::not_found(format!("no such {what}: the id is not a UUID")))
+}
+
+/// Today's date in UTC: what "before the start date" is measured by.
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// A JSON body that may be left out (no body: `T::default()`).
+struct OptionalJson<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if request.headers().contains_key(header::CONTENT_TYPE) {
+            let ProblemJson(body) = ProblemJson::from_request(request, state).await?;
+            return Ok(Self(body));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| Problem::new(e.status(), format!("cannot read the body: {}", e.body_text())))?;
+        if bytes.is_empty() {
+            Ok(Self(T::default()))
+        } else {
+            Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "the body must be application/json"))
+        }
+    }
+}
+
+/// The value of query parameter `name` read by `parse`; a bad one is 400
+/// naming it.
+fn param<T>(
+    params: &HashMap<String, String>,
+    name: &str,
+    expected: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, Problem> {
+    match params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => parse(v)
+            .map(Some)
+            .ok_or_else(|| Problem::bad_request(format!("{name}: {expected}")).with_field(name)),
+    }
+}
+
+fn status(text: &str) -> Option<LeaveStatus> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
+}
+
+/// Ask for time off
+///
+/// The employee for themselves (`employee_id` may be left out); admin and hr for anyone. Employee is
+/// asked whether the person is active; the working days leave out weekends and the holidays of their
+/// country. A type that needs no approval is approved at once and debits the balance.
+#[utoipa::path(
+    post,
+    path = "/leaves",
+    tag = "leave",
+    request_body(content = NewLeave, example = json!({
+        "employee_id": "0190a000-0000-7000-8000-000000000001", "leave_type": "annual",
+        "start_date": "2027-03-01", "end_date": "2027-03-05", "reason": "Family visit"
+    })),
+    responses(
+        (status = 201, description = "Requested (or, for a type that needs no approval, approved).", body = Leave,
+            headers(("Location" = String, description = "`/leaves/{id}`"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
+async fn request_leave(
+    State(api): State<LeaveApi>,
+    caller: Caller,
+    bearer: Bearer,
+    ProblemJson(new): ProblemJson<NewLeave>,
+) -> Result<impl IntoResponse, Problem> {
+    let who = requester(&caller);
+    let employees = api.employees.bind(&bearer);
+    let done = request::handle(new, &who, &api.policy, api.store.as_ref(), employees.as_ref())
+        .await
+        .map_err(problem)?;
+    let location = format!("/leaves/{}", done.leave.leave_id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(done.leave)))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Documents the query; the handler reads it field by field.
+struct ListParams {
+    /// Only this employee's requests.
+    employee_id: Option<Uuid>,
+    /// Only requests in this state.
+    status: Option<LeaveStatus>,
+    /// Requests ending on or after this date.
+    from: Option<NaiveDate>,
+    /// Requests starting on or before this date.
+    to: Option<NaiveDate>,
+    /// At most this many (1 to 500; 100 when absent).
+    limit: Option<usize>,
+}
+
+/// List requests
+///
+/// Admin and hr: anyone's. A manager: the requests they decide (of one employee with `employee_id`),
+/// or their own. An employee: their own.
+#[utoipa::path(
+    get,
+    path = "/leaves",
+    tag = "leave",
+    params(ListParams),
+    responses(
+        (status = 200, description = "The requests, newest start date first.", body = Vec<Leave>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
+async fn list_leaves(
+    State(api): State<LeaveApi>,
+    caller: Caller,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Vec<Leave>>, Problem> {
+    let date = |v: &str| v.parse::<NaiveDate>().ok();
+    let query = LeaveQuery {
+        employee_id: param(&params, "employee_id", "a UUID", |v| v.parse().ok())?,
+        approver_id: None,
+        status: param(&params, "status", "pending, approved, rejected or cancelled", status)?,
+        from: param(&params, "from", "a date, YYYY-MM-DD", date)?,
+        to: param(&params, "to", "a date, YYYY-MM-DD", date)?,
+        limit: param(&params, "limit", "a number", |v| v.parse().ok())?.unwrap_or(100),
+    };
+    Ok(Json(list::handle(query, &requester(&caller), api.store.as_ref()).await.map_err(problem)?))
+}
+
+/// Read a request
+///
+/// Admin and hr; the employee, and the manager who decides it (to other managers it is 404).
+#[utoipa::path(
+    get,
+    path = "/leaves/{id}",
+    tag = "leave",
+    params(("id" = Uuid, Path, description = "The request's id.")),
+    responses(
+        (status = 200, description = "The request.", body = Leave),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
+async fn get_leave(
+    State(api): State<LeaveApi>,
+    caller: Caller,
+    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<Leave>, Problem> {
+    let leave = get::handle(id(path, "leave request")?, &requester(&caller), api.store.as_ref())
+        .await
+        .map_err(problem)?;
+    Ok(Json(leave))
+}
+
+fn changed(done: Changed) -> Json<Leave> {
+    Json(done.leave)
+}
+
+/// Approve a request
+///
+/// The employee's manager, admin and hr; never for a request of their own. Only a pending request;
+/// the balance of its type is debited with it (409 if that would take it below zero where the type
+/// may not go negative).
+#[utoipa::path(
+    post,
+    path = "/leaves/{id}/approve",
+    tag = "leave",
+    params(("id" = Uuid, Path, description = "The request's id.")),
+    responses(
+        (status = 200, description = "The approved request.", body = Leave),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr", "manager"])),
+)]
+async fn approve_leave(
+    State(api): State<LeaveApi>,
+    caller: Caller,
+    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<Leave>, Problem> {
+    let who = requester(&caller);
+    let done = approve::handle(id(path, "leave request")?, &who, &api.policy, api.store.as_ref())
+        .await
+        .map_err(problem)?;
+    Ok(changed(done))
+}
+
+/// Reject a request
+///
+/// The employee's manager, admin and hr, with a reason; never for a request of their own. Only a
+/// pending request.
+#[utoipa::path(
+    post,
+    path = "/leaves/{id}/reject",
+    tag = "leave",
+    params(("id" = Uuid, Path, description = "The request's id.")),
+    request_body(content = Rejection, example = json!({ "reason": "The release is that week" })),
+    responses(
+        (status = 200, description = "The rejected request.", body = Leave),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr", "manager"])),
+)]
+async fn reject_leave(
+    State(api): State<LeaveApi>,
+    caller: Caller,
+    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    ProblemJson(rejection): ProblemJson<Rejection>,
+) -> Result<Json<Leave>, Problem> {
+    let who = requester(&caller);
+    let leave_id = id(path, "leave request")?;
+    Ok(changed(
+        reject::handle(leave_id, rejection, &who, &api.policy, api.store.as_ref()).await.map_err(problem)?,
+    ))
+}
+
+/// Cancel a request
+///
+/// The employee, before the start date (in UTC); admin and hr at any time. A pending or approved
+/// request; an approved one's days are credited back. The body (a reason) may be left out.
+#[utoipa::path(
+    post,
+    path = "/leaves/{id}/cancel",
+    tag = "leave",
+    params(("id" = Uuid, Path, description = "The request's id.")),
+    request_body(content = Cancellation, example = json!({ "reason": "Plans changed" })),
+    responses(
+        (status = 200, description = "The cancelled request.", body = Leave),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
+async fn cancel_leave(
+    State(api): State<LeaveApi>,
+    caller: Caller,
+    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    OptionalJson(cancellation): OptionalJson<Cancellation>,
+) -> Result<Json<Leave>, Problem> {
+    let who = requester(&caller);
+    let leave_id = id(path, "leave request")?;
+    let done = cancel::handle(leave_id, cancellation, &who, today(), &api.policy, api.store.as_ref())
+        .await
+        .map_err(problem)?;
+    Ok(changed(done))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Documents the query; the handler reads it field by field.
+struct BalanceParams {
+    /// The calendar year; this year (UTC) when absent.
+    year: Option<i32>,
+}
+
+/// An employee's balances
+///
+/// Admin and hr; the employee, and their manager (Employee says who that is). Every type of leave of
+/// the policy: the allowance, the days taken (approved), pending and left in the year.
+#[utoipa::path(
+    get,
+    path = "/leave-balances/{employee_id}",
+    tag = "leave",
+    params(("employee_id" = Uuid, Path, description = "The employee's id."), BalanceParams),
+    responses(
+        (status = 200, description = "The balances of the year.", body = Balances),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
+async fn leave_balances(
+    State(api): State<LeaveApi>,
+    caller: Caller,
+    bearer: Bearer,
+    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Balances>, Problem> {
+    let employee_id = id(path, "employee")?;
+    let year =
+        param(&params, "year", "a year, e.g. 2027", |v| v.parse().ok().filter(|y| (1..=9999).contains(y)))?
+            .unwrap_or_else(|| today().year());
+    let who: Requester = requester(&caller);
+    let employees = api.employees.bind(&bearer);
+    let report =
+        balances::handle(employee_id, year, &who, &api.policy, api.store.as_ref(), employees.as_ref())
+            .await
+            .map_err(problem)?;
+    Ok(Json(report))
+}
+
+#[cfg(test)]
+mod tests;

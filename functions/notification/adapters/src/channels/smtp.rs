@@ -1,0 +1,235 @@
+//! [`SmtpMailer`]: e-mail over SMTP with lettre (pooled connections,
+//! STARTTLS or implicit TLS on rustls), configured by [`SmtpConfig`]
+//! (`HRMS_SMTP_*`, see [`super`]). Credentials never reach logs, `Debug`
+//! output or error texts.
+
+use std::fmt;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use super::{Email, Mailer, SendError};
+
+/// The sender mailbox when `HRMS_SMTP_FROM` is unset.
+pub const DEFAULT_FROM: &str = "HRMS <hrms@localhost>";
+
+/// How to reach the SMTP server. `Debug` hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    /// `HRMS_SMTP_URL`: `smtp://host:port`, `smtp://host:port?tls=required`
+    /// (STARTTLS) or `smtps://host:port` (implicit TLS), without credentials.
+    pub url: String,
+    /// `HRMS_SMTP_USERNAME`.
+    pub username: Option<String>,
+    /// `HRMS_SMTP_PASSWORD`.
+    pub password: Option<String>,
+    /// `HRMS_SMTP_FROM`: the sender mailbox (default `HRMS <hrms@localhost>`).
+    pub from: String,
+    /// `HRMS_SMTP_TIMEOUT_MS`: limit on one send, connecting included (default 10 s).
+    pub timeout: Duration,
+    /// `HRMS_SMTP_POOL_SIZE`: pooled connections (default 4).
+    pub pool_size: u32,
+}
+
+/// A configuration that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid SMTP configuration: {0}")]
+pub struct SmtpConfigError(String);
+
+impl SmtpConfig {
+    /// A configuration for `url` with the defaults.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            username: None,
+            password: None,
+            from: DEFAULT_FROM.into(),
+            timeout: Duration::from_secs(10),
+            pool_size: 4,
+        }
+    }
+
+    /// Reads `HRMS_SMTP_*`; `None` when `HRMS_SMTP_URL` is unset or empty.
+    pub fn from_env() -> Result<Option<Self>, SmtpConfigError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let Some(url) = var("HRMS_SMTP_URL") else { return Ok(None) };
+        let mut config = Self::new(url);
+        config.username = var("HRMS_SMTP_USERNAME");
+        config.password = var("HRMS_SMTP_PASSWORD");
+        if let Some(from) = var("HRMS_SMTP_FROM") {
+            config.from = from;
+        }
+        let number = |name: &str| -> Result<Option<u64>, SmtpConfigError> {
+            var(name)
+                .map(|v| {
+                    v.trim().parse().map_err(|_| SmtpConfigError(format!("{name} must be a whole number")))
+                })
+                .transpose()
+        };
+        if let Some(ms) = number("HRMS_SMTP_TIMEOUT_MS")? {
+            config.timeout = Duration::from_millis(ms);
+        }
+        if let Some(size) = number("HRMS_SMTP_POOL_SIZE")? {
+            config.pool_size = u32::try_from(size.max(1)).unwrap_or(u32::MAX);
+        }
+        Ok(Some(config))
+    }
+}
+
+impl fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("from", &self.from)
+            .field("timeout", &self.timeout)
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
+}
+
+/// Sends e-mails through one SMTP server over a connection pool.
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    server: String,
+    timeout: Duration,
+}
+
+impl SmtpMailer {
+    /// Builds the transport (connections are opened on first use). Call it
+    /// inside a Tokio runtime: the pool runs a task there.
+    pub fn new(config: &SmtpConfig) -> Result<Self, SmtpConfigError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(SmtpConfigError("the SMTP pool needs a Tokio runtime".into()));
+        }
+        // Parsed first so that no error text can echo a password in the URL.
+        let url = url::Url::parse(&config.url).map_err(|e| SmtpConfigError(format!("HRMS_SMTP_URL: {e}")))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(SmtpConfigError(
+                "HRMS_SMTP_URL must not carry credentials: use HRMS_SMTP_USERNAME and HRMS_SMTP_PASSWORD"
+                    .into(),
+            ));
+        }
+        let server = format!("{}:{}", url.host_str().unwrap_or_default(), url.port().unwrap_or_default());
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())
+            .map_err(|e| SmtpConfigError(format!("HRMS_SMTP_URL: {e}")))?
+            .timeout(Some(config.timeout))
+            .pool_config(PoolConfig::new().max_size(config.pool_size.max(1)));
+        match (&config.username, &config.password) {
+            (Some(user), Some(password)) => {
+                builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+            }
+            (None, None) => {}
+            _ => {
+                return Err(SmtpConfigError(
+                    "set both HRMS_SMTP_USERNAME and HRMS_SMTP_PASSWORD, or neither".into(),
+                ));
+            }
+        }
+        Ok(Self { transport: builder.build(), server, timeout: config.timeout })
+    }
+}
+
+impl fmt::Debug for SmtpMailer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpMailer").field("server", &self.server).field("timeout", &self.timeout).finish()
+    }
+}
+
+impl Mailer for SmtpMailer {
+    fn send<'a>(&'a self, email: &'a Email) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let message = email.to_message()?;
+            match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(classify(&e)),
+                Err(_) => Err(SendError::Transient(format!(
+                    "no answer from {} within {:?}",
+                    self.server, self.timeout
+                ))),
+            }
+        })
+    }
+}
+
+/// 5xx replies and client-side refusals are permanent; 4xx replies,
+/// connection, TLS and timeout errors are transient.
+fn classify(error: &lettre::transport::smtp::Error) -> SendError {
+    let text = error.to_string();
+    if error.is_permanent() || error.is_client() {
+        SendError::Permanent(text)
+    } else {
+        SendError::Transient(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn urls_select_plain_starttls_or_implicit_tls() {
+        for url in [
+            "smtp://127.0.0.1:2525",
+            "smtp://mail.example.com:587?tls=required",
+            "smtps://mail.example.com:465",
+        ] {
+            assert!(SmtpMailer::new(&SmtpConfig::new(url)).is_ok(), "{url}");
+        }
+        assert!(SmtpMailer::new(&SmtpConfig::new("http://example.com")).is_err());
+    }
+
+    #[tokio::test]
+    async fn credentials_stay_out_of_urls_errors_and_debug() {
+        let err = SmtpMailer::new(&SmtpConfig::new("smtp://me:hunter2@example.com:25")).err();
+        assert!(err.is_some_and(|e| !e.to_string().contains("hunter2")));
+        let config = SmtpConfig {
+            username: Some("me".into()),
+            password: Some("hunter2".into()),
+            ..SmtpConfig::new("smtp://example.com:25")
+        };
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let mailer = SmtpMailer::new(&config).map(|m| format!("{m:?}")).unwrap_or_default();
+        assert!(mailer.contains("example.com") && !mailer.contains("hunter2"), "{mailer}");
+        let half = SmtpConfig { password: None, ..config };
+        assert!(SmtpMailer::new(&half).is_err());
+    }
+
+    /// A server that greets every connection with `greeting` and hangs up.
+    async fn greeter(greeting: &'static str) -> SmtpMailer {
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let _ = socket.write_all(greeting.as_bytes()).await;
+            }
+        });
+        SmtpMailer::new(&SmtpConfig::new(format!("smtp://127.0.0.1:{port}"))).expect("config")
+    }
+
+    #[tokio::test]
+    async fn a_4xx_reply_is_transient_and_a_5xx_reply_permanent() {
+        let sample = crate::channels::email::tests::sample();
+        let busy = greeter("421 busy, try later\r\n").await.send(&sample).await;
+        assert!(matches!(busy, Err(SendError::Transient(_))), "{busy:?}");
+        let refused = greeter("554 no service here\r\n").await.send(&sample).await;
+        assert!(matches!(refused, Err(SendError::Permanent(_))), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_transient() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port());
+        let config = SmtpConfig {
+            timeout: Duration::from_secs(5),
+            ..SmtpConfig::new(format!("smtp://127.0.0.1:{}", port.unwrap_or(1)))
+        };
+        let mailer = SmtpMailer::new(&config).expect("config");
+        let result = mailer.send(&crate::channels::email::tests::sample()).await;
+        assert!(matches!(result, Err(SendError::Transient(_))), "{result:?}");
+    }
+}

@@ -1,0 +1,248 @@
+//! The Notification function as a [`Handler`]: each event's deliveries are
+//! prepared and recorded durably (in-app ones are then in the inbox) before
+//! the handler answers; a [`Dispatcher`] sends the others, retrying with
+//! backoff and jitter off the partition's path, so a slow or failing
+//! channel never holds back the events behind it.
+//!
+//! Metrics: `hrms_notifications_total{channel,outcome}` (outcome `sent`;
+//! `failed` for every failed attempt, then `retried` or `dead`),
+//! `hrms_dead_letters_total{topic}` (dead deliveries written to
+//! `notification-queue.dlq`), `hrms_notification_delivered_seconds` (event
+//! time to accepted by the channel, a histogram).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use hrms_notification::{
+    Attempt, Channel, Delivery, Directory, NotificationStore, PrepareError, Preparer, Status, Templates,
+};
+use tokio::sync::Notify;
+
+use crate::channels::{Email, Mailer, Subscribers, message_id};
+use hrms_platform::consume::{Delivery as Record, Handler, HandlerError, RetryPolicy};
+use hrms_platform::publish::{DeadLetter, DeadLetterSink};
+
+/// The consumer group of the Notification function.
+pub const GROUP: &str = "notification-service";
+
+/// Prepares and records each event's deliveries.
+pub struct NotificationHandler {
+    pub store: Arc<dyn NotificationStore>,
+    pub templates: Arc<Templates>,
+    pub directory: Option<Arc<dyn Directory>>,
+    /// The webhook subscribers (their subscriptions decide the deliveries).
+    pub subscribers: Arc<Subscribers>,
+    /// Rung once deliveries wait to be sent.
+    pub wake: Arc<Notify>,
+}
+
+impl Handler for NotificationHandler {
+    fn name(&self) -> &str {
+        "notification"
+    }
+
+    fn handle<'a>(&'a self, batch: &'a [Record]) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(async move {
+            let preparer = Preparer {
+                store: self.store.as_ref(),
+                templates: &self.templates,
+                directory: self.directory.as_deref(),
+                webhooks: &self.subscribers.webhooks,
+            };
+            let mut deliveries = Vec::new();
+            for record in batch {
+                deliveries.extend(preparer.prepare(&record.event).await.map_err(|e| match e {
+                    PrepareError::Template(_) | PrepareError::Encode(..) => {
+                        HandlerError::Permanent(e.to_string())
+                    }
+                    PrepareError::Store(_) | PrepareError::Directory(_) => {
+                        HandlerError::Transient(e.to_string())
+                    }
+                })?);
+            }
+            if deliveries.is_empty() {
+                return Ok(());
+            }
+            let events = batch.iter().map(|r| r.event.clone()).collect();
+            let stored = self
+                .store
+                .record(deliveries, events)
+                .await
+                .map_err(|e| HandlerError::Transient(e.to_string()))?;
+            if stored.iter().any(|d| matches!(d.status, Status::Pending | Status::Failed)) {
+                self.wake.notify_one();
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Sends the recorded deliveries that are due, retries the failed ones, and
+/// writes those given up on to `notification-queue.dlq`.
+pub struct Dispatcher {
+    pub store: Arc<dyn NotificationStore>,
+    /// Where dead deliveries' events go (the transport's dead-letter topics).
+    pub dead_letters: Arc<dyn DeadLetterSink>,
+    pub mailer: Arc<dyn Mailer>,
+    pub subscribers: Arc<Subscribers>,
+    /// The sender of the mails.
+    pub from: String,
+    /// Attempts per delivery and the backoff between them (default: 5 over about a minute).
+    pub retry: RetryPolicy,
+    pub wake: Arc<Notify>,
+}
+
+impl Dispatcher {
+    /// The default retries: 5 attempts, 2 s doubling to at most 30 s, with jitter.
+    pub fn retry() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 5,
+            initial_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(30),
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Sends what is due until `shutdown`; looks again when woken or every second.
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let due = match self.store.due(Utc::now(), 64).await {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the deliveries due");
+                    Vec::new()
+                }
+            };
+            let taken = due.len();
+            let recorded = futures::stream::iter(due)
+                .map(|d| self.attempt(d))
+                .buffer_unordered(16)
+                .filter(|recorded| std::future::ready(*recorded))
+                .count()
+                .await;
+            let dead_lettered = self.write_dead_letters().await;
+            // More may be due; but when attempts could not be recorded, the
+            // same deliveries are due again: wait rather than resend at once.
+            if (taken > 0 && recorded == taken) || dead_lettered {
+                continue;
+            }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
+    /// Writes the dead deliveries' events to their dead-letter topic, with
+    /// the reason; whether any was written (more may wait). One that cannot
+    /// be written stays for the next round.
+    async fn write_dead_letters(&self) -> bool {
+        let dead = match self.store.dead_letters(64).await {
+            Ok(dead) => dead,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the dead deliveries");
+                return false;
+            }
+        };
+        let mut written = false;
+        for d in dead {
+            let letter = DeadLetter {
+                event: d.event,
+                group: GROUP.to_owned(),
+                reason: format!(
+                    "{} delivery {} failed: {}",
+                    d.delivery.channel.as_str(),
+                    d.delivery.id,
+                    d.delivery.last_error.as_deref().unwrap_or("given up")
+                ),
+                attempts: d.delivery.attempts,
+            };
+            if let Err(e) = self.dead_letters.dead_letter(&letter).await {
+                tracing::error!(delivery = %d.delivery.id, error = %e, "cannot write a dead letter; retrying");
+                metrics::counter!("hrms_dead_letter_failures_total", "topic" => "notification-queue.dlq")
+                    .increment(1);
+                return written;
+            }
+            if let Err(e) = self.store.dead_lettered(d.delivery.id).await {
+                // Written again next round: a duplicate dead letter, never a lost one.
+                tracing::warn!(delivery = %d.delivery.id, error = %e, "cannot note a dead letter written");
+                return written;
+            }
+            written = true;
+        }
+        written
+    }
+
+    /// Tries `d` once; whether the attempt was recorded.
+    async fn attempt(&self, d: Delivery) -> bool {
+        let sent = match d.channel {
+            Channel::Email => {
+                let email = Email {
+                    from: self.from.clone(),
+                    to: d.address.clone(),
+                    subject: d.subject.clone(),
+                    text: d.text.clone(),
+                    html: Some(d.html.clone()),
+                    message_id: message_id(d.event_id, d.channel.as_str(), &d.address),
+                };
+                self.mailer.send(&email).await
+            }
+            Channel::InApp => Ok(()),
+            Channel::Webhook => self.subscribers.send(&d.address, &d.id.to_string(), &d.text).await,
+        };
+        let attempts = d.attempts + 1;
+        let channel = d.channel.as_str();
+        if sent.is_err() {
+            metrics::counter!("hrms_notifications_total", "channel" => channel, "outcome" => "failed")
+                .increment(1);
+        }
+        let attempt = match sent {
+            Ok(()) => {
+                let delay = (Utc::now() - d.event_time).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6;
+                metrics::histogram!("hrms_notification_delivered_seconds", "channel" => channel)
+                    .record(delay);
+                metrics::counter!("hrms_notifications_total", "channel" => channel, "outcome" => "sent")
+                    .increment(1);
+                Attempt { status: Status::Sent, attempts, last_error: None, next_attempt_at: None }
+            }
+            Err(e) if e.is_transient() && attempts < self.retry.max_attempts => {
+                metrics::counter!("hrms_notifications_total", "channel" => channel, "outcome" => "retried")
+                    .increment(1);
+                tracing::warn!(delivery = %d.id, attempts, error = %e, "delivery failed; retrying");
+                let pause = chrono::Duration::from_std(self.retry.backoff(attempts)).unwrap_or_default();
+                Attempt {
+                    status: Status::Failed,
+                    attempts,
+                    last_error: Some(e.to_string()),
+                    next_attempt_at: Some(Utc::now() + pause),
+                }
+            }
+            Err(e) => {
+                metrics::counter!("hrms_notifications_total", "channel" => channel, "outcome" => "dead")
+                    .increment(1);
+                tracing::error!(delivery = %d.id, attempts, error = %e, "delivery given up");
+                Attempt {
+                    status: Status::Dead,
+                    attempts,
+                    last_error: Some(e.to_string()),
+                    next_attempt_at: None,
+                }
+            }
+        };
+        match self.store.attempted(d.id, &attempt).await {
+            Ok(()) => true,
+            Err(e) => {
+                // It stays due and is tried again after the pause: a mail may
+                // then go twice, with the same Message-ID for the receiver to spot.
+                tracing::error!(delivery = %d.id, error = %e, "cannot record a delivery attempt");
+                false
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The User store on DynamoDB (table `<prefix>user`): the account, the item
+//! that reserves its lower-cased e-mail (kept when the account is deleted),
+//! and the events of each write, in one transaction (see the key design in
+//! [`super`]). The password hash is in the account's `record` and nowhere
+//! else: not in the e-mail item, the events, or an error message.
+
+use aws_sdk_dynamodb::Client;
+use futures::future::BoxFuture;
+use hrms_events::HrmsEvent;
+use hrms_user::{StoreError, User, UserStore};
+use uuid::Uuid;
+
+use hrms_dynamodb::Failure;
+use hrms_dynamodb::versioned::{Kind, Record, Versioned};
+use hrms_platform::outbox::RelayWaker;
+
+const ACCOUNTS: Kind =
+    Kind { entity: "USER", owner: "user_id", noun: "account", exists: "an account with this id exists" };
+
+/// Accounts and their events in the service's table.
+#[derive(Clone)]
+pub struct DynamoUserStore {
+    records: Versioned,
+}
+
+impl DynamoUserStore {
+    /// The store in `table` (see [`hrms_dynamodb::ensure_tables`]).
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { records: Versioned::new(client, table.into(), &ACCOUNTS) }
+    }
+
+    /// Wakes `relay` after each commit, so that events go out at once.
+    pub fn with_relay(self, relay: RelayWaker) -> Self {
+        Self { records: self.records.with_relay(relay) }
+    }
+
+    /// Whether the table answers (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        Ok(self.records.ping().await?)
+    }
+}
+
+fn record(user: &User) -> Result<Record<'_>, Failure> {
+    let json = serde_json::to_string(user).map_err(|e| Failure::Unavailable(format!("account: {e}")))?;
+    Ok(Record { id: user.user_id, email: &user.email, version: user.version, json })
+}
+
+impl UserStore for DynamoUserStore {
+    fn insert<'a>(
+        &'a self,
+        user: &'a User,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { Ok(self.records.insert(record(user)?, events).await?) })
+    }
+
+    fn get(&self, user_id: Uuid) -> BoxFuture<'_, Result<Option<User>, StoreError>> {
+        Box::pin(async move {
+            let Some(json) = self.records.get(user_id).await? else {
+                return Ok(None);
+            };
+            // Where, not what: serde's message may quote a value of the record.
+            let user = serde_json::from_str(&json).map_err(|e| {
+                let at = format!("line {}, column {}", e.line(), e.column());
+                StoreError::Unavailable(format!("unreadable account {user_id} ({:?} at {at})", e.classify()))
+            })?;
+            Ok(Some(user))
+        })
+    }
+
+    fn find_email<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Option<Uuid>, StoreError>> {
+        Box::pin(async move { Ok(self.records.owner_of(email).await?) })
+    }
+
+    fn update<'a>(
+        &'a self,
+        user: &'a User,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { Ok(self.records.update(record(user)?, events).await?) })
+    }
+}

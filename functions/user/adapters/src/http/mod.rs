@@ -1,0 +1,315 @@
+//! The User routes (answers show the account without credentials):
+//! - `POST /users` (admin; hr for employees and managers): 201.
+//! - `GET /users/{id}` (admin, hr, the owner).
+//! - `PATCH /users/{id}`: the owner their name; admin and hr name and
+//!   e-mail; admin the role.
+//! - `DELETE /users/{id}` (admin): soft, the record stays.
+//! - `POST /users/{id}/suspend` (admin; hr for employees and managers).
+//! - `POST /users/{id}/password` (the owner with the current password, or
+//!   admin): 204.
+//!
+//! Each route is registered with its `#[utoipa::path]`; [`openapi`] is their fragment.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::{Json, Router};
+use hrms_compliance::ComplianceClient;
+use hrms_employee::EmployeeClient;
+use hrms_events::user::UserSnapshot;
+use hrms_user::commands::{create, delete, get, password, suspend, update};
+use hrms_user::model::{PasswordChange, Suspension};
+use hrms_user::{NewUser, UserChanges, UserError, UserStore};
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use hrms_http::auth::requester;
+use hrms_http::auth::{Authenticator, Bearer, Caller};
+use hrms_http::callee::Callee;
+use hrms_http::json::ProblemJson;
+use hrms_http::openapi::{
+    self as doc, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
+    Unprocessable, UnsupportedMediaType,
+};
+use hrms_http::problem::Problem;
+
+/// The User function's operations that a CloudEvent may invoke on `POST /`
+/// (see `hrms_http::commands`).
+pub const COMMANDS: &[hrms_http::commands::Command] = &[
+    hrms_http::commands::command("hrms.command.user.update", "PATCH", "/users/{id}"),
+    hrms_http::commands::command("hrms.command.user.delete", "DELETE", "/users/{id}"),
+    hrms_http::commands::command("hrms.command.user.suspend", "POST", "/users/{id}/suspend"),
+];
+
+/// What the routes need.
+#[derive(Clone)]
+pub struct UserApi {
+    pub auth: Arc<Authenticator>,
+    pub store: Arc<dyn UserStore>,
+    pub compliance: Callee<dyn ComplianceClient>,
+    pub employees: Callee<dyn EmployeeClient>,
+}
+
+impl FromRef<UserApi> for Arc<Authenticator> {
+    fn from_ref(api: &UserApi) -> Self {
+        api.auth.clone()
+    }
+}
+
+/// Each route with its documentation.
+fn routes() -> OpenApiRouter<UserApi> {
+    OpenApiRouter::with_openapi(doc::components())
+        .routes(routes!(create_user))
+        .routes(routes!(get_user, update_user, delete_user))
+        .routes(routes!(suspend_user))
+        .routes(routes!(change_password))
+}
+
+/// The User router.
+pub fn router(api: UserApi) -> Router {
+    routes().with_state(api).into()
+}
+
+/// The User router's OpenAPI fragment.
+pub fn openapi() -> OpenApi {
+    routes().into_openapi()
+}
+
+/// The answer to a request that `e` ended.
+pub fn problem(e: UserError) -> Problem {
+    {
+        match e {
+            UserError::Forbidden(why) => Problem::forbidden(why),
+            UserError::NotFound => Problem::not_found("no such user"),
+            UserError::Invalid { field, message } => Problem::unprocessable(field, message),
+            UserError::Refused(verdict) => Problem::refused(&verdict),
+            UserError::Conflict(why) => Problem::conflict(why),
+            UserError::Unavailable(why) => {
+                tracing::warn!(reason = why, "user operation unavailable");
+                Problem::unavailable("a service the accounts depend on is unavailable; nothing was changed")
+            }
+            UserError::Dependency(call) => call.into(),
+        }
+    }
+}
+
+type IdPath = Result<Path<Uuid>, axum::extract::rejection::PathRejection>;
+
+fn id(path: IdPath) -> Result<Uuid, Problem> {
+    path.map(|Path(id)| id).map_err(|_| Problem::not_found("no such user: the id is not a UUID"))
+}
+
+/// Open an account
+///
+/// Admin; hr for employees and managers. Compliance validates the account, then the employee
+/// record is created (`employee`) or linked (`employee_id`); employees and managers need one.
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "user",
+    request_body(content = NewUser, example = json!({
+        "email": "ada@example.com", "full_name": "Ada Lovelace", "role": "employee",
+        "password": "a long enough passphrase",
+        "employee": {
+            "first_name": "Ada", "last_name": "Lovelace", "department": "Engineering",
+            "job_title": "Analyst", "country": "GB", "time_zone": "Europe/London",
+            "weekly_hours": 37.5, "hire_date": "2026-12-01"
+        }
+    })),
+    responses(
+        (status = 201, description = "Created.", body = UserSnapshot,
+            headers(("Location" = String, description = "`/users/{id}`"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
+async fn create_user(
+    State(api): State<UserApi>,
+    caller: Caller,
+    bearer: Bearer,
+    ProblemJson(new): ProblemJson<NewUser>,
+) -> Result<impl IntoResponse, Problem> {
+    let (compliance, employees) = (api.compliance.bind(&bearer), api.employees.bind(&bearer));
+    let callees = create::Callees { compliance: compliance.as_ref(), employees: employees.as_ref() };
+    let created =
+        create::handle(new, &requester(&caller), api.store.as_ref(), callees).await.map_err(problem)?;
+    let location = format!("/users/{}", created.user.user_id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(created.user.snapshot())))
+}
+
+/// Read an account
+///
+/// Admin and hr; the owner.
+#[utoipa::path(
+    get,
+    path = "/users/{id}",
+    tag = "user",
+    params(("id" = Uuid, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "The account.", body = UserSnapshot),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
+async fn get_user(
+    State(api): State<UserApi>,
+    caller: Caller,
+    path: IdPath,
+) -> Result<Json<UserSnapshot>, Problem> {
+    let user = get::handle(id(path)?, &requester(&caller), api.store.as_ref()).await.map_err(problem)?;
+    Ok(Json(user.snapshot()))
+}
+
+/// Change an account
+///
+/// The owner their name; admin, and hr for employees and managers, name and e-mail; admin the
+/// role. Absent fields stay as they are; with `version`, the change applies only to that version.
+#[utoipa::path(
+    patch,
+    path = "/users/{id}",
+    tag = "user",
+    params(("id" = Uuid, Path, description = "The user's id.")),
+    request_body(content = UserChanges, example = json!({ "full_name": "Ada King" })),
+    responses(
+        (status = 200, description = "The changed account.", body = UserSnapshot),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
+async fn update_user(
+    State(api): State<UserApi>,
+    caller: Caller,
+    bearer: Bearer,
+    path: IdPath,
+    ProblemJson(changes): ProblemJson<UserChanges>,
+) -> Result<Json<UserSnapshot>, Problem> {
+    let compliance = api.compliance.bind(&bearer);
+    let who = requester(&caller);
+    let updated = update::handle(id(path)?, changes, &who, api.store.as_ref(), compliance.as_ref())
+        .await
+        .map_err(problem)?;
+    Ok(Json(updated.user.snapshot()))
+}
+
+/// Close an account
+///
+/// Admin, not their own. Soft: the record stays, with status `deleted`.
+#[utoipa::path(
+    delete,
+    path = "/users/{id}",
+    tag = "user",
+    params(("id" = Uuid, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "The closed account.", body = UserSnapshot),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+async fn delete_user(
+    State(api): State<UserApi>,
+    caller: Caller,
+    path: IdPath,
+) -> Result<Json<UserSnapshot>, Problem> {
+    let deleted =
+        delete::handle(id(path)?, &requester(&caller), api.store.as_ref()).await.map_err(problem)?;
+    Ok(Json(deleted.user.snapshot()))
+}
+
+/// Suspend an account
+///
+/// Admin; hr for employees and managers; not their own. Needs a reason.
+#[utoipa::path(
+    post,
+    path = "/users/{id}/suspend",
+    tag = "user",
+    params(("id" = Uuid, Path, description = "The user's id.")),
+    request_body(content = Suspension, example = json!({ "reason": "Repeated failed sign-ins" })),
+    responses(
+        (status = 200, description = "The suspended account.", body = UserSnapshot),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin", "hr"])),
+)]
+async fn suspend_user(
+    State(api): State<UserApi>,
+    caller: Caller,
+    path: IdPath,
+    ProblemJson(suspension): ProblemJson<Suspension>,
+) -> Result<Json<UserSnapshot>, Problem> {
+    let done = suspend::handle(id(path)?, suspension, &requester(&caller), api.store.as_ref())
+        .await
+        .map_err(problem)?;
+    Ok(Json(done.user.snapshot()))
+}
+
+/// Change a password
+///
+/// The owner, with the current password; admin, without it.
+#[utoipa::path(
+    post,
+    path = "/users/{id}/password",
+    tag = "user",
+    params(("id" = Uuid, Path, description = "The user's id.")),
+    request_body(content = PasswordChange, example = json!({
+        "current_password": "a long enough passphrase", "new_password": "another long passphrase"
+    })),
+    responses(
+        (status = 204, description = "Changed."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+async fn change_password(
+    State(api): State<UserApi>,
+    caller: Caller,
+    path: IdPath,
+    ProblemJson(change): ProblemJson<PasswordChange>,
+) -> Result<StatusCode, Problem> {
+    password::handle(id(path)?, change, &requester(&caller), api.store.as_ref()).await.map_err(problem)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests;

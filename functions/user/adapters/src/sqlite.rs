@@ -1,0 +1,128 @@
+//! The User store on SQLite (`<data dir>/user.db`): one row per account
+//! (the account as JSON, with its keys in columns; the password hash is in
+//! that JSON and nowhere else), the e-mail unique lower-cased, and every
+//! write's events in the outbox of the same transaction.
+
+use std::path::Path;
+
+use futures::future::BoxFuture;
+use hrms_events::HrmsEvent;
+use hrms_user::{StoreError, User, UserStore};
+use rusqlite::{OptionalExtension, params};
+use uuid::Uuid;
+
+use hrms_platform::outbox::RelayWaker;
+use hrms_sqlite::{Database, write_record};
+
+const MIGRATIONS: &[&str] = &["CREATE TABLE user_account (
+        user_id TEXT PRIMARY KEY,
+        email_key TEXT NOT NULL UNIQUE,
+        employee_id TEXT,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );"];
+
+/// Accounts and their events in the service's database.
+#[derive(Clone)]
+pub struct SqliteUserStore {
+    db: Database,
+}
+
+impl SqliteUserStore {
+    /// Opens (and migrates) the database at `path`.
+    pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
+        Ok(Self { db: Database::open(path, MIGRATIONS)? })
+    }
+
+    /// Whether the database answers and its writer runs (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(StoreError::Unavailable)
+    }
+
+    /// The outbox of this store's database, for its relay.
+    pub fn outbox(&self) -> hrms_sqlite::outbox::SqliteOutbox {
+        hrms_sqlite::outbox::SqliteOutbox::of(self.db.clone())
+    }
+
+    /// Wakes `relay` after each commit, so that events go out at once.
+    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
+        self.db = self.db.with_relay(relay);
+        self
+    }
+
+    /// Writes `user` with `sql` (insert or versioned update) and its events.
+    async fn write(&self, sql: &'static str, user: &User, events: &[HrmsEvent]) -> Result<(), StoreError> {
+        let body = serde_json::to_string(user).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let (id, email, employee) =
+            (user.user_id.to_string(), user.email.to_lowercase(), user.employee_id.map(|id| id.to_string()));
+        let version = user.version as i64;
+        let outcome = self
+            .db
+            .commit(events, move |tx| {
+                write_record(tx, sql, params![id, email, employee, version, body], "account", &id)
+            })
+            .await
+            .map_err(StoreError::Unavailable)?;
+        outcome.map_err(StoreError::Conflict)
+    }
+}
+
+impl UserStore for SqliteUserStore {
+    fn insert<'a>(
+        &'a self,
+        user: &'a User,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.write(
+            "INSERT INTO user_account (user_id, email_key, employee_id, version, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            user,
+            events,
+        ))
+    }
+
+    fn get(&self, user_id: Uuid) -> BoxFuture<'_, Result<Option<User>, StoreError>> {
+        Box::pin(async move {
+            let body = self
+                .db
+                .run(move |conn| {
+                    conn.prepare_cached("SELECT body FROM user_account WHERE user_id = ?1")?
+                        .query_row([user_id.to_string()], |r| r.get::<_, String>(0))
+                        .optional()
+                })
+                .await
+                .map_err(StoreError::Unavailable)?;
+            body.map(|b| serde_json::from_str(&b))
+                .transpose()
+                .map_err(|e| StoreError::Unavailable(format!("unreadable account {user_id}: {e}")))
+        })
+    }
+
+    fn find_email<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Option<Uuid>, StoreError>> {
+        let key = email.trim().to_lowercase();
+        Box::pin(async move {
+            let id = self
+                .db
+                .run(move |conn| {
+                    conn.prepare_cached("SELECT user_id FROM user_account WHERE email_key = ?1")?
+                        .query_row([key], |r| r.get::<_, String>(0))
+                        .optional()
+                })
+                .await
+                .map_err(StoreError::Unavailable)?;
+            Ok(id.and_then(|id| id.parse().ok()))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        user: &'a User,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.write(
+            "UPDATE user_account SET email_key = ?2, employee_id = ?3, version = ?4, body = ?5
+             WHERE user_id = ?1 AND version = ?4 - 1",
+            user,
+            events,
+        ))
+    }
+}

@@ -1,0 +1,49 @@
+//! Where accounts are kept. Every write carries the events it emits, which
+//! the store keeps in its outbox in the same transaction.
+
+use futures::future::BoxFuture;
+use hrms_events::HrmsEvent;
+use uuid::Uuid;
+
+use crate::model::User;
+
+/// What a store could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique field is taken (id or e-mail), or the account changed since
+    /// it was read (version); nothing was written.
+    #[error("{0}")]
+    Conflict(String),
+    /// The store is unreachable or failed; nothing was written.
+    #[error("user store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The User function's storage. E-mail addresses are unique among all
+/// accounts, deleted ones included (compared lower-cased); `version`
+/// increases by one with every write.
+pub trait UserStore: Send + Sync {
+    /// Stores a new account (`version` 1) with its events.
+    fn insert<'a>(&'a self, user: &'a User, events: &'a [HrmsEvent])
+    -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The account with this id.
+    fn get(&self, user_id: Uuid) -> BoxFuture<'_, Result<Option<User>, StoreError>>;
+
+    /// The id of the account with this e-mail address, if any.
+    fn find_email<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Option<Uuid>, StoreError>>;
+
+    /// Replaces the account if its stored version is `user.version - 1`
+    /// (else [`StoreError::Conflict`]), with its events.
+    fn update<'a>(&'a self, user: &'a User, events: &'a [HrmsEvent])
+    -> BoxFuture<'a, Result<(), StoreError>>;
+}
+
+impl From<hrms_platform::StoreFailure> for StoreError {
+    fn from(failure: hrms_platform::StoreFailure) -> Self {
+        match failure {
+            hrms_platform::StoreFailure::Conflict(why) => Self::Conflict(why),
+            hrms_platform::StoreFailure::Unavailable(why) => Self::Unavailable(why),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The Attendance function in a process: its store and relay and its
+//! routes. It calls Employee (in-process or over HTTP).
+
+use anyhow::Context as _;
+use hrms_attendance_adapters::http::{self, AttendanceApi};
+
+use super::{Callees, Context, Hosted};
+
+/// Adds the Attendance function to `hosted`.
+pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>, callees: &Callees) -> anyhow::Result<()> {
+    let employees = callees.employees.clone().context("Attendance calls Employee")?;
+    let backend = cx.backend;
+    let (store, probe) = backend.attendance(&mut |outbox| cx.relay(outbox))?;
+    hosted.probes.push(("attendance", probe));
+    let api = AttendanceApi { auth: cx.auth.clone(), store, employees };
+    hosted.serve(http::router(api), http::openapi());
+    Ok(())
+}

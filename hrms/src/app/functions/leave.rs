@@ -1,0 +1,35 @@
+//! The Leave function in a process: its policy (`HRMS_LEAVE_POLICY`, or
+//! the defaults), its store and relay, its routes, and its consumer of
+//! `notification-queue` (group `leave-service`), which cancels the leave
+//! of a terminated employee. It calls Employee (in-process or over HTTP).
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use hrms_events::topics::NOTIFICATION_QUEUE;
+use hrms_leave::Policy;
+use hrms_leave_adapters::consumer::{GROUP, LeaveHandler};
+use hrms_leave_adapters::http::{self, LeaveApi};
+
+use super::{Callees, Consumer, Context, Durability, Hosted};
+
+/// Adds the Leave function to `hosted`.
+pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>, callees: &Callees) -> anyhow::Result<()> {
+    let employees = callees.employees.clone().context("Leave calls Employee")?;
+    let policy = Arc::new(match &cx.stores.leave_policy {
+        Some(path) => Policy::load(path)?,
+        None => Policy::default(),
+    });
+    let backend = cx.backend;
+    let (store, probe) = backend.leave(&mut |outbox| cx.relay(outbox))?;
+    hosted.probes.push(("leave", probe));
+    let api = LeaveApi { auth: cx.auth.clone(), store: store.clone(), policy: policy.clone(), employees };
+    hosted.serve(http::router(api), http::openapi());
+    hosted.consumers.push(Consumer {
+        topics: vec![NOTIFICATION_QUEUE.name],
+        group: GROUP,
+        handler: Arc::new(LeaveHandler { store, policy }),
+        durable: Durability::RetryUntilHandled,
+    });
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! The Notification function in a process: its routes, its consumer of
+//! `notification-queue` and its dispatcher (SMTP when `HRMS_SMTP_URL` is
+//! set, else `.eml` files under `<data dir>/outbox`). Employee, in-process
+//! or over HTTP, is its directory of people no event has introduced.
+
+use std::sync::Arc;
+
+use hrms_employee::EmployeeClient;
+use hrms_events::topics::NOTIFICATION_QUEUE;
+use hrms_http::{Authenticator, Callee};
+use hrms_notification::{Directory, Templates};
+use hrms_notification_adapters::channels::{
+    DEFAULT_FROM, FileMailer, Mailer, SmtpConfig, SmtpMailer, Subscribers,
+};
+use hrms_notification_adapters::consumer::{Dispatcher, GROUP, NotificationHandler};
+use hrms_notification_adapters::directory::{EmployeeDirectory, ServiceToken};
+use hrms_notification_adapters::http::{self, NotificationApi};
+use tokio::sync::Notify;
+
+use super::{Consumer, Context, Durability, Hosted};
+
+/// Adds the Notification function to `hosted`.
+pub fn host(
+    hosted: &mut Hosted,
+    cx: &mut Context<'_>,
+    employees: Option<Callee<dyn EmployeeClient>>,
+) -> anyhow::Result<()> {
+    let directory = employees.and_then(|employees| directory(employees, cx.auth));
+    let (store, probe) = cx.backend.notification()?;
+    let templates = match std::env::var_os("HRMS_NOTIFICATION_TEMPLATES") {
+        Some(dir) => Templates::with_overrides(std::path::Path::new(&dir))?,
+        None => Templates::embedded(),
+    };
+    let (mailer, from): (Arc<dyn Mailer>, String) = match SmtpConfig::from_env()? {
+        Some(config) => (Arc::new(SmtpMailer::new(&config)?), config.from.clone()),
+        None => {
+            let from = std::env::var("HRMS_SMTP_FROM").ok().filter(|f| !f.trim().is_empty());
+            (
+                Arc::new(FileMailer::new(cx.stores.data_dir.join("outbox"))),
+                from.unwrap_or_else(|| DEFAULT_FROM.to_owned()),
+            )
+        }
+    };
+    hosted.probes.push(("notification", probe));
+    hosted.serve(
+        http::router(NotificationApi { auth: cx.auth.clone(), store: store.clone() }),
+        http::openapi(),
+    );
+    let wake = Arc::new(Notify::new());
+    let subscribers = Arc::new(Subscribers::from_env()?);
+    let handler = NotificationHandler {
+        store: store.clone(),
+        templates: Arc::new(templates),
+        directory,
+        subscribers: subscribers.clone(),
+        wake: wake.clone(),
+    };
+    hosted.consumers.push(Consumer {
+        topics: vec![NOTIFICATION_QUEUE.name],
+        group: GROUP,
+        handler: Arc::new(handler),
+        durable: Durability::RetryUntilHandled,
+    });
+    hosted.dispatchers.push(Dispatcher {
+        store,
+        dead_letters: cx.sinks.dead_letters.clone(),
+        mailer,
+        subscribers,
+        from,
+        retry: Dispatcher::retry(),
+        wake,
+    });
+    Ok(())
+}
+
+/// Employee as the Notification function's directory, asked with
+/// `HRMS_SERVICE_TOKEN`, or with a token it mints (HS256); none without either.
+fn directory(employees: Callee<dyn EmployeeClient>, auth: &Arc<Authenticator>) -> Option<Arc<dyn Directory>> {
+    let token = match std::env::var("HRMS_SERVICE_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
+        Some(token) => ServiceToken::Fixed(token),
+        None if auth.can_mint() => ServiceToken::Minted(auth.clone()),
+        None => {
+            tracing::warn!(
+                "employees no event has introduced are not looked up: set HRMS_SERVICE_TOKEN \
+                 (a token of the identity provider with the hr role) for the Notification function"
+            );
+            return None;
+        }
+    };
+    Some(Arc::new(EmployeeDirectory { employees, token }))
+}

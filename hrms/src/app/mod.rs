@@ -1,0 +1,283 @@
+//! Assembly of a running process, shared by `hrms dev` (every function and
+//! the event log) and `hrms serve <function>` (one function, as Knative runs
+//! it): the transport, each hosted function's store ([`stores`]: SQLite or
+//! DynamoDB) and outbox relay, its routes, and the process's own routes ([`ops`]: health, readiness,
+//! metrics, `/whoami`, and the OpenAPI document of all of them).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::FromRef;
+use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
+use hrms_http::Authenticator;
+use hrms_http::delivery::{self, DeliverySettings};
+use hrms_kafka::{ConsumerSettings, KafkaConsumer};
+use hrms_platform::inprocess::BatchSettings;
+use hrms_platform::outbox::Relay;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub mod functions;
+mod ops;
+mod remote;
+pub mod stores;
+mod transport;
+
+pub use functions::Durability;
+pub use stores::Stores;
+pub use transport::Transport;
+
+use crate::event_log::EventLog;
+use crate::shutdown;
+
+/// The functions a process can host: those of this build's features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Function {
+    #[cfg(feature = "user")]
+    User,
+    #[cfg(feature = "employee")]
+    Employee,
+    #[cfg(feature = "compliance")]
+    Compliance,
+    #[cfg(feature = "audit")]
+    Audit,
+    #[cfg(feature = "notification")]
+    Notification,
+    #[cfg(feature = "attendance")]
+    Attendance,
+    #[cfg(feature = "leave")]
+    Leave,
+}
+
+#[cfg(not(any(
+    feature = "user",
+    feature = "employee",
+    feature = "compliance",
+    feature = "audit",
+    feature = "notification",
+    feature = "attendance",
+    feature = "leave"
+)))]
+compile_error!("hrms holds at least one function: enable one of its function features");
+
+impl Function {
+    /// Every function of this build (what `hrms dev` hosts).
+    pub fn all() -> Vec<Function> {
+        <Function as clap::ValueEnum>::value_variants().to_vec()
+    }
+
+    /// The service's name, which names its table.
+    pub fn service(self) -> &'static str {
+        match self {
+            #[cfg(feature = "user")]
+            Function::User => "user",
+            #[cfg(feature = "employee")]
+            Function::Employee => "employee",
+            #[cfg(feature = "compliance")]
+            Function::Compliance => "compliance",
+            #[cfg(feature = "audit")]
+            Function::Audit => "audit",
+            #[cfg(feature = "notification")]
+            Function::Notification => "notification",
+            #[cfg(feature = "attendance")]
+            Function::Attendance => "attendance",
+            #[cfg(feature = "leave")]
+            Function::Leave => "leave",
+        }
+    }
+}
+
+/// What to run.
+pub struct Options {
+    pub stores: Stores,
+    pub functions: Vec<Function>,
+    /// Log every event on both topics (dev).
+    pub event_log: bool,
+    /// Run the hosted Kafka-triggered functions as consumers of their topics
+    /// (dev; on Knative, KafkaSource delivers to them over HTTP instead).
+    pub consume: bool,
+}
+
+#[derive(Clone)]
+struct AppState {
+    metrics: PrometheusHandle,
+    transport: Arc<Transport>,
+    auth: Arc<Authenticator>,
+    probes: Arc<Vec<(&'static str, stores::Probe)>>,
+    /// The OpenAPI document, as served.
+    openapi: Bytes,
+}
+
+impl FromRef<AppState> for Arc<Authenticator> {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+type Task = tokio::task::JoinHandle<anyhow::Result<()>>;
+
+/// A process ready to serve.
+pub struct App {
+    pub transport: Arc<Transport>,
+    /// Where the functions keep their data, for people.
+    pub stores: String,
+    router: Router,
+    tasks: Vec<Task>,
+    stop: watch::Sender<bool>,
+}
+
+impl App {
+    pub async fn build(options: Options) -> anyhow::Result<Self> {
+        let metrics = hrms_platform::telemetry::init_metrics().context("installing the metrics recorder")?;
+        std::fs::create_dir_all(&options.stores.data_dir)
+            .with_context(|| format!("creating the data directory {}", options.stores.data_dir.display()))?;
+        let auth =
+            crate::auth::authenticator(&options.stores.data_dir).context("configuring authentication")?;
+        let transport = Transport::from_env().await?;
+        let backend = options.stores.open(&options.functions).await.context("opening the stores")?;
+        let (stop, stopping) = watch::channel(false);
+        let mut tasks = Vec::new();
+        if options.event_log {
+            tasks.extend(spawn_event_log(&transport, stopping.clone())?);
+        }
+
+        let hosted =
+            functions::host(&options.functions, backend.as_ref(), &options.stores, &auth, transport.sinks())?;
+        let openapi = ops::openapi(&hosted.openapi, &hosted.commands)?;
+        for relay in hosted.relays {
+            tasks.push(spawn_relay(relay, stopping.clone()));
+        }
+        #[cfg(feature = "notification")]
+        for dispatcher in hosted.dispatchers {
+            let stop = stopped(stopping.clone());
+            tasks.push(tokio::spawn(async move {
+                dispatcher.run(stop).await;
+                Ok(())
+            }));
+        }
+        // Kafka-triggered functions read their topics here (dev, or `serve
+        // --consume`), or take them from a KafkaSource over HTTP.
+        let mut deliveries = Router::new();
+        if options.consume {
+            for consumer in hosted.consumers {
+                tasks.extend(spawn_consumer(&transport, consumer, stopping.clone())?);
+            }
+        } else {
+            let settings = DeliverySettings::from_env().context("reading HRMS_DELIVERY_TOKEN")?;
+            for c in hosted.consumers {
+                let path = format!("/deliveries/{}", c.handler.name());
+                deliveries =
+                    deliveries.route(&path, delivery::route(c.handler, c.topics[0], settings.clone()));
+            }
+        }
+
+        let transport = Arc::new(transport);
+        let probes = Arc::new(hosted.probes);
+        let state = AppState { metrics, transport: transport.clone(), auth, probes, openapi };
+        let router = Router::from(ops::routes().with_state(state))
+            .merge(hrms_http::commands::with_intake(hosted.router, hosted.commands))
+            .merge(deliveries);
+        let router = hrms_http::layers::serve(router);
+        Ok(Self { transport, stores: backend.describe(), router, tasks, stop })
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets the background work finish.
+    pub async fn run(self, listener: TcpListener) -> anyhow::Result<()> {
+        self.run_until(listener, shutdown::signal()).await
+    }
+
+    /// Serves until `stop` resolves, then lets the background work finish.
+    pub async fn run_until(
+        self,
+        listener: TcpListener,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(listener, self.router).with_graceful_shutdown(stop).await?;
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            task.await??;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves once the stop was given.
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|s| *s).await;
+}
+
+fn spawn_relay(relay: Relay, stopping: watch::Receiver<bool>) -> Task {
+    tokio::spawn(async move {
+        relay.run(stopped(stopping)).await;
+        Ok(())
+    })
+}
+
+fn spawn_event_log(transport: &Transport, stopping: watch::Receiver<bool>) -> anyhow::Result<Vec<Task>> {
+    let consumer = functions::Consumer {
+        topics: vec![NOTIFICATION_QUEUE.name, AUDIT_QUEUE.name],
+        group: "hrms-dev-event-log",
+        handler: Arc::new(EventLog),
+        durable: Durability::DeadLetterAfterRetries,
+    };
+    spawn_consumer(transport, consumer, stopping)
+}
+
+/// Runs `consumer`'s handler on its topics until the stop is given.
+fn spawn_consumer(
+    transport: &Transport,
+    consumer: functions::Consumer,
+    stopping: watch::Receiver<bool>,
+) -> anyhow::Result<Vec<Task>> {
+    let functions::Consumer { topics, group, handler, durable } = consumer;
+    let durably = |retry: hrms_platform::RetryPolicy| match durable {
+        Durability::RetryUntilHandled => retry.retry_transient_forever(),
+        Durability::DeadLetterAfterRetries => retry,
+    };
+    Ok(match transport {
+        Transport::InProcess(bus) => topics
+            .into_iter()
+            .map(|topic| {
+                let (bus, handler, stop) = (bus.clone(), handler.clone(), stopped(stopping.clone()));
+                let defaults = BatchSettings::default();
+                let settings = BatchSettings {
+                    max_wait: Duration::from_millis(200),
+                    retry: durably(defaults.retry),
+                    ..defaults
+                };
+                tokio::spawn(async move {
+                    bus.consume(topic, group, handler.as_ref(), settings, stop).await;
+                    Ok(())
+                })
+            })
+            .collect(),
+        Transport::Kafka { config, .. } => {
+            let mut settings = ConsumerSettings::from_env(group)?;
+            settings.retry = durably(settings.retry);
+            let consumer = KafkaConsumer::new(config, settings, &topics)?;
+            let stop = stopped(stopping);
+            vec![tokio::spawn(async move {
+                let result = consumer.run(handler.as_ref(), stop).await;
+                consumer.close(Duration::from_secs(10)).await;
+                Ok(result?)
+            })]
+        }
+        Transport::KafkaSink(_) => anyhow::bail!(
+            "{group} cannot consume through KafkaSinks: take its events from a KafkaSource \
+             (hrms serve without --consume), or set HRMS_EVENT_SINK=kafka"
+        ),
+    })
+}
+
+#[cfg(all(test, feature = "user", feature = "employee", feature = "compliance"))]
+mod command_tests;
+#[cfg(test)]
+mod consumer_tests;
+#[cfg(all(test, feature = "user", feature = "employee", feature = "compliance"))]
+mod openapi_tests;
+#[cfg(test)]
+mod tests;

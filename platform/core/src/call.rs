@@ -1,0 +1,51 @@
+//! The vocabulary of synchronous calls between functions: who asks
+//! ([`Requester`]) and why a callee gave no answer ([`CallError`]). The
+//! clients themselves (in-process, or HTTP with the caller's token) live
+//! with the functions they call.
+
+use hrms_events::{Actor, Role};
+use uuid::Uuid;
+
+/// Why a call to another function gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// The callee is down, timed out, or its circuit is open: the caller
+    /// answers 503 and stores nothing.
+    #[error("{service} unavailable: {reason}")]
+    Unavailable { service: &'static str, reason: String },
+    /// The callee refused the request itself (e.g. 401/403 for the caller's
+    /// token, or 404): the caller passes the status on.
+    #[error("{service} answered {status}: {detail}")]
+    Refused { service: &'static str, status: u16, detail: String },
+}
+
+/// The authenticated caller of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requester {
+    pub user_id: Uuid,
+    pub role: Role,
+    /// The caller's own employee record.
+    pub employee_id: Option<Uuid>,
+}
+
+impl Requester {
+    /// The actor the events record.
+    pub fn actor(&self) -> Actor {
+        Actor::User { user_id: self.user_id, role: self.role }
+    }
+
+    /// Admin or hr: may act on every record.
+    pub fn is_hr(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Hr)
+    }
+
+    /// Whether `employee_id` is the caller's own record.
+    pub fn is(&self, employee_id: Uuid) -> bool {
+        self.employee_id == Some(employee_id)
+    }
+
+    /// Whether the caller manages someone whose manager is `manager_id`.
+    pub fn manages(&self, manager_id: Option<Uuid>) -> bool {
+        self.role == Role::Manager && manager_id.is_some() && self.employee_id == manager_id
+    }
+}

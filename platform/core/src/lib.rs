@@ -1,0 +1,42 @@
+//! The core of the HRMS platform: what every function and every adapter
+//! shares, knowing no function.
+//!
+//! Always (no I/O, for the pure domain crates):
+//! - [`call`]: the sync-call vocabulary: [`CallError`], why another function
+//!   gave no answer, and [`Requester`], who asks.
+//! - [`store`]: [`StoreFailure`], why a store did nothing, with its cause.
+//!
+//! With the `runtime` feature (default):
+//! - [`publish`]: [`EventPublisher`], the one way functions hand events to a
+//!   transport, and its typed [`PublishError`] (retryable or fatal).
+//! - [`consume`]: the consumer runtime shared by every transport: [`Handler`],
+//!   batches per partition, bounded retries, dead-letter decisions.
+//! - [`inprocess`]: an in-memory bus with the same semantics, so `hrms dev`
+//!   needs no broker.
+//! - [`outbox`]: the transactional outbox's relay, store-agnostic (the
+//!   outboxes live with their stores in `hrms-sqlite` and `hrms-dynamodb`).
+//! - [`telemetry`]: tracing subscriber and Prometheus recorder.
+//! - [`testing`] (feature `testing`): helpers of other crates' tests.
+
+pub mod call;
+pub mod store;
+
+#[cfg(feature = "runtime")]
+pub mod consume;
+#[cfg(feature = "runtime")]
+pub mod inprocess;
+#[cfg(feature = "runtime")]
+pub mod outbox;
+#[cfg(feature = "runtime")]
+pub mod publish;
+#[cfg(feature = "runtime")]
+pub mod telemetry;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use call::{CallError, Requester};
+#[cfg(feature = "runtime")]
+pub use consume::{Delivery, Handler, HandlerError, RetryPolicy};
+#[cfg(feature = "runtime")]
+pub use publish::{DeadLetter, DeadLetterSink, EventPublisher, PublishError};
+pub use store::StoreFailure;

@@ -1,99 +1,26 @@
-//! The functions' stores on DynamoDB (feature `dynamodb`), the AWS
-//! deployment's counterpart of [`crate::sqlite`]: one table per service,
-//! holding the service's entities and its outbox, each change written with
-//! its events in one `TransactWriteItems`.
+//! DynamoDB for the functions' stores, the AWS deployment's counterpart of
+//! `hrms-sqlite`: one table per service, holding the service's entities and
+//! its outbox, each change written with its events in one
+//! `TransactWriteItems`. The stores themselves live with their functions
+//! (`functions/<name>/adapters/src/dynamodb.rs`).
 //!
 //! ```no_run
 //! # use std::sync::Arc;
-//! # use hrms_dynamodb::{DynamoConfig, ensure_tables, employee::DynamoEmployeeStore, outbox::DynamoOutbox};
+//! # use hrms_dynamodb::{DynamoConfig, ensure_table, outbox::DynamoOutbox};
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = DynamoConfig::from_env(); // HRMS_DYNAMODB_TABLE_PREFIX, HRMS_DYNAMODB_ENDPOINT, AWS_*
 //! let client = config.connect().await;
-//! ensure_tables(&client, &config).await?;
-//! let store = DynamoEmployeeStore::new(client.clone(), config.table("employee"));
+//! ensure_table(&client, &config.table("employee")).await?;
 //! let outbox = Arc::new(DynamoOutbox::new(client, config.table("employee"))); // for the relay
 //! # Ok(()) }
 //! ```
 //!
-//! # Key design
-//! Each service has one table, `<prefix><service>` (e.g. `hrms-employee`),
-//! with a string partition key `pk` and a string sort key `sk` and
-//! on-demand billing. Every access is a `GetItem`, a strongly consistent
-//! `Query` of one partition, a transaction, a conditional delete, or a batch
-//! of them; only the audit table has secondary indexes (its [`Layout`], see
-//! [`audit`]), to list the whole log by time without a scan.
+//! Each store keeps its entities and its outbox in one table, `<prefix><service>`
+//! (e.g. `hrms-employee`), keyed by a string `pk` and `sk`, on-demand; the
+//! key design of every function's table is in `docs/dynamodb.md`.
 //!
-//! | table | item | `pk` | `sk` | attributes |
-//! | --- | --- | --- | --- | --- |
-//! | employee | employee | `EMPLOYEE#<employee id>` | `EMPLOYEE` | `record` (JSON), `version` (N), `email` (lower-cased) |
-//! | employee | e-mail taken | `EMAIL#<lower-cased e-mail>` | `EMAIL` | `employee_id` |
-//! | user | account | `USER#<user id>` | `USER` | `record` (JSON, with the password hash), `version` (N), `email` (lower-cased) |
-//! | user | e-mail taken | `EMAIL#<lower-cased e-mail>` | `EMAIL` | `user_id` |
-//! | compliance | compliance check | `CHECK#<check id>` | `CHECK` | `record` (JSON), `employee_id` |
-//! | compliance | check with findings | `FINDINGS` | `<check id>` | `record` (JSON) |
-//! | compliance | … about one employee | `FINDINGS#EMPLOYEE#<employee id>` | `<check id>` | `record` (JSON) |
-//! | compliance | an employee's timeline | `TIMELINE#<employee id>` | `TIMELINE` | `record` (JSON), `version` (N) |
-//! | attendance | record | `RECORD#<record id>` | `RECORD` | `record` (JSON), `version` (N) |
-//! | attendance | checked in | `OPEN#<employee id>` | `OPEN` | `record_id` |
-//! | attendance | … by employee | `EMPLOYEE#<employee id>` | `<check-in>#<record id>` | `record` (JSON) |
-//! | attendance | … by UTC day | `DAY#<YYYY-MM-DD>` | `<check-in>#<record id>` | `record` (JSON) |
-//! | leave | request | `LEAVE#<leave id>` | `LEAVE` | `record` (JSON), `version` (N) |
-//! | leave | … listed by employee, approver, or among all | `EMPLOYEE#<employee id>`, `APPROVER#<approver id>`, `LEAVES` | `LEAVE#<start date>#<leave id>` | `record` (JSON) |
-//! | leave | balance | `EMPLOYEE#<employee id>` | `BALANCE#<year>#<type>` | `leave_type`, `year` (N), `taken` (N), `version` (N) |
-//! | leave | requests written | `EMPLOYEE#<employee id>` | `REQUESTS` | `version` (N) |
-//! | audit | log row | `SUBJECT#<subject>` | `SEQ#<seq, 20 digits>` | the entry (`event_id`, `seq` N, `event_type`, `actor`, `time`, `event`, `prev_hash`, `hash`, ...), `day_key` `DAY#<date>`, `time_key` `<time>#<event id>` |
-//! | audit | chain head | `SUBJECT#<subject>` | `HEAD` | `subject`, `seq` N, `hash` |
-//! | audit | current state | `SUBJECT#<subject>` | `STATE` | `seq` N, `record` (JSON) |
-//! | audit | event logged | `EVENT#<event id>` | `EVENT` | `subject`, `seq` N |
-//! | audit | subject with rows | `SUBJECTS` | `<subject>` | |
-//! | audit | day with rows | `DAYS` | `<YYYY-MM-DD>` | |
-//! | notification | contact, by account or employee record | `USER#<user id>`, `EMPLOYEE#<employee id>` | `CONTACT` | `record` (JSON), `version` (N) |
-//! | notification | active hr contact | `HR` | `<user id>` | `record` (JSON) |
-//! | notification | preferences | `USER#<user id>` | `PREFERENCES` | `record` (JSON) |
-//! | notification | delivery | `DELIVERY#<delivery id>` | `DELIVERY` | `record` (JSON), `version` (N) |
-//! | notification | … due, dead, in the inbox | `DUE`, `DEAD`, `INBOX#<user id>` | `<next attempt, failed, created>#<delivery id>` | `record` (JSON), `event_id` |
-//! | notification | event kept for its deliveries | `EVENT#<event id>` | `EVENT` | `event` (structured CloudEvent JSON), `waiting` (SS) |
-//! | each | pending event | `OUTBOX` | `<event id>` | `event` (structured CloudEvent JSON) |
-//! | each | dead event | `OUTBOX#DEAD` | `<event id>` | `event`, `reason`, `failed_at` |
-//!
-//! - Uniqueness: the e-mail item is put with `attribute_not_exists(pk)` in
-//!   the transaction that puts or renames the employee or account, and
-//!   deleted in the one that renames it; a taken id or e-mail cancels the
-//!   transaction (conflict). A deleted account is a record with status
-//!   `deleted`, so its e-mail stays taken. `find_email` reads the e-mail item.
-//! - Secrets: an account's password hash is in its `record` and nowhere
-//!   else (not in the e-mail item, its events, or an error message).
-//! - Optimistic concurrency: an update is conditioned on
-//!   `version = <new version - 1>`.
-//! - Findings are listed newest first by querying one partition backwards
-//!   (`FINDINGS`, or the employee's); check ids are UUIDv7, so their text
-//!   sorts by creation time (and a time range is a range of ids). The
-//!   copies are written in the check's transaction, so a listing never lags
-//!   a record (a GSI would be eventually consistent). A timeline is put on
-//!   its version, with the check its change found.
-//! - Attendance: the `OPEN` item, put with `attribute_not_exists(pk)` at
-//!   check-in and deleted (on its record id) when the record is closed, holds
-//!   an employee to one open record. Each record has a copy in its
-//!   employee's partition and in the partition of its check-in's UTC day,
-//!   sorted by check-in (RFC 3339 to the second), moved in the transaction
-//!   of a correction that changes the check-in: a range of days is a few
-//!   `Query`s, for one employee or everyone.
-//! - Leave: an insert is conditioned on the employee's `REQUESTS` counter
-//!   as read before its overlap check, so two overlapping requests cannot
-//!   both commit; a balance moves with its request, conditioned on its
-//!   version. See [`leave`].
-//! - Notification: a delivery's copies (due, dead, inbox) move with it in
-//!   the transaction of its change, conditioned on its version, so the
-//!   dispatcher's poll is one strongly consistent `Query` of `DUE`; an event
-//!   is kept while a delivery may still need it. See [`notification`].
-//! - The outbox: see [`outbox`] for its ordering guarantee and its limit.
-//! - The audit log: rows are chained per subject; a transaction puts rows
-//!   with their `EVENT` items if absent (a redelivered event is skipped)
-//!   and the head if unchanged (two writers of a chain cannot both win).
-//!   Indexes on `time_key`: local `by_time` (a subject's rows), global
-//!   `by_day` (every row, day by day), `by_actor`, `by_type`. See [`audit`].
-//!
-//! Errors map onto the traits' `StoreError` in [`error`]: a failed condition
+//! Errors are sorted in [`error`] into the [`Failure`] each function's
+//! `StoreError` converts from: a failed condition
 //! is a conflict, anything else (throttling, network, a missing table) makes
 //! the store unavailable, and nothing was written.
 //!
@@ -103,8 +30,6 @@
 //! - [`outbox`]: the outbox items ([`outbox::outbox_puts`]) and [`outbox::DynamoOutbox`].
 //! - `versioned`: a versioned record with a unique e-mail (Employee, User).
 //! - `batch`: `BatchGetItem`/`BatchWriteItem` retrying unprocessed items.
-//! - [`attendance`], [`audit`], [`compliance`], [`employee`], [`leave`], [`notification`], [`user`]: the
-//!   stores of the functions.
 
 pub mod batch;
 pub mod config;

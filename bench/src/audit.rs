@@ -1,4 +1,4 @@
-//! `hrms bench audit`: the Audit function on its embedded store (SQLite,
+//! `hrms-bench audit`: the Audit function on its embedded store (SQLite,
 //! `synchronous=FULL`), fed by the in-process consumer runtime (batches of
 //! up to 500 records or 200 ms, as deployed). Two runs:
 //! - throughput: a backlog of events about many subjects, persisted as fast

@@ -105,7 +105,10 @@ pub async fn bare_durable(dir: &std::path::Path) -> anyhow::Result<String> {
             };
             match db.apply(insert).await {
                 Ok(_) => (StatusCode::CREATED, axum::Json(body)),
-                Err(e) => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(Value::String(e))),
+                Err(e) => {
+                    let error = hrms_platform::Chain(&e).to_string();
+                    (StatusCode::SERVICE_UNAVAILABLE, axum::Json(Value::String(error)))
+                }
             }
         }),
     );

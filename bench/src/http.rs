@@ -1,4 +1,4 @@
-//! `hrms bench http`: `POST /employees` and `POST /users` of `dev` (every
+//! `hrms-bench http`: `POST /employees` and `POST /users` of `dev` (every
 //! function in this process, on its SQLite store, events over Kafka when
 //! `KAFKA_BOOTSTRAP_SERVERS` is set), next to a bare axum JSON handler
 //! measured in the same run by the same client, and the ratio of their

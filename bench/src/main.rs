@@ -1,4 +1,7 @@
-//! `hrms-bench`: benchmarks of the HRMS that print figures.
+//! `hrms-bench`: benchmarks of the HRMS that print figures. Run one with
+//! `cargo run --release -p hrms-bench -- <name> [options]`; what each
+//! measures, and the figures measured so far, are in `docs/benchmarks.md`.
+//!
 //! - `produce`: CloudEvents publishing against raw rdkafka records.
 //! - `http`: the write routes of `dev` against a bare axum handler.
 //! - `audit`: events persisted per second, and event -> persisted latency at a fixed rate.

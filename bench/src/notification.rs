@@ -1,4 +1,4 @@
-//! `hrms bench notification`: the Notification function from event to an
+//! `hrms-bench notification`: the Notification function from event to an
 //! SMTP server's acceptance, on its embedded store (SQLite), fed by the
 //! in-process consumer runtime (batches of up to 500 records or 200 ms, as
 //! `dev` runs it), sending through the SMTP pool of `HRMS_SMTP_*`. Each event

@@ -1,4 +1,4 @@
-//! `hrms bench produce`: publishes CloudEvents through the event publisher
+//! `hrms-bench produce`: publishes CloudEvents through the event publisher
 //! and, in the same run and on the same topic, raw rdkafka records of equal
 //! size, then prints throughput and acknowledgement latency of both and the
 //! ratio ours/raw.

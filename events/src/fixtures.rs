@@ -1,5 +1,5 @@
 //! One realistic sample event of every type, shared by the tests of every
-//! crate (and by `hrms bench`). Each call makes a fresh event id.
+//! crate (and by `hrms-bench`). Each call makes a fresh event id.
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use uuid::Uuid;

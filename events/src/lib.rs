@@ -1,5 +1,6 @@
 //! The HRMS event contract: what every service emits and every handler reads.
-//! No I/O lives here; transports are in `hrms-runtime`.
+//! No I/O lives here; the transports are in the platform (`hrms-kafka`, the
+//! in-process bus of `hrms-platform`, the KafkaSink publisher of `hrms-http`).
 //!
 //! # Layout
 //! - [`catalogue`]: every event type, its payload, emitting service and schema
@@ -16,7 +17,7 @@
 //!
 //! # Features
 //! - `openapi`: `utoipa::ToSchema` on the types the HTTP API carries, for the
-//!   OpenAPI document (the runtime's `http` feature turns it on).
+//!   OpenAPI document (`hrms-http` and `hrms` turn it on).
 //!
 //! # Example
 //! ```

@@ -4,6 +4,7 @@
 //! benchmarks (`hrms-bench`) run what [`app::App`] builds; tests build it in
 //! the process (`App::build`, then `App::run_until` on a random port).
 //!
+//! # Layout
 //! - [`app`]: [`app::App`], [`app::Options`], [`app::Function`] and the
 //!   wiring of each function ([`app::functions`]) on SQLite or DynamoDB
 //!   ([`app::stores`]).
@@ -11,6 +12,13 @@
 //! - [`secret`]: the HS256 secret of `dev`.
 //! - [`event_log`]: `dev`'s log of every event.
 //! - [`shutdown`]: SIGTERM and Ctrl-C.
+//!
+//! # Features
+//! One per function: `user`, `employee`, `compliance`, `audit`,
+//! `notification`, `attendance`, `leave` (all default). Each builds that
+//! function with all its adapters and the HTTP clients of the functions it
+//! calls when they run apart; `cargo build -p hrms --no-default-features
+//! --features leave` makes a binary that holds Leave alone.
 
 pub mod app;
 pub mod auth;

@@ -4,12 +4,13 @@
 //! - `hrms serve <function>`: one function, as Knative runs it.
 //! - `hrms topics create`: the topics and dead-letter topics of the event table.
 //! - `hrms events`: the event catalogue (types, topics, schemas).
-//! - `hrms audit verify|replay|export`: the auditor's tools over the audit log.
+//! - `hrms audit verify|replay|export`: the auditor's tools over the audit log
+//!   (with the feature `audit`).
 //! - `hrms dlq list|redrive <topic>`: dead letters, and sending them back.
 //! - `hrms token`: a bearer token that `dev` accepts (HS256; not with `HRMS_JWKS_URL`).
 //!
 //! The functions it holds are those of its features (all by default); the
-//! benchmarks are the `hrms-bench` binary.
+//! benchmarks are the `hrms-bench` binary (`bench/`).
 
 #[cfg(feature = "audit")]
 mod audit;

@@ -37,6 +37,8 @@ fn alerts_and_dashboard_name_only_metrics_the_code_records() {
     let dir = TempDir::new();
     let manifests = render("prod", &dir.0);
     let dashboard = root().join("knative/base/monitoring/hrms-dashboard.json");
-    let out = succeed(&mut checks(&[&"metrics", &root().join("functions"), &manifests, &dashboard]));
+    // The code that records metrics: the platform and the functions.
+    let sources = std::env::join_paths([root().join("platform"), root().join("functions")]).expect("paths");
+    let out = succeed(&mut checks(&[&"metrics", &sources, &manifests, &dashboard]));
     assert!(out.contains("expressions use"), "{out}");
 }

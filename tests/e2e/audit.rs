@@ -1,7 +1,7 @@
 //! The Audit function on the real broker: every audit event kept exactly
 //! once in its subject's order; poison records dead-lettered while the rest
 //! is kept. (A consumer killed before its commit is fault injection: on
-//! librdkafka's mock cluster, in the runtime's Kafka tests.)
+//! librdkafka's mock cluster, in `hrms-kafka`'s tests.)
 
 use std::future::Future;
 use std::sync::Arc;

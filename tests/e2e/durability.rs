@@ -6,7 +6,7 @@
 //! the next produce, its memory storage answers UNKNOWN_PRODUCER_ID forever),
 //! so here a fresh producer publishes after the outage; the same producer
 //! resuming after broker loss is tested on librdkafka's mock cluster in
-//! `hrms-runtime`'s fault tests.
+//! `hrms-kafka`'s fault tests (`platform/kafka/src/tests.rs`).
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -71,7 +71,7 @@ async fn a_broker_down_is_a_retryable_error_and_nothing_is_reported_sent() {
     let during = samples(EventType::UserUpdated, 3);
     let results = publisher.publish(&during).await;
     assert!(
-        results.iter().all(|r| matches!(r, Err(PublishError::Retryable(_)))),
+        results.iter().all(|r| matches!(r, Err(PublishError::Retryable { .. }))),
         "nothing reported sent while the broker is down: {results:?}"
     );
 

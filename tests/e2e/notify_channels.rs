@@ -72,7 +72,7 @@ async fn smtp_down_is_transient_and_the_same_send_succeeds_once_it_is_back() {
     smtp.stop();
     let sent = email("ada@example.com");
     let down = mailer.send(&sent).await;
-    assert!(matches!(down, Err(SendError::Transient(_))), "{down:?}");
+    assert!(matches!(down, Err(SendError::Transient { .. })), "{down:?}");
     smtp.restart();
     mailer.send(&sent).await.expect("sent once the server is back");
     eventually("both mails in the Maildir", Duration::from_secs(10), || smtp.messages().len() == 2).await;
@@ -121,7 +121,7 @@ async fn a_signed_webhook_is_accepted_once_and_its_replay_refused() {
     // A sender with the wrong secret is refused for good.
     let forged = Webhook { url: hook.url.clone(), secret: WebhookSecret::new("guessed") };
     let result = sender.send(&forged, "delivery-2", "application/json", &body.to_string()).await;
-    assert!(matches!(result, Err(SendError::Permanent(_))), "{result:?}");
+    assert!(matches!(result, Err(SendError::Permanent { .. })), "{result:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -133,8 +133,8 @@ async fn webhook_answers_503_are_transient_and_400_permanent() {
         let sender = sender.clone();
         async move { sender.send(&hook, "delivery-1", "application/json", "{}").await }
     };
-    assert!(matches!(send(503).await, Err(SendError::Transient(_))));
-    assert!(matches!(send(429).await, Err(SendError::Transient(_))));
-    assert!(matches!(send(400).await, Err(SendError::Permanent(_))));
+    assert!(matches!(send(503).await, Err(SendError::Transient { .. })));
+    assert!(matches!(send(429).await, Err(SendError::Transient { .. })));
+    assert!(matches!(send(400).await, Err(SendError::Permanent { .. })));
     assert_eq!(send(202).await, Ok(()));
 }

@@ -39,6 +39,7 @@ Each prints what it checked and exits 1 naming every problem."""
 
 import copy
 import json
+import os
 import pathlib
 import re
 import sys
@@ -223,11 +224,12 @@ def topics(table_json, manifests):
 KAFKA_EXPORTER = {"kafka_consumergroup_lag", "kafka_topic_partition_current_offset"}
 
 
-def recorded_metrics(source_dir):
-    """name -> kind, for every metric the Rust code records."""
+def recorded_metrics(source_dirs):
+    """name -> kind, for every metric the Rust code under `source_dirs` (joined by os.pathsep) records."""
     pattern = re.compile(r'metrics::(counter|gauge|histogram)!\(\s*"([a-z0-9_]+)"')
     found = {}
-    for path in pathlib.Path(source_dir).rglob("*.rs"):
+    paths = [p for d in source_dirs.split(os.pathsep) for p in pathlib.Path(d).rglob("*.rs")]
+    for path in paths:
         for kind, name in pattern.findall(path.read_text(encoding="utf-8")):
             found[name] = kind
     return found

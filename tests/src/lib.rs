@@ -317,7 +317,7 @@ impl Handler for Collect {
                 .lock()
                 .map(|r| batch.iter().find(|d| r.contains(&d.event.id)).map(|d| d.event.id));
             if let Ok(Some(id)) = refused {
-                return Err(HandlerError::Permanent(format!("refused {id}")));
+                return Err(HandlerError::Permanent { reason: format!("refused {id}"), cause: None });
             }
             if let Ok(mut handled) = self.handled.lock() {
                 handled.extend_from_slice(batch);

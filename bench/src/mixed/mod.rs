@@ -1,4 +1,4 @@
-//! `hrms bench mixed`: a working day on `dev` (every function in this
+//! `hrms-bench mixed`: a working day on `dev` (every function in this
 //! process on SQLite; events over Kafka when `KAFKA_BOOTSTRAP_SERVERS` is
 //! set, in-process otherwise). First a bare axum JSON handler, driven by
 //! the same client with the same connections; then a population of

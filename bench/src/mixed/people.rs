@@ -1,4 +1,4 @@
-//! The population of `hrms bench mixed`: managers, then employees in teams
+//! The population of `hrms-bench mixed`: managers, then employees in teams
 //! under them, each an account with its employee record made by
 //! `POST /users` as admin (Compliance and Employee in the chain; argon2id
 //! makes it the slow part of the set-up), all in Germany (the holidays of

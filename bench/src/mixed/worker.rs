@@ -1,4 +1,4 @@
-//! One connection of `hrms bench mixed`: it acts for its own share of the
+//! One connection of `hrms-bench mixed`: it acts for its own share of the
 //! employees, one request at a time, so each answer is the one a user
 //! would expect (a conflict only where the workload makes one), and records
 //! the latency and status of each operation.

@@ -23,7 +23,7 @@ impl Handler for StoreDown {
 
     fn handle<'a>(&'a self, _: &'a [Delivery]) -> BoxFuture<'a, Result<(), HandlerError>> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async { Err(HandlerError::Transient("store unavailable".into())) })
+        Box::pin(async { Err(HandlerError::Transient { reason: "store unavailable".into(), cause: None }) })
     }
 }
 

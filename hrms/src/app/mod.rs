@@ -4,7 +4,7 @@
 //! DynamoDB) and outbox relay, its routes, and the process's own routes ([`ops`]: health, readiness,
 //! metrics, `/whoami`, and the OpenAPI document of all of them).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -132,12 +132,19 @@ pub struct App {
 
 impl App {
     pub async fn build(options: Options) -> anyhow::Result<Self> {
-        let metrics = hrms_platform::telemetry::init_metrics().context("installing the metrics recorder")?;
+        metrics()?;
+        let transport = Transport::from_env().await?;
+        Self::build_on(options, transport).await
+    }
+
+    /// [`App::build`] with events on `transport`, whatever the environment
+    /// says (tests run apps on in-process buses side by side).
+    pub async fn build_on(options: Options, transport: Transport) -> anyhow::Result<Self> {
+        let metrics = metrics()?;
         std::fs::create_dir_all(&options.stores.data_dir)
             .with_context(|| format!("creating the data directory {}", options.stores.data_dir.display()))?;
         let auth =
             crate::auth::authenticator(&options.stores.data_dir).context("configuring authentication")?;
-        let transport = Transport::from_env().await?;
         let backend = options.stores.open(&options.functions).await.context("opening the stores")?;
         let (stop, stopping) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -203,6 +210,19 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// The process's metrics recorder: installed by the first app built, shared
+/// by the others (a global recorder can be installed once per process).
+fn metrics() -> anyhow::Result<PrometheusHandle> {
+    static RECORDER: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
+    let mut recorder = RECORDER.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(handle) = recorder.as_ref() {
+        return Ok(handle.clone());
+    }
+    let handle = hrms_platform::telemetry::init_metrics().context("installing the metrics recorder")?;
+    *recorder = Some(handle.clone());
+    Ok(handle)
 }
 
 /// Resolves once the stop was given.

@@ -69,7 +69,7 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
     }
     for (name, probe) in state.probes.iter() {
         if let Err(e) = probe().await {
-            tracing::warn!(function = name, error = e, "store unavailable");
+            tracing::warn!(function = name, error = format!("{e:#}"), "store unavailable");
             return (StatusCode::SERVICE_UNAVAILABLE, format!("{name} store unavailable"));
         }
     }

@@ -110,8 +110,8 @@ fn assert_problem(answer: &Answer, status: StatusCode, at: &str) {
     assert_eq!(answer.body["status"], status.as_u16(), "{at}");
 }
 
-// The only test here that builds the App: it installs the process's global
-// metrics recorder, which can be done once per process.
+// The only test here that builds a whole App (the first one built installs
+// the process's metrics recorder; any other shares it).
 #[tokio::test(flavor = "multi_thread")]
 async fn every_documented_route_refuses_strangers_and_the_wrong_role() {
     let data_dir = std::env::temp_dir().join(format!("hrms-routes-{}", Uuid::now_v7()));

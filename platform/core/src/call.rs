@@ -6,17 +6,31 @@
 use hrms_events::{Actor, Role};
 use uuid::Uuid;
 
+use crate::error::{BoxError, Cause};
+
 /// Why a call to another function gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
     /// The callee is down, timed out, or its circuit is open: the caller
-    /// answers 503 and stores nothing.
+    /// answers 503 and stores nothing. `cause`: the error beneath, if any.
     #[error("{service} unavailable: {reason}")]
-    Unavailable { service: &'static str, reason: String },
+    Unavailable {
+        service: &'static str,
+        reason: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     /// The callee refused the request itself (e.g. 401/403 for the caller's
     /// token, or 404): the caller passes the status on.
     #[error("{service} answered {status}: {detail}")]
     Refused { service: &'static str, status: u16, detail: String },
+}
+
+impl CallError {
+    /// `service` is unavailable: `reason`, because of `cause`.
+    pub fn unavailable(service: &'static str, reason: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        Self::Unavailable { service, reason: reason.into(), cause: Some(Cause::new(cause)) }
+    }
 }
 
 /// The authenticated caller of an operation.

@@ -18,6 +18,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 
+use crate::error::{BoxError, Cause, Chain};
+
 /// One event as a consumer sees it: decoded, with its place on the topic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
@@ -27,15 +29,46 @@ pub struct Delivery {
     pub offset: i64,
 }
 
-/// Why a handler did not take a batch.
+/// Why a handler did not take a batch: `reason` for people, `cause` the
+/// error beneath, if any.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum HandlerError {
     /// Worth retrying: a store or downstream service is briefly unavailable.
-    #[error("transient: {0}")]
-    Transient(String),
+    #[error("transient: {reason}")]
+    Transient {
+        reason: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     /// Retrying cannot help: the event itself is unacceptable.
-    #[error("permanent: {0}")]
-    Permanent(String),
+    #[error("permanent: {reason}")]
+    Permanent {
+        reason: String,
+        #[source]
+        cause: Option<Cause>,
+    },
+}
+
+impl HandlerError {
+    /// Transient: `reason`, because of `cause`.
+    pub fn transient(reason: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        Self::Transient { reason: reason.into(), cause: Some(Cause::new(cause)) }
+    }
+
+    /// Permanent: `reason`, because of `cause`.
+    pub fn permanent(reason: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        Self::Permanent { reason: reason.into(), cause: Some(Cause::new(cause)) }
+    }
+
+    /// The reason and the chain of its cause, without the kind: what a
+    /// refusal answers.
+    pub fn explain(&self) -> String {
+        let (Self::Transient { reason, cause } | Self::Permanent { reason, cause }) = self;
+        match cause {
+            Some(cause) => format!("{reason}: {}", Chain(cause)),
+            None => reason.clone(),
+        }
+    }
 }
 
 /// A Kafka-triggered function: takes the events of one partition, in order.
@@ -148,18 +181,18 @@ pub async fn process_partition<H: Handler + ?Sized>(
         Err(Unhandled::GaveUp(GaveUp { error, attempts })) if all == 1 => {
             return Progress {
                 settled: 1,
-                failures: vec![Failure { index: 0, reason: error.to_string(), attempts }],
+                failures: vec![Failure { index: 0, reason: Chain(&error).to_string(), attempts }],
             };
         }
         Err(Unhandled::GaveUp(gave_up)) => gave_up.error,
     };
-    tracing::warn!(handler = handler.name(), %error, size = all, "batch failed; isolating records");
+    tracing::warn!(handler = handler.name(), error = %Chain(&error), size = all, "batch failed; isolating records");
     let mut failures = Vec::new();
     for (index, delivery) in deliveries.iter().enumerate() {
         match with_retries(handler, std::slice::from_ref(delivery), policy, stop.as_mut()).await {
             Ok(()) => {}
             Err(Unhandled::GaveUp(GaveUp { error, attempts })) => {
-                failures.push(Failure { index, reason: error.to_string(), attempts })
+                failures.push(Failure { index, reason: Chain(&error).to_string(), attempts })
             }
             Err(Unhandled::Stopped) => return Progress { settled: index, failures },
         }
@@ -182,7 +215,8 @@ pub async fn handle_with_retries<H: Handler + ?Sized>(
         Err(Unhandled::GaveUp(gave_up)) => Err(gave_up),
         // Bounded retries do not heed a stop signal, and this one never comes.
         Err(Unhandled::Stopped) => {
-            Err(GaveUp { error: HandlerError::Transient("retries were stopped".into()), attempts: 0 })
+            let error = HandlerError::Transient { reason: "retries were stopped".into(), cause: None };
+            Err(GaveUp { error, attempts: 0 })
         }
     }
 }
@@ -220,7 +254,7 @@ async fn with_retries<H: Handler + ?Sized>(
         };
         let error = match handled {
             Ok(()) => return Ok(()),
-            Err(e @ HandlerError::Permanent(_)) => {
+            Err(e @ HandlerError::Permanent { .. }) => {
                 return Err(Unhandled::GaveUp(GaveUp { error: e, attempts: attempt }));
             }
             Err(e) if attempt >= policy.max_attempts && !unbounded => {
@@ -230,9 +264,9 @@ async fn with_retries<H: Handler + ?Sized>(
         };
         metrics::counter!("hrms_handler_retries_total", "handler" => handler.name().to_owned()).increment(1);
         if attempt == policy.max_attempts {
-            tracing::warn!(handler = handler.name(), %error, attempt, "still failing; retrying until handled");
+            tracing::warn!(handler = handler.name(), error = %Chain(&error), attempt, "still failing; retrying until handled");
         } else {
-            tracing::debug!(handler = handler.name(), %error, attempt, "retrying");
+            tracing::debug!(handler = handler.name(), error = %Chain(&error), attempt, "retrying");
         }
         let pause = tokio::time::sleep(policy.backoff(attempt));
         if unbounded {
@@ -289,7 +323,7 @@ pub mod tests {
                     let mut left = self.transient_failures.lock().unwrap();
                     if *left > 0 {
                         *left -= 1;
-                        return Err(HandlerError::Transient("store busy".into()));
+                        return Err(HandlerError::Transient { reason: "store busy".into(), cause: None });
                     }
                 }
                 let bad = {
@@ -297,7 +331,10 @@ pub mod tests {
                     batch.iter().find(|d| poison.contains(&d.event.id)).map(|d| d.event.id)
                 };
                 if let Some(bad) = bad {
-                    return Err(HandlerError::Permanent(format!("cannot take {bad}")));
+                    return Err(HandlerError::Permanent {
+                        reason: format!("cannot take {bad}"),
+                        cause: None,
+                    });
                 }
                 self.handled.lock().unwrap().extend_from_slice(batch);
                 if self.hang {

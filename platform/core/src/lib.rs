@@ -5,6 +5,8 @@
 //! - [`call`]: the sync-call vocabulary: [`CallError`], why another function
 //!   gave no answer, and [`Requester`], who asks.
 //! - [`store`]: [`StoreFailure`], why a store did nothing, with its cause.
+//! - [`error`]: [`Chain`], an error with its sources for logs, and the
+//!   causes errors carry ([`Cause`], [`error::BoxError`]).
 //!
 //! With the `runtime` feature (default):
 //! - [`publish`]: [`EventPublisher`], the one way functions hand events to a
@@ -16,9 +18,14 @@
 //! - [`outbox`]: the transactional outbox's relay, store-agnostic (the
 //!   outboxes live with their stores in `hrms-sqlite` and `hrms-dynamodb`).
 //! - [`telemetry`]: tracing subscriber and Prometheus recorder.
-//! - [`testing`] (feature `testing`): helpers of other crates' tests.
+//!
+//! With the `testing` feature: `testing`, helpers of other crates' tests
+//! (waiting with a deadline, a local metrics recorder, temporary
+//! directories), and the `suite!` macro that runs a store conformance suite
+//! against each implementation.
 
 pub mod call;
+pub mod error;
 pub mod store;
 
 #[cfg(feature = "runtime")]
@@ -37,6 +44,7 @@ pub mod testing;
 pub use call::{CallError, Requester};
 #[cfg(feature = "runtime")]
 pub use consume::{Delivery, Handler, HandlerError, RetryPolicy};
+pub use error::{Cause, Chain};
 #[cfg(feature = "runtime")]
 pub use publish::{DeadLetter, DeadLetterSink, EventPublisher, PublishError};
 pub use store::StoreFailure;

@@ -4,20 +4,51 @@
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 
-/// Why an event was not stored by the transport.
+use crate::error::{BoxError, Cause, Chain};
+
+/// Why an event was not stored by the transport: `reason` for people,
+/// `cause` the error beneath, if any.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum PublishError {
     /// The broker is unreachable, slow or briefly refusing: publish again later.
-    #[error("retryable publish failure: {0}")]
-    Retryable(String),
+    #[error("retryable publish failure: {reason}")]
+    Retryable {
+        reason: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     /// The event can never be stored as it is (too large, not authorised, ...).
-    #[error("fatal publish failure: {0}")]
-    Fatal(String),
+    #[error("fatal publish failure: {reason}")]
+    Fatal {
+        reason: String,
+        #[source]
+        cause: Option<Cause>,
+    },
 }
 
 impl PublishError {
+    /// Retryable: `reason`, because of `cause`.
+    pub fn retryable(reason: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        Self::Retryable { reason: reason.into(), cause: Some(Cause::new(cause)) }
+    }
+
+    /// Fatal: `reason`, because of `cause`.
+    pub fn fatal(reason: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        Self::Fatal { reason: reason.into(), cause: Some(Cause::new(cause)) }
+    }
+
     pub fn is_retryable(&self) -> bool {
-        matches!(self, PublishError::Retryable(_))
+        matches!(self, PublishError::Retryable { .. })
+    }
+
+    /// The reason and the chain of its cause, without the kind: what an
+    /// event set aside is kept with.
+    pub fn explain(&self) -> String {
+        let (Self::Retryable { reason, cause } | Self::Fatal { reason, cause }) = self;
+        match cause {
+            Some(cause) => format!("{reason}: {}", Chain(cause)),
+            None => reason.clone(),
+        }
     }
 }
 

@@ -113,7 +113,7 @@ where
         }
         pending = left;
     }
-    Err(Failure::Unavailable(format!(
+    Err(Failure::unusable(format!(
         "{what}: {} items left unprocessed after {ATTEMPTS} tries (throttled)",
         pending.len()
     )))
@@ -150,16 +150,19 @@ mod tests {
             async move { Ok((Vec::<u32>::new(), items)) }
         })
         .await;
-        assert!(matches!(&failed, Err(Failure::Unavailable(why)) if why.contains("1 items")), "{failed:?}");
+        assert!(
+            matches!(&failed, Err(Failure::Unavailable { reason, .. }) if reason.contains("1 items")),
+            "{failed:?}"
+        );
         assert_eq!(calls, ATTEMPTS);
     }
 
     #[tokio::test]
     async fn a_failed_call_ends_the_batch() {
         let failed = until_processed(vec![1u32], "test", |_| async {
-            Err::<(Vec<u32>, Vec<u32>), _>(Failure::Unavailable("down".into()))
+            Err::<(Vec<u32>, Vec<u32>), _>(Failure::unusable("down"))
         })
         .await;
-        assert_eq!(failed, Err(Failure::Unavailable("down".into())));
+        assert_eq!(failed, Err(Failure::unusable("down")));
     }
 }

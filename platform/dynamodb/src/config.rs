@@ -1,7 +1,7 @@
 //! Where the DynamoDB tables are: their name prefix and an optional endpoint
 //! (moto, DynamoDB Local), read from the environment; credentials and region
-//! come from the usual AWS chain (`AWS_REGION`, `AWS_PROFILE`, the role of
-//! the Lambda function, …).
+//! come from the usual AWS chain (`AWS_REGION`, `AWS_PROFILE`, the
+//! workload's role, …).
 
 use aws_config::BehaviorVersion;
 use aws_config::meta::region::RegionProviderChain;

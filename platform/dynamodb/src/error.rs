@@ -1,12 +1,13 @@
 //! SDK errors sorted once into what the stores' callers act on: a failed
 //! condition is a [`Failure::Conflict`] (a unique value is taken, a version
 //! moved on), everything else (throttling, network, a missing table, a
-//! transaction conflict worth retrying) is [`Failure::Unavailable`].
+//! transaction conflict worth retrying) is [`Failure::Unavailable`], the
+//! SDK's error kept as its source.
 
 use std::error::Error;
 use std::fmt::Debug;
 
-use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 
 pub use hrms_platform::StoreFailure as Failure;
@@ -17,20 +18,23 @@ const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 /// A single-item call failed while doing `what`.
 pub fn from_sdk<E, R>(what: &str, err: SdkError<E, R>) -> Failure
 where
-    E: ProvideErrorMetadata + Error + 'static,
-    R: Debug,
+    E: ProvideErrorMetadata + Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
 {
     if err.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException")
     {
         return Failure::Conflict(format!("{what}: condition failed"));
     }
-    Failure::Unavailable(format!("dynamodb: {what}: {}", DisplayErrorContext(&err)))
+    Failure::unavailable(format!("dynamodb: {what}"), err)
 }
 
 /// A transaction failed. `conditions[i]` says what it means when the
 /// condition of item `i` failed (e.g. "the e-mail is taken"); items past
 /// the list (the outbox's) fail their condition only on a reused event id.
-pub fn from_transaction<R: Debug>(err: SdkError<TransactWriteItemsError, R>, conditions: &[&str]) -> Failure {
+pub fn from_transaction<R: Debug + Send + Sync + 'static>(
+    err: SdkError<TransactWriteItemsError, R>,
+    conditions: &[&str],
+) -> Failure {
     if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() {
         let failed: Vec<&str> = cancelled
             .cancellation_reasons()
@@ -43,10 +47,10 @@ pub fn from_transaction<R: Debug>(err: SdkError<TransactWriteItemsError, R>, con
             return Failure::Conflict(failed.join("; "));
         }
     }
-    Failure::Unavailable(format!("dynamodb: transaction: {}", DisplayErrorContext(&err)))
+    Failure::unavailable("dynamodb: transaction", err)
 }
 
 /// A request that could not be built (a bug, not an outage).
 pub fn build(err: BuildError) -> Failure {
-    Failure::Unavailable(format!("dynamodb: request: {err}"))
+    Failure::unavailable("dynamodb: request", err)
 }

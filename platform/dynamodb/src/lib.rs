@@ -28,8 +28,13 @@
 //! - [`config`]: [`DynamoConfig`] (table prefix, endpoint override) and the client.
 //! - [`error`]: SDK errors sorted into conflict or unavailable.
 //! - [`outbox`]: the outbox items ([`outbox::outbox_puts`]) and [`outbox::DynamoOutbox`].
-//! - `versioned`: a versioned record with a unique e-mail (Employee, User).
-//! - `batch`: `BatchGetItem`/`BatchWriteItem` retrying unprocessed items.
+//! - [`versioned`]: a versioned record with a unique e-mail (Employee, User).
+//! - [`batch`]: `BatchGetItem`/`BatchWriteItem` retrying unprocessed items.
+//! - The crate root: [`write_with_events`] (a change and its events in one
+//!   transaction), [`ensure_table`] and [`ensure_laid_out_table`] (a table,
+//!   with the indexes of its [`Layout`]), queries and item helpers.
+//! - `testing` (feature `testing`): a moto server per test binary and fresh
+//!   tables on it.
 
 pub mod batch;
 pub mod config;
@@ -70,7 +75,7 @@ pub async fn write_with_events(
 ) -> Result<(), Failure> {
     items.extend(outbox::outbox_puts(table, events)?);
     if items.len() > MAX_TRANSACTION_ITEMS {
-        return Err(Failure::Unavailable(format!(
+        return Err(Failure::unusable(format!(
             "a write of {} items (with {} events) exceeds DynamoDB's {MAX_TRANSACTION_ITEMS} per transaction",
             items.len(),
             events.len()
@@ -137,7 +142,7 @@ pub async fn ensure_laid_out_table(client: &Client, table: &str, layout: &Layout
         match found.as_ref().and_then(|t| t.table_status()) {
             Some(TableStatus::Active) => return found.map_or(Ok(()), |t| has_indexes(table, &t, layout)),
             status if Instant::now() > deadline => {
-                return Err(Failure::Unavailable(format!("table {table} not active in time: {status:?}")));
+                return Err(Failure::unusable(format!("table {table} not active in time: {status:?}")));
             }
             _ => tokio::time::sleep(Duration::from_millis(500)).await,
         }
@@ -199,7 +204,7 @@ pub fn has_indexes(table: &str, found: &TableDescription, layout: &Layout) -> Re
         .collect();
     match layout.indexes().find(|i| !names.contains(&i.name)) {
         None => Ok(()),
-        Some(missing) => Err(Failure::Unavailable(format!(
+        Some(missing) => Err(Failure::unusable(format!(
             "table {table} exists without index {}: it was made for another store; make it again",
             missing.name
         ))),
@@ -228,7 +233,7 @@ pub async fn table_status(client: &Client, table: &str) -> Result<Option<TableSt
 pub async fn ping(client: &Client, table: &str) -> Result<(), Failure> {
     match table_status(client, table).await? {
         Some(_) => Ok(()),
-        None => Err(Failure::Unavailable(format!("table {table} does not exist"))),
+        None => Err(Failure::unusable(format!("table {table} does not exist"))),
     }
 }
 
@@ -345,9 +350,11 @@ pub fn item_key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
 pub fn string<'a>(item: &'a Item, name: &str) -> Result<&'a str, Failure> {
     match item.get(name) {
         Some(AttributeValue::S(v)) => Ok(v),
-        _ => Err(Failure::Unavailable(format!("item without string attribute {name}"))),
+        _ => Err(Failure::unusable(format!("item without string attribute {name}"))),
     }
 }
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+#[cfg(test)]
+mod tests;

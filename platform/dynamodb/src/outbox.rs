@@ -11,7 +11,7 @@
 //! partition, which the relay makes from its start every time, therefore
 //! reads events in the order they were made, and the events of one key go
 //! out in write order when their writes follow one another:
-//! - always within one process (one server, one Lambda instance);
+//! - always within one process;
 //! - across processes, as long as the writers' clocks differ by less than
 //!   the time between two changes of one entity: a change is conditioned on
 //!   the version before it, so its events are made after that one commits.
@@ -39,6 +39,8 @@ use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 
 use super::{Failure, Item, count_partition, item_key, query_partition, s, string};
+use hrms_platform::Chain;
+use hrms_platform::error::BoxError;
 use hrms_platform::outbox::{OutboxEntry, OutboxError, OutboxStore, Pending};
 
 /// The partition of pending events.
@@ -134,7 +136,7 @@ impl Handles {
 }
 
 impl DynamoOutbox {
-    /// The outbox in `table` (a service table, see [`super::ensure_tables`]).
+    /// The outbox in `table` (a service table, see [`super::ensure_table`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into(), handles: Mutex::default() }
     }
@@ -183,7 +185,7 @@ impl DynamoOutbox {
                     break;
                 }
                 if attempt == BATCH_ATTEMPTS {
-                    return Err(Failure::Unavailable(format!(
+                    return Err(Failure::unusable(format!(
                         "{} published events left undeleted (throttled)",
                         requests.len()
                     )));
@@ -225,9 +227,9 @@ impl DynamoOutbox {
 }
 
 /// Reads a stored item back as an event.
-fn read(item: &Item) -> Result<HrmsEvent, String> {
-    let json = string(item, "event").map_err(|e| e.to_string())?;
-    HrmsEvent::from_structured_json(json).map_err(|e| e.to_string())
+fn read(item: &Item) -> Result<HrmsEvent, BoxError> {
+    let json = string(item, "event")?;
+    Ok(HrmsEvent::from_structured_json(json)?)
 }
 
 impl OutboxStore for DynamoOutbox {
@@ -243,7 +245,7 @@ impl OutboxStore for DynamoOutbox {
             for (item, seq) in items.iter().zip(seqs) {
                 match read(item) {
                     Ok(event) => pending.entries.push(OutboxEntry { seq, event }),
-                    Err(reason) => pending.unreadable.push((seq, format!("unreadable: {reason}"))),
+                    Err(e) => pending.unreadable.push((seq, format!("unreadable: {}", Chain(&*e)))),
                 }
             }
             Ok(pending)

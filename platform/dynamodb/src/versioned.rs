@@ -148,8 +148,7 @@ impl Versioned {
             return Ok(None);
         };
         let owner = string(&item, self.kind.owner)?;
-        let id =
-            owner.parse().map_err(|e| Failure::Unavailable(format!("unreadable owner {owner:?}: {e}")))?;
+        let id = owner.parse().map_err(|e| Failure::unavailable(format!("unreadable owner {owner:?}"), e))?;
         Ok(Some(id))
     }
 

@@ -215,12 +215,14 @@ impl<H: Handler + ?Sized> Sink<H> {
                 record_event_ages(self.handler.name(), batch);
                 (Outcome::Handled, StatusCode::ACCEPTED.into_response())
             }
-            Err(GaveUp { error: HandlerError::Permanent(reason), attempts }) => {
+            Err(GaveUp { error: error @ HandlerError::Permanent { .. }, attempts }) => {
+                let reason = error.explain();
                 tracing::warn!(handler = self.handler.name(), event_id = %delivery.event.id, %reason, attempts, "refused for good");
                 let problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, reason);
                 (Outcome::Permanent, problem.into_response())
             }
-            Err(GaveUp { error: HandlerError::Transient(reason), attempts }) => {
+            Err(GaveUp { error: error @ HandlerError::Transient { .. }, attempts }) => {
+                let reason = error.explain();
                 tracing::warn!(handler = self.handler.name(), event_id = %delivery.event.id, %reason, attempts, "not handled yet");
                 let mut response = Problem::unavailable(reason).into_response();
                 let seconds = self.settings.retry_after.as_secs().max(1);

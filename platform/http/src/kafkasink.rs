@@ -30,10 +30,14 @@ use hrms_platform::publish::{DeadLetter, DeadLetterSink, EventPublisher, Publish
 pub enum KafkaSinkError {
     #[error("{variable} must be set to the address of the KafkaSink of {topic}")]
     Missing { variable: String, topic: String },
-    #[error("{variable}: {reason}")]
-    Invalid { variable: String, reason: String },
-    #[error("KafkaSink client: {0}")]
-    Client(String),
+    #[error("{variable}: not a URL")]
+    Invalid {
+        variable: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("cannot build the KafkaSink client")]
+    Client(#[source] reqwest::Error),
 }
 
 /// The variable holding the address of `topic`'s KafkaSink.
@@ -53,17 +57,15 @@ impl KafkaSinkPublisher {
     pub fn new(sinks: &[(&str, &str)], timeout: Duration) -> Result<Self, KafkaSinkError> {
         let mut urls = HashMap::new();
         for (topic, url) in sinks {
-            let url = reqwest::Url::parse(url).map_err(|e| KafkaSinkError::Invalid {
-                variable: url_variable(topic),
-                reason: format!("not a URL: {e}"),
-            })?;
+            let url = reqwest::Url::parse(url)
+                .map_err(|source| KafkaSinkError::Invalid { variable: url_variable(topic), source })?;
             urls.insert((*topic).to_owned(), url);
         }
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             .build()
-            .map_err(|e| KafkaSinkError::Client(e.to_string()))?;
+            .map_err(KafkaSinkError::Client)?;
         Ok(Self { client, sinks: urls })
     }
 
@@ -95,22 +97,27 @@ impl KafkaSinkPublisher {
         body: Vec<u8>,
         event: &HrmsEvent,
     ) -> Result<(), PublishError> {
-        let url = self
-            .sinks
-            .get(topic)
-            .ok_or_else(|| PublishError::Fatal(format!("no KafkaSink is configured for {topic}")))?;
+        let url = self.sinks.get(topic).ok_or_else(|| PublishError::Fatal {
+            reason: format!("no KafkaSink is configured for {topic}"),
+            cause: None,
+        })?;
         let answer = self.client.post(url.clone()).headers(headers).body(body).send().await;
         let host = url.host_str().unwrap_or("the KafkaSink").to_owned();
         match answer {
             Ok(response) if response.status().is_success() => Ok(()),
-            Ok(response) if matches!(response.status().as_u16(), 400 | 413) => {
-                Err(PublishError::Fatal(format!("{host} refused {}: {}", event.id, response.status())))
-            }
-            Ok(response) => Err(PublishError::Retryable(format!("{host} answered {}", response.status()))),
+            Ok(response) if matches!(response.status().as_u16(), 400 | 413) => Err(PublishError::Fatal {
+                reason: format!("{host} refused {}: {}", event.id, response.status()),
+                cause: None,
+            }),
+            Ok(response) => Err(PublishError::Retryable {
+                reason: format!("{host} answered {}", response.status()),
+                cause: None,
+            }),
+            // The URL left out of the cause: the sink's address is in the reason.
             Err(e) if e.is_timeout() => {
-                Err(PublishError::Retryable(format!("{host} did not answer in time")))
+                Err(PublishError::retryable(format!("{host} did not answer in time"), e.without_url()))
             }
-            Err(_) => Err(PublishError::Retryable(format!("cannot reach {host}"))),
+            Err(e) => Err(PublishError::retryable(format!("cannot reach {host}"), e.without_url())),
         }
     }
 }
@@ -162,7 +169,7 @@ impl DeadLetterSink for KafkaSinkPublisher {
 pub fn encode(event: &HrmsEvent) -> Result<(HeaderMap, Vec<u8>), PublishError> {
     let writer = Writer { headers: HeaderMap::new(), body: Vec::new() };
     let written = BinaryDeserializer::deserialize_binary(event, writer)
-        .map_err(|e| PublishError::Fatal(format!("cannot encode {}: {e}", event.id)))?;
+        .map_err(|e| PublishError::fatal(format!("cannot encode {}", event.id), e))?;
     Ok((written.headers, written.body))
 }
 
@@ -173,9 +180,10 @@ struct Writer {
 
 impl Writer {
     fn insert(mut self, name: &str, value: &str) -> message::Result<Self> {
-        let invalid = |e: String| message::Error::Other { source: e.into() };
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(e.to_string()))?;
-        let value = HeaderValue::from_str(&percent_encode(value)).map_err(|e| invalid(e.to_string()))?;
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| message::Error::Other { source: e.into() })?;
+        let value = HeaderValue::from_str(&percent_encode(value))
+            .map_err(|e| message::Error::Other { source: e.into() })?;
         self.headers.insert(name, value);
         Ok(self)
     }

@@ -1,12 +1,28 @@
-//! The HTTP adapter (feature `http`): RFC 9457 problem responses, JSON
-//! bodies that fail as problems, bearer-token authentication of every
-//! caller (HS256, or RS256 from a JWKS URL), the functions' routers
-//! ([`compliance`], [`employee`], [`leave`], [`user`], [`attendance`], [`audit`]), which reach the functions they
-//! call through a [`Callee`], each with its OpenAPI fragment ([`openapi`]),
-//! the HTTP clients of those calls when the functions run apart
-//! ([`client`]), the sink of Knative's KafkaSource, which pushes a
-//! topic's events to a consumer's handler ([`delivery`]), and the publisher
-//! that hands events to Knative's KafkaSink ([`kafkasink`]).
+//! HTTP for the HRMS platform, knowing no function: what every function's
+//! routes and clients share. The routes themselves live with their
+//! functions (`functions/<name>/adapters`, feature `http`), as do the
+//! clients others call them with (feature `client`).
+//!
+//! # Layout
+//! - [`problem`]: RFC 9457 problem responses ([`Problem`]).
+//! - [`json`]: JSON request bodies that fail as problems.
+//! - [`auth`]: bearer-token authentication of every caller (HS256, or RS256
+//!   from a JWKS URL): [`Authenticator`], [`Caller`].
+//! - [`layers`]: what every router gets: body limit, timeout, request logs
+//!   and metrics.
+//! - [`openapi`]: the OpenAPI 3.1 document's shared parts, into which a
+//!   process merges its routers' fragments.
+//! - [`callee`]: [`Callee`], how a router reaches a function it calls: the
+//!   function itself in one process, or an HTTP client bound to the
+//!   caller's token.
+//! - [`client`]: the sync-call client when functions run apart: settings,
+//!   retries, budget and a circuit breaker per callee.
+//! - [`commands`]: commands as CloudEvents on `POST /`, run through the
+//!   route they name.
+//! - [`delivery`]: the sink of Knative's KafkaSource, which pushes a topic's
+//!   events to a consumer's handler.
+//! - [`kafkasink`]: the publisher that hands events to Knative's KafkaSink.
+//! - `testing` (feature `testing`): calling a router in tests.
 //!
 //! ```
 //! # use std::sync::Arc;

@@ -92,8 +92,8 @@ impl From<CallError> for Problem {
     /// A callee that is down is 503; one that refused passes its status on.
     fn from(e: CallError) -> Self {
         match e {
-            CallError::Unavailable { service, reason } => {
-                tracing::warn!(service, reason, "dependency unavailable");
+            e @ CallError::Unavailable { service, .. } => {
+                tracing::warn!(service, reason = %hrms_platform::Chain(&e), "dependency unavailable");
                 Self::unavailable(format!("the {service} service is unavailable; nothing was changed"))
             }
             CallError::Refused { service, status, detail } => {

@@ -38,7 +38,7 @@ impl EncodedRecord {
         })
     }
 
-    /// Bytes on the wire, headers included: what `hrms bench` compares.
+    /// Bytes on the wire, headers included: what `hrms-bench produce` compares.
     pub fn size(&self) -> usize {
         let headers: usize = self.headers.iter().map(|h| h.key.len() + h.value.map_or(0, <[u8]>::len)).sum();
         self.key.len() + headers + self.payload.len()

@@ -22,6 +22,7 @@ use super::config::{ConsumerSettings, KafkaConfig};
 use super::dlq::DeadLetterRecord;
 use super::lag::LagGauges;
 use super::producer::KafkaPublisher;
+use hrms_platform::Chain;
 use hrms_platform::consume::{Delivery, Handler, process_partition, record_event_ages};
 
 /// Reports the outcome of asynchronous offset commits, and the lag from
@@ -42,7 +43,7 @@ impl ConsumerContext for CommitReporter {
         if let Err(e) = result {
             // The records are handled; after a restart or rebalance they come
             // again, and idempotent handlers skip them.
-            tracing::warn!(group = %self.group, error = %e, "commit failed");
+            tracing::warn!(group = %self.group, error = %Chain(&e), "commit failed");
             metrics::counter!("hrms_consumer_commit_failures_total", "group" => self.group.clone())
                 .increment(1);
         }
@@ -134,7 +135,7 @@ impl KafkaConsumer {
             let first = match first {
                 Ok(m) => m.detach(),
                 Err(e) => {
-                    tracing::warn!(%group, error = %e, "consumer error");
+                    tracing::warn!(%group, error = %Chain(&e), "consumer error");
                     metrics::counter!("hrms_consumer_errors_total", "group" => group.clone()).increment(1);
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
@@ -147,7 +148,7 @@ impl KafkaConsumer {
                     _ = stopped(stopping.clone()) => break,
                     next = tokio::time::timeout_at(deadline, self.consumer.recv()) => match next {
                         Ok(Ok(m)) => batch.push(m.detach()),
-                        Ok(Err(e)) => { tracing::warn!(%group, error = %e, "consumer error"); break }
+                        Ok(Err(e)) => { tracing::warn!(%group, error = %Chain(&e), "consumer error"); break }
                         Err(_) => break,
                     },
                 }
@@ -212,7 +213,7 @@ impl KafkaConsumer {
                     positions.push(i);
                 }
                 Err(e) => {
-                    dead.insert(i, (format!("undecodable: {e}"), 0));
+                    dead.insert(i, (format!("undecodable: {}", Chain(&e)), 0));
                 }
             }
         }
@@ -268,7 +269,7 @@ impl KafkaConsumer {
                     return true;
                 }
                 Err(e) => {
-                    tracing::error!(topic = %letter.topic, error = %e, "cannot write dead letter; retrying");
+                    tracing::error!(topic = %letter.topic, error = %Chain(&e), "cannot write dead letter; retrying");
                     metrics::counter!("hrms_dead_letter_failures_total", "topic" => letter.topic.clone())
                         .increment(1);
                     tokio::select! {

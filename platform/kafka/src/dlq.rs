@@ -64,7 +64,7 @@ impl DeadLetterRecord {
     pub fn of_event(letter: &DeadLetter) -> Result<Self, PublishError> {
         let event = &letter.event;
         let r = EncodedRecord::encode(event)
-            .map_err(|e| PublishError::Fatal(format!("cannot encode {}: {e}", event.id)))?;
+            .map_err(|e| PublishError::fatal(format!("cannot encode {}", event.id), e))?;
         Ok(Self {
             topic: hrms_events::topics::dlq_name(event.topic()),
             key: Some(r.key.into_bytes()),

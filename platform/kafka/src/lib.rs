@@ -1,4 +1,5 @@
-//! The Kafka transport (feature `kafka`).
+//! The Kafka transport of the HRMS platform (rdkafka): publishing, consuming
+//! in batches with dead-letter topics, topic admin and redrive.
 //!
 //! ```no_run
 //! # use hrms_kafka::{KafkaConfig, KafkaPublisher, ensure_topics};
@@ -12,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Layout
 //! - [`codec`]: CloudEvents Kafka binding (binary mode), no I/O.
 //! - [`config`]: client settings from `KAFKA_*` variables.
 //! - [`producer`]: [`KafkaPublisher`], an [`EventPublisher`](hrms_platform::EventPublisher).

@@ -14,6 +14,7 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 
 use super::codec::EncodedRecord;
 use super::config::KafkaConfig;
+use hrms_platform::Chain;
 use hrms_platform::publish::{EventPublisher, PublishError};
 
 /// Publishes events to their topics (see `hrms_events::topics`).
@@ -78,7 +79,10 @@ impl KafkaPublisher {
         match delivery.await {
             Ok(Ok(d)) => Ok((d.partition, d.offset)),
             Ok(Err((e, _))) => Err(self.failed(&e)),
-            Err(_) => Err(PublishError::Retryable("producer closed before the acknowledgement".into())),
+            Err(_) => Err(PublishError::Retryable {
+                reason: "producer closed before the acknowledgement".into(),
+                cause: None,
+            }),
         }
     }
 
@@ -95,17 +99,17 @@ impl KafkaPublisher {
                 *producer = fresh;
             }
             Err(e) => {
-                tracing::error!(%code, %reason, error = %e, "producer hit a fatal error and cannot be replaced")
+                tracing::error!(%code, %reason, error = %Chain(&e), "producer hit a fatal error and cannot be replaced")
             }
         }
-        PublishError::Retryable(format!("producer failed ({reason}); not stored: {error}"))
+        PublishError::retryable(format!("producer failed ({reason}); not stored"), error.clone())
     }
 
     /// Encodes `event` and enqueues it to `topic` (normally `event.topic()`;
     /// benchmarks use their own). Resolves to the acknowledgement's future.
     pub async fn send(&self, event: &HrmsEvent, topic: &str) -> Result<DeliveryFuture, PublishError> {
         let r = EncodedRecord::encode(event)
-            .map_err(|e| PublishError::Fatal(format!("cannot encode {}: {e}", event.id)))?;
+            .map_err(|e| PublishError::fatal(format!("cannot encode {}", event.id), e))?;
         self.enqueue(
             FutureRecord::to(topic).key(r.key.as_str()).payload(r.payload.as_slice()).headers(r.headers),
         )
@@ -135,9 +139,9 @@ pub fn classify(error: &KafkaError) -> PublishError {
         Some(_) | None => true,
     };
     if retryable {
-        PublishError::Retryable(error.to_string())
+        PublishError::retryable("not stored by Kafka", error.clone())
     } else {
-        PublishError::Fatal(error.to_string())
+        PublishError::fatal("refused by Kafka", error.clone())
     }
 }
 

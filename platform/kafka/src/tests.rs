@@ -81,7 +81,7 @@ async fn broker_loss_surfaces_and_nothing_unacked_is_reported_sent() {
     }
     let during = samples(4);
     let results = publisher.publish(&during).await;
-    assert!(results.iter().all(|r| matches!(r, Err(PublishError::Retryable(_)))), "{results:?}");
+    assert!(results.iter().all(|r| matches!(r, Err(PublishError::Retryable { .. }))), "{results:?}");
 
     for id in 1..=3 {
         cluster.broker_up(id).expect("broker up");
@@ -129,7 +129,7 @@ async fn an_oversized_record_is_a_fatal_error() {
         Ok(delivery) => publisher.acknowledged(delivery).await.map(|_| ()),
         Err(e) => Err(e),
     };
-    assert!(matches!(result, Err(PublishError::Fatal(_))), "{result:?}");
+    assert!(matches!(result, Err(PublishError::Fatal { .. })), "{result:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -235,7 +235,7 @@ async fn a_producer_with_a_fatal_error_is_replaced_and_nothing_is_reported_sent(
     );
     let fenced = samples(1);
     let result = publisher.publish_all(&fenced).await;
-    assert!(matches!(result, Err(PublishError::Retryable(_))), "{result:?}");
+    assert!(matches!(result, Err(PublishError::Retryable { .. })), "{result:?}");
     assert_ne!(publisher.producer().client().native_ptr() as usize, first, "the fatal producer was replaced");
     assert!(publisher.producer().client().fatal_error().is_none());
 

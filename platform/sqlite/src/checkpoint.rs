@@ -13,6 +13,7 @@ use std::path::Path;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
+use hrms_platform::Chain;
 use rusqlite::Connection;
 
 /// Least time between two checkpoints.
@@ -64,14 +65,14 @@ fn work(conn: &Connection, wakes: Receiver<()>) {
             .and_then(|frames| if frames >= MOST_FRAMES { checkpoint(conn, "RESTART") } else { Ok(frames) });
         match outcome {
             Ok(frames) => metrics::gauge!("hrms_store_wal_frames").set(frames as f64),
-            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; the next commit retries it"),
+            Err(e) => tracing::warn!(error = %Chain(&e), "WAL checkpoint failed; the next commit retries it"),
         }
         metrics::histogram!("hrms_store_checkpoint_seconds").record(started.elapsed().as_secs_f64());
         std::thread::sleep(EVERY.saturating_sub(started.elapsed()));
     }
     // The writer has gone: leave the WAL empty for whoever opens next.
     if let Err(e) = checkpoint(conn, "TRUNCATE") {
-        tracing::debug!(error = %e, "final WAL checkpoint failed");
+        tracing::debug!(error = %Chain(&e), "final WAL checkpoint failed");
     }
 }
 

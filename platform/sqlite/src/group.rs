@@ -12,6 +12,7 @@ use futures::future::BoxFuture;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::Error;
 use super::checkpoint::Checkpointer;
 
 /// Most writes in one transaction.
@@ -21,11 +22,11 @@ const MAX_GROUP: usize = 256;
 const FOLLOWING_WAIT: Duration = Duration::from_millis(50);
 
 /// A write: `run` does it (true: keep it), `answer` tells the caller how
-/// the commit went; `followed`: its caller sends another write at once, to
-/// be committed with it.
+/// the commit went (its error shared by the writes it held); `followed`:
+/// its caller sends another write at once, to be committed with it.
 struct Job {
     run: Box<dyn FnOnce(&Connection) -> bool + Send>,
-    answer: Box<dyn FnOnce(Result<(), String>) + Send>,
+    answer: Box<dyn FnOnce(Result<(), Arc<rusqlite::Error>>) + Send>,
     followed: bool,
 }
 
@@ -54,7 +55,7 @@ impl Writer {
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
         followed: bool,
-    ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
+    ) -> BoxFuture<'static, Result<Result<T, E>, Error>> {
         self.submit_then(f, followed, |_| {})
     }
 
@@ -66,7 +67,7 @@ impl Writer {
         f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
         followed: bool,
         then: impl FnOnce(&T) + Send + 'static,
-    ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
+    ) -> BoxFuture<'static, Result<Result<T, E>, Error>> {
         let (reply, answer) = oneshot::channel();
         let slot = Arc::new(Mutex::new(None));
         let filled = slot.clone();
@@ -80,14 +81,15 @@ impl Writer {
             answer: Box::new(move |committed| {
                 let outcome = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
                 let result = match (committed, outcome) {
-                    (_, None) => Err("the write did not run".to_owned()),
-                    (_, Some(Err(e))) => Err(e.to_string()),
+                    (Err(e), None) => Err(Error::Transaction(e)),
+                    (Ok(()), None) => Err(Error::NotRun),
+                    (_, Some(Err(e))) => Err(Error::Statement(e)),
                     (_, Some(Ok(Err(refused)))) => Ok(Err(refused)),
                     (Ok(()), Some(Ok(Ok(done)))) => {
                         then(&done);
                         Ok(Ok(done))
                     }
-                    (Err(e), Some(Ok(Ok(_)))) => Err(e),
+                    (Err(e), Some(Ok(Ok(_)))) => Err(Error::Transaction(e)),
                 };
                 let _ = reply.send(result);
             }),
@@ -95,8 +97,8 @@ impl Writer {
         };
         let sent = self.0.send(job);
         Box::pin(async move {
-            sent.map_err(|_| "the SQLite writer has stopped".to_owned())?;
-            answer.await.map_err(|_| "the SQLite writer has stopped".to_owned())?
+            sent.map_err(|_| Error::WriterStopped)?;
+            answer.await.map_err(|_| Error::WriterStopped)?
         })
     }
 }
@@ -104,7 +106,7 @@ impl Writer {
 fn work(mut conn: Connection, queue: mpsc::Receiver<Job>, checkpointer: Checkpointer) {
     while let Ok(first) = queue.recv() {
         let mut jobs = Vec::new();
-        let committed = commit(&mut conn, first, &queue, &mut jobs);
+        let committed = commit(&mut conn, first, &queue, &mut jobs).map_err(Arc::new);
         metrics::histogram!("hrms_store_group_commit_size").record(jobs.len() as f64);
         if committed.is_ok() {
             checkpointer.committed();
@@ -124,22 +126,29 @@ fn commit(
     first: Job,
     queue: &mpsc::Receiver<Job>,
     jobs: &mut Vec<Job>,
-) -> Result<(), String> {
-    let tx = conn.transaction().map_err(|e| e.to_string())?;
-    let sql = |tx: &Connection, statement: &str| tx.prepare_cached(statement)?.execute([]).map(|_| ());
+) -> rusqlite::Result<()> {
     let mut next = Some(first);
+    let tx = match conn.transaction() {
+        Ok(tx) => tx,
+        Err(e) => {
+            // Answered with why, not dropped unanswered.
+            jobs.extend(next);
+            return Err(e);
+        }
+    };
+    let sql = |tx: &Connection, statement: &str| tx.prepare_cached(statement)?.execute([]).map(|_| ());
     while let Some(mut job) = next.take() {
         let run = std::mem::replace(&mut job.run, Box::new(|_| false));
         let followed = job.followed;
         jobs.push(job);
-        sql(&tx, "SAVEPOINT job").map_err(|e| e.to_string())?;
+        sql(&tx, "SAVEPOINT job")?;
         // A write that panics is rolled back and answered as not run; the
         // writer goes on with the others.
         let keep = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&tx))).unwrap_or(false);
         if !keep {
-            sql(&tx, "ROLLBACK TO job").map_err(|e| e.to_string())?;
+            sql(&tx, "ROLLBACK TO job")?;
         }
-        sql(&tx, "RELEASE job").map_err(|e| e.to_string())?;
+        sql(&tx, "RELEASE job")?;
         if jobs.len() < MAX_GROUP {
             next = match queue.try_recv() {
                 Ok(job) => Some(job),
@@ -148,7 +157,7 @@ fn commit(
             };
         }
     }
-    tx.commit().map_err(|e| e.to_string())
+    tx.commit()
 }
 
 #[cfg(test)]
@@ -192,17 +201,34 @@ mod tests {
         });
         let follower = db.apply(|tx| tx.execute("INSERT INTO t (k) VALUES ('follower')", []));
         let (first, refused, follower) = futures::join!(first, refused, follower);
-        assert_eq!((first, follower), (Ok(1), Ok(1)));
+        assert_eq!((first.ok(), follower.ok()), (Some(1), Some(1)));
         assert!(matches!(refused, Ok(Err(_))), "a refusal in between rolls back alone");
         // Nothing follows: the writer commits after a short wait.
         let alone = db.apply_part(|tx| tx.execute("INSERT INTO t (k) VALUES ('alone')", []), true);
-        assert_eq!(alone.await, Ok(1));
+        assert_eq!(alone.await.ok(), Some(1));
         let mut keys: Vec<String> = db
             .run(|c| c.prepare("SELECT k FROM t")?.query_map([], |r| r.get(0))?.collect())
             .await
             .expect("read");
         keys.sort();
         assert_eq!(keys, ["alone", "first", "follower"]);
+    }
+
+    #[tokio::test]
+    async fn a_failing_statement_keeps_the_sqlite_error_as_its_source() {
+        let dir = hrms_platform::testing::temp_dir("group-error");
+        let db = Database::open(dir.join("t.db"), &["CREATE TABLE t (k TEXT PRIMARY KEY)"]).expect("db");
+        let failed = db.apply(|tx| tx.execute("INSERT INTO missing (k) VALUES ('x')", [])).await;
+        match failed {
+            Err(e @ crate::Error::Statement(_)) => {
+                let source = std::error::Error::source(&e);
+                assert!(source.is_some_and(|s| s.is::<rusqlite::Error>()), "{e:?}");
+                let chain = hrms_platform::Chain(&e).to_string();
+                assert!(chain.starts_with("SQLite statement failed: no such table: missing"), "{chain}");
+            }
+            other => panic!("a failed statement: {other:?}"),
+        }
+        assert!(db.ping().await.is_ok(), "the writer goes on");
     }
 
     #[tokio::test]

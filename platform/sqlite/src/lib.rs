@@ -1,14 +1,22 @@
-//! The embedded stores (feature `sqlite`): one SQLite database per service
-//! under the data directory, its schema migrated on open, its outbox in the
-//! same file. Reads run off the async threads on a connection of their own;
-//! writes go to the database's writer ([`group`]), which commits the writes
-//! that arrive together in one transaction: one fsync for many requests;
-//! a thread of its own checkpoints the WAL ([`checkpoint`]).
+//! Embedded SQLite for the HRMS platform: one database per store under the
+//! data directory, its schema migrated on open, its outbox in the same
+//! file. The stores themselves live with their functions
+//! (`functions/<name>/adapters/src/sqlite.rs`).
+//!
+//! # Layout
+//! - [`Database`]: a store's database. Reads run off the async threads on a
+//!   connection of their own; writes go to the database's writer (module
+//!   `group`), which commits the writes that arrive together in one
+//!   transaction: one fsync for many requests; a thread of its own
+//!   checkpoints the WAL (module `checkpoint`).
+//! - [`outbox`]: the outbox table, appended to in a store's transaction,
+//!   and the relay's reader of it.
 
 mod checkpoint;
 mod group;
 pub mod outbox;
 
+use std::convert::Infallible;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -18,6 +26,28 @@ use rusqlite::{Connection, ErrorCode, Params};
 
 use crate::outbox::{append, connect, encode, migrate as migrate_outbox};
 use hrms_platform::outbox::{OutboxEntry, RelayWaker};
+
+/// Why a database call did nothing; the SQLite error, where there is one,
+/// is its source.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A statement of the call failed (its write, if any, was rolled back).
+    #[error("SQLite statement failed")]
+    Statement(#[source] rusqlite::Error),
+    /// The writer's transaction failed (begin, savepoint or commit): none of
+    /// the writes it held was kept.
+    #[error("SQLite transaction failed")]
+    Transaction(#[source] Arc<rusqlite::Error>),
+    /// The read's blocking task panicked or was cancelled.
+    #[error("SQLite read task failed")]
+    Task(#[source] tokio::task::JoinError),
+    /// The write panicked; it was rolled back.
+    #[error("the write did not run")]
+    NotRun,
+    /// The writer's thread has stopped (or never started).
+    #[error("the SQLite writer has stopped")]
+    WriterStopped,
+}
 
 /// One database of a store: a read connection used on blocking threads,
 /// the group-committing writer, and the relay its commits wake.
@@ -54,23 +84,23 @@ impl Database {
     pub fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
-    ) -> BoxFuture<'static, Result<T, String>> {
+    ) -> BoxFuture<'static, Result<T, Error>> {
         let conn = self.read.clone();
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
                 let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-                f(&mut conn).map_err(|e| e.to_string())
+                f(&mut conn).map_err(Error::Statement)
             })
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(Error::Task)?
         })
     }
 
     /// Whether both connections answer: a read, and an empty write through
     /// the writer (so a writer that stopped makes the store unready).
-    pub async fn ping(&self) -> Result<(), String> {
+    pub async fn ping(&self) -> Result<(), Error> {
         self.run(|conn| conn.query_row("SELECT 1", [], |_| Ok(()))).await?;
-        self.write(|_| Ok(Ok::<(), String>(()))).await?
+        self.apply(|_| Ok(())).await
     }
 
     /// Runs `f` in the writer's next transaction and answers once that is
@@ -80,7 +110,7 @@ impl Database {
     pub fn write<T: Send + 'static, E: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
-    ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
+    ) -> BoxFuture<'static, Result<Result<T, E>, Error>> {
         self.writer.submit(f, false)
     }
 
@@ -89,7 +119,7 @@ impl Database {
     pub fn apply<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
-    ) -> BoxFuture<'static, Result<T, String>> {
+    ) -> BoxFuture<'static, Result<T, Error>> {
         self.apply_part(f, false)
     }
 
@@ -100,9 +130,12 @@ impl Database {
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
         more: bool,
-    ) -> BoxFuture<'static, Result<T, String>> {
-        let written = self.writer.submit(move |tx| f(tx).map(Ok::<T, String>), more);
-        Box::pin(async move { written.await? })
+    ) -> BoxFuture<'static, Result<T, Error>> {
+        let written = self.writer.submit(move |tx| f(tx).map(Ok::<T, Infallible>), more);
+        Box::pin(async move {
+            let Ok(done) = written.await?;
+            Ok(done)
+        })
     }
 
     /// Hands the events of each [`Database::commit`] over to `relay`, so
@@ -119,7 +152,7 @@ impl Database {
         &self,
         events: &[HrmsEvent],
         f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
-    ) -> BoxFuture<'static, Result<Result<T, E>, String>> {
+    ) -> BoxFuture<'static, Result<Result<T, E>, Error>> {
         // Encoded here, so that the writer's thread, which every write of
         // the database waits for, only inserts.
         let encoded = encode(events);

@@ -15,7 +15,9 @@ pub use rusqlite;
 use rusqlite::{Connection, params};
 
 use crate::Database;
+use hrms_platform::Chain;
 use hrms_platform::outbox::{OutboxEntry, OutboxError, OutboxStore, Pending};
+use hrms_platform::store::StoreContext;
 
 /// Creates the outbox tables if missing; part of every service's migrations.
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
@@ -86,7 +88,7 @@ pub struct SqliteOutbox {
 impl SqliteOutbox {
     /// Opens the database at `path` and creates the outbox tables if missing.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, OutboxError> {
-        Ok(Self { db: Database::open(path, &[]).map_err(|e| OutboxError::Store(e.to_string()))? })
+        Ok(Self { db: Database::open(path, &[]).context("opening the outbox's database")? })
     }
 
     /// The outbox of a store's own database: its settlements join the
@@ -95,23 +97,25 @@ impl SqliteOutbox {
         Self { db }
     }
 
+    /// Runs `f` on the read connection; `doing` names it in the error.
     fn with<T: Send + 'static>(
         &self,
+        doing: &'static str,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> BoxFuture<'static, Result<T, OutboxError>> {
         let call = self.db.run(f);
-        Box::pin(async move { call.await.map_err(OutboxError::Store) })
+        Box::pin(async move { Ok(call.await.context(doing)?) })
     }
 }
 
 /// Reads a stored CloudEvent back as an event.
-pub fn read(json: &str) -> Result<HrmsEvent, String> {
-    HrmsEvent::from_structured_json(json).map_err(|e| e.to_string())
+pub fn read(json: &str) -> Result<HrmsEvent, hrms_events::DecodeError> {
+    HrmsEvent::from_structured_json(json)
 }
 
 impl OutboxStore for SqliteOutbox {
     fn pending(&self, limit: usize) -> BoxFuture<'_, Result<Pending, OutboxError>> {
-        self.with(move |conn| {
+        self.with("reading the pending events", move |conn| {
             let mut select = conn.prepare_cached("SELECT seq, event FROM outbox ORDER BY seq LIMIT ?1")?;
             let rows = select
                 .query_map([limit as i64], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))?;
@@ -120,7 +124,7 @@ impl OutboxStore for SqliteOutbox {
                 let (seq, json) = row?;
                 match read(&json) {
                     Ok(event) => pending.entries.push(OutboxEntry { seq, event }),
-                    Err(reason) => pending.unreadable.push((seq, format!("unreadable: {reason}"))),
+                    Err(e) => pending.unreadable.push((seq, format!("unreadable: {}", Chain(&e)))),
                 }
             }
             Ok(pending)
@@ -133,7 +137,7 @@ impl OutboxStore for SqliteOutbox {
         dead: &'a [(i64, String)],
     ) -> BoxFuture<'a, Result<(), OutboxError>> {
         let (published, dead) = (published.to_vec(), dead.to_vec());
-        let call = self.db.write(move |tx| {
+        let call = self.db.apply(move |tx| {
             let mut remove = tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
             for seq in &published {
                 remove.execute([seq])?;
@@ -146,14 +150,17 @@ impl OutboxStore for SqliteOutbox {
                 set_aside.execute(params![seq, reason])?;
                 remove.execute([seq])?;
             }
-            Ok(Ok::<(), String>(()))
+            Ok(())
         });
-        Box::pin(async move { call.await.map_err(OutboxError::Store)?.map_err(OutboxError::Store) })
+        Box::pin(async move { Ok(call.await.context("settling published and dead events")?) })
     }
 
     fn backlog(&self) -> BoxFuture<'_, Result<u64, OutboxError>> {
-        self.with(|conn| {
+        self.with("counting the pending events", |conn| {
             conn.query_row("SELECT COUNT(*) FROM outbox", [], |row| row.get::<_, i64>(0)).map(|n| n as u64)
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use hrms_attendance::store::sortable;
 use hrms_dynamodb::{Failure, Item, get_item, item_key, query_between, s, string, write_with_events};
 use hrms_platform::outbox::RelayWaker;
+use hrms_platform::store::StoreContext;
 
 /// Attendance records and their events in the service's table.
 #[derive(Clone)]
@@ -41,16 +42,15 @@ fn copy_keys(r: &AttendanceRecord) -> [Item; 2] {
 }
 
 fn json(r: &AttendanceRecord) -> Result<String, Failure> {
-    serde_json::to_string(r).map_err(|e| Failure::Unavailable(e.to_string()))
+    serde_json::to_string(r).context("encoding an attendance record")
 }
 
 fn read(item: &Item) -> Result<AttendanceRecord, Failure> {
-    serde_json::from_str(string(item, "record")?)
-        .map_err(|e| Failure::Unavailable(format!("unreadable attendance record: {e}")))
+    serde_json::from_str(string(item, "record")?).context("unreadable attendance record")
 }
 
 impl DynamoAttendanceStore {
-    /// The store in `table` (see [`hrms_dynamodb::ensure_tables`]).
+    /// The store in `table` (see [`hrms_dynamodb::ensure_table`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into(), relay: None }
     }
@@ -211,8 +211,7 @@ impl AttendanceStore for DynamoAttendanceStore {
                 return Ok(None);
             };
             let id = string(&open, "record_id")?;
-            let id: Uuid =
-                id.parse().map_err(|e| Failure::Unavailable(format!("unreadable record id {id:?}: {e}")))?;
+            let id: Uuid = id.parse().with_context(|| format!("unreadable record id {id:?}"))?;
             Ok(self.get(id).await?.filter(AttendanceRecord::is_open))
         })
     }

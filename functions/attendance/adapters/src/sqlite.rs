@@ -13,6 +13,7 @@ use rusqlite::{ErrorCode, OptionalExtension, params};
 use uuid::Uuid;
 
 use hrms_platform::outbox::RelayWaker;
+use hrms_platform::store::StoreContext;
 use hrms_sqlite::Database;
 
 const MIGRATIONS: &[&str] = &["CREATE TABLE attendance (
@@ -41,7 +42,7 @@ impl SqliteAttendanceStore {
 
     /// Whether the database answers and its writer runs (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await.map_err(StoreError::Unavailable)
+        Ok(self.db.ping().await.context("pinging the attendance database")?)
     }
 
     /// The outbox of this store's database, for its relay.
@@ -69,14 +70,8 @@ impl SqliteAttendanceStore {
                 rows.collect::<rusqlite::Result<Vec<String>>>()
             })
             .await
-            .map_err(StoreError::Unavailable)?;
-        bodies
-            .iter()
-            .map(|b| {
-                serde_json::from_str(b)
-                    .map_err(|e| StoreError::Unavailable(format!("unreadable record: {e}")))
-            })
-            .collect()
+            .context("reading attendance records")?;
+        bodies.iter().map(|b| Ok(serde_json::from_str(b).context("unreadable record")?)).collect()
     }
 }
 
@@ -97,7 +92,7 @@ fn row(r: &AttendanceRecord) -> Result<Row, StoreError> {
         check_in: sortable(r.check_in),
         open: r.is_open(),
         version: r.version as i64,
-        body: serde_json::to_string(r).map_err(|e| StoreError::Unavailable(e.to_string()))?,
+        body: serde_json::to_string(r).context("encoding an attendance record")?,
     })
 }
 
@@ -131,7 +126,7 @@ impl AttendanceStore for SqliteAttendanceStore {
                     }
                 })
                 .await
-                .map_err(StoreError::Unavailable)?;
+                .context("writing an attendance record")?;
             outcome.map_err(StoreError::Conflict)
         })
     }
@@ -167,7 +162,7 @@ impl AttendanceStore for SqliteAttendanceStore {
                     })
                 })
                 .await
-                .map_err(StoreError::Unavailable)?;
+                .context("writing an attendance record")?;
             outcome.map_err(StoreError::Conflict)
         })
     }
@@ -191,10 +186,8 @@ impl AttendanceStore for SqliteAttendanceStore {
                         .optional()
                 })
                 .await
-                .map_err(StoreError::Unavailable)?;
-            body.map(|b| serde_json::from_str(&b))
-                .transpose()
-                .map_err(|e| StoreError::Unavailable(format!("unreadable record: {e}")))
+                .context("reading the open record")?;
+            Ok(body.map(|b| serde_json::from_str(&b)).transpose().context("unreadable record")?)
         })
     }
 

@@ -21,9 +21,9 @@ pub enum AttendanceError {
     /// version, or times that overlap another record.
     #[error("conflict: {0}")]
     Conflict(String),
-    /// The store or the Employee function is down; nothing was written.
-    #[error("unavailable: {0}")]
-    Unavailable(String),
+    /// The store or the Employee function is down; nothing was written. The source says why.
+    #[error("unavailable")]
+    Unavailable(#[source] hrms_platform::error::BoxError),
     /// The Employee function refused the call itself.
     #[error("{0}")]
     Dependency(CallError),
@@ -39,7 +39,7 @@ impl From<StoreError> for AttendanceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => Self::Conflict(what),
-            StoreError::Unavailable(why) => Self::Unavailable(why),
+            e @ StoreError::Unavailable(_) => Self::Unavailable(e.into()),
         }
     }
 }

@@ -15,9 +15,10 @@ pub enum StoreError {
     /// changed since it was read (version); nothing was written.
     #[error("{0}")]
     Conflict(String),
-    /// The store is unreachable or failed; nothing was written.
-    #[error("attendance store unavailable: {0}")]
-    Unavailable(String),
+    /// The store is unreachable or failed; nothing was written. The source
+    /// says why, down to the database's error.
+    #[error("attendance store unavailable")]
+    Unavailable(#[source] hrms_platform::error::BoxError),
 }
 
 /// A time as stores sort check-ins: RFC 3339 in UTC to the second
@@ -76,7 +77,7 @@ impl From<hrms_platform::StoreFailure> for StoreError {
     fn from(failure: hrms_platform::StoreFailure) -> Self {
         match failure {
             hrms_platform::StoreFailure::Conflict(why) => Self::Conflict(why),
-            hrms_platform::StoreFailure::Unavailable(why) => Self::Unavailable(why),
+            failure @ hrms_platform::StoreFailure::Unavailable { .. } => Self::Unavailable(failure.into()),
         }
     }
 }

@@ -32,10 +32,10 @@ impl Handler for AuditHandler {
             let appended =
                 persist(self.store.as_ref(), batch.iter().map(|d| &d.event)).await.map_err(|e| match e {
                     PersistError::NotAudit { .. } | PersistError::NotCanonical { .. } => {
-                        HandlerError::Permanent(e.to_string())
+                        HandlerError::permanent("not for the audit log", e)
                     }
                     PersistError::Store(StoreError::Unavailable(_) | StoreError::Contended(_)) => {
-                        HandlerError::Transient(e.to_string())
+                        HandlerError::transient("cannot append to the audit log", e)
                     }
                 })?;
             let now = Utc::now();

@@ -1,7 +1,7 @@
 //! The Audit store on DynamoDB (table `<prefix>audit`): the hash-chained
 //! log of [`hrms_audit`], its heads, the read model, and the indexes that
-//! list the log by time. Made by [`hrms_dynamodb::ensure_tables`] (or
-//! [`hrms_dynamodb::ensure_service_table`]) with its indexes ([`LAYOUT`]).
+//! list the log by time. Made by [`hrms_dynamodb::ensure_laid_out_table`]
+//! with its indexes ([`LAYOUT`]).
 //!
 //! # Items
 //! | item | `pk` | `sk` | attributes |
@@ -163,19 +163,19 @@ fn n(value: u64) -> AttributeValue {
 fn number(item: &Item, name: &str) -> Result<u64, Failure> {
     match item.get(name) {
         Some(AttributeValue::N(v)) => {
-            v.parse().map_err(|_| Failure::Unavailable(format!("item with a non-integer {name}: {v}")))
+            v.parse().map_err(|e| Failure::unavailable(format!("item with a non-integer {name}: {v}"), e))
         }
-        _ => Err(Failure::Unavailable(format!("item without number attribute {name}"))),
+        _ => Err(Failure::unusable(format!("item without number attribute {name}"))),
     }
 }
 
 /// `text` without `prefix`, or an unreadable item.
 fn strip<'a>(text: &'a str, prefix: &str) -> Result<&'a str, Failure> {
-    text.strip_prefix(prefix).ok_or_else(|| Failure::Unavailable(format!("unexpected key {text}")))
+    text.strip_prefix(prefix).ok_or_else(|| Failure::unusable(format!("unexpected key {text}")))
 }
 
-fn unreadable(what: &str, e: impl std::fmt::Display) -> Failure {
-    Failure::Unavailable(format!("unreadable {what}: {e}"))
+fn unreadable(what: &str, e: impl Into<hrms_platform::error::BoxError>) -> Failure {
+    Failure::unavailable(format!("unreadable {what}"), e)
 }
 
 /// The item of a row.
@@ -251,7 +251,7 @@ pub struct DynamoAuditStore {
 }
 
 impl DynamoAuditStore {
-    /// The store in `table` (see [`hrms_dynamodb::ensure_tables`]).
+    /// The store in `table` (see [`hrms_dynamodb::ensure_laid_out_table`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into(), days: Arc::default(), writers: SUBJECTS_AT_ONCE }
     }

@@ -289,7 +289,7 @@ fn time(params: &HashMap<String, String>, name: &str) -> Result<Option<DateTime<
 }
 
 fn unavailable(e: StoreError) -> Problem {
-    tracing::error!(error = %e, "audit store unavailable");
+    tracing::error!(error = %hrms_platform::Chain(&e), "audit store unavailable");
     Problem::unavailable("the audit log cannot be read right now")
 }
 

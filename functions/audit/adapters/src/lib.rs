@@ -16,3 +16,13 @@ pub mod dynamodb;
 pub mod http;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+
+/// Whether a query's cursor applies to the rows read.
+#[cfg(any(feature = "sqlite", feature = "dynamodb"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Paging {
+    /// A page: the rows after the cursor.
+    FromCursor,
+    /// Every matching row (a count).
+    Whole,
+}

@@ -23,7 +23,11 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, Row, params, params_from_iter};
 use uuid::Uuid;
 
+use hrms_platform::error::BoxError;
+use hrms_platform::store::StoreContext;
 use hrms_sqlite::Database;
+
+use crate::Paging;
 
 const COLUMNS: &str = "event_id, subject, seq, event_type, actor, time, recorded_at, event, prev_hash, hash";
 
@@ -46,7 +50,7 @@ impl SqliteAuditStore {
 
     /// Whether the database answers and its writer runs (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await.map_err(StoreError::Unavailable)
+        Ok(self.db.ping().await.context("pinging the audit database")?)
     }
 
     fn read<T: Send + 'static>(
@@ -54,7 +58,7 @@ impl SqliteAuditStore {
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> BoxFuture<'static, Result<T, StoreError>> {
         let run = self.db.run(f);
-        Box::pin(async move { run.await.map_err(StoreError::Unavailable) })
+        Box::pin(async move { Ok(run.await.context("reading the log")?) })
     }
 }
 
@@ -79,7 +83,7 @@ impl AuditStore for SqliteAuditStore {
     /// The writer keeps its transaction open for the part that follows.
     fn append_part(&self, entries: Vec<NewEntry>, more: bool) -> BoxFuture<'_, Result<Appended, StoreError>> {
         let written = self.db.apply_part(move |tx| append(tx, entries), more);
-        Box::pin(async move { written.await.map_err(StoreError::Unavailable) })
+        Box::pin(async move { Ok(written.await.context("appending to the log")?) })
     }
 
     /// One writer thread takes the appends in the order they are made.
@@ -99,7 +103,7 @@ impl AuditStore for SqliteAuditStore {
     }
 
     fn count<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<u64, StoreError>> {
-        let (filter, args) = filter(query, false);
+        let (filter, args) = filter(query, Paging::Whole);
         let sql = format!("SELECT COUNT(*) FROM audit_log {filter}");
         Box::pin(self.read(move |conn| {
             conn.prepare_cached(&sql)?
@@ -180,7 +184,7 @@ impl AuditStore for SqliteAuditStore {
             }
             Ok(())
         });
-        Box::pin(async move { written.await.map_err(StoreError::Unavailable) })
+        Box::pin(async move { Ok(written.await.context("writing subject states")?) })
     }
 }
 
@@ -255,7 +259,7 @@ fn append(tx: &Connection, entries: Vec<NewEntry>) -> rusqlite::Result<Appended>
 /// The SELECT of a page of `query` (one row more than its limit), with its
 /// arguments.
 fn select_page(query: &Query) -> (String, Vec<Sql>) {
-    let (filter, mut args) = filter(query, true);
+    let (filter, mut args) = filter(query, Paging::FromCursor);
     let direction = match query.order {
         Order::NewestFirst => "DESC",
         Order::OldestFirst => "ASC",
@@ -268,11 +272,11 @@ fn select_page(query: &Query) -> (String, Vec<Sql>) {
     (sql, args)
 }
 
-/// The WHERE clause of `query`'s filters (and its cursor if `paged`), with
+/// The WHERE clause of `query`'s filters (and its cursor if `paging` says), with
 /// its arguments: only the filters given, so that SQLite can pick an index.
 /// A subject's rows are found along its chain: then the other columns are
 /// marked (`+`) so that no index of theirs is scanned instead.
-fn filter(query: &Query, paged: bool) -> (String, Vec<Sql>) {
+fn filter(query: &Query, paging: Paging) -> (String, Vec<Sql>) {
     let mut clauses = Vec::new();
     let mut args = Vec::new();
     let c = not_indexed(query);
@@ -296,7 +300,7 @@ fn filter(query: &Query, paged: bool) -> (String, Vec<Sql>) {
     if let Some(to) = &query.to {
         add(format!("{c}time < ?"), Sql::Text(format_time(to)));
     }
-    if let (true, Some(Cursor { time, event_id })) = (paged, &query.after) {
+    if let (Paging::FromCursor, Some(Cursor { time, event_id })) = (paging, &query.after) {
         let op = match query.order {
             Order::NewestFirst => "<",
             Order::OldestFirst => ">",
@@ -317,27 +321,24 @@ fn not_indexed(query: &Query) -> &'static str {
 
 fn entry(r: &Row<'_>) -> rusqlite::Result<Entry> {
     let text = |i: usize| r.get::<_, String>(i);
-    let bad = |i: usize, e: String| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
-    };
+    let bad =
+        |i: usize, e: BoxError| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e);
     Ok(Entry {
-        event_id: Uuid::parse_str(&text(0)?).map_err(|e| bad(0, e.to_string()))?,
+        event_id: Uuid::parse_str(&text(0)?).map_err(|e| bad(0, e.into()))?,
         subject: text(1)?,
         seq: r.get::<_, i64>(2)? as u64,
         event_type: text(3)?,
         actor: text(4)?,
-        time: parse_time(&text(5)?).map_err(|e| bad(5, e))?,
-        recorded_at: parse_time(&text(6)?).map_err(|e| bad(6, e))?,
+        time: parse_time(&text(5)?).map_err(|e| bad(5, e.into()))?,
+        recorded_at: parse_time(&text(6)?).map_err(|e| bad(6, e.into()))?,
         event: text(7)?,
         prev_hash: text(8)?,
         hash: text(9)?,
     })
 }
 
-fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("bad time {text}: {e}"))
+fn parse_time(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]

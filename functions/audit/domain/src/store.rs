@@ -12,9 +12,10 @@ use crate::entry::{Entry, NewEntry};
 /// What a store could not do.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The store is unreachable or failed; nothing was written.
-    #[error("audit store unavailable: {0}")]
-    Unavailable(String),
+    /// The store is unreachable or failed; nothing was written. The source
+    /// says why, down to the database's error.
+    #[error("audit store unavailable")]
+    Unavailable(#[source] hrms_platform::error::BoxError),
     /// A chain was appended to by someone else meanwhile (two writers for
     /// one subject); nothing was written, and trying again is safe.
     #[error("audit chain moved: {0}")]
@@ -222,7 +223,7 @@ impl From<hrms_platform::StoreFailure> for StoreError {
     fn from(failure: hrms_platform::StoreFailure) -> Self {
         match failure {
             hrms_platform::StoreFailure::Conflict(why) => Self::Contended(why),
-            hrms_platform::StoreFailure::Unavailable(why) => Self::Unavailable(why),
+            failure @ hrms_platform::StoreFailure::Unavailable { .. } => Self::Unavailable(failure.into()),
         }
     }
 }

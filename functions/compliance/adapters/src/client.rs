@@ -71,12 +71,8 @@ impl ComplianceClient for Bound {
         _actor: &'a Actor,
     ) -> BoxFuture<'a, Result<Verdict, CallError>> {
         Box::pin(async move {
-            let call = Call::json(reqwest::Method::POST, "compliance/validate", subject).map_err(|e| {
-                CallError::Unavailable {
-                    service: HttpCompliance::CALLEE,
-                    reason: format!("cannot encode: {e}"),
-                }
-            })?;
+            let call = Call::json(reqwest::Method::POST, "compliance/validate", subject)
+                .map_err(|e| CallError::unavailable(HttpCompliance::CALLEE, "cannot encode", e))?;
             Ok(self.service.send(&self.forward, &call).await?)
         })
     }

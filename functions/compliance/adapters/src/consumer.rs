@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use hrms_compliance::commands::observe;
+use hrms_compliance::commands::{Context, observe};
 use hrms_compliance::{ComplianceStore, Policy};
 
 use hrms_platform::consume::{Delivery, Handler, HandlerError};
@@ -37,9 +37,10 @@ impl Handler for ComplianceHandler {
             // delivery: both are worth another try (of the whole batch:
             // what was stored is then a redelivery and writes nothing).
             let events = batch.iter().map(|d| &d.event);
-            let observed = observe::handle_all(events, &self.policy, self.store.as_ref())
+            let ctx = Context { policy: &self.policy, store: self.store.as_ref() };
+            let observed = observe::handle_all(events, &ctx)
                 .await
-                .map_err(|e| HandlerError::Transient(e.to_string()))?;
+                .map_err(|e| HandlerError::transient("cannot observe the events", e))?;
             for observed in observed {
                 metrics::counter!("hrms_compliance_observed_total").increment(1);
                 for finding in observed.check.iter().flat_map(|c| &c.findings) {

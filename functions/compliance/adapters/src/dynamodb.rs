@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use hrms_dynamodb::{Failure, item_key, query_between, s, string, write_with_events};
 use hrms_platform::outbox::RelayWaker;
+use hrms_platform::store::StoreContext;
 
 mod timeline;
 
@@ -34,7 +35,7 @@ pub struct DynamoComplianceStore {
 }
 
 impl DynamoComplianceStore {
-    /// The store in `table` (see [`hrms_dynamodb::ensure_tables`]).
+    /// The store in `table` (see [`hrms_dynamodb::ensure_table`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into(), relay: None }
     }
@@ -66,7 +67,7 @@ impl DynamoComplianceStore {
 
     /// The check and its findings copies.
     fn items(&self, check: &ComplianceCheck) -> Result<Vec<TransactWriteItem>, Failure> {
-        let record = serde_json::to_string(check).map_err(|e| Failure::Unavailable(e.to_string()))?;
+        let record = serde_json::to_string(check).context("encoding a check")?;
         let id = check.check_id.to_string();
         let mut puts = vec![self.put(format!("CHECK#{id}"), "CHECK".into(), &record, check.employee_id)?];
         if !check.findings.is_empty() {
@@ -111,10 +112,7 @@ impl ComplianceStore for DynamoComplianceStore {
             let items = query_between(&self.client, &self.table, &pk, range, false, query.limit).await?;
             let checks = items
                 .iter()
-                .map(|item| {
-                    serde_json::from_str(string(item, "record")?)
-                        .map_err(|e| Failure::Unavailable(format!("unreadable check: {e}")))
-                })
+                .map(|item| serde_json::from_str(string(item, "record")?).context("unreadable check"))
                 .collect::<Result<_, Failure>>()?;
             Ok(checks)
         })
@@ -133,3 +131,6 @@ impl ComplianceStore for DynamoComplianceStore {
         Box::pin(self.write_timeline(timeline, check, events))
     }
 }
+
+#[cfg(test)]
+mod tests;

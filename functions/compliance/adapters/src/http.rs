@@ -16,6 +16,7 @@ use std::sync::Arc;
 use axum::extract::{FromRef, Query, State};
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
+use hrms_compliance::commands::Context;
 use hrms_compliance::commands::validate::{Validate, handle};
 use hrms_compliance::{ComplianceStore, FindingsQuery, Policy, Subject, Verdict};
 use hrms_events::Role;
@@ -106,8 +107,9 @@ async fn validate(
         caller.require(&[Role::Admin, Role::Hr])?;
     }
     let command = Validate { subject, actor: caller.actor() };
-    let validated = handle(command, &api.policy, api.store.as_ref()).await.map_err(|e| {
-        tracing::error!(error = %e, "compliance store unavailable");
+    let ctx = Context { policy: &api.policy, store: api.store.as_ref() };
+    let validated = handle(command, &ctx).await.map_err(|e| {
+        tracing::error!(error = %hrms_platform::Chain(&e), "compliance store unavailable");
         Problem::unavailable("compliance checks cannot be recorded right now; nothing was recorded")
     })?;
     Ok(Json(validated.verdict()))
@@ -178,7 +180,7 @@ async fn violations(
     }
     let query = FindingsQuery { employee_id, from, to, limit };
     let checks = api.store.findings(&query).await.map_err(|e| {
-        tracing::error!(error = %e, "compliance store unavailable");
+        tracing::error!(error = %hrms_platform::Chain(&e), "compliance store unavailable");
         Problem::unavailable("compliance checks cannot be read right now")
     })?;
     Ok(Json(checks))

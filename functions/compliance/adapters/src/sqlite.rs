@@ -13,6 +13,7 @@ use rusqlite::params;
 use uuid::Uuid;
 
 use hrms_platform::outbox::RelayWaker;
+use hrms_platform::store::StoreContext;
 use hrms_sqlite::Database;
 
 mod timeline;
@@ -64,7 +65,7 @@ impl SqliteComplianceStore {
 
     /// Whether the database answers and its writer runs (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await.map_err(unavailable)
+        Ok(self.db.ping().await.context("pinging the compliance database")?)
     }
 
     /// The outbox of this store's database, for its relay.
@@ -79,10 +80,6 @@ impl SqliteComplianceStore {
     }
 }
 
-fn unavailable(e: String) -> StoreError {
-    StoreError::Unavailable(e)
-}
-
 impl ComplianceStore for SqliteComplianceStore {
     fn record<'a>(
         &'a self,
@@ -91,16 +88,17 @@ impl ComplianceStore for SqliteComplianceStore {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let check = check.clone();
         Box::pin(async move {
-            let body = serde_json::to_string(&check).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let body = serde_json::to_string(&check).context("encoding a check")?;
             let at = hrms_sqlite::outbox::now();
-            self.db
+            let Ok(()) = self
+                .db
                 .commit(events, move |tx| {
                     insert_check(tx, &check, &body, &at)?;
-                    Ok(Ok::<(), String>(()))
+                    Ok(Ok::<(), std::convert::Infallible>(()))
                 })
                 .await
-                .map_err(unavailable)?
-                .map_err(unavailable)
+                .context("recording a check")?;
+            Ok(())
         })
     }
 
@@ -128,14 +126,8 @@ impl ComplianceStore for SqliteComplianceStore {
                     }
                 })
                 .await
-                .map_err(unavailable)?;
-            bodies
-                .iter()
-                .map(|b| {
-                    serde_json::from_str(b)
-                        .map_err(|e| StoreError::Unavailable(format!("unreadable check: {e}")))
-                })
-                .collect()
+                .context("reading findings")?;
+            bodies.iter().map(|b| Ok(serde_json::from_str(b).context("unreadable check")?)).collect()
         })
     }
 
@@ -190,6 +182,7 @@ fn insert_check(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hrms_compliance::commands::Context;
     use hrms_compliance::commands::validate::{Validate, handle};
     use hrms_compliance::{EmployeeFacts, Policy, Subject, fixtures};
     use hrms_platform::outbox::OutboxStore;
@@ -209,8 +202,9 @@ mod tests {
         let store = SqliteComplianceStore::open(&path).expect("store");
         let policy = Policy::default();
 
-        let refused = handle(employee(60.0), &policy, &store).await.expect("recorded");
-        let allowed = handle(employee(37.5), &policy, &store).await.expect("recorded");
+        let ctx = Context { policy: &policy, store: &store };
+        let refused = handle(employee(60.0), &ctx).await.expect("recorded");
+        let allowed = handle(employee(37.5), &ctx).await.expect("recorded");
         let found = store.findings(&FindingsQuery::newest(10)).await.expect("listed");
         assert_eq!(found, vec![refused.check.clone()], "only checks with findings");
         let mine = FindingsQuery { employee_id: allowed.check.employee_id, ..FindingsQuery::newest(10) };

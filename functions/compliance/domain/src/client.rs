@@ -8,6 +8,7 @@ use futures::future::BoxFuture;
 use hrms_events::Actor;
 pub use hrms_platform::CallError;
 
+use crate::commands::Context;
 use crate::commands::validate::{Validate, handle};
 use crate::policy::Policy;
 use crate::store::ComplianceStore;
@@ -41,9 +42,9 @@ impl ComplianceClient for Local {
     ) -> BoxFuture<'a, Result<Verdict, CallError>> {
         Box::pin(async move {
             let command = Validate { subject: subject.clone(), actor: actor.clone() };
-            let validated = handle(command, &self.policy, self.store.as_ref())
+            let validated = handle(command, &Context { policy: &self.policy, store: self.store.as_ref() })
                 .await
-                .map_err(|e| CallError::Unavailable { service: "compliance", reason: e.to_string() })?;
+                .map_err(|e| CallError::unavailable("compliance", "cannot validate", e))?;
             Ok(validated.verdict())
         })
     }

@@ -23,7 +23,7 @@
 //!
 //! # Features
 //! - `openapi`: `utoipa::ToSchema` on the types the HTTP API carries, for the
-//!   OpenAPI document (the runtime's `http` feature turns it on).
+//!   OpenAPI document (the adapters' `http` and `client` features turn it on).
 
 pub mod client;
 pub mod commands;

@@ -47,7 +47,16 @@ fn email_domain(email: &str) -> Option<String> {
     ok.then(|| domain.to_ascii_lowercase())
 }
 
-fn email_rules(policy: &Policy, email: &str, check_domain: bool, findings: &mut Vec<RuleFinding>) {
+/// Whether an address must be in the policy's allowed domains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Domain {
+    /// Accounts' addresses.
+    Checked,
+    /// Employee records' addresses.
+    Unchecked,
+}
+
+fn email_rules(policy: &Policy, email: &str, domain_rule: Domain, findings: &mut Vec<RuleFinding>) {
     if email.trim().is_empty() {
         return; // reported as a required field
     }
@@ -61,7 +70,10 @@ fn email_rules(policy: &Policy, email: &str, check_domain: bool, findings: &mut 
         return;
     };
     let allowed = &policy.email.allowed_domains;
-    if check_domain && !allowed.is_empty() && !allowed.iter().any(|d| d.eq_ignore_ascii_case(&domain)) {
+    if domain_rule == Domain::Checked
+        && !allowed.is_empty()
+        && !allowed.iter().any(|d| d.eq_ignore_ascii_case(&domain))
+    {
         findings.push(finding(
             "email_domain",
             "email",
@@ -73,7 +85,7 @@ fn email_rules(policy: &Policy, email: &str, check_domain: bool, findings: &mut 
 
 fn user_rules(policy: &Policy, user: &UserFacts, findings: &mut Vec<RuleFinding>) {
     required(&[("email", &user.email), ("full_name", &user.full_name)], findings);
-    email_rules(policy, &user.email, true, findings);
+    email_rules(policy, &user.email, Domain::Checked, findings);
 }
 
 /// Full years between `birth` and `on`.
@@ -97,7 +109,7 @@ fn employee_rules(policy: &Policy, e: &EmployeeFacts, findings: &mut Vec<RuleFin
         ],
         findings,
     );
-    email_rules(policy, &e.email, false, findings);
+    email_rules(policy, &e.email, Domain::Unchecked, findings);
 
     match e.date_of_birth {
         None => findings.push(finding(

@@ -17,9 +17,10 @@ use crate::timeline::Timeline;
 /// What a store could not do.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The store is unreachable or failed; nothing was written.
-    #[error("compliance store unavailable: {0}")]
-    Unavailable(String),
+    /// The store is unreachable or failed; nothing was written. The source
+    /// says why, down to the database's error.
+    #[error("compliance store unavailable")]
+    Unavailable(#[source] hrms_platform::error::BoxError),
     /// A timeline changed since it was read; nothing was written.
     #[error("{0}")]
     Conflict(String),
@@ -136,6 +137,6 @@ mod tests {
 /// again) is a failed write like any other; timelines map their own.
 impl From<hrms_platform::StoreFailure> for StoreError {
     fn from(failure: hrms_platform::StoreFailure) -> Self {
-        Self::Unavailable(failure.to_string())
+        Self::Unavailable(failure.into())
     }
 }

@@ -71,7 +71,8 @@ struct Bound {
 
 impl Bound {
     async fn send(&self, call: Result<Call, serde_json::Error>) -> Result<Employee, EmployeeError> {
-        let call = call.map_err(|e| EmployeeError::Unavailable(format!("cannot encode the request: {e}")))?;
+        let call =
+            call.map_err(|e| CallError::unavailable(HttpEmployee::CALLEE, "cannot encode the request", e))?;
         self.service.send(&self.forward, &call).await.map_err(error)
     }
 }
@@ -108,7 +109,7 @@ impl EmployeeClient for Bound {
 /// The error the in-process client would have answered.
 fn error(failure: Failure) -> EmployeeError {
     let problem = match failure {
-        Failure::Unavailable { .. } => return EmployeeError::Unavailable(failure.to_string()),
+        Failure::Unavailable { .. } => return EmployeeError::Unavailable(failure.into()),
         Failure::Problem { ref problem, .. } => problem,
     };
     match (problem.status, problem.verdict()) {
@@ -123,3 +124,6 @@ fn error(failure: Failure) -> EmployeeError {
         _ => EmployeeError::Dependency(CallError::from(failure)),
     }
 }
+
+#[cfg(test)]
+mod tests;

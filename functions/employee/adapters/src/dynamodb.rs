@@ -11,6 +11,7 @@ use uuid::Uuid;
 use hrms_dynamodb::Failure;
 use hrms_dynamodb::versioned::{Kind, Record, Versioned};
 use hrms_platform::outbox::RelayWaker;
+use hrms_platform::store::StoreContext;
 
 const EMPLOYEES: Kind = Kind {
     entity: "EMPLOYEE",
@@ -26,7 +27,7 @@ pub struct DynamoEmployeeStore {
 }
 
 impl DynamoEmployeeStore {
-    /// The store in `table` (see [`hrms_dynamodb::ensure_tables`]).
+    /// The store in `table` (see [`hrms_dynamodb::ensure_table`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { records: Versioned::new(client, table.into(), &EMPLOYEES) }
     }
@@ -47,7 +48,7 @@ fn record(employee: &Employee) -> Result<Record<'_>, Failure> {
         id: employee.employee_id,
         email: &employee.email,
         version: employee.version,
-        json: serde_json::to_string(employee).map_err(|e| Failure::Unavailable(e.to_string()))?,
+        json: serde_json::to_string(employee).context("encoding an employee")?,
     })
 }
 
@@ -65,8 +66,8 @@ impl EmployeeStore for DynamoEmployeeStore {
             let Some(json) = self.records.get(employee_id).await? else {
                 return Ok(None);
             };
-            let employee = serde_json::from_str(&json)
-                .map_err(|e| StoreError::Unavailable(format!("unreadable employee {employee_id}: {e}")))?;
+            let employee =
+                serde_json::from_str(&json).with_context(|| format!("unreadable employee {employee_id}"))?;
             Ok(Some(employee))
         })
     }
@@ -79,3 +80,6 @@ impl EmployeeStore for DynamoEmployeeStore {
         Box::pin(async move { Ok(self.records.update(record(employee)?, events).await?) })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -12,6 +12,7 @@ use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
 use hrms_platform::outbox::RelayWaker;
+use hrms_platform::store::StoreContext;
 use hrms_sqlite::{Database, write_record};
 
 const MIGRATIONS: &[&str] = &["CREATE TABLE employee (
@@ -39,7 +40,7 @@ impl SqliteEmployeeStore {
 
     /// Whether the database answers and its writer runs (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await.map_err(StoreError::Unavailable)
+        Ok(self.db.ping().await.context("pinging the employee database")?)
     }
 
     /// The outbox of this store's database, for its relay.
@@ -70,7 +71,7 @@ impl SqliteEmployeeStore {
                 write_record(tx, sql, row, "employee", &r.id)
             })
             .await
-            .map_err(StoreError::Unavailable)?;
+            .context("writing an employee")?;
         outcome.map_err(StoreError::Conflict)
     }
 }
@@ -97,7 +98,7 @@ fn row(e: &Employee) -> Result<Row, StoreError> {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default(),
         version: e.version as i64,
-        body: serde_json::to_string(e).map_err(|err| StoreError::Unavailable(err.to_string()))?,
+        body: serde_json::to_string(e).context("encoding an employee")?,
     })
 }
 
@@ -125,10 +126,9 @@ impl EmployeeStore for SqliteEmployeeStore {
                         .optional()
                 })
                 .await
-                .map_err(StoreError::Unavailable)?;
-            body.map(|b| serde_json::from_str(&b))
-                .transpose()
-                .map_err(|e| StoreError::Unavailable(format!("unreadable employee {employee_id}: {e}")))
+                .context("reading an employee")?;
+            let employee = body.map(|b| serde_json::from_str(&b)).transpose();
+            Ok(employee.with_context(|| format!("unreadable employee {employee_id}"))?)
         })
     }
 
@@ -143,5 +143,51 @@ impl EmployeeStore for SqliteEmployeeStore {
             employee,
             events,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use hrms_employee::EmployeeError;
+    use hrms_platform::{Cause, Chain};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failing_read_is_unavailable_and_its_chain_reaches_the_sqlite_error() {
+        let dir = hrms_platform::testing::temp_dir("employee-chain");
+        let path = dir.join("employee.db");
+        let store = SqliteEmployeeStore::open(&path).expect("store");
+        // The table goes from under the store: its next read fails in SQLite.
+        let other = rusqlite::Connection::open(&path).expect("a second connection");
+        other.execute_batch("DROP TABLE employee").expect("dropped");
+
+        let failed = store.get(Uuid::now_v7()).await.expect_err("the table is gone");
+        assert!(matches!(failed, StoreError::Unavailable(_)), "{failed:?}");
+        let causes: Vec<&(dyn Error + 'static)> =
+            std::iter::successors(failed.source(), |&e| e.source()).collect();
+        let kept = causes.iter().find_map(|e| e.downcast_ref::<Cause>()).expect("the cause kept");
+        assert!(kept.inner().downcast_ref::<hrms_sqlite::Error>().is_some(), "{kept:?}");
+        let sqlite =
+            causes.iter().find_map(|e| e.downcast_ref::<rusqlite::Error>()).expect("the SQLite error");
+        assert_eq!(sqlite.sqlite_error_code(), Some(rusqlite::ErrorCode::Unknown), "{sqlite:?}");
+        let last = causes.last().expect("causes");
+        assert!(last.source().is_none() && last.to_string().contains("SQL logic error"), "{last}");
+
+        let chain = Chain(&failed).to_string();
+        assert!(
+            chain.starts_with(
+                "employee store unavailable: reading an employee: SQLite statement failed: no such table: employee"
+            ),
+            "{chain}"
+        );
+        let answer = EmployeeError::from(failed);
+        assert!(
+            Chain(&answer).to_string().starts_with("unavailable: employee store unavailable: "),
+            "{answer:?}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

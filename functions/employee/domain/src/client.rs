@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use hrms_compliance::ComplianceClient;
 use uuid::Uuid;
 
-use crate::commands::{create, get, update};
+use crate::commands::{Context, create, get, update};
 use crate::error::EmployeeError;
 use crate::model::{Employee, EmployeeChanges, NewEmployee};
 use crate::store::EmployeeStore;
@@ -48,13 +48,20 @@ pub struct Local {
     pub compliance: Arc<dyn ComplianceClient>,
 }
 
+impl Local {
+    /// The commands' context.
+    fn context(&self) -> Context<'_> {
+        Context { store: self.store.as_ref(), compliance: self.compliance.as_ref() }
+    }
+}
+
 impl EmployeeClient for Local {
     fn get<'a>(
         &'a self,
         employee_id: Uuid,
         requester: &'a Requester,
     ) -> BoxFuture<'a, Result<Employee, EmployeeError>> {
-        Box::pin(get::handle(employee_id, requester, self.store.as_ref()))
+        Box::pin(async move { get::handle(employee_id, requester, &self.context()).await })
     }
 
     fn create<'a>(
@@ -63,8 +70,7 @@ impl EmployeeClient for Local {
         requester: &'a Requester,
     ) -> BoxFuture<'a, Result<Employee, EmployeeError>> {
         Box::pin(async move {
-            let created =
-                create::handle(new.clone(), requester, self.store.as_ref(), self.compliance.as_ref()).await?;
+            let created = create::handle(new.clone(), requester, &self.context()).await?;
             Ok(created.employee)
         })
     }
@@ -76,14 +82,7 @@ impl EmployeeClient for Local {
         requester: &'a Requester,
     ) -> BoxFuture<'a, Result<Employee, EmployeeError>> {
         Box::pin(async move {
-            let updated = update::handle(
-                employee_id,
-                changes.clone(),
-                requester,
-                self.store.as_ref(),
-                self.compliance.as_ref(),
-            )
-            .await?;
+            let updated = update::handle(employee_id, changes.clone(), requester, &self.context()).await?;
             Ok(updated.employee)
         })
     }

@@ -14,9 +14,10 @@ pub enum StoreError {
     /// it was read (version); nothing was written.
     #[error("{0}")]
     Conflict(String),
-    /// The store is unreachable or failed; nothing was written.
-    #[error("employee store unavailable: {0}")]
-    Unavailable(String),
+    /// The store is unreachable or failed; nothing was written. The source
+    /// says why, down to the database's error.
+    #[error("employee store unavailable")]
+    Unavailable(#[source] hrms_platform::error::BoxError),
 }
 
 /// The Employee function's storage. E-mail addresses are unique (compared
@@ -45,7 +46,7 @@ impl From<hrms_platform::StoreFailure> for StoreError {
     fn from(failure: hrms_platform::StoreFailure) -> Self {
         match failure {
             hrms_platform::StoreFailure::Conflict(why) => Self::Conflict(why),
-            hrms_platform::StoreFailure::Unavailable(why) => Self::Unavailable(why),
+            failure @ hrms_platform::StoreFailure::Unavailable { .. } => Self::Unavailable(failure.into()),
         }
     }
 }

@@ -42,9 +42,9 @@ impl Handler for LeaveHandler {
                         // A store that is down, or requests that kept changing:
                         // the event is retried, and finds what is left.
                         LeaveError::Unavailable(_) | LeaveError::Stale(_) => {
-                            HandlerError::Transient(e.to_string())
+                            HandlerError::transient("cannot cancel leave on termination", e)
                         }
-                        _ => HandlerError::Permanent(e.to_string()),
+                        _ => HandlerError::permanent("cannot cancel leave on termination", e),
                     })?;
                 tracing::info!(
                     employee_id = %ended.employee_id,

@@ -23,7 +23,9 @@ use hrms_leave::{Balance, Leave, LeaveQuery, LeaveStore, StoreError};
 use uuid::Uuid;
 
 use hrms_dynamodb::{Failure, Item, item_key, s, string, write_with_events};
+use hrms_platform::error::BoxError;
 use hrms_platform::outbox::RelayWaker;
+use hrms_platform::store::StoreContext;
 
 /// The partition listing every request.
 const ALL_PK: &str = "LEAVES";
@@ -84,7 +86,7 @@ impl Writes {
 }
 
 impl DynamoLeaveStore {
-    /// The store in `table` (see [`hrms_dynamodb::ensure_tables`]).
+    /// The store in `table` (see [`hrms_dynamodb::ensure_table`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into(), relay: None }
     }
@@ -120,7 +122,7 @@ impl DynamoLeaveStore {
 
     /// The request and its copies; the request conditioned on its version.
     fn request_items(&self, leave: &Leave, writes: &mut Writes) -> Result<(), Failure> {
-        let record = serde_json::to_string(leave).map_err(|e| Failure::Unavailable(e.to_string()))?;
+        let record = serde_json::to_string(leave).context("encoding a leave request")?;
         let mut main = item_key(leave_pk(leave.leave_id), "LEAVE");
         main.insert("record".into(), s(&record));
         let condition = match leave.version {
@@ -261,17 +263,14 @@ impl DynamoLeaveStore {
 }
 
 fn record(item: &Item) -> Result<Leave, Failure> {
-    serde_json::from_str(string(item, "record")?)
-        .map_err(|e| Failure::Unavailable(format!("unreadable leave request: {e}")))
+    serde_json::from_str(string(item, "record")?).context("unreadable leave request")
 }
 
 /// The number attribute `name` of `item`.
-fn read_number<T: std::str::FromStr<Err: std::fmt::Display>>(item: &Item, name: &str) -> Result<T, Failure> {
+fn read_number<T: std::str::FromStr<Err: Into<BoxError>>>(item: &Item, name: &str) -> Result<T, Failure> {
     match item.get(name) {
-        Some(AttributeValue::N(n)) => {
-            n.parse().map_err(|e| Failure::Unavailable(format!("{name} {n:?}: {e}")))
-        }
-        _ => Err(Failure::Unavailable(format!("item without number {name}"))),
+        Some(AttributeValue::N(n)) => n.parse().with_context(|| format!("{name} {n:?}")),
+        _ => Err(Failure::unusable(format!("item without number {name}"))),
     }
 }
 

@@ -15,6 +15,7 @@ use rusqlite::{Connection, ErrorCode, params, params_from_iter};
 use uuid::Uuid;
 
 use hrms_platform::outbox::RelayWaker;
+use hrms_platform::store::StoreContext;
 use hrms_sqlite::Database;
 
 const MIGRATIONS: &[&str] = &["CREATE TABLE leave_request (
@@ -53,7 +54,7 @@ impl SqliteLeaveStore {
 
     /// Whether the database answers and its writer runs (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await.map_err(StoreError::Unavailable)
+        Ok(self.db.ping().await.context("pinging the leave database")?)
     }
 
     /// The outbox of this store's database, for its relay.
@@ -74,19 +75,18 @@ impl SqliteLeaveStore {
         leave: &Leave,
         balance: Option<&Balance>,
         events: &[HrmsEvent],
-        new: bool,
+        write: Write,
     ) -> Result<(), StoreError> {
         let (row, body) = (Row::of(leave), json(leave)?);
         let (leave, balance) = (leave.clone(), balance.cloned());
         self.db
             .commit(events, move |tx| {
-                let written = if new {
-                    match overlapping(tx, &leave)? {
+                let written = match write {
+                    Write::Insert => match overlapping(tx, &leave)? {
                         Some(other) => return Ok(Err(StoreError::Overlap(other))),
                         None => insert(tx, &row, &body)?,
-                    }
-                } else {
-                    update(tx, &row, &body)?
+                    },
+                    Write::Update => update(tx, &row, &body)?,
                 };
                 match (written, balance) {
                     (Ok(()), Some(b)) => write_balance(tx, &b),
@@ -94,19 +94,26 @@ impl SqliteLeaveStore {
                 }
             })
             .await
-            .map_err(StoreError::Unavailable)?
+            .context("writing a leave request")?
     }
 
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {
-        self.db.run(f).await.map_err(StoreError::Unavailable)
+        Ok(self.db.run(f).await.context("reading leave requests")?)
     }
 }
 
+/// How a write meets the stored request: a new one, or its next version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    Insert,
+    Update,
+}
+
 fn json(leave: &Leave) -> Result<String, StoreError> {
-    serde_json::to_string(leave).map_err(|e| StoreError::Unavailable(e.to_string()))
+    Ok(serde_json::to_string(leave).context("encoding a leave request")?)
 }
 
 fn parse(body: &str) -> rusqlite::Result<Leave> {
@@ -229,7 +236,7 @@ impl LeaveStore for SqliteLeaveStore {
         balance: Option<&'a Balance>,
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.write(leave, balance, events, true))
+        Box::pin(self.write(leave, balance, events, Write::Insert))
     }
 
     fn get(&self, leave_id: Uuid) -> BoxFuture<'_, Result<Option<Leave>, StoreError>> {
@@ -246,7 +253,7 @@ impl LeaveStore for SqliteLeaveStore {
         balance: Option<&'a Balance>,
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.write(leave, balance, events, false))
+        Box::pin(self.write(leave, balance, events, Write::Update))
     }
 
     fn list<'a>(&'a self, query: &'a LeaveQuery) -> BoxFuture<'a, Result<Vec<Leave>, StoreError>> {

@@ -26,9 +26,9 @@ pub enum LeaveError {
     /// (each attempt read afresh); nothing was written. Trying again helps.
     #[error("conflict: {0}")]
     Stale(String),
-    /// The store or Employee is down; nothing was written.
-    #[error("unavailable: {0}")]
-    Unavailable(String),
+    /// The store or Employee is down; nothing was written. The source says why.
+    #[error("unavailable")]
+    Unavailable(#[source] hrms_platform::error::BoxError),
     /// Employee refused the call itself (e.g. the forwarded token).
     #[error("{0}")]
     Dependency(CallError),
@@ -51,7 +51,7 @@ impl From<StoreError> for LeaveError {
                 Self::conflict("start_date", format!("overlaps request {other}, pending or approved"))
             }
             StoreError::Conflict(why) => Self::Stale(why),
-            StoreError::Unavailable(why) => Self::Unavailable(why),
+            e @ StoreError::Unavailable(_) => Self::Unavailable(e.into()),
         }
     }
 }

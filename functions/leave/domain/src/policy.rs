@@ -97,8 +97,27 @@ struct PolicyFile {
     calendars: BTreeMap<String, Calendar>,
 }
 
-fn leave_type(allowance: f64, needs_approval: bool, may_go_negative: bool, max: f64) -> LeaveType {
-    LeaveType { allowance, needs_approval, may_go_negative, max_consecutive_days: Some(max) }
+/// Whether a default type's requests wait for a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Approval {
+    Needed,
+    Automatic,
+}
+
+/// Whether a default type's balance may go below zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Overdraw {
+    Refused,
+    Allowed,
+}
+
+fn leave_type(allowance: f64, approval: Approval, overdraw: Overdraw, max: f64) -> LeaveType {
+    LeaveType {
+        allowance,
+        needs_approval: approval == Approval::Needed,
+        may_go_negative: overdraw == Overdraw::Allowed,
+        max_consecutive_days: Some(max),
+    }
 }
 
 fn calendar(observed: Observed, rules: &[&str]) -> Calendar {
@@ -113,11 +132,11 @@ fn calendar(observed: Observed, rules: &[&str]) -> Calendar {
 impl Default for Policy {
     fn default() -> Self {
         let types = [
-            ("annual", leave_type(25.0, true, false, 20.0)),
-            ("sick", leave_type(10.0, false, true, 10.0)),
-            ("unpaid", leave_type(0.0, true, true, 60.0)),
-            ("parental", leave_type(60.0, true, false, 60.0)),
-            ("compensatory", leave_type(5.0, true, false, 5.0)),
+            ("annual", leave_type(25.0, Approval::Needed, Overdraw::Refused, 20.0)),
+            ("sick", leave_type(10.0, Approval::Automatic, Overdraw::Allowed, 10.0)),
+            ("unpaid", leave_type(0.0, Approval::Needed, Overdraw::Allowed, 60.0)),
+            ("parental", leave_type(60.0, Approval::Needed, Overdraw::Refused, 60.0)),
+            ("compensatory", leave_type(5.0, Approval::Needed, Overdraw::Refused, 5.0)),
         ];
         let calendars = [
             ("DE", calendar(Observed::None, DE)),
@@ -255,7 +274,7 @@ mod tests {
         let p = Policy::default();
         let names: Vec<&str> = p.types.keys().map(String::as_str).collect();
         assert_eq!(names, ["annual", "compensatory", "parental", "sick", "unpaid"]);
-        assert_eq!(p.types["annual"], leave_type(25.0, true, false, 20.0));
+        assert_eq!(p.types["annual"], leave_type(25.0, Approval::Needed, Overdraw::Refused, 20.0));
         assert!(!p.types["sick"].needs_approval && p.types["unpaid"].may_go_negative);
         for (country, rules) in [("DE", DE), ("FR", FR), ("GB", GB), ("US", US)] {
             assert_eq!(p.calendars[country].holidays.len(), rules.len(), "every {country} rule reads");

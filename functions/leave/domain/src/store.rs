@@ -20,9 +20,10 @@ pub enum StoreError {
     /// or the id is taken; nothing was written. Reading again may help.
     #[error("{0}")]
     Conflict(String),
-    /// The store is unreachable or failed; nothing was written.
-    #[error("leave store unavailable: {0}")]
-    Unavailable(String),
+    /// The store is unreachable or failed; nothing was written. The source
+    /// says why, down to the database's error.
+    #[error("leave store unavailable")]
+    Unavailable(#[source] hrms_platform::error::BoxError),
 }
 
 /// The Leave function's storage. Versions count writes: a request is
@@ -65,7 +66,7 @@ impl From<hrms_platform::StoreFailure> for StoreError {
     fn from(failure: hrms_platform::StoreFailure) -> Self {
         match failure {
             hrms_platform::StoreFailure::Conflict(why) => Self::Conflict(why),
-            hrms_platform::StoreFailure::Unavailable(why) => Self::Unavailable(why),
+            failure @ hrms_platform::StoreFailure::Unavailable { .. } => Self::Unavailable(failure.into()),
         }
     }
 }

@@ -23,6 +23,7 @@ use hrms_notification::{
 use tokio::sync::Notify;
 
 use crate::channels::{Email, Mailer, Subscribers, message_id};
+use hrms_platform::Chain;
 use hrms_platform::consume::{Delivery as Record, Handler, HandlerError, RetryPolicy};
 use hrms_platform::publish::{DeadLetter, DeadLetterSink};
 
@@ -57,10 +58,10 @@ impl Handler for NotificationHandler {
             for record in batch {
                 deliveries.extend(preparer.prepare(&record.event).await.map_err(|e| match e {
                     PrepareError::Template(_) | PrepareError::Encode(..) => {
-                        HandlerError::Permanent(e.to_string())
+                        HandlerError::permanent("cannot prepare the deliveries", e)
                     }
                     PrepareError::Store(_) | PrepareError::Directory(_) => {
-                        HandlerError::Transient(e.to_string())
+                        HandlerError::transient("cannot prepare the deliveries", e)
                     }
                 })?);
             }
@@ -72,7 +73,7 @@ impl Handler for NotificationHandler {
                 .store
                 .record(deliveries, events)
                 .await
-                .map_err(|e| HandlerError::Transient(e.to_string()))?;
+                .map_err(|e| HandlerError::transient("cannot record the deliveries", e))?;
             if stored.iter().any(|d| matches!(d.status, Status::Pending | Status::Failed)) {
                 self.wake.notify_one();
             }
@@ -114,7 +115,7 @@ impl Dispatcher {
             let due = match self.store.due(Utc::now(), 64).await {
                 Ok(due) => due,
                 Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the deliveries due");
+                    tracing::warn!(error = %Chain(&e), "cannot read the deliveries due");
                     Vec::new()
                 }
             };
@@ -146,7 +147,7 @@ impl Dispatcher {
         let dead = match self.store.dead_letters(64).await {
             Ok(dead) => dead,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot read the dead deliveries");
+                tracing::warn!(error = %Chain(&e), "cannot read the dead deliveries");
                 return false;
             }
         };
@@ -164,14 +165,14 @@ impl Dispatcher {
                 attempts: d.delivery.attempts,
             };
             if let Err(e) = self.dead_letters.dead_letter(&letter).await {
-                tracing::error!(delivery = %d.delivery.id, error = %e, "cannot write a dead letter; retrying");
+                tracing::error!(delivery = %d.delivery.id, error = %Chain(&e), "cannot write a dead letter; retrying");
                 metrics::counter!("hrms_dead_letter_failures_total", "topic" => "notification-queue.dlq")
                     .increment(1);
                 return written;
             }
             if let Err(e) = self.store.dead_lettered(d.delivery.id).await {
                 // Written again next round: a duplicate dead letter, never a lost one.
-                tracing::warn!(delivery = %d.delivery.id, error = %e, "cannot note a dead letter written");
+                tracing::warn!(delivery = %d.delivery.id, error = %Chain(&e), "cannot note a dead letter written");
                 return written;
             }
             written = true;
@@ -214,23 +215,23 @@ impl Dispatcher {
             Err(e) if e.is_transient() && attempts < self.retry.max_attempts => {
                 metrics::counter!("hrms_notifications_total", "channel" => channel, "outcome" => "retried")
                     .increment(1);
-                tracing::warn!(delivery = %d.id, attempts, error = %e, "delivery failed; retrying");
+                tracing::warn!(delivery = %d.id, attempts, error = %Chain(&e), "delivery failed; retrying");
                 let pause = chrono::Duration::from_std(self.retry.backoff(attempts)).unwrap_or_default();
                 Attempt {
                     status: Status::Failed,
                     attempts,
-                    last_error: Some(e.to_string()),
+                    last_error: Some(Chain(&e).to_string()),
                     next_attempt_at: Some(Utc::now() + pause),
                 }
             }
             Err(e) => {
                 metrics::counter!("hrms_notifications_total", "channel" => channel, "outcome" => "dead")
                     .increment(1);
-                tracing::error!(delivery = %d.id, attempts, error = %e, "delivery given up");
+                tracing::error!(delivery = %d.id, attempts, error = %Chain(&e), "delivery given up");
                 Attempt {
                     status: Status::Dead,
                     attempts,
-                    last_error: Some(e.to_string()),
+                    last_error: Some(Chain(&e).to_string()),
                     next_attempt_at: None,
                 }
             }
@@ -240,7 +241,7 @@ impl Dispatcher {
             Err(e) => {
                 // It stays due and is tried again after the pause: a mail may
                 // then go twice, with the same Message-ID for the receiver to spot.
-                tracing::error!(delivery = %d.id, error = %e, "cannot record a delivery attempt");
+                tracing::error!(delivery = %d.id, error = %Chain(&e), "cannot record a delivery attempt");
                 false
             }
         }

@@ -14,8 +14,9 @@ use hrms_events::Role;
 use hrms_notification::{Contact, Directory};
 use uuid::Uuid;
 
-use hrms_http::auth::{Authenticator, Bearer};
+use hrms_http::auth::{AuthError, Authenticator, Bearer};
 use hrms_http::callee::Callee;
+use hrms_platform::error::BoxError;
 
 /// The user id the Notification function acts as (a UUIDv5 of its name).
 pub fn service_user() -> Uuid {
@@ -32,16 +33,21 @@ pub enum ServiceToken {
 }
 
 impl ServiceToken {
-    fn bearer(&self) -> Result<Bearer, String> {
+    fn bearer(&self) -> Result<Bearer, MintError> {
         match self {
             ServiceToken::Fixed(token) => Ok(Bearer::new(token.clone())),
             ServiceToken::Minted(auth) => auth
                 .mint(service_user(), Role::Hr, None, Duration::from_secs(300))
                 .map(Bearer::new)
-                .map_err(|e| format!("cannot mint the service token: {e}")),
+                .map_err(MintError),
         }
     }
 }
+
+/// The service token could not be minted.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot mint the service token")]
+struct MintError(#[source] AuthError);
 
 /// Looks employees up in the Employee service (in-process or over HTTP).
 pub struct EmployeeDirectory {
@@ -50,7 +56,7 @@ pub struct EmployeeDirectory {
 }
 
 impl Directory for EmployeeDirectory {
-    fn employee(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<Contact>, String>> {
+    fn employee(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<Contact>, BoxError>> {
         Box::pin(async move {
             let client = self.employees.bind(&self.token.bearer()?);
             let requester = Requester { user_id: service_user(), role: Role::Hr, employee_id: None };
@@ -78,7 +84,7 @@ impl Directory for EmployeeDirectory {
                     tracing::error!(%employee_id, %reason, "the Employee service refuses the notification service's lookups");
                     Ok(None)
                 }
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(e.into()),
             }
         })
     }

@@ -58,6 +58,7 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use hrms_dynamodb::{Failure, Item, MAX_TRANSACTION_ITEMS, get_item, s, string};
+use hrms_platform::store::StoreContext;
 
 mod contacts;
 mod deliveries;
@@ -106,7 +107,7 @@ struct Stored<T> {
 }
 
 impl DynamoNotificationStore {
-    /// The store in `table` (see [`hrms_dynamodb::ensure_tables`]).
+    /// The store in `table` (see [`hrms_dynamodb::ensure_table`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into(), writers: Arc::new(Semaphore::new(WRITERS)) }
     }
@@ -144,7 +145,7 @@ impl DynamoNotificationStore {
         if items.is_empty() {
             return Ok(());
         }
-        let _permit = self.writers.acquire().await.map_err(|e| Failure::Unavailable(e.to_string()))?;
+        let _permit = self.writers.acquire().await.context("waiting for a writer")?;
         self.client
             .transact_write_items()
             .set_transact_items(Some(items))
@@ -173,7 +174,7 @@ where
             done => return Ok(done?),
         }
     }
-    write().await.map_err(|e| StoreError::Unavailable(format!("contended after {TRIES} tries: {e}")))
+    write().await.map_err(|e| Failure::unavailable(format!("contended after {TRIES} tries"), e).into())
 }
 
 fn n(value: u64) -> AttributeValue {
@@ -186,13 +187,12 @@ fn sortable(time: &DateTime<Utc>) -> String {
 }
 
 fn json<T: Serialize>(value: &T) -> Result<String, Failure> {
-    serde_json::to_string(value).map_err(|e| Failure::Unavailable(format!("cannot encode a record: {e}")))
+    serde_json::to_string(value).context("cannot encode a record")
 }
 
 /// The `record` of `item`.
 fn record<T: DeserializeOwned>(item: &Item) -> Result<T, Failure> {
-    serde_json::from_str(string(item, "record")?)
-        .map_err(|e| Failure::Unavailable(format!("unreadable notification record: {e}")))
+    serde_json::from_str(string(item, "record")?).context("unreadable notification record")
 }
 
 /// `key` with `record` set to `body`.
@@ -203,10 +203,8 @@ fn with_record(mut key: Item, body: &str) -> Item {
 
 fn version(item: &Item) -> Result<u64, Failure> {
     match item.get("version") {
-        Some(AttributeValue::N(v)) => {
-            v.parse().map_err(|_| Failure::Unavailable(format!("unreadable version {v}")))
-        }
-        _ => Err(Failure::Unavailable("item without version".into())),
+        Some(AttributeValue::N(v)) => v.parse().with_context(|| format!("unreadable version {v}")),
+        _ => Err(Failure::unusable("item without version")),
     }
 }
 

@@ -210,6 +210,6 @@ async fn set_preferences(
 }
 
 fn unavailable(e: StoreError) -> Problem {
-    tracing::error!(error = %e, "notification store unavailable");
+    tracing::error!(error = %hrms_platform::Chain(&e), "notification store unavailable");
     Problem::unavailable("notifications cannot be read or changed right now")
 }

@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
+use hrms_platform::store::StoreContext;
 use hrms_sqlite::Database;
 
 const MIGRATIONS: &[&str] = &[
@@ -69,7 +70,7 @@ impl SqliteNotificationStore {
 
     /// Whether the database answers and its writer runs (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await.map_err(StoreError::Unavailable)
+        Ok(self.db.ping().await.context("pinging the notification database")?)
     }
 
     fn read<T: Send + 'static>(
@@ -77,7 +78,7 @@ impl SqliteNotificationStore {
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> BoxFuture<'static, Result<T, StoreError>> {
         let run = self.db.run(f);
-        Box::pin(async move { run.await.map_err(StoreError::Unavailable) })
+        Box::pin(async move { Ok(run.await.context("reading")?) })
     }
 
     fn write<T: Send + 'static>(
@@ -85,7 +86,7 @@ impl SqliteNotificationStore {
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> BoxFuture<'static, Result<T, StoreError>> {
         let written = self.db.apply(f);
-        Box::pin(async move { written.await.map_err(StoreError::Unavailable) })
+        Box::pin(async move { Ok(written.await.context("writing")?) })
     }
 
     fn contact_where(

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 use futures::future::BoxFuture;
 use hrms_events::{HrmsEvent, Role};
+use hrms_platform::error::BoxError;
 use uuid::Uuid;
 
 use crate::contacts::{Contact, ContactUpdate, learn};
@@ -18,7 +19,8 @@ use crate::webhooks::Webhooks;
 
 /// Looks up employees the contacts do not know yet (the Employee service).
 pub trait Directory: Send + Sync {
-    fn employee(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<Contact>, String>>;
+    /// The employee's contact, `None` if unknown; `Err`: the lookup failed.
+    fn employee(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<Contact>, BoxError>>;
 }
 
 /// Why an event's deliveries could not be made.
@@ -27,14 +29,14 @@ pub enum PrepareError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The Employee service could not be asked (worth retrying).
-    #[error("employee directory unavailable: {0}")]
-    Directory(String),
+    #[error("employee directory unavailable")]
+    Directory(#[source] BoxError),
     /// A template failed: a bug or a broken override, not worth retrying.
     #[error(transparent)]
     Template(#[from] TemplateError),
     /// The event could not be written as a webhook's body (a bug).
-    #[error("cannot encode event {0} for its webhooks: {1}")]
-    Encode(Uuid, String),
+    #[error("cannot encode event {0} for its webhooks")]
+    Encode(Uuid, #[source] serde_json::Error),
 }
 
 /// What the preparation needs.
@@ -126,8 +128,8 @@ impl Preparer<'_> {
         if subscribers.peek().is_none() {
             return Ok(Vec::new());
         }
-        let body = serde_json::to_string(&event.to_cloudevent())
-            .map_err(|e| PrepareError::Encode(event.id, e.to_string()))?;
+        let body =
+            serde_json::to_string(&event.to_cloudevent()).map_err(|e| PrepareError::Encode(event.id, e))?;
         Ok(subscribers
             .map(|s| {
                 let key =

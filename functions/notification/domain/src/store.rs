@@ -13,9 +13,10 @@ use crate::preferences::Preferences;
 /// What a store could not do.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The store is unreachable or failed; nothing was written.
-    #[error("notification store unavailable: {0}")]
-    Unavailable(String),
+    /// The store is unreachable or failed; nothing was written. The source
+    /// says why, down to the database's error.
+    #[error("notification store unavailable")]
+    Unavailable(#[source] hrms_platform::error::BoxError),
 }
 
 /// How a delivery attempt went.
@@ -95,6 +96,6 @@ pub trait NotificationStore: Send + Sync {
 /// failure left over is one like any other.
 impl From<hrms_platform::StoreFailure> for StoreError {
     fn from(failure: hrms_platform::StoreFailure) -> Self {
-        Self::Unavailable(failure.to_string())
+        Self::Unavailable(failure.into())
     }
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use hrms_dynamodb::Failure;
 use hrms_dynamodb::versioned::{Kind, Record, Versioned};
 use hrms_platform::outbox::RelayWaker;
+use hrms_platform::store::StoreContext;
 
 const ACCOUNTS: Kind =
     Kind { entity: "USER", owner: "user_id", noun: "account", exists: "an account with this id exists" };
@@ -24,7 +25,7 @@ pub struct DynamoUserStore {
 }
 
 impl DynamoUserStore {
-    /// The store in `table` (see [`hrms_dynamodb::ensure_tables`]).
+    /// The store in `table` (see [`hrms_dynamodb::ensure_table`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { records: Versioned::new(client, table.into(), &ACCOUNTS) }
     }
@@ -41,7 +42,7 @@ impl DynamoUserStore {
 }
 
 fn record(user: &User) -> Result<Record<'_>, Failure> {
-    let json = serde_json::to_string(user).map_err(|e| Failure::Unavailable(format!("account: {e}")))?;
+    let json = serde_json::to_string(user).context("encoding an account")?;
     Ok(Record { id: user.user_id, email: &user.email, version: user.version, json })
 }
 
@@ -62,7 +63,9 @@ impl UserStore for DynamoUserStore {
             // Where, not what: serde's message may quote a value of the record.
             let user = serde_json::from_str(&json).map_err(|e| {
                 let at = format!("line {}, column {}", e.line(), e.column());
-                StoreError::Unavailable(format!("unreadable account {user_id} ({:?} at {at})", e.classify()))
+                StoreError::Unavailable(
+                    format!("unreadable account {user_id} ({:?} at {at})", e.classify()).into(),
+                )
             })?;
             Ok(Some(user))
         })
@@ -80,3 +83,6 @@ impl UserStore for DynamoUserStore {
         Box::pin(async move { Ok(self.records.update(record(user)?, events).await?) })
     }
 }
+
+#[cfg(test)]
+mod tests;

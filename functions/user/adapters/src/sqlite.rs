@@ -12,6 +12,7 @@ use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
 use hrms_platform::outbox::RelayWaker;
+use hrms_platform::store::StoreContext;
 use hrms_sqlite::{Database, write_record};
 
 const MIGRATIONS: &[&str] = &["CREATE TABLE user_account (
@@ -36,7 +37,7 @@ impl SqliteUserStore {
 
     /// Whether the database answers and its writer runs (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await.map_err(StoreError::Unavailable)
+        Ok(self.db.ping().await.context("pinging the user database")?)
     }
 
     /// The outbox of this store's database, for its relay.
@@ -52,7 +53,7 @@ impl SqliteUserStore {
 
     /// Writes `user` with `sql` (insert or versioned update) and its events.
     async fn write(&self, sql: &'static str, user: &User, events: &[HrmsEvent]) -> Result<(), StoreError> {
-        let body = serde_json::to_string(user).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let body = serde_json::to_string(user).context("encoding an account")?;
         let (id, email, employee) =
             (user.user_id.to_string(), user.email.to_lowercase(), user.employee_id.map(|id| id.to_string()));
         let version = user.version as i64;
@@ -62,7 +63,7 @@ impl SqliteUserStore {
                 write_record(tx, sql, params![id, email, employee, version, body], "account", &id)
             })
             .await
-            .map_err(StoreError::Unavailable)?;
+            .context("writing an account")?;
         outcome.map_err(StoreError::Conflict)
     }
 }
@@ -90,10 +91,14 @@ impl UserStore for SqliteUserStore {
                         .optional()
                 })
                 .await
-                .map_err(StoreError::Unavailable)?;
-            body.map(|b| serde_json::from_str(&b))
-                .transpose()
-                .map_err(|e| StoreError::Unavailable(format!("unreadable account {user_id}: {e}")))
+                .context("reading an account")?;
+            // Where, not what: serde's message may quote a value of the record.
+            body.map(|b| serde_json::from_str(&b)).transpose().map_err(|e| {
+                let at = format!("line {}, column {}", e.line(), e.column());
+                StoreError::Unavailable(
+                    format!("unreadable account {user_id} ({:?} at {at})", e.classify()).into(),
+                )
+            })
         })
     }
 
@@ -108,7 +113,7 @@ impl UserStore for SqliteUserStore {
                         .optional()
                 })
                 .await
-                .map_err(StoreError::Unavailable)?;
+                .context("finding an e-mail address")?;
             Ok(id.and_then(|id| id.parse().ok()))
         })
     }

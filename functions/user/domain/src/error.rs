@@ -22,9 +22,9 @@ pub enum UserError {
     /// the operation (e.g. changing a deleted account).
     #[error("conflict: {0}")]
     Conflict(String),
-    /// The store, Compliance or Employee is down; nothing was written.
-    #[error("unavailable: {0}")]
-    Unavailable(String),
+    /// The store, Compliance or Employee is down; nothing was written. The source says why.
+    #[error("unavailable")]
+    Unavailable(#[source] hrms_platform::error::BoxError),
     /// A service it depends on refused the call itself (e.g. 403).
     #[error("{0}")]
     Dependency(CallError),
@@ -40,7 +40,7 @@ impl From<StoreError> for UserError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => Self::Conflict(what),
-            StoreError::Unavailable(why) => Self::Unavailable(why),
+            e @ StoreError::Unavailable(_) => Self::Unavailable(e.into()),
         }
     }
 }
@@ -48,7 +48,7 @@ impl From<StoreError> for UserError {
 impl From<CallError> for UserError {
     fn from(e: CallError) -> Self {
         match e {
-            CallError::Unavailable { .. } => Self::Unavailable(e.to_string()),
+            CallError::Unavailable { .. } => Self::Unavailable(e.into()),
             CallError::Refused { .. } => Self::Dependency(e),
         }
     }

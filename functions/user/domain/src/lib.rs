@@ -16,7 +16,7 @@
 //!
 //! # Features
 //! - `openapi`: `utoipa::ToSchema` on the types the HTTP API carries, for the
-//!   OpenAPI document (the runtime's `http` feature turns it on).
+//!   OpenAPI document (the adapters' `http` feature turns it on).
 
 pub mod commands;
 pub mod error;

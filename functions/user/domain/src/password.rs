@@ -46,6 +46,11 @@ async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -
     tokio::task::spawn_blocking(work).await.ok()
 }
 
+/// Why a password could not be hashed.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed")]
+struct HashFailed(#[source] argon2::password_hash::Error);
+
 /// The PHC string of `password`.
 pub async fn hash(password: &Password) -> Result<String, UserError> {
     let password = password.clone();
@@ -53,7 +58,7 @@ pub async fn hash(password: &Password) -> Result<String, UserError> {
         Argon2::default()
             .hash_password(password.expose().as_bytes())
             .map(|h| h.to_string())
-            .map_err(|e| UserError::Unavailable(format!("password hashing failed: {e}")))
+            .map_err(|e| UserError::Unavailable(Box::new(HashFailed(e))))
     })
     .await
     .unwrap_or_else(|| Err(UserError::Unavailable("password hashing was interrupted".into())))

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use futures::future::BoxFuture;
 #[cfg(feature = "attendance")]
 use hrms_attendance::AttendanceStore;
@@ -35,8 +36,8 @@ macro_rules! probe {
         let store = $store.clone();
         std::sync::Arc::new(move || {
             let store = store.clone();
-            Box::pin(async move { store.ping().await.map_err(|e| e.to_string()) })
-                as futures::future::BoxFuture<'static, Result<(), String>>
+            Box::pin(async move { Ok(store.ping().await?) })
+                as futures::future::BoxFuture<'static, anyhow::Result<()>>
         }) as crate::app::stores::Probe
     }};
 }
@@ -44,8 +45,8 @@ macro_rules! probe {
 mod dynamodb;
 mod sqlite;
 
-/// Whether a hosted function's store answers.
-pub type Probe = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+/// Whether a hosted function's store answers; the error says why, with its causes.
+pub type Probe = Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
 
 /// Starts the relay of an outbox; answers the waker its store rings after each commit.
 pub type Relays<'a> = &'a mut dyn FnMut(Arc<dyn OutboxStore>) -> RelayWaker;
@@ -162,7 +163,9 @@ fn within(limit: Duration, probe: Probe) -> Probe {
     Arc::new(move || {
         let answer = probe();
         Box::pin(async move {
-            tokio::time::timeout(limit, answer).await.map_err(|_| format!("no answer within {limit:?}"))?
+            tokio::time::timeout(limit, answer)
+                .await
+                .with_context(|| format!("no answer within {limit:?}"))?
         })
     })
 }

@@ -49,8 +49,9 @@ pub struct OutboxEntry {
 /// Why the outbox could not be read or updated.
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
-    #[error("outbox store: {0}")]
-    Store(String),
+    /// Its store failed: what was being done, and the error beneath.
+    #[error("outbox store")]
+    Store(#[from] crate::StoreFailure),
 }
 
 /// A store's outbox, as the relay sees it.
@@ -77,10 +78,4 @@ pub struct Pending {
     pub entries: Vec<OutboxEntry>,
     /// Entries that are not readable events: (seq, reason).
     pub unreadable: Vec<(i64, String)>,
-}
-
-impl From<crate::StoreFailure> for OutboxError {
-    fn from(failure: crate::StoreFailure) -> Self {
-        Self::Store(failure.to_string())
-    }
 }

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use super::feed::{Feed, Next, RelayWaker};
 use super::{OutboxEntry, OutboxError, OutboxStore};
 use crate::consume::RetryPolicy;
+use crate::error::Chain;
 use crate::publish::{EventPublisher, PublishError};
 
 /// How the relay paces itself.
@@ -147,12 +148,13 @@ impl Relay {
             match result {
                 _ if blocked.contains(&key) => {}
                 Ok(()) => published.push(entry.seq),
-                Err(PublishError::Fatal(reason)) => {
+                Err(e @ PublishError::Fatal { .. }) => {
+                    let reason = e.explain();
                     tracing::error!(event_id = %entry.event.id, %reason, "outbox event can never be published; set aside");
                     dead.push((entry.seq, reason));
                 }
-                Err(PublishError::Retryable(reason)) => {
-                    tracing::warn!(event_id = %entry.event.id, %reason, "publish failed; will retry");
+                Err(e @ PublishError::Retryable { .. }) => {
+                    tracing::warn!(event_id = %entry.event.id, reason = %e.explain(), "publish failed; will retry");
                     report.interrupted = true;
                     blocked.insert(key);
                 }
@@ -204,7 +206,7 @@ impl Relay {
                 }
                 Err(e) => {
                     failures += 1;
-                    tracing::error!(error = %e, "outbox relay cannot read its store");
+                    tracing::error!(error = %Chain(&e), "outbox relay cannot read its store");
                     self.settings.backoff.backoff(failures)
                 }
             };

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use hrms_platform::Chain;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use reqwest::Url;
@@ -150,38 +151,35 @@ impl Jwks {
                 cache.generation += 1;
             }
             Err(error) => {
-                tracing::warn!(url = %self.url, %error, "fetching the JWKS failed; keeping the cached keys")
+                tracing::warn!(url = %self.url, error = %Chain(&error), "fetching the JWKS failed; keeping the cached keys")
             }
         }
     }
 
-    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, String> {
-        let chain = |e: reqwest::Error| {
-            let mut text = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                text = format!("{text}: {s}");
-                source = s.source();
-            }
-            text
-        };
-        let mut response = self
-            .client
-            .get(self.url.clone())
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .map_err(chain)?;
+    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, FetchError> {
+        let mut response =
+            self.client.get(self.url.clone()).send().await.and_then(|r| r.error_for_status())?;
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(chain)? {
+        while let Some(chunk) = response.chunk().await? {
             body.extend_from_slice(&chunk);
             if body.len() > MAX_BODY {
-                return Err(format!("the JWKS is larger than {MAX_BODY} bytes"));
+                return Err(FetchError::TooLarge);
             }
         }
-        let set: JwkSet = serde_json::from_slice(&body).map_err(|e| format!("not a JWKS: {e}"))?;
+        let set: JwkSet = serde_json::from_slice(&body).map_err(FetchError::NotJwks)?;
         Ok(set.keys.iter().filter_map(rs256_key).collect())
     }
+}
+
+/// Why the JWKS could not be fetched.
+#[derive(Debug, thiserror::Error)]
+enum FetchError {
+    #[error("the JWKS cannot be fetched")]
+    Http(#[from] reqwest::Error),
+    #[error("the JWKS is larger than {MAX_BODY} bytes")]
+    TooLarge,
+    #[error("not a JWKS")]
+    NotJwks(#[source] serde_json::Error),
 }
 
 /// `jwk` as an RS256 verification key with its `kid`, if it is one.

@@ -102,7 +102,7 @@ pub enum AuthError {
     CannotMint,
     #[error("the JWKS URL {0:?} is not an http(s) URL")]
     JwksUrl(String),
-    #[error("cannot build the JWKS client: {0}")]
+    #[error("cannot build the JWKS client")]
     Client(#[source] reqwest::Error),
     #[error("the token is signed with {0:?}; only RS256 is accepted")]
     Algorithm(Algorithm),
@@ -282,7 +282,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?;
         Arc::<Authenticator>::from_ref(state).verify(token).await.map_err(|e| {
-            tracing::debug!(error = %e, "token refused");
+            tracing::debug!(error = %hrms_platform::Chain(&e), "token refused");
             Problem::unauthorized("the token is invalid or expired")
         })
     }

@@ -4,7 +4,7 @@
 
 use hrms_events::compliance::RuleFinding;
 use hrms_events::compliance::Verdict;
-use hrms_platform::CallError;
+use hrms_platform::{CallError, Cause};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -13,8 +13,14 @@ use uuid::Uuid;
 pub enum Failure {
     /// No usable answer: connection refused, timeout, 5xx, an answer that
     /// is not what the route promises, or the callee's circuit is open.
+    /// `cause`: the error beneath, if any.
     #[error("{callee} unavailable: {reason}")]
-    Unavailable { callee: &'static str, reason: String },
+    Unavailable {
+        callee: &'static str,
+        reason: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     /// The callee answered with a 4xx problem (boxed: failures stay small).
     #[error("{callee} answered {}: {}", problem.status, problem.detail)]
     Problem { callee: &'static str, problem: Box<RemoteProblem> },
@@ -23,7 +29,9 @@ pub enum Failure {
 impl From<Failure> for CallError {
     fn from(f: Failure) -> Self {
         match f {
-            Failure::Unavailable { callee, reason } => CallError::Unavailable { service: callee, reason },
+            Failure::Unavailable { callee, reason, cause } => {
+                CallError::Unavailable { service: callee, reason, cause }
+            }
             Failure::Problem { callee, problem } => {
                 let RemoteProblem { status, detail, .. } = *problem;
                 CallError::Refused { service: callee, status, detail }

@@ -1,23 +1,26 @@
 //! The sync clients: how a function calls another over HTTP when they run
-//! apart (User calls Employee and Compliance; Employee calls Compliance).
-//! A call goes out with the *caller's own* token, so the callee authorizes
-//! the person, not the calling service.
+//! apart (User calls Employee and Compliance; Employee calls Compliance;
+//! Leave, Attendance and Notification call Employee). A call goes out with
+//! the *caller's own* token, so the callee authorizes the person, not the
+//! calling service.
 //!
 //! A router's state holds, per callee, a [`Callee`]: the function itself in
-//! one process ([`Callee::local`]), or, apart, [`HttpCompliance::callee`] /
-//! [`HttpEmployee::callee`], which bind each request's [`Bearer`] token:
+//! one process ([`Callee::local`]), or, apart, its HTTP client bound to each
+//! request's [`Bearer`] token ([`Callee::per_token`]). Those clients live
+//! with the functions they call (`hrms_compliance_adapters::client`,
+//! `hrms_employee_adapters::client`), each on a [`ServiceClient`]:
 //!
 //! ```no_run
-//! use hrms_compliance::ComplianceClient;
-//! use hrms_http::Callee;
-//! use hrms_http::client::{ClientSettings, HttpCompliance};
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let settings = ClientSettings::from_env()?; // HRMS_COMPLIANCE_URL, HRMS_CALL_TIMEOUT_MS, ...
+//! use hrms_http::client::{Call, ClientSettings, Forward, ServiceClient};
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let settings = ClientSettings::from_env()?; // HRMS_EMPLOYEE_URL, HRMS_CALL_TIMEOUT_MS, ...
 //! let http = settings.http_client()?; // one pool for every callee
-//! let compliance: Callee<dyn ComplianceClient> = HttpCompliance::from_settings(&settings, &http)
-//!     .ok_or("HRMS_COMPLIANCE_URL is unset")?
-//!     .callee();
-//! // in a handler taking `caller: Caller, bearer: Bearer`: `compliance.bind(&bearer)`
+//! let base = settings.employee_url.clone().ok_or("HRMS_EMPLOYEE_URL is unset")?;
+//! let employees = ServiceClient::new("employee", base, http, &settings);
+//! // The caller's own token, from the request being served.
+//! let forward = Forward::token("<the caller's bearer token>");
+//! let id = "0190aaaa-0000-7000-8000-000000000002";
+//! let record: serde_json::Value = employees.send(&forward, &Call::get(format!("employees/{id}"))).await?;
 //! # Ok(()) }
 //! ```
 //!

@@ -14,6 +14,8 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use url::Url;
 
+use hrms_platform::error::{BoxError, Cause, Chain};
+
 use super::Forward;
 use super::answer::{Failure, RemoteProblem};
 use super::breaker::{Breaker, Open};
@@ -104,7 +106,7 @@ impl ServiceClient {
                 return Err(failure);
             }
             retries += 1;
-            tracing::debug!(callee = self.callee, %failure, ?pause, retries, "retrying");
+            tracing::debug!(callee = self.callee, failure = %Chain(&failure), ?pause, retries, "retrying");
             tokio::time::sleep(pause).await;
         }
     }
@@ -147,8 +149,9 @@ impl ServiceClient {
                     ("error", "the exchange failed".to_owned())
                 };
                 self.count(outcome);
-                let failure = self.unavailable(format!("{what}: {}", error_chain(&e)));
-                return Err(if e.is_connect() { Miss::Retry(failure) } else { Miss::Final(failure) });
+                let connect = e.is_connect();
+                let failure = self.unavailable_by(what, e);
+                return Err(if connect { Miss::Retry(failure) } else { Miss::Final(failure) });
             }
         };
         if status >= 500 {
@@ -172,7 +175,7 @@ impl ServiceClient {
             }
             Some(Err(e)) => {
                 self.count("bad_answer");
-                Err(Miss::Final(self.unavailable(format!("answered {status} with an unreadable body: {e}"))))
+                Err(Miss::Final(self.unavailable_by(format!("answered {status} with an unreadable body"), e)))
             }
             None => {
                 self.count("bad_answer");
@@ -182,9 +185,9 @@ impl ServiceClient {
     }
 
     fn request(&self, forward: &Forward, call: &Call) -> Result<reqwest::RequestBuilder, Failure> {
-        let url = self.base.join(&call.path).map_err(|e| self.unavailable(format!("bad path: {e}")))?;
+        let url = self.base.join(&call.path).map_err(|e| self.unavailable_by("bad path".into(), e))?;
         let bearer = HeaderValue::try_from(format!("Bearer {}", forward.bearer))
-            .map_err(|_| self.unavailable("the caller's token cannot be sent on".into()))?;
+            .map_err(|e| self.unavailable_by("the caller's token cannot be sent on".into(), e))?;
         let mut request = self
             .http
             .request(call.method.clone(), url)
@@ -201,7 +204,11 @@ impl ServiceClient {
     }
 
     fn unavailable(&self, reason: String) -> Failure {
-        Failure::Unavailable { callee: self.callee, reason }
+        Failure::Unavailable { callee: self.callee, reason, cause: None }
+    }
+
+    fn unavailable_by(&self, reason: String, cause: impl Into<BoxError>) -> Failure {
+        Failure::Unavailable { callee: self.callee, reason, cause: Some(Cause::new(cause)) }
     }
 
     fn count(&self, outcome: &'static str) {
@@ -222,16 +229,4 @@ async fn read(mut response: reqwest::Response) -> Result<(u16, Vec<u8>), reqwest
         body.extend_from_slice(&chunk);
     }
     Ok((status, body))
-}
-
-/// The error and its sources, which say what actually went wrong.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -15,17 +15,20 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use hrms_platform::error::BoxError;
 use url::Url;
 
 use super::breaker::BreakerSettings;
 
-/// A variable that is set but unusable.
+/// A variable that is set but unusable: why, and the parse error, if any.
 #[derive(Debug, thiserror::Error)]
 #[error("{var}={value:?}: {reason}")]
 pub struct SettingsError {
     pub var: &'static str,
     pub value: String,
     pub reason: String,
+    #[source]
+    pub cause: Option<BoxError>,
 }
 
 /// The sync clients' settings.
@@ -106,13 +109,17 @@ fn millis(ms: u64) -> Duration {
     Duration::from_millis(ms)
 }
 
-fn parse<T: FromStr<Err: std::fmt::Display>>(var: &'static str, value: &str) -> Result<T, SettingsError> {
-    value.trim().parse().map_err(|e: T::Err| invalid(var, value, e.to_string()))
+fn parse<T: FromStr<Err: Into<BoxError>>>(var: &'static str, value: &str) -> Result<T, SettingsError> {
+    value.trim().parse().map_err(|e: T::Err| SettingsError {
+        cause: Some(e.into()),
+        ..invalid(var, value, "not a valid value".into())
+    })
 }
 
 /// An `http(s)` URL; its path ends with `/`, so paths join below it.
 pub fn base_url(var: &'static str, value: &str) -> Result<Url, SettingsError> {
-    let mut url = Url::parse(value.trim()).map_err(|e| invalid(var, value, e.to_string()))?;
+    let mut url = Url::parse(value.trim())
+        .map_err(|e| SettingsError { cause: Some(e.into()), ..invalid(var, value, "not a URL".into()) })?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
         return Err(invalid(var, value, "must be an http or https URL".into()));
     }
@@ -124,7 +131,7 @@ pub fn base_url(var: &'static str, value: &str) -> Result<Url, SettingsError> {
 }
 
 fn invalid(var: &'static str, value: &str, reason: String) -> SettingsError {
-    SettingsError { var, value: value.to_owned(), reason }
+    SettingsError { var, value: value.to_owned(), reason, cause: None }
 }
 
 #[cfg(test)]

@@ -68,15 +68,15 @@ async fn a_503_is_retried_and_a_400_set_aside() {
     let (base, received) = serve().await;
     let event = [fixtures::sample(EventType::UserCreated)];
     let down = publisher(&base, 503).publish(&event).await;
-    assert!(matches!(&down[0], Err(PublishError::Retryable(_))), "{down:?}");
+    assert!(matches!(&down[0], Err(PublishError::Retryable { .. })), "{down:?}");
     let refused = publisher(&base, 400).publish(&event).await;
-    assert!(matches!(&refused[0], Err(PublishError::Fatal(_))), "{refused:?}");
+    assert!(matches!(&refused[0], Err(PublishError::Fatal { .. })), "{refused:?}");
     let gone =
         KafkaSinkPublisher::new(&[("notification-queue", "http://127.0.0.1:9/")], Duration::from_secs(2))
             .expect("publisher")
             .publish(&event)
             .await;
-    assert!(matches!(&gone[0], Err(PublishError::Retryable(_))), "unreachable: {gone:?}");
+    assert!(matches!(&gone[0], Err(PublishError::Retryable { .. })), "unreachable: {gone:?}");
     assert!(received.lock().expect("lock").is_empty());
 }
 

@@ -11,8 +11,8 @@ use hrms_events::{EventType, HrmsEvent, fixtures};
 use rusqlite::params;
 use uuid::Uuid;
 
-use super::sqlite::{self, SqliteOutbox};
-use super::{OutboxStore, Relay, RelaySettings};
+use crate::outbox::{self as sqlite, SqliteOutbox};
+use hrms_platform::outbox::{OutboxStore, Relay, RelaySettings};
 use hrms_platform::inprocess::InProcessBus;
 use hrms_platform::publish::{EventPublisher, PublishError};
 
@@ -152,7 +152,7 @@ async fn a_failed_event_holds_back_its_key_and_no_other() {
         .refuse
         .lock()
         .expect("lock")
-        .insert(one_key[1].id, PublishError::Retryable("broker busy".into()));
+        .insert(one_key[1].id, PublishError::Retryable { reason: "broker busy".into(), cause: None });
     let outbox = db.outbox();
     let relay = Relay::new(outbox.clone(), publisher.clone(), RelaySettings::default());
     let report = relay.drain().await.expect("drained");
@@ -177,7 +177,7 @@ async fn an_event_the_transport_can_never_take_is_set_aside() {
         .refuse
         .lock()
         .expect("lock")
-        .insert(events[0].id, PublishError::Fatal("record too large".into()));
+        .insert(events[0].id, PublishError::Fatal { reason: "record too large".into(), cause: None });
     let outbox = db.outbox();
     let report = Relay::new(outbox.clone(), publisher.clone(), quick()).drain().await.expect("drained");
     assert_eq!((report.published, report.dead), (2, 1));
@@ -358,7 +358,11 @@ async fn a_failed_event_goes_out_before_the_later_events_of_its_key() {
         }
         e
     });
-    publisher.refuse.lock().expect("lock").insert(key[0].id, PublishError::Retryable("broker busy".into()));
+    publisher
+        .refuse
+        .lock()
+        .expect("lock")
+        .insert(key[0].id, PublishError::Retryable { reason: "broker busy".into(), cause: None });
     relay
         .run(async {
             fed.write(&key[..1]).await;

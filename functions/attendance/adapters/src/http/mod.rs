@@ -21,7 +21,7 @@ use axum::http::StatusCode;
 use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
 use hrms_attendance::commands::list::{ListQuery, Listing};
-use hrms_attendance::commands::{check_in, check_out, correct, list};
+use hrms_attendance::commands::{Context, check_in, check_out, correct, list};
 use hrms_attendance::{AttendanceError, AttendanceRecord, AttendanceStore, Correction};
 use hrms_employee::EmployeeClient;
 use utoipa::openapi::OpenApi;
@@ -45,6 +45,13 @@ pub struct AttendanceApi {
     pub auth: Arc<Authenticator>,
     pub store: Arc<dyn AttendanceStore>,
     pub employees: Callee<dyn EmployeeClient>,
+}
+
+impl AttendanceApi {
+    /// The commands' context now, with Employee bound to the request's caller.
+    fn context<'a>(&'a self, employees: &'a dyn EmployeeClient) -> Context<'a> {
+        Context { store: self.store.as_ref(), employees, now: Utc::now() }
+    }
 }
 
 impl FromRef<AttendanceApi> for Arc<Authenticator> {
@@ -81,7 +88,7 @@ pub fn problem(e: AttendanceError) -> Problem {
             AttendanceError::Invalid { field, message } => Problem::unprocessable(field, message),
             AttendanceError::Conflict(why) => Problem::conflict(why),
             AttendanceError::Unavailable(why) => {
-                tracing::warn!(reason = why, "attendance operation unavailable");
+                tracing::warn!(reason = %hrms_platform::Chain(&*why), "attendance operation unavailable");
                 Problem::unavailable("a service attendance depends on is unavailable; nothing was changed")
             }
             AttendanceError::Dependency(call) => call.into(),
@@ -113,9 +120,8 @@ async fn check_in_attendance(
     bearer: Bearer,
 ) -> Result<(StatusCode, Json<AttendanceRecord>), Problem> {
     let employees = api.employees.bind(&bearer);
-    let marked = check_in::handle(&requester(&caller), Utc::now(), api.store.as_ref(), employees.as_ref())
-        .await
-        .map_err(problem)?;
+    let marked =
+        check_in::handle(&requester(&caller), &api.context(employees.as_ref())).await.map_err(problem)?;
     Ok((StatusCode::CREATED, Json(marked.record)))
 }
 
@@ -142,9 +148,8 @@ async fn check_out_attendance(
     bearer: Bearer,
 ) -> Result<Json<AttendanceRecord>, Problem> {
     let employees = api.employees.bind(&bearer);
-    let marked = check_out::handle(&requester(&caller), Utc::now(), api.store.as_ref(), employees.as_ref())
-        .await
-        .map_err(problem)?;
+    let marked =
+        check_out::handle(&requester(&caller), &api.context(employees.as_ref())).await.map_err(problem)?;
     Ok(Json(marked.record))
 }
 
@@ -187,9 +192,8 @@ async fn correct_attendance(
         .map_err(|_| Problem::not_found("no such attendance record: the id is not a UUID"))?;
     let employees = api.employees.bind(&bearer);
     let who = requester(&caller);
-    let corrected = correct::handle(id, correction, &who, Utc::now(), api.store.as_ref(), employees.as_ref())
-        .await
-        .map_err(problem)?;
+    let corrected =
+        correct::handle(id, correction, &who, &api.context(employees.as_ref())).await.map_err(problem)?;
     Ok(Json(corrected.record))
 }
 
@@ -239,11 +243,7 @@ async fn list_attendance(
     };
     let employees = api.employees.bind(&bearer);
     let who = requester(&caller);
-    Ok(Json(
-        list::handle(query, &who, Utc::now(), api.store.as_ref(), employees.as_ref())
-            .await
-            .map_err(problem)?,
-    ))
+    Ok(Json(list::handle(query, &who, &api.context(employees.as_ref())).await.map_err(problem)?))
 }
 
 /// The query parameter `name`, if given: 400 naming it when it is not `what`.

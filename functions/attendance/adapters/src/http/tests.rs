@@ -17,7 +17,9 @@ struct NoCompliance;
 
 impl ComplianceClient for NoCompliance {
     fn validate<'a>(&'a self, _: &'a Subject, _: &'a Actor) -> BoxFuture<'a, Result<Verdict, CallError>> {
-        Box::pin(async { Err(CallError::Unavailable { service: "compliance", reason: "unused".into() }) })
+        Box::pin(async {
+            Err(CallError::Unavailable { service: "compliance", reason: "unused".into(), cause: None })
+        })
     }
 }
 
@@ -51,27 +53,33 @@ struct Fixture {
     outbox: Arc<dyn OutboxStore>,
 }
 
+/// Whether Employee answers the routes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EmployeeIs {
+    Up,
+    Down,
+}
+
 /// The routes on `store` (and its `outbox`), with Employee in-process on
-/// SQLite, or `down`.
-fn fixture(store: Arc<dyn AttendanceStore>, outbox: Arc<dyn OutboxStore>, down: bool) -> Fixture {
+/// SQLite, or down.
+fn fixture(store: Arc<dyn AttendanceStore>, outbox: Arc<dyn OutboxStore>, employee: EmployeeIs) -> Fixture {
     let dir = temp_dir("attendance-http");
     let people: Arc<dyn EmployeeStore> =
         Arc::new(SqliteEmployeeStore::open(dir.join("employee.db")).expect("employee store"));
-    let employees: Arc<dyn EmployeeClient> = if down {
-        Arc::new(Down)
-    } else {
-        Arc::new(Local { store: people.clone(), compliance: Arc::new(NoCompliance) })
+    let employees: Arc<dyn EmployeeClient> = match employee {
+        EmployeeIs::Down => Arc::new(Down),
+        EmployeeIs::Up => Arc::new(Local { store: people.clone(), compliance: Arc::new(NoCompliance) }),
     };
     let auth = Arc::new(Authenticator::hs256(&[9u8; 32]).expect("key"));
     let app = router(AttendanceApi { auth: auth.clone(), store, employees: Callee::local(employees) });
     Fixture { client: Client { app, auth }, people, outbox }
 }
 
-fn on_sqlite(down: bool) -> Fixture {
+fn on_sqlite(employee: EmployeeIs) -> Fixture {
     let store =
         SqliteAttendanceStore::open(temp_dir("attendance-http").join("attendance.db")).expect("store");
     let outbox = Arc::new(store.outbox());
-    fixture(Arc::new(store), outbox, down)
+    fixture(Arc::new(store), outbox, employee)
 }
 
 impl Fixture {
@@ -101,7 +109,7 @@ fn assert_problem(answer: &(StatusCode, Value), status: StatusCode, field: Optio
 
 #[tokio::test]
 async fn every_route_refuses_unknown_callers_and_employees_may_not_correct() {
-    let f = on_sqlite(false);
+    let f = on_sqlite(EmployeeIs::Up);
     let body = json!({ "check_in": "2026-01-05T08:00:00Z", "reason": "x" });
     let id = Uuid::now_v7();
     let routes = [
@@ -189,7 +197,7 @@ async fn marks_and_corrections(f: Fixture) {
 
 #[tokio::test]
 async fn marks_and_corrections_on_sqlite() {
-    marks_and_corrections(on_sqlite(false)).await;
+    marks_and_corrections(on_sqlite(EmployeeIs::Up)).await;
 }
 
 #[cfg(feature = "dynamodb")]
@@ -201,12 +209,12 @@ async fn marks_and_corrections_on_dynamodb() {
     let table = tables.table("attendance");
     let store = DynamoAttendanceStore::new(tables.client.clone(), &table);
     let outbox = Arc::new(DynamoOutbox::new(tables.client.clone(), &table));
-    marks_and_corrections(fixture(Arc::new(store), outbox, false)).await;
+    marks_and_corrections(fixture(Arc::new(store), outbox, EmployeeIs::Up)).await;
 }
 
 #[tokio::test]
 async fn only_an_active_employee_record_checks_in_and_employee_down_is_503() {
-    let f = on_sqlite(false);
+    let f = on_sqlite(EmployeeIs::Up);
     let stranger = f.client.token(Role::Employee, Some(Uuid::now_v7()));
     let unknown = f.client.call("POST", "/attendance/check-in", Some(&stranger), None).await;
     assert_problem(&unknown, StatusCode::NOT_FOUND, None);
@@ -221,7 +229,7 @@ async fn only_an_active_employee_record_checks_in_and_employee_down_is_503() {
     assert_problem(&ended, StatusCode::CONFLICT, None);
     assert!(f.events().await.is_empty());
 
-    let down = on_sqlite(true);
+    let down = on_sqlite(EmployeeIs::Down);
     let (_, token) = down.employee("UTC").await;
     let answer = down.client.call("POST", "/attendance/check-in", Some(&token), None).await;
     assert_problem(&answer, StatusCode::SERVICE_UNAVAILABLE, None);
@@ -233,7 +241,7 @@ async fn only_an_active_employee_record_checks_in_and_employee_down_is_503() {
 
 #[tokio::test]
 async fn listings_name_a_bad_parameter() {
-    let f = on_sqlite(false);
+    let f = on_sqlite(EmployeeIs::Up);
     let hr = f.client.token(Role::Hr, None);
     let bad = f.client.call("GET", "/attendance?from=yesterday", Some(&hr), None).await;
     assert_problem(&bad, StatusCode::BAD_REQUEST, Some("from"));

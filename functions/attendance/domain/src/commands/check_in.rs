@@ -6,16 +6,14 @@
 //! `attendance.marked` (`check_in`, to the employee) and
 //! `audit.attendance.marked`.
 
-use chrono::{DateTime, Utc};
-use hrms_employee::{EmployeeClient, Requester};
+use hrms_employee::Requester;
 use hrms_events::HrmsEvent;
 use hrms_events::attendance::Mark;
 use uuid::Uuid;
 
-use super::{marked, marking, second};
+use super::{Context, marked, marking, second};
 use crate::error::AttendanceError;
 use crate::model::AttendanceRecord;
-use crate::store::AttendanceStore;
 
 /// The new record and its events.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,12 +22,8 @@ pub struct Marked {
     pub events: Vec<HrmsEvent>,
 }
 
-pub async fn handle(
-    requester: &Requester,
-    now: DateTime<Utc>,
-    store: &dyn AttendanceStore,
-    employees: &dyn EmployeeClient,
-) -> Result<Marked, AttendanceError> {
+pub async fn handle(requester: &Requester, ctx: &Context<'_>) -> Result<Marked, AttendanceError> {
+    let Context { store, employees, now } = *ctx;
     let employee = marking(requester, employees).await?;
     if let Some(open) = store.open(employee.employee_id).await? {
         return Err(AttendanceError::Conflict(format!(
@@ -62,13 +56,14 @@ mod tests {
 
     use super::*;
     use crate::commands::testing::{Harness, types};
+    use crate::store::AttendanceStore;
 
     #[tokio::test]
     async fn checks_in_with_the_time_zone_and_two_events() {
         let h = Harness::new();
         let ada = h.employee("America/New_York").await;
         let me = h.person(&ada);
-        let marked = handle(&me, h.now, &h.store, &h.employees).await.expect("checked in");
+        let marked = handle(&me, &h.ctx()).await.expect("checked in");
         let record = &marked.record;
         assert_eq!((record.employee_id, record.time_zone.as_str()), (ada.employee_id, "America/New_York"));
         assert!(record.is_open() && record.version == 1);
@@ -85,8 +80,8 @@ mod tests {
     async fn checking_in_twice_is_a_conflict_that_stores_nothing() {
         let h = Harness::new();
         let me = h.person(&h.employee("UTC").await);
-        handle(&me, h.now, &h.store, &h.employees).await.expect("checked in");
-        let again = handle(&me, h.now, &h.store, &h.employees).await;
+        handle(&me, &h.ctx()).await.expect("checked in");
+        let again = handle(&me, &h.ctx()).await;
         assert!(
             matches!(again, Err(AttendanceError::Conflict(ref why)) if why.contains("checked in already"))
         );
@@ -97,19 +92,13 @@ mod tests {
     async fn only_an_active_employee_record_may_check_in() {
         let h = Harness::new();
         let no_record = crate::fixtures::requester(Role::Employee, None);
-        assert!(matches!(
-            handle(&no_record, h.now, &h.store, &h.employees).await,
-            Err(AttendanceError::Forbidden(_))
-        ));
+        assert!(matches!(handle(&no_record, &h.ctx()).await, Err(AttendanceError::Forbidden(_))));
         let unknown = crate::fixtures::requester(Role::Employee, Some(Uuid::now_v7()));
-        assert!(matches!(
-            handle(&unknown, h.now, &h.store, &h.employees).await,
-            Err(AttendanceError::NotFound(_))
-        ));
+        assert!(matches!(handle(&unknown, &h.ctx()).await, Err(AttendanceError::NotFound(_))));
         let gone = h.employee("UTC").await;
         h.terminate(&gone).await;
         assert!(matches!(
-            handle(&h.person(&gone), h.now, &h.store, &h.employees).await,
+            handle(&h.person(&gone), &h.ctx()).await,
             Err(AttendanceError::Conflict(ref why)) if why.contains("ended")
         ));
         assert_eq!((h.store.len(), h.outbox().len()), (0, 0), "nothing stored, no event");
@@ -120,10 +109,7 @@ mod tests {
         let h = Harness::new();
         let me = h.person(&h.employee("UTC").await);
         h.employees_down();
-        assert!(matches!(
-            handle(&me, h.now, &h.store, &h.employees).await,
-            Err(AttendanceError::Unavailable(_))
-        ));
+        assert!(matches!(handle(&me, &h.ctx()).await, Err(AttendanceError::Unavailable(_))));
         assert_eq!((h.store.len(), h.outbox().len()), (0, 0));
     }
 }

@@ -3,22 +3,16 @@
 //! minutes are counted. Events: `attendance.marked` (`check_out`, with the
 //! minutes) and `audit.attendance.marked` (before and after).
 
-use chrono::{DateTime, Utc};
-use hrms_employee::{EmployeeClient, Requester};
+use hrms_employee::Requester;
 use hrms_events::attendance::Mark;
 
 use super::check_in::Marked;
-use super::{marked, marking, second};
+use super::{Context, marked, marking, second};
 use crate::error::AttendanceError;
 use crate::model::{AttendanceRecord, worked_minutes};
-use crate::store::AttendanceStore;
 
-pub async fn handle(
-    requester: &Requester,
-    now: DateTime<Utc>,
-    store: &dyn AttendanceStore,
-    employees: &dyn EmployeeClient,
-) -> Result<Marked, AttendanceError> {
+pub async fn handle(requester: &Requester, ctx: &Context<'_>) -> Result<Marked, AttendanceError> {
+    let Context { store, employees, now } = *ctx;
     let employee = marking(requester, employees).await?;
     let before = store
         .open(employee.employee_id)
@@ -47,14 +41,15 @@ mod tests {
     use super::*;
     use crate::commands::check_in;
     use crate::commands::testing::{Harness, types};
+    use crate::store::AttendanceStore;
 
     #[tokio::test]
     async fn checks_out_with_the_minutes_worked() {
         let h = Harness::new();
         let me = h.person(&h.employee("Europe/Berlin").await);
-        let open = check_in::handle(&me, h.now, &h.store, &h.employees).await.expect("in").record;
+        let open = check_in::handle(&me, &h.ctx()).await.expect("in").record;
         let later = h.now + Duration::minutes(8 * 60 + 15) + Duration::milliseconds(700);
-        let done = handle(&me, later, &h.store, &h.employees).await.expect("out");
+        let done = handle(&me, &h.at(later)).await.expect("out");
         assert_eq!(done.record.check_out, Some(h.now + Duration::minutes(8 * 60 + 15)));
         assert_eq!((done.record.worked_minutes, done.record.version), (Some(495), 2));
         assert_eq!(h.store.get(open.record_id).await.expect("read"), Some(done.record.clone()));
@@ -71,7 +66,7 @@ mod tests {
         let changed: Vec<_> = changes.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(changed, ["check_out", "worked_minutes"]);
         // And in again: a new record.
-        let next = check_in::handle(&me, later, &h.store, &h.employees).await.expect("in again");
+        let next = check_in::handle(&me, &h.at(later)).await.expect("in again");
         assert_ne!(next.record.record_id, open.record_id);
     }
 
@@ -79,11 +74,11 @@ mod tests {
     async fn checking_out_without_a_check_in_is_a_conflict_that_stores_nothing() {
         let h = Harness::new();
         let me = h.person(&h.employee("UTC").await);
-        let refused = handle(&me, h.now, &h.store, &h.employees).await;
+        let refused = handle(&me, &h.ctx()).await;
         assert!(matches!(refused, Err(AttendanceError::Conflict(ref why)) if why.contains("not checked in")));
-        check_in::handle(&me, h.now, &h.store, &h.employees).await.expect("in");
-        handle(&me, h.now + Duration::hours(1), &h.store, &h.employees).await.expect("out");
-        let twice = handle(&me, h.now + Duration::hours(2), &h.store, &h.employees).await;
+        check_in::handle(&me, &h.ctx()).await.expect("in");
+        handle(&me, &h.at(h.now + Duration::hours(1))).await.expect("out");
+        let twice = handle(&me, &h.at(h.now + Duration::hours(2))).await;
         assert!(matches!(twice, Err(AttendanceError::Conflict(_))));
         assert_eq!(h.outbox().len(), 4, "only the check-in and the one check-out");
     }
@@ -92,10 +87,10 @@ mod tests {
     async fn employee_down_keeps_the_record_open() {
         let h = Harness::new();
         let me = h.person(&h.employee("UTC").await);
-        let open = check_in::handle(&me, h.now, &h.store, &h.employees).await.expect("in").record;
+        let open = check_in::handle(&me, &h.ctx()).await.expect("in").record;
         h.employees_down();
         assert!(matches!(
-            handle(&me, h.now + Duration::hours(1), &h.store, &h.employees).await,
+            handle(&me, &h.at(h.now + Duration::hours(1))).await,
             Err(AttendanceError::Unavailable(_))
         ));
         assert_eq!(h.store.get(open.record_id).await.expect("read"), Some(open));

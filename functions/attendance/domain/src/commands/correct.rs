@@ -16,7 +16,7 @@ use hrms_events::audit::AuditRecord;
 use hrms_events::{HrmsEvent, Payload, Role};
 use uuid::Uuid;
 
-use super::{changes, second};
+use super::{Context, changes, second};
 use crate::error::AttendanceError;
 use crate::model::{AttendanceRecord, Correction, worked_minutes};
 use crate::store::{AttendanceStore, RecordsQuery};
@@ -37,10 +37,9 @@ pub async fn handle(
     record_id: Uuid,
     correction: Correction,
     requester: &Requester,
-    now: DateTime<Utc>,
-    store: &dyn AttendanceStore,
-    employees: &dyn EmployeeClient,
+    ctx: &Context<'_>,
 ) -> Result<Corrected, AttendanceError> {
+    let Context { store, employees, now } = *ctx;
     if !requester.is_hr() && requester.role != Role::Manager {
         return Err(forbidden());
     }

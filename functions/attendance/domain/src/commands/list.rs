@@ -8,16 +8,17 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use hrms_compliance::worked::{daily_totals, hours, iso_week, local_date, weekly_totals, zone};
 use hrms_employee::{EmployeeClient, EmployeeError, Requester};
 use hrms_events::Role;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::Context;
 use crate::error::AttendanceError;
 use crate::model::AttendanceRecord;
-use crate::store::{AttendanceStore, RecordsQuery};
+use crate::store::RecordsQuery;
 
 /// Days listed when the range is not given.
 pub const DEFAULT_DAYS: i64 = 7;
@@ -76,10 +77,9 @@ pub struct WeekTotal {
 pub async fn handle(
     query: ListQuery,
     requester: &Requester,
-    now: DateTime<Utc>,
-    store: &dyn AttendanceStore,
-    employees: &dyn EmployeeClient,
+    ctx: &Context<'_>,
 ) -> Result<Listing, AttendanceError> {
+    let Context { store, employees, now } = *ctx;
     let employee_id = whose(query.employee_id, requester, employees).await?;
     let to = query.to.unwrap_or_else(|| now.date_naive());
     let from = query.from.unwrap_or(to - Duration::days(DEFAULT_DAYS - 1));

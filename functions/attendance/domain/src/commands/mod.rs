@@ -1,5 +1,6 @@
 //! One file per operation: its rules, its events, and its tests.
-//! Operations take the time they happen at (`now`), so tests choose it.
+//! Operations take the time they happen at ([`Context::now`]), so tests
+//! choose it.
 
 pub mod check_in;
 pub mod check_out;
@@ -18,6 +19,16 @@ use serde_json::json;
 
 use crate::error::AttendanceError;
 use crate::model::AttendanceRecord;
+use crate::store::AttendanceStore;
+
+/// What the Attendance commands run with: the store, Employee as the
+/// requester reaches it, and the time the request happens at.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub store: &'a dyn AttendanceStore,
+    pub employees: &'a dyn EmployeeClient,
+    pub now: DateTime<Utc>,
+}
 
 /// The requester's own employee record, read from Employee, if they may
 /// mark attendance: they have one, and it is active.

@@ -17,6 +17,7 @@ use hrms_events::employee::EmployeeStatus;
 use hrms_events::{Actor, EventType, HrmsEvent, Role};
 use uuid::Uuid;
 
+use super::Context;
 use crate::fixtures::{employee, requester};
 use crate::model::AttendanceRecord;
 use crate::store::{AttendanceStore, RecordsQuery, StoreError};
@@ -141,7 +142,11 @@ struct NoCompliance;
 impl ComplianceClient for NoCompliance {
     fn validate<'a>(&'a self, _: &'a Subject, _: &'a Actor) -> BoxFuture<'a, Result<Verdict, CallError>> {
         Box::pin(async {
-            Err(CallError::Unavailable { service: "compliance", reason: "not in these tests".into() })
+            Err(CallError::Unavailable {
+                service: "compliance",
+                reason: "not in these tests".into(),
+                cause: None,
+            })
         })
     }
 }
@@ -210,6 +215,16 @@ impl Harness {
             hr: requester(Role::Hr, None),
             now: Utc.with_ymd_and_hms(2027, 1, 4, 9, 0, 0).single().unwrap_or_default().trunc_subsecs(0),
         }
+    }
+
+    /// The commands' context at [`Self::now`].
+    pub fn ctx(&self) -> Context<'_> {
+        self.at(self.now)
+    }
+
+    /// The commands' context at `now`.
+    pub fn at(&self, now: DateTime<Utc>) -> Context<'_> {
+        Context { store: &self.store, employees: &self.employees, now }
     }
 
     /// A stored, active employee in `time_zone` with a manager of their own.

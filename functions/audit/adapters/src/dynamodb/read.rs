@@ -10,6 +10,7 @@ use hrms_audit::entry::{Entry, format_time};
 use hrms_audit::store::{Head, Order, Page, Query, SubjectState};
 
 use super::*;
+use crate::Paging;
 use hrms_dynamodb::batch;
 
 /// How a query reaches its rows.
@@ -38,9 +39,9 @@ pub(super) struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    /// How to answer `query` (`cursor`: from its cursor on); `None` when no
-    /// row can match.
-    pub(super) fn of(query: &'a Query, cursor: bool) -> Option<Self> {
+    /// How to answer `query` (from its cursor on, as `paging` says); `None`
+    /// when no row can match.
+    pub(super) fn of(query: &'a Query, paging: Paging) -> Option<Self> {
         let (actor, ty) = (query.actor.as_deref(), query.event_type.as_deref());
         let (access, filters) = match (query.subject.as_deref(), actor, ty) {
             (Some(subject), ..) => (Access::Subject(subject), vec![("actor", actor), ("event_type", ty)]),
@@ -57,7 +58,7 @@ impl<'a> Plan<'a> {
         let mut hi = query.to.as_ref().map_or_else(|| HIGHEST.to_owned(), bound);
         let forward = query.order == Order::OldestFirst;
         let mut skip = None;
-        if let Some(after) = query.after.as_ref().filter(|_| cursor) {
+        if let Some(after) = query.after.as_ref().filter(|_| paging == Paging::FromCursor) {
             let at = time_key(&after.time, after.event_id);
             if forward {
                 lo = lo.max(at.clone());
@@ -192,7 +193,7 @@ impl DynamoAuditStore {
     pub(super) async fn find(&self, query: &Query) -> Result<Page, Failure> {
         let need = query.limit + 1;
         let mut rows = Vec::with_capacity(need.min(1000));
-        let Some(plan) = Plan::of(query, true) else { return Ok(Page::of(rows, query.limit)) };
+        let Some(plan) = Plan::of(query, Paging::FromCursor) else { return Ok(Page::of(rows, query.limit)) };
         if plan.access != Access::Days {
             self.rows_in(&plan, "", need, &mut rows).await?;
             return Ok(Page::of(rows, query.limit));
@@ -214,7 +215,7 @@ impl DynamoAuditStore {
     }
 
     pub(super) async fn count_all(&self, query: &Query) -> Result<u64, Failure> {
-        let Some(plan) = Plan::of(query, false) else { return Ok(0) };
+        let Some(plan) = Plan::of(query, Paging::Whole) else { return Ok(0) };
         if plan.access != Access::Days {
             return self.count_in(&plan, "").await;
         }

@@ -13,6 +13,7 @@ use super::read::Plan;
 use super::testing::{audit_store, tables};
 use super::write::Batch;
 use super::*;
+use crate::Paging;
 use hrms_dynamodb::ensure_table;
 
 const UPDATED: &str = "audit.employee.updated";
@@ -394,7 +395,7 @@ fn bounds_finer_than_the_log_keep_their_meaning() {
     let row = base() + Duration::microseconds(7);
     let just_after = row + Duration::nanoseconds(300);
     let query = Query { from: Some(just_after), to: Some(just_after), ..Query::default() };
-    let plan = Plan::of(&query, false).expect("a range");
+    let plan = Plan::of(&query, Paging::Whole).expect("a range");
     let key = time_key(&row, Uuid::nil());
     assert!(key < plan.lo, "a row before `from` is out");
     assert!(key <= plan.hi, "a row before `to` is in");
@@ -419,5 +420,8 @@ async fn the_audit_table_has_its_indexes_and_a_plain_one_is_refused() {
     ensure_table(&t.client, &other.table("audit")).await.expect("a plain table");
     let refused =
         hrms_dynamodb::ensure_laid_out_table(&t.client, &other.table("audit"), &super::LAYOUT).await;
-    assert!(matches!(&refused, Err(Failure::Unavailable(why)) if why.contains("by_time")), "{refused:?}");
+    assert!(
+        matches!(&refused, Err(Failure::Unavailable { reason, .. }) if reason.contains("by_time")),
+        "{refused:?}"
+    );
 }

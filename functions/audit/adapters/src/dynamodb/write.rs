@@ -135,7 +135,7 @@ impl DynamoAuditStore {
                 STATE_SK => {
                     known.states.insert(strip(pk, "SUBJECT#")?.to_owned(), number(&item, "seq")?);
                 }
-                other => return Err(Failure::Unavailable(format!("unexpected item {pk} {other}"))),
+                other => return Err(Failure::unusable(format!("unexpected item {pk} {other}"))),
             }
         }
         Ok(known)
@@ -207,12 +207,12 @@ impl DynamoAuditStore {
         let mut items = Vec::with_capacity(2 * rows.len() + 2);
         let mut markers = Vec::with_capacity(rows.len());
         for row in rows {
-            items.push(self.put(row_item(row), true).map_err(failed)?);
+            items.push(self.put(row_item(row), Overwrite::Refused).map_err(failed)?);
             markers.push((items.len(), row.event_id));
             let mut marker = item_key(event_pk(row.event_id), EVENT_SK);
             marker.insert("subject".into(), s(subject));
             marker.insert("seq".into(), n(row.seq));
-            items.push(self.put(marker, true).map_err(failed)?);
+            items.push(self.put(marker, Overwrite::Refused).map_err(failed)?);
         }
         let Some(last) = rows.last() else { return Ok(()) };
         let mut new_head = item_key(&pk, HEAD_SK);
@@ -236,7 +236,7 @@ impl DynamoAuditStore {
                 .build(),
         );
         if head.seq == 0 {
-            items.push(self.put(item_key(SUBJECTS_PK, subject), false).map_err(failed)?);
+            items.push(self.put(item_key(SUBJECTS_PK, subject), Overwrite::Allowed).map_err(failed)?);
         }
 
         let sent = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
@@ -260,10 +260,14 @@ impl DynamoAuditStore {
         Err(failed(hrms_dynamodb::error::from_transaction(err, &[])))
     }
 
-    /// A transaction's put of `item`, if its key is free (`new`).
-    fn put(&self, item: Item, new: bool) -> Result<TransactWriteItem, Failure> {
+    /// A transaction's put of `item`, over an item with its key only if
+    /// `overwrite` allows.
+    fn put(&self, item: Item, overwrite: Overwrite) -> Result<TransactWriteItem, Failure> {
         let put = Put::builder().table_name(&self.table).set_item(Some(item));
-        let put = if new { put.condition_expression("attribute_not_exists(pk)") } else { put };
+        let put = match overwrite {
+            Overwrite::Refused => put.condition_expression("attribute_not_exists(pk)"),
+            Overwrite::Allowed => put,
+        };
         Ok(TransactWriteItem::builder().put(put.build().map_err(hrms_dynamodb::error::build)?).build())
     }
 
@@ -318,6 +322,13 @@ impl DynamoAuditStore {
         }
         self.put_state_items(states).await
     }
+}
+
+/// Whether a put may replace an item with the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Overwrite {
+    Refused,
+    Allowed,
 }
 
 /// How many of `pending` go in the next transaction (at least one).

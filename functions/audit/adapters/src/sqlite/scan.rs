@@ -23,7 +23,8 @@ pub fn every_chain(path: &Path) -> BoxStream<'static, Chain> {
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || {
         if let Err(e) = by_subject(&path, &send) {
-            let _ = send.blocking_send(Err(StoreError::Unavailable(e.to_string())));
+            let failed = hrms_platform::StoreFailure::unavailable("reading every chain", e);
+            let _ = send.blocking_send(Err(StoreError::from(failed)));
         }
     });
     stream::unfold(receive, |mut r| async move { r.recv().await.map(|chain| (chain, r)) }).boxed()

@@ -86,14 +86,24 @@ fn a_removed_row_with_the_rest_renumbered_is_found() {
     assert!(found.contains(&(Problem::Removed, 2)), "{found:?}");
 }
 
+/// Whether a forged row links to the row before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Forged {
+    Linked,
+    Unlinked,
+}
+
 /// A forged row after `rows[at - 1]`, the rows after it renumbered.
-fn insert_forged(rows: &mut Vec<Entry>, at: usize, linked: bool) -> Uuid {
+fn insert_forged(rows: &mut Vec<Entry>, at: usize, how: Forged) -> Uuid {
     let mut event = fixtures::sample(EventType::AuditEmployeeUpdated);
     event.id = Uuid::now_v7();
     if let Payload::AuditEmployeeUpdated(record) = &mut event.payload {
         record.reason = Some("forged".into());
     }
-    let prev = if linked { rows[at - 1].hash.clone() } else { "f".repeat(64) };
+    let prev = match how {
+        Forged::Linked => rows[at - 1].hash.clone(),
+        Forged::Unlinked => "f".repeat(64),
+    };
     let forged = NewEntry::new(&event).expect("canonical").link(at as u64 + 1, &prev, Utc::now());
     let id = forged.event_id;
     rows.insert(at, forged);
@@ -105,23 +115,19 @@ fn insert_forged(rows: &mut Vec<Entry>, at: usize, linked: bool) -> Uuid {
 
 #[test]
 fn an_inserted_row_is_named() {
-    for linked in [true, false] {
+    for how in [Forged::Linked, Forged::Unlinked] {
         let (mut rows, head) = chain(5);
-        let forged = insert_forged(&mut rows, 2, linked);
+        let forged = insert_forged(&mut rows, 2, how);
         let found = verify_chain(&head.subject, &rows, Some(&head));
-        assert_eq!(found.len(), 1, "linked {linked}: {found:?}");
-        assert_eq!(
-            (found[0].problem, found[0].event_id),
-            (Problem::Inserted, Some(forged)),
-            "linked {linked}"
-        );
+        assert_eq!(found.len(), 1, "{how:?}: {found:?}");
+        assert_eq!((found[0].problem, found[0].event_id), (Problem::Inserted, Some(forged)), "{how:?}");
     }
 }
 
 #[test]
 fn a_row_appended_past_the_head_is_inserted() {
     let (mut rows, head) = chain(3);
-    let forged = insert_forged(&mut rows, 3, true);
+    let forged = insert_forged(&mut rows, 3, Forged::Linked);
     let found = verify_chain(&head.subject, &rows, Some(&head));
     assert_eq!(
         found.iter().map(|f| (f.problem, f.event_id)).collect::<Vec<_>>(),

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::DynamoComplianceStore;
 use hrms_dynamodb::{Failure, get_item, item_key, s, string, write_with_events};
+use hrms_platform::store::StoreContext;
 
 fn key(employee_id: Uuid) -> hrms_dynamodb::Item {
     item_key(format!("TIMELINE#{employee_id}"), "TIMELINE")
@@ -19,7 +20,7 @@ fn key(employee_id: Uuid) -> hrms_dynamodb::Item {
 fn error(failure: Failure) -> StoreError {
     match failure {
         Failure::Conflict(why) => StoreError::Conflict(why),
-        Failure::Unavailable(why) => StoreError::Unavailable(why),
+        failure @ Failure::Unavailable { .. } => StoreError::Unavailable(failure.into()),
     }
 }
 
@@ -32,7 +33,8 @@ impl DynamoComplianceStore {
         let json = string(&item, "record").map_err(error)?;
         serde_json::from_str(json)
             .map(Some)
-            .map_err(|e| StoreError::Unavailable(format!("unreadable timeline of {employee_id}: {e}")))
+            .with_context(|| format!("unreadable timeline of {employee_id}"))
+            .map_err(error)
     }
 
     pub(super) async fn write_timeline(
@@ -41,7 +43,7 @@ impl DynamoComplianceStore {
         check: Option<&ComplianceCheck>,
         events: &[HrmsEvent],
     ) -> Result<(), StoreError> {
-        let json = serde_json::to_string(timeline).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let json = serde_json::to_string(timeline).context("encoding a timeline").map_err(error)?;
         let mut item = key(timeline.employee_id);
         item.insert("record".into(), s(json));
         item.insert("version".into(), AttributeValue::N(timeline.version.to_string()));

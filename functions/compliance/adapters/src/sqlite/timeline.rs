@@ -10,7 +10,8 @@ use hrms_events::compliance::ComplianceCheck;
 use rusqlite::{ErrorCode, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::{SqliteComplianceStore, insert_check, unavailable};
+use super::{SqliteComplianceStore, insert_check};
+use hrms_platform::store::StoreContext;
 
 impl SqliteComplianceStore {
     /// The timelines of `employee_ids` in one read.
@@ -35,13 +36,13 @@ impl SqliteComplianceStore {
                 Ok(bodies)
             })
             .await
-            .map_err(unavailable)?;
+            .context("reading timelines")?;
         bodies
             .into_iter()
             .map(|(id, body)| {
-                serde_json::from_str(&body)
-                    .map(|t| (id, t))
-                    .map_err(|e| StoreError::Unavailable(format!("unreadable timeline of {id}: {e}")))
+                let timeline =
+                    serde_json::from_str(&body).with_context(|| format!("unreadable timeline of {id}"))?;
+                Ok((id, timeline))
             })
             .collect()
     }
@@ -89,11 +90,11 @@ impl SqliteComplianceStore {
                 Ok(Ok(()))
             })
             .await
-            .map_err(unavailable)?;
+            .context("writing a timeline")?;
         outcome.map_err(StoreError::Conflict)
     }
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Unavailable(e.to_string()))
+    Ok(serde_json::to_string(value).context("encoding a compliance record")?)
 }

@@ -11,6 +11,16 @@ use hrms_events::compliance::{ComplianceCheck, ComplianceFinding, Outcome, Sever
 use hrms_events::{Actor, HrmsEvent, Payload};
 use uuid::Uuid;
 
+use crate::policy::Policy;
+use crate::store::ComplianceStore;
+
+/// What the Compliance commands run with: the policy and the store.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub policy: &'a Policy,
+    pub store: &'a dyn ComplianceStore,
+}
+
 /// The events of a recorded check: `compliance.violation` when it was
 /// refused or found a breach, else `compliance.alert` when a finding warns
 /// (both to hr and `manager_id`), each with its audit twin; an allowed check

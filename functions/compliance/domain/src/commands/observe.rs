@@ -18,10 +18,10 @@ use hrms_events::compliance::{ComplianceCheck, Outcome, Severity, SubjectKind};
 use hrms_events::{Actor, HrmsEvent};
 use uuid::Uuid;
 
-use super::check_events;
+use super::{Context, check_events};
 use crate::over_time::{self, Found};
 use crate::policy::Policy;
-use crate::store::{ComplianceStore, StoreError};
+use crate::store::StoreError;
 use crate::timeline::{Learnt, Timeline, employee_of};
 
 /// The actor of what Compliance finds over time.
@@ -42,12 +42,8 @@ pub struct Observed {
 /// nothing (another type, or a redelivery). A timeline changed since it was
 /// read is a [`StoreError::Conflict`]: nothing was written, and handling the
 /// event again is safe.
-pub async fn handle(
-    event: &HrmsEvent,
-    policy: &Policy,
-    store: &dyn ComplianceStore,
-) -> Result<Option<Observed>, StoreError> {
-    Ok(handle_all([event], policy, store).await?.pop())
+pub async fn handle(event: &HrmsEvent, ctx: &Context<'_>) -> Result<Option<Observed>, StoreError> {
+    Ok(handle_all([event], ctx).await?.pop())
 }
 
 /// [`handle`] for a batch of events, in order: the timelines of their
@@ -58,9 +54,9 @@ pub async fn handle(
 /// redeliveries then).
 pub async fn handle_all<'e>(
     events: impl IntoIterator<Item = &'e HrmsEvent>,
-    policy: &Policy,
-    store: &dyn ComplianceStore,
+    ctx: &Context<'_>,
 ) -> Result<Vec<Observed>, StoreError> {
+    let Context { policy, store } = *ctx;
     let events: Vec<(&HrmsEvent, Uuid)> =
         events.into_iter().filter_map(|e| employee_of(e).map(|id| (e, id))).collect();
     if events.is_empty() {

@@ -11,11 +11,11 @@ use hrms_events::compliance::{ComplianceCheck, Outcome, RuleFinding, Severity};
 use hrms_events::{Actor, HrmsEvent};
 use uuid::Uuid;
 
-use super::check_events;
+use super::{Context, check_events};
 use crate::client::Verdict;
 use crate::policy::Policy;
 use crate::rules::evaluate;
-use crate::store::{ComplianceStore, StoreError};
+use crate::store::StoreError;
 use crate::subject::Subject;
 
 /// Check `subject` on behalf of `actor`.
@@ -55,13 +55,9 @@ impl Validated {
 
 /// Evaluates the rules and records the check with its events. Fails only
 /// when the store does, and then records and emits nothing.
-pub async fn handle(
-    command: Validate,
-    policy: &Policy,
-    store: &dyn ComplianceStore,
-) -> Result<Validated, StoreError> {
-    let validated = decide(command, policy);
-    store.record(&validated.check, &validated.events).await?;
+pub async fn handle(command: Validate, ctx: &Context<'_>) -> Result<Validated, StoreError> {
+    let validated = decide(command, ctx.policy);
+    ctx.store.record(&validated.check, &validated.events).await?;
     Ok(validated)
 }
 

@@ -58,7 +58,7 @@ impl EventPublisher for Recorder {
                 .iter()
                 .map(|e| {
                     if Some(e.id) == self.refuse {
-                        return Err(PublishError::Fatal("too large".into()));
+                        return Err(PublishError::Fatal { reason: "too large".into(), cause: None });
                     }
                     published.push(e.clone());
                     Ok(())

@@ -16,7 +16,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::{Json, Router};
 use hrms_compliance::ComplianceClient;
-use hrms_employee::commands::{create, get, terminate, update};
+use hrms_employee::commands::{Context, create, get, terminate, update};
 use hrms_employee::{
     Employee, EmployeeChanges, EmployeeError, EmployeeStore, NewEmployee, Requester, Termination,
 };
@@ -48,6 +48,13 @@ pub struct EmployeeApi {
     pub auth: Arc<Authenticator>,
     pub store: Arc<dyn EmployeeStore>,
     pub compliance: Callee<dyn ComplianceClient>,
+}
+
+impl EmployeeApi {
+    /// The commands' context, with Compliance bound to the request's caller.
+    fn context<'a>(&'a self, compliance: &'a dyn ComplianceClient) -> Context<'a> {
+        Context { store: self.store.as_ref(), compliance }
+    }
 }
 
 impl FromRef<EmployeeApi> for Arc<Authenticator> {
@@ -89,7 +96,7 @@ pub fn problem(e: EmployeeError) -> Problem {
             EmployeeError::Refused(verdict) => Problem::refused(&verdict),
             EmployeeError::Conflict(why) => Problem::conflict(why),
             EmployeeError::Unavailable(why) => {
-                tracing::warn!(reason = why, "employee operation unavailable");
+                tracing::warn!(reason = %hrms_platform::Chain(&*why), "employee operation unavailable");
                 Problem::unavailable(
                     "a service the employee records depend on is unavailable; nothing was changed",
                 )
@@ -148,8 +155,7 @@ async fn create_employee(
 ) -> Result<impl IntoResponse, Problem> {
     let who = requester(&caller);
     let compliance = api.compliance.bind(&bearer);
-    let created =
-        create::handle(new, &who, api.store.as_ref(), compliance.as_ref()).await.map_err(problem)?;
+    let created = create::handle(new, &who, &api.context(compliance.as_ref())).await.map_err(problem)?;
     let status = if created.created { StatusCode::CREATED } else { StatusCode::OK };
     let location = format!("/employees/{}", created.employee.employee_id);
     Ok((status, [(header::LOCATION, location)], Json(view(created.employee, &who))))
@@ -176,10 +182,12 @@ async fn create_employee(
 async fn get_employee(
     State(api): State<EmployeeApi>,
     caller: Caller,
+    bearer: Bearer,
     path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<Employee>, Problem> {
     let who = requester(&caller);
-    let employee = get::handle(id(path)?, &who, api.store.as_ref()).await.map_err(problem)?;
+    let compliance = api.compliance.bind(&bearer);
+    let employee = get::handle(id(path)?, &who, &api.context(compliance.as_ref())).await.map_err(problem)?;
     Ok(Json(view(employee, &who)))
 }
 
@@ -219,9 +227,8 @@ async fn update_employee(
 ) -> Result<Json<Employee>, Problem> {
     let who = requester(&caller);
     let compliance = api.compliance.bind(&bearer);
-    let updated = update::handle(id(path)?, changes, &who, api.store.as_ref(), compliance.as_ref())
-        .await
-        .map_err(problem)?;
+    let updated =
+        update::handle(id(path)?, changes, &who, &api.context(compliance.as_ref())).await.map_err(problem)?;
     Ok(Json(view(updated.employee, &who)))
 }
 
@@ -254,11 +261,15 @@ async fn update_employee(
 async fn terminate_employee(
     State(api): State<EmployeeApi>,
     caller: Caller,
+    bearer: Bearer,
     path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
     ProblemJson(termination): ProblemJson<Termination>,
 ) -> Result<Json<Employee>, Problem> {
     let who = requester(&caller);
-    let done = terminate::handle(id(path)?, termination, &who, api.store.as_ref()).await.map_err(problem)?;
+    let compliance = api.compliance.bind(&bearer);
+    let done = terminate::handle(id(path)?, termination, &who, &api.context(compliance.as_ref()))
+        .await
+        .map_err(problem)?;
     Ok(Json(view(done.employee, &who)))
 }
 

@@ -3,16 +3,15 @@
 //! `employee.created` (to the manager and hr) and `audit.employee.created`.
 
 use chrono::{SubsecRound, Utc};
-use hrms_compliance::ComplianceClient;
 use hrms_events::audit::AuditRecord;
 use hrms_events::employee::{EmployeeCreated, EmployeeStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{check_shape, validate};
+use super::{Context, check_shape, validate};
 use crate::error::EmployeeError;
 use crate::model::{Employee, NewEmployee};
-use crate::store::{EmployeeStore, StoreError};
+use crate::store::StoreError;
 use hrms_platform::Requester;
 
 /// The stored employee, whether this call created it, and its events (none
@@ -27,9 +26,9 @@ pub struct Created {
 pub async fn handle(
     new: NewEmployee,
     requester: &Requester,
-    store: &dyn EmployeeStore,
-    compliance: &dyn ComplianceClient,
+    ctx: &Context<'_>,
 ) -> Result<Created, EmployeeError> {
+    let Context { store, compliance } = *ctx;
     if !requester.is_hr() {
         return Err(EmployeeError::Forbidden("only hr and admin add employees".into()));
     }
@@ -131,12 +130,13 @@ mod tests {
     use super::*;
     use crate::commands::testing::{Harness, types};
     use crate::fixtures::{new_employee, requester};
+    use crate::store::EmployeeStore;
 
     #[tokio::test]
     async fn creates_the_record_and_its_two_events() {
         let h = Harness::new();
         let new = new_employee();
-        let created = handle(new.clone(), &h.hr, &h.store, &h.compliance).await.expect("created");
+        let created = handle(new.clone(), &h.hr, &h.ctx()).await.expect("created");
         assert!(created.created);
         assert_eq!(created.employee.version, 1);
         assert_eq!(
@@ -157,7 +157,7 @@ mod tests {
     async fn a_refusal_stores_nothing_and_emits_nothing() {
         let h = Harness::new();
         let new = NewEmployee { weekly_hours: 70.0, ..new_employee() };
-        let Err(EmployeeError::Refused(verdict)) = handle(new, &h.hr, &h.store, &h.compliance).await else {
+        let Err(EmployeeError::Refused(verdict)) = handle(new, &h.hr, &h.ctx()).await else {
             panic!("refused")
         };
         assert_eq!(verdict.violations().next().map(|f| f.field.as_str()), Some("weekly_hours"));
@@ -173,13 +173,9 @@ mod tests {
     async fn refusals_before_compliance_is_asked() {
         let h = Harness::new();
         let me = requester(Role::Manager);
-        assert!(matches!(
-            handle(new_employee(), &me, &h.store, &h.compliance).await,
-            Err(EmployeeError::Forbidden(_))
-        ));
+        assert!(matches!(handle(new_employee(), &me, &h.ctx()).await, Err(EmployeeError::Forbidden(_))));
         let bad = NewEmployee { country: "Germany".into(), ..new_employee() };
-        let Err(EmployeeError::Invalid { field, .. }) = handle(bad, &h.hr, &h.store, &h.compliance).await
-        else {
+        let Err(EmployeeError::Invalid { field, .. }) = handle(bad, &h.hr, &h.ctx()).await else {
             panic!("invalid")
         };
         assert_eq!(field, "country");
@@ -189,12 +185,9 @@ mod tests {
     #[tokio::test]
     async fn a_duplicate_email_is_a_conflict() {
         let h = Harness::new();
-        let first = handle(new_employee(), &h.hr, &h.store, &h.compliance).await.expect("created");
+        let first = handle(new_employee(), &h.hr, &h.ctx()).await.expect("created");
         let again = NewEmployee { email: first.employee.email.to_uppercase(), ..new_employee() };
-        assert!(matches!(
-            handle(again, &h.hr, &h.store, &h.compliance).await,
-            Err(EmployeeError::Conflict(_))
-        ));
+        assert!(matches!(handle(again, &h.hr, &h.ctx()).await, Err(EmployeeError::Conflict(_))));
         assert_eq!(h.outbox().len(), 2);
     }
 
@@ -202,15 +195,12 @@ mod tests {
     async fn the_same_request_with_its_id_is_answered_once() {
         let h = Harness::new();
         let new = NewEmployee { employee_id: Some(Uuid::now_v7()), ..new_employee() };
-        let first = handle(new.clone(), &h.hr, &h.store, &h.compliance).await.expect("created");
-        let second = handle(new.clone(), &h.hr, &h.store, &h.compliance).await.expect("repeated");
+        let first = handle(new.clone(), &h.hr, &h.ctx()).await.expect("created");
+        let second = handle(new.clone(), &h.hr, &h.ctx()).await.expect("repeated");
         assert!(!second.created && second.events.is_empty());
         assert_eq!(second.employee, first.employee);
         let other = NewEmployee { job_title: "Director".into(), ..new };
-        assert!(matches!(
-            handle(other, &h.hr, &h.store, &h.compliance).await,
-            Err(EmployeeError::Conflict(_))
-        ));
+        assert!(matches!(handle(other, &h.hr, &h.ctx()).await, Err(EmployeeError::Conflict(_))));
         assert_eq!(h.outbox().len(), 2);
     }
 
@@ -218,10 +208,7 @@ mod tests {
     async fn compliance_down_stores_nothing() {
         let h = Harness::new();
         h.compliance_down();
-        assert!(matches!(
-            handle(new_employee(), &h.hr, &h.store, &h.compliance).await,
-            Err(EmployeeError::Unavailable(_))
-        ));
+        assert!(matches!(handle(new_employee(), &h.hr, &h.ctx()).await, Err(EmployeeError::Unavailable(_))));
         assert!(h.store.is_empty() && h.outbox().is_empty());
     }
 }

@@ -3,9 +3,9 @@
 
 use uuid::Uuid;
 
+use super::Context;
 use crate::error::EmployeeError;
 use crate::model::Employee;
-use crate::store::EmployeeStore;
 use hrms_platform::Requester;
 
 /// Reads the employee if `requester` may see it. Someone who may not see
@@ -14,12 +14,12 @@ use hrms_platform::Requester;
 pub async fn handle(
     employee_id: Uuid,
     requester: &Requester,
-    store: &dyn EmployeeStore,
+    ctx: &Context<'_>,
 ) -> Result<Employee, EmployeeError> {
     if !requester.is_hr() && !requester.is(employee_id) && requester.role != hrms_events::Role::Manager {
         return Err(EmployeeError::Forbidden("employees may read their own record only".into()));
     }
-    let employee = store.get(employee_id).await?.ok_or(EmployeeError::NotFound)?;
+    let employee = ctx.store.get(employee_id).await?.ok_or(EmployeeError::NotFound)?;
     if requester.is_hr() || requester.is(employee_id) || requester.manages(employee.manager_id) {
         Ok(employee)
     } else {
@@ -42,7 +42,7 @@ mod tests {
         let me =
             Requester { user_id: Uuid::now_v7(), role: Role::Employee, employee_id: Some(e.employee_id) };
         for who in [h.hr, manager, me] {
-            assert_eq!(handle(e.employee_id, &who, &h.store).await.expect("readable"), e);
+            assert_eq!(handle(e.employee_id, &who, &h.ctx()).await.expect("readable"), e);
         }
     }
 
@@ -53,15 +53,15 @@ mod tests {
         let other_manager =
             Requester { user_id: Uuid::now_v7(), role: Role::Manager, employee_id: Some(Uuid::now_v7()) };
         assert!(matches!(
-            handle(e.employee_id, &other_manager, &h.store).await,
+            handle(e.employee_id, &other_manager, &h.ctx()).await,
             Err(EmployeeError::NotFound)
         ));
         let colleague =
             Requester { user_id: Uuid::now_v7(), role: Role::Employee, employee_id: Some(Uuid::now_v7()) };
         assert!(matches!(
-            handle(e.employee_id, &colleague, &h.store).await,
+            handle(e.employee_id, &colleague, &h.ctx()).await,
             Err(EmployeeError::Forbidden(_))
         ));
-        assert!(matches!(handle(Uuid::now_v7(), &h.hr, &h.store).await, Err(EmployeeError::NotFound)));
+        assert!(matches!(handle(Uuid::now_v7(), &h.hr, &h.ctx()).await, Err(EmployeeError::NotFound)));
     }
 }

@@ -12,6 +12,15 @@ use hrms_compliance::{ComplianceClient, Subject};
 use hrms_events::Actor;
 
 use crate::error::EmployeeError;
+use crate::store::EmployeeStore;
+
+/// What the Employee commands run with: the store, and Compliance as the
+/// requester reaches it.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub store: &'a dyn EmployeeStore,
+    pub compliance: &'a dyn ComplianceClient,
+}
 
 /// Asks Compliance; a refusal is [`EmployeeError::Refused`].
 async fn validate(

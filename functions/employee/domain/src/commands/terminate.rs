@@ -11,9 +11,9 @@ use hrms_events::{FieldChange, HrmsEvent, Payload};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::Context;
 use crate::error::EmployeeError;
 use crate::model::{Employee, Termination};
-use crate::store::EmployeeStore;
 use hrms_platform::Requester;
 
 /// The terminated employee and the events.
@@ -27,8 +27,9 @@ pub async fn handle(
     employee_id: Uuid,
     termination: Termination,
     requester: &Requester,
-    store: &dyn EmployeeStore,
+    ctx: &Context<'_>,
 ) -> Result<Terminated, EmployeeError> {
+    let store = ctx.store;
     if !requester.is_hr() {
         return Err(EmployeeError::Forbidden("only hr and admin terminate employments".into()));
     }
@@ -90,6 +91,7 @@ mod tests {
     use super::*;
     use crate::commands::testing::{Harness, types};
     use crate::fixtures::requester;
+    use crate::store::EmployeeStore;
 
     fn on(y: i32, m: u32, d: u32) -> Termination {
         Termination {
@@ -102,13 +104,13 @@ mod tests {
     async fn ends_the_employment_once() {
         let h = Harness::new();
         let e = h.create().await;
-        let done = handle(e.employee_id, on(2027, 3, 31), &h.hr, &h.store).await.expect("terminated");
+        let done = handle(e.employee_id, on(2027, 3, 31), &h.hr, &h.ctx()).await.expect("terminated");
         assert!(!done.employee.is_active());
         assert_eq!(done.employee.termination_date, NaiveDate::from_ymd_opt(2027, 3, 31));
         assert_eq!(types(&done.events), [EventType::EmployeeTerminated, EventType::AuditEmployeeTerminated]);
         assert_eq!(h.store.get(e.employee_id).await.expect("read"), Some(done.employee.clone()));
         assert!(matches!(
-            handle(e.employee_id, on(2027, 4, 1), &h.hr, &h.store).await,
+            handle(e.employee_id, on(2027, 4, 1), &h.hr, &h.ctx()).await,
             Err(EmployeeError::Conflict(_))
         ));
     }
@@ -119,22 +121,22 @@ mod tests {
         let e = h.create().await;
         let written = h.outbox().len();
         assert!(matches!(
-            handle(e.employee_id, on(2027, 3, 31), &requester(Role::Manager), &h.store).await,
+            handle(e.employee_id, on(2027, 3, 31), &requester(Role::Manager), &h.ctx()).await,
             Err(EmployeeError::Forbidden(_))
         ));
         let Err(EmployeeError::Invalid { field, .. }) =
-            handle(e.employee_id, on(2020, 1, 1), &h.hr, &h.store).await
+            handle(e.employee_id, on(2020, 1, 1), &h.hr, &h.ctx()).await
         else {
             panic!("before hire")
         };
         assert_eq!(field, "termination_date");
         let no_reason = Termination { reason: "  ".into(), ..on(2027, 3, 31) };
         assert!(matches!(
-            handle(e.employee_id, no_reason, &h.hr, &h.store).await,
+            handle(e.employee_id, no_reason, &h.hr, &h.ctx()).await,
             Err(EmployeeError::Invalid { .. })
         ));
         assert!(matches!(
-            handle(Uuid::now_v7(), on(2027, 3, 31), &h.hr, &h.store).await,
+            handle(Uuid::now_v7(), on(2027, 3, 31), &h.hr, &h.ctx()).await,
             Err(EmployeeError::NotFound)
         ));
         assert_eq!(h.store.get(e.employee_id).await.expect("read"), Some(e));

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use hrms_compliance::client::Local;
 
-use super::create;
+use super::{Context, create};
 use crate::fixtures::{new_employee, requester};
 use crate::model::Employee;
 use crate::store::{EmployeeStore, StoreError};
@@ -116,7 +116,11 @@ impl ComplianceClient for Compliance {
     ) -> BoxFuture<'a, Result<Verdict, CallError>> {
         if self.down.load(Ordering::SeqCst) {
             return Box::pin(async {
-                Err(CallError::Unavailable { service: "compliance", reason: "connection refused".into() })
+                Err(CallError::Unavailable {
+                    service: "compliance",
+                    reason: "connection refused".into(),
+                    cause: None,
+                })
             });
         }
         self.local.validate(subject, actor)
@@ -140,10 +144,14 @@ impl Harness {
         }
     }
 
+    /// The commands' context.
+    pub fn ctx(&self) -> Context<'_> {
+        Context { store: &self.store, compliance: &self.compliance }
+    }
+
     /// A stored employee.
     pub async fn create(&self) -> Employee {
-        let created =
-            create::handle(new_employee(), &self.hr, &self.store, &self.compliance).await.expect("created");
+        let created = create::handle(new_employee(), &self.hr, &self.ctx()).await.expect("created");
         created.employee
     }
 

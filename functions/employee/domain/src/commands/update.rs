@@ -6,17 +6,15 @@
 //! that changes nothing stores and emits nothing.
 
 use chrono::{SubsecRound, Utc};
-use hrms_compliance::ComplianceClient;
 use hrms_events::audit::AuditRecord;
 use hrms_events::employee::EmployeeUpdated;
 use hrms_events::{FieldChange, HrmsEvent, Payload};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{check_shape, validate};
+use super::{Context, check_shape, validate};
 use crate::error::EmployeeError;
 use crate::model::{Employee, EmployeeChanges};
-use crate::store::EmployeeStore;
 use hrms_platform::Requester;
 
 /// The employee after the change, and the events (none if nothing changed).
@@ -30,9 +28,9 @@ pub async fn handle(
     employee_id: Uuid,
     changes: EmployeeChanges,
     requester: &Requester,
-    store: &dyn EmployeeStore,
-    compliance: &dyn ComplianceClient,
+    ctx: &Context<'_>,
 ) -> Result<Updated, EmployeeError> {
+    let Context { store, compliance } = *ctx;
     if !requester.is_hr() {
         return Err(EmployeeError::Forbidden("only hr and admin change employees".into()));
     }
@@ -137,6 +135,7 @@ mod tests {
     use super::*;
     use crate::commands::testing::{Harness, types};
     use crate::fixtures::requester;
+    use crate::store::EmployeeStore;
 
     #[tokio::test]
     async fn changes_fields_and_audits_before_and_after() {
@@ -147,7 +146,7 @@ mod tests {
             date_of_birth: Some(NaiveDate::from_ymd_opt(1989, 1, 2)),
             ..Default::default()
         };
-        let updated = handle(e.employee_id, changes, &h.hr, &h.store, &h.compliance).await.expect("updated");
+        let updated = handle(e.employee_id, changes, &h.hr, &h.ctx()).await.expect("updated");
         assert_eq!((updated.employee.version, updated.employee.job_title.as_str()), (2, "Lead Analyst"));
         assert_eq!(h.store.get(e.employee_id).await.expect("read"), Some(updated.employee.clone()));
         assert_eq!(types(&updated.events), [EventType::EmployeeUpdated, EventType::AuditEmployeeUpdated]);
@@ -165,7 +164,7 @@ mod tests {
         let h = Harness::new();
         let e = h.create().await;
         let same = EmployeeChanges { job_title: Some(e.job_title.clone()), ..Default::default() };
-        let updated = handle(e.employee_id, same, &h.hr, &h.store, &h.compliance).await.expect("no-op");
+        let updated = handle(e.employee_id, same, &h.hr, &h.ctx()).await.expect("no-op");
         assert!(updated.events.is_empty());
         assert_eq!(updated.employee.version, 1);
     }
@@ -195,9 +194,7 @@ mod tests {
             ),
         ];
         for (who, changes, expected) in cases {
-            let err = handle(e.employee_id, changes.clone(), &who, &h.store, &h.compliance)
-                .await
-                .expect_err("refused");
+            let err = handle(e.employee_id, changes.clone(), &who, &h.ctx()).await.expect_err("refused");
             assert!(expected(&err), "{changes:?}: {err:?}");
         }
         assert_eq!(h.store.get(e.employee_id).await.expect("read"), Some(e));
@@ -211,14 +208,13 @@ mod tests {
         h.compliance_down();
         let user = Uuid::now_v7();
         let link = EmployeeChanges { user_id: Some(user), ..Default::default() };
-        let linked =
-            handle(e.employee_id, link.clone(), &h.hr, &h.store, &h.compliance).await.expect("linked");
+        let linked = handle(e.employee_id, link.clone(), &h.hr, &h.ctx()).await.expect("linked");
         assert_eq!(linked.employee.user_id, Some(user));
-        let again = handle(e.employee_id, link, &h.hr, &h.store, &h.compliance).await.expect("same link");
+        let again = handle(e.employee_id, link, &h.hr, &h.ctx()).await.expect("same link");
         assert!(again.events.is_empty());
         let other = EmployeeChanges { user_id: Some(Uuid::now_v7()), ..Default::default() };
         assert!(matches!(
-            handle(e.employee_id, other, &h.hr, &h.store, &h.compliance).await,
+            handle(e.employee_id, other, &h.hr, &h.ctx()).await,
             Err(EmployeeError::Conflict(_))
         ));
     }

@@ -26,7 +26,7 @@ use axum::{Json, Router};
 use chrono::{Datelike, NaiveDate, Utc};
 use hrms_employee::{EmployeeClient, Requester};
 use hrms_events::leave::LeaveStatus;
-use hrms_leave::commands::{Changed, approve, balances, cancel, get, list, reject, request};
+use hrms_leave::commands::{Changed, Context, approve, balances, cancel, get, list, reject, request};
 use hrms_leave::{
     Balances, Cancellation, Leave, LeaveError, LeaveQuery, LeaveStore, NewLeave, Policy, Rejection,
 };
@@ -53,6 +53,13 @@ pub struct LeaveApi {
     pub store: Arc<dyn LeaveStore>,
     pub policy: Arc<Policy>,
     pub employees: Callee<dyn EmployeeClient>,
+}
+
+impl LeaveApi {
+    /// The commands' context, with Employee bound to the request's caller.
+    fn context<'a>(&'a self, employees: &'a dyn EmployeeClient) -> Context<'a> {
+        Context { store: self.store.as_ref(), policy: &self.policy, employees, today: today() }
+    }
 }
 
 impl FromRef<LeaveApi> for Arc<Authenticator> {
@@ -98,7 +105,7 @@ pub fn problem(e: LeaveError) -> Problem {
             LeaveError::Conflict { field: None, message } => Problem::conflict(message),
             LeaveError::Stale(why) => Problem::conflict(format!("{why}; try again")),
             LeaveError::Unavailable(why) => {
-                tracing::warn!(reason = why, "leave operation unavailable");
+                tracing::warn!(reason = %hrms_platform::Chain(&*why), "leave operation unavailable");
                 Problem::unavailable("a service leave requests depend on is unavailable; nothing was changed")
             }
             LeaveError::Dependency(call) => call.into(),
@@ -196,9 +203,7 @@ async fn request_leave(
 ) -> Result<impl IntoResponse, Problem> {
     let who = requester(&caller);
     let employees = api.employees.bind(&bearer);
-    let done = request::handle(new, &who, &api.policy, api.store.as_ref(), employees.as_ref())
-        .await
-        .map_err(problem)?;
+    let done = request::handle(new, &who, &api.context(employees.as_ref())).await.map_err(problem)?;
     let location = format!("/leaves/{}", done.leave.leave_id);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(done.leave)))
 }
@@ -241,6 +246,7 @@ struct ListParams {
 async fn list_leaves(
     State(api): State<LeaveApi>,
     caller: Caller,
+    bearer: Bearer,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Vec<Leave>>, Problem> {
     let date = |v: &str| v.parse::<NaiveDate>().ok();
@@ -252,7 +258,10 @@ async fn list_leaves(
         to: param(&params, "to", "a date, YYYY-MM-DD", date)?,
         limit: param(&params, "limit", "a number", |v| v.parse().ok())?.unwrap_or(100),
     };
-    Ok(Json(list::handle(query, &requester(&caller), api.store.as_ref()).await.map_err(problem)?))
+    let employees = api.employees.bind(&bearer);
+    Ok(Json(
+        list::handle(query, &requester(&caller), &api.context(employees.as_ref())).await.map_err(problem)?,
+    ))
 }
 
 /// Read a request
@@ -275,11 +284,14 @@ async fn list_leaves(
 async fn get_leave(
     State(api): State<LeaveApi>,
     caller: Caller,
+    bearer: Bearer,
     path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<Leave>, Problem> {
-    let leave = get::handle(id(path, "leave request")?, &requester(&caller), api.store.as_ref())
-        .await
-        .map_err(problem)?;
+    let employees = api.employees.bind(&bearer);
+    let leave =
+        get::handle(id(path, "leave request")?, &requester(&caller), &api.context(employees.as_ref()))
+            .await
+            .map_err(problem)?;
     Ok(Json(leave))
 }
 
@@ -310,10 +322,12 @@ fn changed(done: Changed) -> Json<Leave> {
 async fn approve_leave(
     State(api): State<LeaveApi>,
     caller: Caller,
+    bearer: Bearer,
     path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<Leave>, Problem> {
     let who = requester(&caller);
-    let done = approve::handle(id(path, "leave request")?, &who, &api.policy, api.store.as_ref())
+    let employees = api.employees.bind(&bearer);
+    let done = approve::handle(id(path, "leave request")?, &who, &api.context(employees.as_ref()))
         .await
         .map_err(problem)?;
     Ok(changed(done))
@@ -346,13 +360,15 @@ async fn approve_leave(
 async fn reject_leave(
     State(api): State<LeaveApi>,
     caller: Caller,
+    bearer: Bearer,
     path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
     ProblemJson(rejection): ProblemJson<Rejection>,
 ) -> Result<Json<Leave>, Problem> {
     let who = requester(&caller);
     let leave_id = id(path, "leave request")?;
+    let employees = api.employees.bind(&bearer);
     Ok(changed(
-        reject::handle(leave_id, rejection, &who, &api.policy, api.store.as_ref()).await.map_err(problem)?,
+        reject::handle(leave_id, rejection, &who, &api.context(employees.as_ref())).await.map_err(problem)?,
     ))
 }
 
@@ -383,12 +399,14 @@ async fn reject_leave(
 async fn cancel_leave(
     State(api): State<LeaveApi>,
     caller: Caller,
+    bearer: Bearer,
     path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
     OptionalJson(cancellation): OptionalJson<Cancellation>,
 ) -> Result<Json<Leave>, Problem> {
     let who = requester(&caller);
     let leave_id = id(path, "leave request")?;
-    let done = cancel::handle(leave_id, cancellation, &who, today(), &api.policy, api.store.as_ref())
+    let employees = api.employees.bind(&bearer);
+    let done = cancel::handle(leave_id, cancellation, &who, &api.context(employees.as_ref()))
         .await
         .map_err(problem)?;
     Ok(changed(done))
@@ -435,9 +453,7 @@ async fn leave_balances(
     let who: Requester = requester(&caller);
     let employees = api.employees.bind(&bearer);
     let report =
-        balances::handle(employee_id, year, &who, &api.policy, api.store.as_ref(), employees.as_ref())
-            .await
-            .map_err(problem)?;
+        balances::handle(employee_id, year, &who, &api.context(employees.as_ref())).await.map_err(problem)?;
     Ok(Json(report))
 }
 

@@ -11,28 +11,17 @@ use hrms_events::leave::{LeaveApproved, LeaveStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, audit, balance_of, decider_id, may_decide, pending, remaining, visible};
+use super::{Changed, Context, audit, balance_of, decider_id, may_decide, pending, remaining, visible};
 use crate::error::LeaveError;
 use crate::model::Leave;
-use crate::policy::Policy;
-use crate::store::LeaveStore;
 
-pub async fn handle(
-    leave_id: Uuid,
-    requester: &Requester,
-    policy: &Policy,
-    store: &dyn LeaveStore,
-) -> Result<Changed, LeaveError> {
-    with_retries!(attempt(leave_id, requester, policy, store))
+pub async fn handle(leave_id: Uuid, requester: &Requester, ctx: &Context<'_>) -> Result<Changed, LeaveError> {
+    with_retries!(attempt(leave_id, requester, ctx))
 }
 
 /// One read and write.
-async fn attempt(
-    leave_id: Uuid,
-    requester: &Requester,
-    policy: &Policy,
-    store: &dyn LeaveStore,
-) -> Result<Changed, LeaveError> {
+async fn attempt(leave_id: Uuid, requester: &Requester, ctx: &Context<'_>) -> Result<Changed, LeaveError> {
+    let Context { store, policy, .. } = *ctx;
     let before = visible(leave_id, requester, store).await?;
     may_decide(&before, requester)?;
     pending(&before, "approved")?;
@@ -89,12 +78,13 @@ mod tests {
     use super::*;
     use crate::commands::testing::{Harness, types};
     use crate::fixtures::date;
+    use crate::store::LeaveStore;
 
     #[tokio::test]
     async fn the_manager_approves_and_the_balance_is_debited_with_it() {
         let h = Harness::new();
         let leave = h.request(date(2027, 3, 1), date(2027, 3, 5)).await;
-        let done = handle(leave.leave_id, &h.manager(), &h.policy, &h.store).await.expect("approved");
+        let done = handle(leave.leave_id, &h.manager(), &h.ctx()).await.expect("approved");
         assert_eq!((done.leave.status, done.leave.version), (LeaveStatus::Approved, 2));
         assert_eq!(h.store.get(leave.leave_id).await.expect("read"), Some(done.leave.clone()));
         assert_eq!(h.taken(leave.employee_id, "annual", 2027).await, 5.0);
@@ -114,9 +104,9 @@ mod tests {
     async fn approving_twice_is_a_conflict_and_debits_once() {
         let h = Harness::new();
         let leave = h.request(date(2027, 3, 1), date(2027, 3, 2)).await;
-        handle(leave.leave_id, &h.hr, &h.policy, &h.store).await.expect("approved");
+        handle(leave.leave_id, &h.hr, &h.ctx()).await.expect("approved");
         let written = h.outbox().len();
-        let again = handle(leave.leave_id, &h.manager(), &h.policy, &h.store).await;
+        let again = handle(leave.leave_id, &h.manager(), &h.ctx()).await;
         assert!(
             matches!(&again, Err(LeaveError::Conflict { field: Some(f), .. }) if f == "status"),
             "{again:?}"
@@ -142,13 +132,13 @@ mod tests {
             (colleague, leave.leave_id),
             (h.hr, filed_by_hr.leave_id),
         ] {
-            let refused = handle(leave_id, &who, &h.policy, &h.store).await;
+            let refused = handle(leave_id, &who, &h.ctx()).await;
             assert!(matches!(refused, Err(LeaveError::Forbidden(_))), "{who:?}: {refused:?}");
         }
-        let refused = handle(leave.leave_id, &other_manager, &h.policy, &h.store).await;
+        let refused = handle(leave.leave_id, &other_manager, &h.ctx()).await;
         assert!(matches!(refused, Err(LeaveError::NotFound(_))), "not their report's: {refused:?}");
         assert!(matches!(
-            handle(Uuid::now_v7(), &h.hr, &h.policy, &h.store).await,
+            handle(Uuid::now_v7(), &h.hr, &h.ctx()).await,
             Err(LeaveError::NotFound("leave request"))
         ));
         assert_eq!(h.store.get(leave.leave_id).await.expect("read"), Some(leave));
@@ -161,8 +151,8 @@ mod tests {
         // Compensatory: 5 days a year. Two pending requests of 3 days each.
         let first = h.request_type("compensatory", date(2027, 6, 7), date(2027, 6, 9)).await;
         let second = h.request_type("compensatory", date(2027, 6, 14), date(2027, 6, 16)).await;
-        handle(first.leave_id, &h.hr, &h.policy, &h.store).await.expect("3 of 5");
-        let refused = handle(second.leave_id, &h.hr, &h.policy, &h.store).await;
+        handle(first.leave_id, &h.hr, &h.ctx()).await.expect("3 of 5");
+        let refused = handle(second.leave_id, &h.hr, &h.ctx()).await;
         assert!(
             matches!(&refused, Err(LeaveError::Conflict { field: Some(f), .. }) if f == "leave_type"),
             "{refused:?}"
@@ -175,7 +165,7 @@ mod tests {
 
         // Unpaid leave has no allowance and may go negative.
         let unpaid = h.request_type("unpaid", date(2027, 6, 1), date(2027, 6, 4)).await;
-        let done = handle(unpaid.leave_id, &h.hr, &h.policy, &h.store).await.expect("approved");
+        let done = handle(unpaid.leave_id, &h.hr, &h.ctx()).await.expect("approved");
         let Payload::LeaveApproved(notice) = &done.events[0].payload else { panic!("notice") };
         assert_eq!(notice.balance_after, -4.0);
     }
@@ -185,7 +175,7 @@ mod tests {
         let h = Harness::new();
         let leave = h.request(date(2027, 3, 1), date(2027, 3, 2)).await;
         h.store.stale_balances_once();
-        handle(leave.leave_id, &h.hr, &h.policy, &h.store).await.expect("approved on the second attempt");
+        handle(leave.leave_id, &h.hr, &h.ctx()).await.expect("approved on the second attempt");
         assert_eq!(h.taken(leave.employee_id, "annual", 2027).await, 2.0);
     }
 }

@@ -4,24 +4,22 @@
 //! (Employee says who that is, and whether the employee exists).
 
 use chrono::NaiveDate;
-use hrms_employee::{EmployeeClient, Requester};
+use hrms_employee::Requester;
 use hrms_events::Role;
 use hrms_events::leave::LeaveStatus;
 use uuid::Uuid;
 
+use super::Context;
 use crate::error::LeaveError;
 use crate::model::{Balances, LeaveQuery, TypeBalance};
-use crate::policy::Policy;
-use crate::store::LeaveStore;
 
 pub async fn handle(
     employee_id: Uuid,
     year: i32,
     requester: &Requester,
-    policy: &Policy,
-    store: &dyn LeaveStore,
-    employees: &dyn EmployeeClient,
+    ctx: &Context<'_>,
 ) -> Result<Balances, LeaveError> {
+    let Context { store, policy, employees, .. } = *ctx;
     if requester.role == Role::Employee && !requester.is(employee_id) {
         return Err(LeaveError::Forbidden("employees see their own balances only".into()));
     }
@@ -73,7 +71,7 @@ mod tests {
         h.request_type("sick", date(2027, 6, 1), date(2027, 6, 1)).await;
         let id = h.employee.employee_id;
         for who in [h.hr, h.employee_requester(), h.manager()] {
-            let report = handle(id, 2027, &who, &h.policy, &h.store, &h.employees).await.expect("readable");
+            let report = handle(id, 2027, &who, &h.ctx()).await.expect("readable");
             let annual = report.balances.iter().find(|b| b.leave_type == "annual").expect("annual");
             assert_eq!(
                 (annual.allowance, annual.taken, annual.pending, annual.remaining),
@@ -87,7 +85,7 @@ mod tests {
             );
             assert_eq!(report.balances.len(), h.policy.types.len());
         }
-        let next = handle(id, 2028, &h.hr, &h.policy, &h.store, &h.employees).await.expect("2028");
+        let next = handle(id, 2028, &h.hr, &h.ctx()).await.expect("2028");
         assert!(next.balances.iter().all(|b| b.taken == 0.0 && b.pending == 0.0));
     }
 
@@ -97,23 +95,17 @@ mod tests {
         let id = h.employee.employee_id;
         let colleague =
             Requester { user_id: Uuid::now_v7(), role: Role::Employee, employee_id: Some(Uuid::now_v7()) };
-        assert!(matches!(
-            handle(id, 2027, &colleague, &h.policy, &h.store, &h.employees).await,
-            Err(LeaveError::Forbidden(_))
-        ));
+        assert!(matches!(handle(id, 2027, &colleague, &h.ctx()).await, Err(LeaveError::Forbidden(_))));
         let other_manager = Requester { role: Role::Manager, ..colleague };
         assert!(matches!(
-            handle(id, 2027, &other_manager, &h.policy, &h.store, &h.employees).await,
+            handle(id, 2027, &other_manager, &h.ctx()).await,
             Err(LeaveError::NotFound("employee"))
         ));
         assert!(matches!(
-            handle(Uuid::now_v7(), 2027, &h.hr, &h.policy, &h.store, &h.employees).await,
+            handle(Uuid::now_v7(), 2027, &h.hr, &h.ctx()).await,
             Err(LeaveError::NotFound("employee"))
         ));
         h.employees_down();
-        assert!(matches!(
-            handle(id, 2027, &h.hr, &h.policy, &h.store, &h.employees).await,
-            Err(LeaveError::Unavailable(_))
-        ));
+        assert!(matches!(handle(id, 2027, &h.hr, &h.ctx()).await, Err(LeaveError::Unavailable(_))));
     }
 }

@@ -5,15 +5,15 @@
 //! approver if it was approved) and `audit.leave.cancelled`.
 //!
 //! "Before the start date" is by the date in UTC, which the caller passes
-//! as `today`.
+//! as [`Context::today`].
 
-use chrono::{NaiveDate, SubsecRound, Utc};
+use chrono::{SubsecRound, Utc};
 use hrms_employee::Requester;
 use hrms_events::leave::{LeaveCancelled, LeaveStatus};
 use hrms_events::{Actor, HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, audit, balance_of, remaining, text, visible};
+use super::{Changed, Context, audit, balance_of, remaining, text, visible};
 use crate::error::LeaveError;
 use crate::model::{Cancellation, Leave};
 use crate::policy::Policy;
@@ -23,12 +23,10 @@ pub async fn handle(
     leave_id: Uuid,
     cancellation: Cancellation,
     requester: &Requester,
-    today: NaiveDate,
-    policy: &Policy,
-    store: &dyn LeaveStore,
+    ctx: &Context<'_>,
 ) -> Result<Changed, LeaveError> {
     let reason = text("reason", cancellation.reason)?;
-    with_retries!(attempt(leave_id, reason.clone(), requester, today, policy, store))
+    with_retries!(attempt(leave_id, reason.clone(), requester, ctx))
 }
 
 /// One read and write.
@@ -36,16 +34,14 @@ async fn attempt(
     leave_id: Uuid,
     reason: Option<String>,
     requester: &Requester,
-    today: NaiveDate,
-    policy: &Policy,
-    store: &dyn LeaveStore,
+    ctx: &Context<'_>,
 ) -> Result<Changed, LeaveError> {
-    let before = visible(leave_id, requester, store).await?;
+    let before = visible(leave_id, requester, ctx.store).await?;
     if !requester.is_hr() {
         if !requester.is(before.employee_id) {
             return Err(LeaveError::Forbidden("only the employee, hr and admin cancel a request".into()));
         }
-        if today >= before.start_date {
+        if ctx.today >= before.start_date {
             return Err(LeaveError::Forbidden(format!(
                 "the leave started on {}: only hr and admin cancel it now",
                 before.start_date
@@ -53,7 +49,7 @@ async fn attempt(
         }
     }
     let by = Canceller { actor: requester.actor(), user_id: Some(requester.user_id) };
-    apply(&before, &by, reason, policy, store).await
+    apply(&before, &by, reason, ctx.policy, ctx.store).await
 }
 
 /// Who cancels: the actor the events name, and the account, if a person.
@@ -126,9 +122,7 @@ mod tests {
         assert_eq!(h.taken(leave.employee_id, "annual", 2027).await, 5.0);
         let me = h.employee_requester();
         let why = Cancellation { reason: Some("Plans changed".into()) };
-        let done = handle(leave.leave_id, why, &me, date(2027, 2, 28), &h.policy, &h.store)
-            .await
-            .expect("cancelled");
+        let done = handle(leave.leave_id, why, &me, &h.on(date(2027, 2, 28))).await.expect("cancelled");
         assert_eq!((done.leave.status, done.leave.version), (LeaveStatus::Cancelled, 3));
         assert_eq!(h.taken(leave.employee_id, "annual", 2027).await, 0.0, "credited back");
         assert_eq!(types(&done.events), [EventType::LeaveCancelled, EventType::AuditLeaveCancelled]);
@@ -139,9 +133,7 @@ mod tests {
             (record.before.as_ref().and_then(|b| b.balance_after), record.after.balance_after),
             (Some(20.0), Some(25.0))
         );
-        let again =
-            handle(leave.leave_id, Cancellation::default(), &me, date(2027, 2, 28), &h.policy, &h.store)
-                .await;
+        let again = handle(leave.leave_id, Cancellation::default(), &me, &h.on(date(2027, 2, 28))).await;
         assert!(matches!(again, Err(LeaveError::Conflict { field: Some(f), .. }) if f == "status"));
     }
 
@@ -149,16 +141,10 @@ mod tests {
     async fn a_pending_request_is_cancelled_without_touching_the_balance() {
         let h = Harness::new();
         let leave = h.request(date(2027, 3, 1), date(2027, 3, 5)).await;
-        let done = handle(
-            leave.leave_id,
-            Cancellation::default(),
-            &h.employee_requester(),
-            date(2027, 1, 1),
-            &h.policy,
-            &h.store,
-        )
-        .await
-        .expect("cancelled");
+        let done =
+            handle(leave.leave_id, Cancellation::default(), &h.employee_requester(), &h.on(date(2027, 1, 1)))
+                .await
+                .expect("cancelled");
         let Payload::LeaveCancelled(notice) = &done.events[0].payload else { panic!("notice") };
         assert!(!notice.was_approved);
         assert_eq!(
@@ -175,45 +161,22 @@ mod tests {
         h.approve(leave.leave_id).await;
         let written = h.outbox().len();
         for today in [date(2027, 3, 1), date(2027, 3, 3), date(2027, 4, 1)] {
-            let late = handle(
-                leave.leave_id,
-                Cancellation::default(),
-                &h.employee_requester(),
-                today,
-                &h.policy,
-                &h.store,
-            )
-            .await;
+            let late =
+                handle(leave.leave_id, Cancellation::default(), &h.employee_requester(), &h.on(today)).await;
             assert!(matches!(late, Err(LeaveError::Forbidden(_))), "{today}: {late:?}");
         }
-        let manager = handle(
-            leave.leave_id,
-            Cancellation::default(),
-            &h.manager(),
-            date(2027, 2, 1),
-            &h.policy,
-            &h.store,
-        )
-        .await;
+        let manager =
+            handle(leave.leave_id, Cancellation::default(), &h.manager(), &h.on(date(2027, 2, 1))).await;
         assert!(matches!(manager, Err(LeaveError::Forbidden(_))), "approvers do not cancel");
         let colleague =
             Requester { user_id: Uuid::now_v7(), role: Role::Employee, employee_id: Some(Uuid::now_v7()) };
-        let other = handle(
-            leave.leave_id,
-            Cancellation::default(),
-            &colleague,
-            date(2027, 2, 1),
-            &h.policy,
-            &h.store,
-        )
-        .await;
+        let other =
+            handle(leave.leave_id, Cancellation::default(), &colleague, &h.on(date(2027, 2, 1))).await;
         assert!(matches!(other, Err(LeaveError::Forbidden(_))));
         assert_eq!(h.outbox().len(), written, "nothing written");
         assert_eq!(h.taken(leave.employee_id, "annual", 2027).await, 5.0);
 
-        handle(leave.leave_id, Cancellation::default(), &h.hr, date(2027, 4, 1), &h.policy, &h.store)
-            .await
-            .expect("hr");
+        handle(leave.leave_id, Cancellation::default(), &h.hr, &h.on(date(2027, 4, 1))).await.expect("hr");
         assert_eq!(h.taken(leave.employee_id, "annual", 2027).await, 0.0);
     }
 }

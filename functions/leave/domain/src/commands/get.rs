@@ -5,17 +5,12 @@
 use hrms_employee::Requester;
 use uuid::Uuid;
 
-use super::visible;
+use super::{Context, visible};
 use crate::error::LeaveError;
 use crate::model::Leave;
-use crate::store::LeaveStore;
 
-pub async fn handle(
-    leave_id: Uuid,
-    requester: &Requester,
-    store: &dyn LeaveStore,
-) -> Result<Leave, LeaveError> {
-    visible(leave_id, requester, store).await
+pub async fn handle(leave_id: Uuid, requester: &Requester, ctx: &Context<'_>) -> Result<Leave, LeaveError> {
+    visible(leave_id, requester, ctx.store).await
 }
 
 #[cfg(test)]
@@ -31,16 +26,16 @@ mod tests {
         let h = Harness::new();
         let leave = h.request(date(2027, 3, 1), date(2027, 3, 2)).await;
         for who in [h.hr, h.employee_requester(), h.manager()] {
-            assert_eq!(handle(leave.leave_id, &who, &h.store).await.expect("readable"), leave);
+            assert_eq!(handle(leave.leave_id, &who, &h.ctx()).await.expect("readable"), leave);
         }
         let colleague =
             Requester { user_id: Uuid::now_v7(), role: Role::Employee, employee_id: Some(Uuid::now_v7()) };
-        assert!(matches!(handle(leave.leave_id, &colleague, &h.store).await, Err(LeaveError::Forbidden(_))));
+        assert!(matches!(handle(leave.leave_id, &colleague, &h.ctx()).await, Err(LeaveError::Forbidden(_))));
         let other_manager = Requester { role: Role::Manager, ..colleague };
         assert!(matches!(
-            handle(leave.leave_id, &other_manager, &h.store).await,
+            handle(leave.leave_id, &other_manager, &h.ctx()).await,
             Err(LeaveError::NotFound(_))
         ));
-        assert!(matches!(handle(Uuid::now_v7(), &h.hr, &h.store).await, Err(LeaveError::NotFound(_))));
+        assert!(matches!(handle(Uuid::now_v7(), &h.hr, &h.ctx()).await, Err(LeaveError::NotFound(_))));
     }
 }

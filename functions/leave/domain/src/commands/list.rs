@@ -5,9 +5,9 @@
 use hrms_employee::Requester;
 use hrms_events::Role;
 
+use super::Context;
 use crate::error::LeaveError;
 use crate::model::{Leave, LeaveQuery};
-use crate::store::LeaveStore;
 
 /// The most requests one listing answers.
 pub const MAX_LIMIT: usize = 500;
@@ -15,7 +15,7 @@ pub const MAX_LIMIT: usize = 500;
 pub async fn handle(
     mut query: LeaveQuery,
     requester: &Requester,
-    store: &dyn LeaveStore,
+    ctx: &Context<'_>,
 ) -> Result<Vec<Leave>, LeaveError> {
     if let (Some(from), Some(to)) = (query.from, query.to)
         && to < from
@@ -40,7 +40,7 @@ pub async fn handle(
             }
         }
     }
-    Ok(store.list(&query).await?)
+    Ok(ctx.store.list(&query).await?)
 }
 
 #[cfg(test)]
@@ -65,19 +65,19 @@ mod tests {
         let theirs = h.request_for(&other, date(2027, 3, 1), date(2027, 3, 1)).await;
         let ids = |leaves: Vec<Leave>| leaves.into_iter().map(|l| l.leave_id).collect::<Vec<_>>();
 
-        let everyone = handle(all(), &h.hr, &h.store).await.expect("hr");
+        let everyone = handle(all(), &h.hr, &h.ctx()).await.expect("hr");
         assert_eq!(ids(everyone), [later.leave_id, theirs.leave_id, mine.leave_id], "newest start first");
-        let own = handle(all(), &h.employee_requester(), &h.store).await.expect("own");
+        let own = handle(all(), &h.employee_requester(), &h.ctx()).await.expect("own");
         assert_eq!(ids(own), [later.leave_id, mine.leave_id]);
-        let team = handle(all(), &h.manager(), &h.store).await.expect("team");
+        let team = handle(all(), &h.manager(), &h.ctx()).await.expect("team");
         assert_eq!(ids(team), [later.leave_id, mine.leave_id], "only the requests they decide");
         let march = LeaveQuery { from: Some(date(2027, 3, 2)), to: Some(date(2027, 3, 31)), ..all() };
-        assert_eq!(ids(handle(march, &h.hr, &h.store).await.expect("march")), [mine.leave_id]);
+        assert_eq!(ids(handle(march, &h.hr, &h.ctx()).await.expect("march")), [mine.leave_id]);
         h.approve(later.leave_id).await;
         let approved = LeaveQuery { status: Some(LeaveStatus::Approved), ..all() };
-        assert_eq!(ids(handle(approved, &h.hr, &h.store).await.expect("approved")), [later.leave_id]);
+        assert_eq!(ids(handle(approved, &h.hr, &h.ctx()).await.expect("approved")), [later.leave_id]);
         let limited = LeaveQuery { limit: 1, ..all() };
-        assert_eq!(handle(limited, &h.hr, &h.store).await.expect("one").len(), 1);
+        assert_eq!(handle(limited, &h.hr, &h.ctx()).await.expect("one").len(), 1);
     }
 
     #[tokio::test]
@@ -85,18 +85,18 @@ mod tests {
         let h = Harness::new();
         let someone = LeaveQuery { employee_id: Some(Uuid::now_v7()), ..all() };
         assert!(matches!(
-            handle(someone, &h.employee_requester(), &h.store).await,
+            handle(someone, &h.employee_requester(), &h.ctx()).await,
             Err(LeaveError::Forbidden(_))
         ));
         let nobody = Requester { employee_id: None, ..h.employee_requester() };
-        assert!(matches!(handle(all(), &nobody, &h.store).await, Err(LeaveError::Forbidden(_))));
+        assert!(matches!(handle(all(), &nobody, &h.ctx()).await, Err(LeaveError::Forbidden(_))));
         let backwards = LeaveQuery { from: Some(date(2027, 3, 2)), to: Some(date(2027, 3, 1)), ..all() };
         assert!(
-            matches!(handle(backwards, &h.hr, &h.store).await, Err(LeaveError::Invalid { field, .. }) if field == "to")
+            matches!(handle(backwards, &h.hr, &h.ctx()).await, Err(LeaveError::Invalid { field, .. }) if field == "to")
         );
         let huge = LeaveQuery { limit: 501, ..all() };
         assert!(
-            matches!(handle(huge, &h.hr, &h.store).await, Err(LeaveError::Invalid { field, .. }) if field == "limit")
+            matches!(handle(huge, &h.hr, &h.ctx()).await, Err(LeaveError::Invalid { field, .. }) if field == "limit")
         );
     }
 }

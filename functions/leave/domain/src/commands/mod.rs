@@ -29,7 +29,8 @@ pub mod terminated;
 #[cfg(test)]
 pub(crate) mod testing;
 
-use hrms_employee::Requester;
+use chrono::NaiveDate;
+use hrms_employee::{EmployeeClient, Requester};
 use hrms_events::audit::AuditRecord;
 use hrms_events::leave::{LeaveSnapshot, LeaveStatus};
 use hrms_events::{Actor, FieldChange, HrmsEvent, Role};
@@ -40,6 +41,17 @@ use crate::error::LeaveError;
 use crate::model::{Balance, Leave};
 use crate::policy::Policy;
 use crate::store::LeaveStore;
+
+/// What the Leave commands run with: the store, the policy, Employee as
+/// the requester reaches it, and the date in UTC of the request.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub store: &'a dyn LeaveStore,
+    pub policy: &'a Policy,
+    pub employees: &'a dyn EmployeeClient,
+    /// What "before the start date" is measured by.
+    pub today: NaiveDate,
+}
 
 /// A changed request and the events of the change.
 #[derive(Debug, Clone, PartialEq)]

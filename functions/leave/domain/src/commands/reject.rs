@@ -9,22 +9,19 @@ use hrms_events::leave::{LeaveRejected, LeaveStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, audit, balance_of, decider_id, may_decide, pending, remaining, text, visible};
+use super::{Changed, Context, audit, balance_of, decider_id, may_decide, pending, remaining, text, visible};
 use crate::error::LeaveError;
 use crate::model::{Leave, Rejection};
-use crate::policy::Policy;
-use crate::store::LeaveStore;
 
 pub async fn handle(
     leave_id: Uuid,
     rejection: Rejection,
     requester: &Requester,
-    policy: &Policy,
-    store: &dyn LeaveStore,
+    ctx: &Context<'_>,
 ) -> Result<Changed, LeaveError> {
     let reason = text("reason", Some(rejection.reason))?
         .ok_or_else(|| LeaveError::invalid("reason", "a rejection needs a reason"))?;
-    with_retries!(attempt(leave_id, &reason, requester, policy, store))
+    with_retries!(attempt(leave_id, &reason, requester, ctx))
 }
 
 /// One read and write.
@@ -32,9 +29,9 @@ async fn attempt(
     leave_id: Uuid,
     reason: &str,
     requester: &Requester,
-    policy: &Policy,
-    store: &dyn LeaveStore,
+    ctx: &Context<'_>,
 ) -> Result<Changed, LeaveError> {
+    let Context { store, policy, .. } = *ctx;
     let before = visible(leave_id, requester, store).await?;
     may_decide(&before, requester)?;
     pending(&before, "rejected")?;
@@ -73,6 +70,7 @@ mod tests {
     use super::*;
     use crate::commands::testing::{Harness, types};
     use crate::fixtures::date;
+    use crate::store::LeaveStore;
 
     fn because(reason: &str) -> Rejection {
         Rejection { reason: reason.into() }
@@ -82,7 +80,7 @@ mod tests {
     async fn the_manager_rejects_with_a_reason_once() {
         let h = Harness::new();
         let leave = h.request(date(2027, 3, 1), date(2027, 3, 5)).await;
-        let done = handle(leave.leave_id, because(" Release week "), &h.manager(), &h.policy, &h.store)
+        let done = handle(leave.leave_id, because(" Release week "), &h.manager(), &h.ctx())
             .await
             .expect("rejected");
         assert_eq!(
@@ -93,9 +91,9 @@ mod tests {
         let Payload::LeaveRejected(notice) = &done.events[0].payload else { panic!("notice") };
         assert_eq!(notice.reason, "Release week");
         assert_eq!(h.taken(leave.employee_id, "annual", 2027).await, 0.0, "nothing debited");
-        let again = handle(leave.leave_id, because("again"), &h.hr, &h.policy, &h.store).await;
+        let again = handle(leave.leave_id, because("again"), &h.hr, &h.ctx()).await;
         assert!(matches!(again, Err(LeaveError::Conflict { field: Some(f), .. }) if f == "status"));
-        let approve = crate::commands::approve::handle(leave.leave_id, &h.hr, &h.policy, &h.store).await;
+        let approve = crate::commands::approve::handle(leave.leave_id, &h.hr, &h.ctx()).await;
         assert!(matches!(approve, Err(LeaveError::Conflict { .. })), "a rejected request stays rejected");
     }
 
@@ -104,9 +102,9 @@ mod tests {
         let h = Harness::new();
         let leave = h.request(date(2027, 3, 1), date(2027, 3, 5)).await;
         let written = h.outbox().len();
-        let blank = handle(leave.leave_id, because("  "), &h.manager(), &h.policy, &h.store).await;
+        let blank = handle(leave.leave_id, because("  "), &h.manager(), &h.ctx()).await;
         assert!(matches!(blank, Err(LeaveError::Invalid { field, .. }) if field == "reason"));
-        let own = handle(leave.leave_id, because("no"), &h.employee_requester(), &h.policy, &h.store).await;
+        let own = handle(leave.leave_id, because("no"), &h.employee_requester(), &h.ctx()).await;
         assert!(matches!(own, Err(LeaveError::Forbidden(_))));
         assert_eq!(h.store.get(leave.leave_id).await.expect("read"), Some(leave));
         assert_eq!(h.outbox().len(), written);

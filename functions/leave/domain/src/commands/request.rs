@@ -8,24 +8,18 @@
 //! `leave.approved` (to the employee) and `audit.leave.approved`.
 
 use chrono::{Datelike, SubsecRound, Utc};
-use hrms_employee::{Employee, EmployeeClient, Requester};
+use hrms_employee::{Employee, Requester};
 use hrms_events::leave::{LeaveApproved, LeaveRequested, LeaveStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, audit, balance_of, decider_id, remaining, text};
+use super::{Changed, Context, audit, balance_of, decider_id, remaining, text};
 use crate::error::LeaveError;
 use crate::model::{Balance, Leave, NewLeave};
 use crate::policy::{LeaveType, Policy};
-use crate::store::LeaveStore;
 
-pub async fn handle(
-    new: NewLeave,
-    requester: &Requester,
-    policy: &Policy,
-    store: &dyn LeaveStore,
-    employees: &dyn EmployeeClient,
-) -> Result<Changed, LeaveError> {
+pub async fn handle(new: NewLeave, requester: &Requester, ctx: &Context<'_>) -> Result<Changed, LeaveError> {
+    let policy = ctx.policy;
     let Some(employee_id) = new.employee_id.or(requester.employee_id) else {
         return Err(LeaveError::invalid("employee_id", "required: the caller has no employee record"));
     };
@@ -33,10 +27,10 @@ pub async fn handle(
         return Err(LeaveError::Forbidden("only hr and admin request leave for someone else".into()));
     }
     let draft = draft(new, employee_id, requester, policy)?;
-    let employee = employees.get(employee_id, requester).await?;
+    let employee = ctx.employees.get(employee_id, requester).await?;
     let leave = counted(draft, &employee, policy)?;
     let rules = *policy.leave_type(&leave.leave_type).ok_or(LeaveError::invalid("leave_type", "unknown"))?;
-    with_retries!(attempt(&leave, &rules, requester, policy, store))
+    with_retries!(attempt(&leave, &rules, requester, ctx))
 }
 
 /// One read and write.
@@ -44,9 +38,9 @@ async fn attempt(
     leave: &Leave,
     rules: &LeaveType,
     requester: &Requester,
-    policy: &Policy,
-    store: &dyn LeaveStore,
+    ctx: &Context<'_>,
 ) -> Result<Changed, LeaveError> {
+    let Context { store, policy, .. } = *ctx;
     let balance = balance_of(leave, store).await?;
     let leave = Leave { leave_id: Uuid::now_v7(), ..leave.clone() };
     let (leave, debited) = decide(leave, &balance, rules, requester)?;
@@ -222,6 +216,7 @@ mod tests {
     use super::*;
     use crate::commands::testing::{Harness, types};
     use crate::fixtures::{date, new_leave};
+    use crate::store::LeaveStore;
 
     #[tokio::test]
     async fn stores_a_pending_request_with_its_working_days_and_two_events() {
@@ -230,7 +225,7 @@ mod tests {
         // Monday 22 March to Friday 2 April 2027 in GB: Good Friday and
         // Easter Monday are holidays, two weekends: 8 working days.
         let new = new_leave(None, date(2027, 3, 22), date(2027, 4, 2));
-        let done = handle(new, &me, &h.policy, &h.store, &h.employees).await.expect("requested");
+        let done = handle(new, &me, &h.ctx()).await.expect("requested");
         let leave = &done.leave;
         assert_eq!((leave.days, leave.status, leave.version), (8.0, LeaveStatus::Pending, 1));
         assert_eq!((leave.employee_id, leave.approver_id), (h.employee.employee_id, h.employee.manager_id));
@@ -255,14 +250,11 @@ mod tests {
             half_day: Some(half_day),
             ..new_leave(None, date(2027, 6, 7), date(2027, 6, 7))
         };
-        let morning =
-            handle(half(HalfDay::FirstHalf), &me, &h.policy, &h.store, &h.employees).await.expect("first");
+        let morning = handle(half(HalfDay::FirstHalf), &me, &h.ctx()).await.expect("first");
         assert_eq!(morning.leave.days, 0.5);
-        handle(half(HalfDay::SecondHalf), &me, &h.policy, &h.store, &h.employees)
-            .await
-            .expect("the other half");
+        handle(half(HalfDay::SecondHalf), &me, &h.ctx()).await.expect("the other half");
         for clash in [half(HalfDay::FirstHalf), new_leave(None, date(2027, 6, 4), date(2027, 6, 8))] {
-            let refused = handle(clash, &me, &h.policy, &h.store, &h.employees).await;
+            let refused = handle(clash, &me, &h.ctx()).await;
             assert!(
                 matches!(&refused, Err(LeaveError::Conflict { field: Some(f), .. }) if f == "start_date"),
                 "{refused:?}"
@@ -277,7 +269,7 @@ mod tests {
         let me = h.employee_requester();
         let sick =
             NewLeave { leave_type: "sick".into(), ..new_leave(None, date(2027, 2, 1), date(2027, 2, 3)) };
-        let done = handle(sick, &me, &h.policy, &h.store, &h.employees).await.expect("approved");
+        let done = handle(sick, &me, &h.ctx()).await.expect("approved");
         assert_eq!((done.leave.status, done.leave.days), (LeaveStatus::Approved, 3.0));
         assert_eq!(types(&done.events), [EventType::LeaveApproved, EventType::AuditLeaveApproved]);
         let Payload::LeaveApproved(notice) = &done.events[0].payload else { panic!("notice") };
@@ -301,25 +293,19 @@ mod tests {
             (NewLeave { reason: Some("x".repeat(1001)), ..base.clone() }, "reason"),
         ];
         for (new, field) in cases {
-            let refused = handle(new.clone(), &me, &h.policy, &h.store, &h.employees).await;
+            let refused = handle(new.clone(), &me, &h.ctx()).await;
             assert!(
                 matches!(&refused, Err(LeaveError::Invalid { field: f, .. }) if f == field),
                 "{new:?}: {refused:?}"
             );
         }
         let colleague = NewLeave { employee_id: Some(Uuid::now_v7()), ..base.clone() };
-        assert!(matches!(
-            handle(colleague, &me, &h.policy, &h.store, &h.employees).await,
-            Err(LeaveError::Forbidden(_))
-        ));
+        assert!(matches!(handle(colleague, &me, &h.ctx()).await, Err(LeaveError::Forbidden(_))));
         let stranger = NewLeave { employee_id: Some(Uuid::now_v7()), ..base.clone() };
-        assert!(matches!(
-            handle(stranger, &h.hr, &h.policy, &h.store, &h.employees).await,
-            Err(LeaveError::NotFound("employee"))
-        ));
+        assert!(matches!(handle(stranger, &h.hr, &h.ctx()).await, Err(LeaveError::NotFound("employee"))));
         let nobody = Requester { employee_id: None, ..me };
         assert!(matches!(
-            handle(base, &nobody, &h.policy, &h.store, &h.employees).await,
+            handle(base, &nobody, &h.ctx()).await,
             Err(LeaveError::Invalid { field, .. }) if field == "employee_id"
         ));
         assert!(h.outbox().is_empty() && h.store.is_empty());
@@ -331,16 +317,11 @@ mod tests {
         let me = h.employee_requester();
         let comp = |from, to| NewLeave { leave_type: "compensatory".into(), ..new_leave(None, from, to) };
         // 5 days a year; approved ones count, pending ones do not.
-        let first = handle(comp(date(2027, 6, 7), date(2027, 6, 10)), &me, &h.policy, &h.store, &h.employees)
-            .await
-            .expect("4 days");
+        let first = handle(comp(date(2027, 6, 7), date(2027, 6, 10)), &me, &h.ctx()).await.expect("4 days");
         h.approve(first.leave.leave_id).await;
-        let refused =
-            handle(comp(date(2027, 6, 14), date(2027, 6, 15)), &me, &h.policy, &h.store, &h.employees).await;
+        let refused = handle(comp(date(2027, 6, 14), date(2027, 6, 15)), &me, &h.ctx()).await;
         assert!(matches!(refused, Err(LeaveError::Conflict { field: Some(f), .. }) if f == "leave_type"));
-        handle(comp(date(2027, 6, 14), date(2027, 6, 14)), &me, &h.policy, &h.store, &h.employees)
-            .await
-            .expect("the last day");
+        handle(comp(date(2027, 6, 14), date(2027, 6, 14)), &me, &h.ctx()).await.expect("the last day");
     }
 
     #[tokio::test]
@@ -349,14 +330,11 @@ mod tests {
         let me = h.employee_requester();
         let new = new_leave(None, date(2027, 3, 1), date(2027, 3, 5));
         h.employees_down();
-        assert!(matches!(
-            handle(new.clone(), &me, &h.policy, &h.store, &h.employees).await,
-            Err(LeaveError::Unavailable(_))
-        ));
+        assert!(matches!(handle(new.clone(), &me, &h.ctx()).await, Err(LeaveError::Unavailable(_))));
         h.employees_up();
         h.terminate_employee();
         assert!(matches!(
-            handle(new, &me, &h.policy, &h.store, &h.employees).await,
+            handle(new, &me, &h.ctx()).await,
             Err(LeaveError::Conflict { field: Some(f), .. }) if f == "employee_id"
         ));
         assert!(h.outbox().is_empty() && h.store.is_empty());
@@ -368,15 +346,12 @@ mod tests {
         let us = h.add_employee("US");
         // Thursday 25 November 2027 is Thanksgiving in the US, not in GB.
         let new = new_leave(Some(us.employee_id), date(2027, 11, 25), date(2027, 11, 26));
-        let done = handle(new.clone(), &h.hr, &h.policy, &h.store, &h.employees).await.expect("for someone");
+        let done = handle(new.clone(), &h.hr, &h.ctx()).await.expect("for someone");
         assert_eq!((done.leave.days, done.leave.requested_by), (1.0, h.hr.user_id));
         let gb = NewLeave { employee_id: Some(h.employee.employee_id), ..new };
-        assert_eq!(handle(gb, &h.hr, &h.policy, &h.store, &h.employees).await.expect("GB").leave.days, 2.0);
+        assert_eq!(handle(gb, &h.hr, &h.ctx()).await.expect("GB").leave.days, 2.0);
         let manager = Requester { role: Role::Manager, ..h.employee_requester() };
         let other = new_leave(Some(us.employee_id), date(2027, 3, 1), date(2027, 3, 1));
-        assert!(matches!(
-            handle(other, &manager, &h.policy, &h.store, &h.employees).await,
-            Err(LeaveError::Forbidden(_))
-        ));
+        assert!(matches!(handle(other, &manager, &h.ctx()).await, Err(LeaveError::Forbidden(_))));
     }
 }

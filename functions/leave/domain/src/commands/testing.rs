@@ -7,14 +7,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 use futures::future::BoxFuture;
 use hrms_employee::{Employee, EmployeeChanges, EmployeeClient, EmployeeError, NewEmployee, Requester};
 use hrms_events::employee::EmployeeStatus;
 use hrms_events::{EventType, HrmsEvent, Role};
 use uuid::Uuid;
 
-use super::{approve, reject, request};
+use super::{Context, approve, reject, request};
 use crate::fixtures::{employee, new_leave};
 use crate::model::{Balance, Leave, LeaveQuery, NewLeave, Rejection, newest_first};
 use crate::policy::Policy;
@@ -195,6 +195,16 @@ impl Harness {
         e
     }
 
+    /// The commands' context, today being the real date.
+    pub fn ctx(&self) -> Context<'_> {
+        self.on(Utc::now().date_naive())
+    }
+
+    /// The commands' context on `today`.
+    pub fn on(&self, today: NaiveDate) -> Context<'_> {
+        Context { store: &self.store, policy: &self.policy, employees: &self.employees, today }
+    }
+
     /// The employee, signed in.
     pub fn employee_requester(&self) -> Requester {
         let user_id = self.employee.user_id.expect("an account");
@@ -227,17 +237,17 @@ impl Harness {
     }
 
     async fn submit(&self, new: NewLeave, requester: &Requester) -> Leave {
-        let done = request::handle(new, requester, &self.policy, &self.store, &self.employees).await;
+        let done = request::handle(new, requester, &self.ctx()).await;
         done.expect("requested").leave
     }
 
     pub async fn approve(&self, leave_id: Uuid) {
-        approve::handle(leave_id, &self.manager(), &self.policy, &self.store).await.expect("approved");
+        approve::handle(leave_id, &self.manager(), &self.ctx()).await.expect("approved");
     }
 
     pub async fn reject(&self, leave_id: Uuid) {
         let no = Rejection { reason: "busy".into() };
-        reject::handle(leave_id, no, &self.manager(), &self.policy, &self.store).await.expect("rejected");
+        reject::handle(leave_id, no, &self.manager(), &self.ctx()).await.expect("rejected");
     }
 
     /// What the employee `id` has taken of `leave_type` in `year`.

@@ -50,7 +50,7 @@ impl Email {
     /// The RFC 5322 message; an invalid mailbox is a permanent failure.
     pub fn to_message(&self) -> Result<Message, SendError> {
         let mailbox = |what: &str, value: &str| {
-            value.parse::<Mailbox>().map_err(|e| SendError::Permanent(format!("invalid {what} address: {e}")))
+            value.parse::<Mailbox>().map_err(|e| SendError::permanent(format!("invalid {what} address"), e))
         };
         let id = self.message_id.trim();
         let id = if id.starts_with('<') { id.to_owned() } else { format!("<{id}>") };
@@ -66,7 +66,7 @@ impl Email {
             ),
             None => builder.singlepart(text),
         };
-        built.map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
+        built.map_err(|e| SendError::permanent("cannot build the message", e))
     }
 }
 
@@ -116,6 +116,6 @@ pub(crate) mod tests {
     #[test]
     fn an_invalid_address_is_permanent() {
         let email = Email { to: "not an address".into(), ..sample() };
-        assert!(matches!(email.to_message(), Err(SendError::Permanent(_))));
+        assert!(matches!(email.to_message(), Err(SendError::Permanent { .. })));
     }
 }

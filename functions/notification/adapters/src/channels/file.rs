@@ -49,8 +49,8 @@ impl Mailer for FileMailer {
             let dir = self.dir.clone();
             tokio::task::spawn_blocking(move || write_atomically(&dir, &path, &bytes))
                 .await
-                .map_err(|e| SendError::Transient(format!("the writer task failed: {e}")))?
-                .map_err(|e| SendError::Transient(format!("cannot write to {}: {e}", dir_display(&self.dir))))
+                .map_err(|e| SendError::transient("the writer task failed", e))?
+                .map_err(|e| SendError::transient(format!("cannot write to {}", dir_display(&self.dir)), e))
         })
     }
 }

@@ -1,9 +1,9 @@
-//! Notification delivery channels (feature `notify`): e-mail and signed
+//! Notification delivery channels (feature `consumer`): e-mail and signed
 //! webhooks. They only move a finished message; which recipients get which
 //! message, templates and preferences belong to the Notification function.
 //!
 //! ```no_run
-//! # use crate::channels::{Email, Mailer, SmtpConfig, SmtpMailer};
+//! # use hrms_notification_adapters::channels::{Email, Mailer, SmtpConfig, SmtpMailer, message_id};
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = SmtpConfig::from_env()?.expect("HRMS_SMTP_URL is set");
 //! let mailer = SmtpMailer::new(&config)?;
@@ -13,7 +13,7 @@
 //!     subject: "Leave approved".into(),
 //!     text: "Your leave was approved.".into(),
 //!     html: Some("<p>Your leave was approved.</p>".into()),
-//!     message_id: crate::channels::message_id(uuid::Uuid::now_v7(), "email", "ada@example.com"),
+//!     message_id: message_id(uuid::Uuid::now_v7(), "email", "ada@example.com"),
 //! };
 //! mailer.send(&email).await?;
 //! # Ok(()) }
@@ -22,7 +22,7 @@
 //! # Layout
 //! - [`email`]: the [`Email`] data type, the [`Mailer`] trait, [`message_id`].
 //! - [`smtp`]: [`SmtpMailer`] (lettre, pooled, STARTTLS or implicit TLS).
-//! - [`file`]: [`FileMailer`], each mail an RFC 5322 `.eml` file (`hrms dev`).
+//! - [`file`](mod@file): [`FileMailer`], each mail an RFC 5322 `.eml` file (`hrms dev`).
 //! - [`webhook`]: [`WebhookSender`], a JSON POST signed with HMAC-SHA256.
 //! - [`signature`]: signing, [`verify`] and [`ReplayGuard`] for receivers.
 //! - [`subscribers`]: the webhook subscribers of `HRMS_WEBHOOKS`, secrets
@@ -58,20 +58,41 @@ pub use smtp::{DEFAULT_FROM, SmtpConfig, SmtpMailer};
 pub use subscribers::{Subscribers, SubscribersError};
 pub use webhook::{Webhook, WebhookSecret, WebhookSender};
 
-/// Why a message was not delivered, and whether to try again.
+use hrms_platform::error::{BoxError, Cause};
+
+/// Why a message was not delivered, and whether to try again: `reason`
+/// for people, `cause` the error beneath, if any.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
     /// May succeed later (server down or busy, timeout): retry with backoff.
-    #[error("transient delivery failure: {0}")]
-    Transient(String),
+    #[error("transient delivery failure: {reason}")]
+    Transient {
+        reason: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     /// Will fail again (rejected recipient, invalid message): dead-letter it.
-    #[error("permanent delivery failure: {0}")]
-    Permanent(String),
+    #[error("permanent delivery failure: {reason}")]
+    Permanent {
+        reason: String,
+        #[source]
+        cause: Option<Cause>,
+    },
 }
 
 impl SendError {
+    /// Transient: `reason`, because of `cause`.
+    pub fn transient(reason: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        Self::Transient { reason: reason.into(), cause: Some(Cause::new(cause)) }
+    }
+
+    /// Permanent: `reason`, because of `cause`.
+    pub fn permanent(reason: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        Self::Permanent { reason: reason.into(), cause: Some(Cause::new(cause)) }
+    }
+
     /// Whether a retry may succeed.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Transient(_))
+        matches!(self, Self::Transient { .. })
     }
 }

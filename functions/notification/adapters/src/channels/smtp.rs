@@ -12,6 +12,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use super::{Email, Mailer, SendError};
+use hrms_platform::error::BoxError;
 
 /// The sender mailbox when `HRMS_SMTP_FROM` is unset.
 pub const DEFAULT_FROM: &str = "HRMS <hrms@localhost>";
@@ -34,10 +35,25 @@ pub struct SmtpConfig {
     pub pool_size: u32,
 }
 
-/// A configuration that cannot work.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid SMTP configuration: {0}")]
-pub struct SmtpConfigError(String);
+/// A configuration that cannot work: why, and the parse error, if any
+/// (never the URL, which may carry a password).
+#[derive(Debug, thiserror::Error)]
+#[error("invalid SMTP configuration: {reason}")]
+pub struct SmtpConfigError {
+    reason: String,
+    #[source]
+    cause: Option<BoxError>,
+}
+
+impl SmtpConfigError {
+    fn new(reason: impl Into<String>) -> Self {
+        Self { reason: reason.into(), cause: None }
+    }
+
+    fn caused(reason: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        Self { reason: reason.into(), cause: Some(cause.into()) }
+    }
+}
 
 impl SmtpConfig {
     /// A configuration for `url` with the defaults.
@@ -65,7 +81,9 @@ impl SmtpConfig {
         let number = |name: &str| -> Result<Option<u64>, SmtpConfigError> {
             var(name)
                 .map(|v| {
-                    v.trim().parse().map_err(|_| SmtpConfigError(format!("{name} must be a whole number")))
+                    v.trim()
+                        .parse()
+                        .map_err(|e| SmtpConfigError::caused(format!("{name} must be a whole number"), e))
                 })
                 .transpose()
         };
@@ -104,19 +122,18 @@ impl SmtpMailer {
     /// inside a Tokio runtime: the pool runs a task there.
     pub fn new(config: &SmtpConfig) -> Result<Self, SmtpConfigError> {
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(SmtpConfigError("the SMTP pool needs a Tokio runtime".into()));
+            return Err(SmtpConfigError::new("the SMTP pool needs a Tokio runtime"));
         }
         // Parsed first so that no error text can echo a password in the URL.
-        let url = url::Url::parse(&config.url).map_err(|e| SmtpConfigError(format!("HRMS_SMTP_URL: {e}")))?;
+        let url = url::Url::parse(&config.url).map_err(|e| SmtpConfigError::caused("HRMS_SMTP_URL", e))?;
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(SmtpConfigError(
-                "HRMS_SMTP_URL must not carry credentials: use HRMS_SMTP_USERNAME and HRMS_SMTP_PASSWORD"
-                    .into(),
+            return Err(SmtpConfigError::new(
+                "HRMS_SMTP_URL must not carry credentials: use HRMS_SMTP_USERNAME and HRMS_SMTP_PASSWORD",
             ));
         }
         let server = format!("{}:{}", url.host_str().unwrap_or_default(), url.port().unwrap_or_default());
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())
-            .map_err(|e| SmtpConfigError(format!("HRMS_SMTP_URL: {e}")))?
+            .map_err(|e| SmtpConfigError::caused("HRMS_SMTP_URL", e))?
             .timeout(Some(config.timeout))
             .pool_config(PoolConfig::new().max_size(config.pool_size.max(1)));
         match (&config.username, &config.password) {
@@ -125,8 +142,8 @@ impl SmtpMailer {
             }
             (None, None) => {}
             _ => {
-                return Err(SmtpConfigError(
-                    "set both HRMS_SMTP_USERNAME and HRMS_SMTP_PASSWORD, or neither".into(),
+                return Err(SmtpConfigError::new(
+                    "set both HRMS_SMTP_USERNAME and HRMS_SMTP_PASSWORD, or neither",
                 ));
             }
         }
@@ -146,11 +163,11 @@ impl Mailer for SmtpMailer {
             let message = email.to_message()?;
             match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
                 Ok(Ok(_)) => Ok(()),
-                Ok(Err(e)) => Err(classify(&e)),
-                Err(_) => Err(SendError::Transient(format!(
-                    "no answer from {} within {:?}",
-                    self.server, self.timeout
-                ))),
+                Ok(Err(e)) => Err(classify(e)),
+                Err(_) => Err(SendError::Transient {
+                    reason: format!("no answer from {} within {:?}", self.server, self.timeout),
+                    cause: None,
+                }),
             }
         })
     }
@@ -158,12 +175,11 @@ impl Mailer for SmtpMailer {
 
 /// 5xx replies and client-side refusals are permanent; 4xx replies,
 /// connection, TLS and timeout errors are transient.
-fn classify(error: &lettre::transport::smtp::Error) -> SendError {
-    let text = error.to_string();
+fn classify(error: lettre::transport::smtp::Error) -> SendError {
     if error.is_permanent() || error.is_client() {
-        SendError::Permanent(text)
+        SendError::permanent("the SMTP server refused the message", error)
     } else {
-        SendError::Transient(text)
+        SendError::transient("the SMTP exchange failed", error)
     }
 }
 
@@ -186,7 +202,7 @@ mod tests {
     #[tokio::test]
     async fn credentials_stay_out_of_urls_errors_and_debug() {
         let err = SmtpMailer::new(&SmtpConfig::new("smtp://me:hunter2@example.com:25")).err();
-        assert!(err.is_some_and(|e| !e.to_string().contains("hunter2")));
+        assert!(err.is_some_and(|e| !hrms_platform::Chain(&e).to_string().contains("hunter2")));
         let config = SmtpConfig {
             username: Some("me".into()),
             password: Some("hunter2".into()),
@@ -216,9 +232,9 @@ mod tests {
     async fn a_4xx_reply_is_transient_and_a_5xx_reply_permanent() {
         let sample = crate::channels::email::tests::sample();
         let busy = greeter("421 busy, try later\r\n").await.send(&sample).await;
-        assert!(matches!(busy, Err(SendError::Transient(_))), "{busy:?}");
+        assert!(matches!(busy, Err(SendError::Transient { .. })), "{busy:?}");
         let refused = greeter("554 no service here\r\n").await.send(&sample).await;
-        assert!(matches!(refused, Err(SendError::Permanent(_))), "{refused:?}");
+        assert!(matches!(refused, Err(SendError::Permanent { .. })), "{refused:?}");
     }
 
     #[tokio::test]
@@ -230,6 +246,6 @@ mod tests {
         };
         let mailer = SmtpMailer::new(&config).expect("config");
         let result = mailer.send(&crate::channels::email::tests::sample()).await;
-        assert!(matches!(result, Err(SendError::Transient(_))), "{result:?}");
+        assert!(matches!(result, Err(SendError::Transient { .. })), "{result:?}");
     }
 }

@@ -28,8 +28,8 @@ pub enum SubscribersError {
         "webhook {name:?}: {variable} must hold its signing secret, at least {MIN_SECRET_LEN} characters"
     )]
     Secret { name: String, variable: String },
-    #[error("webhook client: {0}")]
-    Client(SendError),
+    #[error("webhook client")]
+    Client(#[source] SendError),
 }
 
 /// Subscriptions and their endpoints.
@@ -75,10 +75,10 @@ impl Subscribers {
     /// POSTs `body` to subscriber `name`, signed; a subscriber no longer
     /// configured is a permanent failure.
     pub async fn send(&self, name: &str, delivery_id: &str, body: &str) -> Result<(), SendError> {
-        let hook = self
-            .hooks
-            .get(name)
-            .ok_or_else(|| SendError::Permanent(format!("no webhook subscriber {name:?} is configured")))?;
+        let hook = self.hooks.get(name).ok_or_else(|| SendError::Permanent {
+            reason: format!("no webhook subscriber {name:?} is configured"),
+            cause: None,
+        })?;
         self.sender.send(hook, delivery_id, CONTENT_TYPE, body).await
     }
 }

@@ -51,7 +51,7 @@ impl WebhookSender {
             .timeout(timeout)
             .connect_timeout(timeout)
             .build()
-            .map_err(|e| SendError::Permanent(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| SendError::permanent("cannot build the HTTP client", e))?;
         Ok(Self { client })
     }
 
@@ -76,7 +76,7 @@ impl WebhookSender {
             .body(bytes)
             .send()
             .await
-            .map_err(|e| request_error(&e))?;
+            .map_err(request_error)?;
         match classify(response.status()) {
             Ok(()) => Ok(()),
             Err(kind) => Err(kind(format!("{} answered {}", host(&hook.url), response.status()))),
@@ -92,25 +92,27 @@ pub fn classify(status: StatusCode) -> Result<(), fn(String) -> SendError> {
         || status == StatusCode::TOO_MANY_REQUESTS
         || status.is_server_error()
     {
-        Err(SendError::Transient)
+        Err(|reason| SendError::Transient { reason, cause: None })
     } else {
-        Err(SendError::Permanent)
+        Err(|reason| SendError::Permanent { reason, cause: None })
     }
 }
 
 /// Timeouts and connection failures are transient; a URL or request that
-/// cannot be built is permanent. The text names the host only (a URL may
-/// carry a token).
-fn request_error(error: &reqwest::Error) -> SendError {
+/// cannot be built is permanent. The text names the host only, and the
+/// cause is kept without the URL (a URL may carry a token).
+fn request_error(error: reqwest::Error) -> SendError {
     let host = error.url().map(|u| host(u.as_str())).unwrap_or_default();
-    if error.is_builder() {
-        SendError::Permanent(format!("invalid webhook request to {host}"))
-    } else if error.is_timeout() {
-        SendError::Transient(format!("{host} did not answer in time"))
-    } else if error.is_connect() {
-        SendError::Transient(format!("cannot connect to {host}"))
+    let (builder, timeout, connect) = (error.is_builder(), error.is_timeout(), error.is_connect());
+    let error = error.without_url();
+    if builder {
+        SendError::permanent(format!("invalid webhook request to {host}"), error)
+    } else if timeout {
+        SendError::transient(format!("{host} did not answer in time"), error)
+    } else if connect {
+        SendError::transient(format!("cannot connect to {host}"), error)
     } else {
-        SendError::Transient(format!("request to {host} failed"))
+        SendError::transient(format!("request to {host} failed"), error)
     }
 }
 
@@ -129,8 +131,8 @@ mod tests {
         match classify(StatusCode::from_u16(status).expect("status")) {
             Ok(()) => "ok",
             Err(make) => match make(String::new()) {
-                SendError::Transient(_) => "transient",
-                SendError::Permanent(_) => "permanent",
+                SendError::Transient { .. } => "transient",
+                SendError::Permanent { .. } => "permanent",
             },
         }
     }
@@ -172,10 +174,10 @@ mod tests {
         let secret = WebhookSecret::new("s");
         let down = Webhook { url: format!("http://127.0.0.1:{port}/hook"), secret: secret.clone() };
         let result = sender.send(&down, "d-1", "application/json", "{}").await;
-        assert!(matches!(result, Err(SendError::Transient(_))), "{result:?}");
+        assert!(matches!(result, Err(SendError::Transient { .. })), "{result:?}");
         let bad = Webhook { url: "not a url".into(), secret };
         let result = sender.send(&bad, "d-1", "application/json", "{}").await;
-        assert!(matches!(result, Err(SendError::Permanent(_))), "{result:?}");
+        assert!(matches!(result, Err(SendError::Permanent { .. })), "{result:?}");
         Ok(())
     }
 }

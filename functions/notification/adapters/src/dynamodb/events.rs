@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::deliveries::{DEAD_PK, dead_sk};
 use super::{DynamoNotificationStore, Expect, json, record, s};
 use hrms_dynamodb::{Failure, Item, batch, item_key, query_partition, string};
+use hrms_platform::store::StoreContext;
 
 fn event_key(id: Uuid) -> Item {
     item_key(format!("EVENT#{id}"), "EVENT")
@@ -23,9 +24,8 @@ fn ids(ids: &[Uuid]) -> AttributeValue {
 
 /// The event of a kept item.
 fn event_of(item: &Item) -> Result<HrmsEvent, Failure> {
-    let unreadable = |e: &dyn std::fmt::Display| Failure::Unavailable(format!("unreadable kept event: {e}"));
-    let event: Event = serde_json::from_str(string(item, "event")?).map_err(|e| unreadable(&e))?;
-    HrmsEvent::from_cloudevent(&event).map_err(|e| unreadable(&e))
+    let event: Event = serde_json::from_str(string(item, "event")?).context("unreadable kept event")?;
+    HrmsEvent::from_cloudevent(&event).context("unreadable kept event")
 }
 
 impl DynamoNotificationStore {
@@ -68,7 +68,7 @@ impl DynamoNotificationStore {
 
     /// Deletes event `id` unless a delivery still waits for it.
     pub(super) async fn forget_when_done(&self, id: Uuid) -> Result<(), Failure> {
-        let _permit = self.writers.acquire().await.map_err(|e| Failure::Unavailable(e.to_string()))?;
+        let _permit = self.writers.acquire().await.context("waiting for a writer")?;
         let deleted = self
             .client
             .delete_item()

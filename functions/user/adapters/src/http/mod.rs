@@ -19,7 +19,7 @@ use axum::{Json, Router};
 use hrms_compliance::ComplianceClient;
 use hrms_employee::EmployeeClient;
 use hrms_events::user::UserSnapshot;
-use hrms_user::commands::{create, delete, get, password, suspend, update};
+use hrms_user::commands::{Context, create, delete, get, password, suspend, update};
 use hrms_user::model::{PasswordChange, Suspension};
 use hrms_user::{NewUser, UserChanges, UserError, UserStore};
 use utoipa::openapi::OpenApi;
@@ -52,6 +52,28 @@ pub struct UserApi {
     pub store: Arc<dyn UserStore>,
     pub compliance: Callee<dyn ComplianceClient>,
     pub employees: Callee<dyn EmployeeClient>,
+}
+
+/// Compliance and Employee, bound to one request's caller.
+struct Callees {
+    compliance: Arc<dyn ComplianceClient>,
+    employees: Arc<dyn EmployeeClient>,
+}
+
+impl UserApi {
+    /// The callees for the caller of `bearer`.
+    fn callees(&self, bearer: &Bearer) -> Callees {
+        Callees { compliance: self.compliance.bind(bearer), employees: self.employees.bind(bearer) }
+    }
+
+    /// The commands' context, reaching `callees`.
+    fn context<'a>(&'a self, callees: &'a Callees) -> Context<'a> {
+        Context {
+            store: self.store.as_ref(),
+            compliance: callees.compliance.as_ref(),
+            employees: callees.employees.as_ref(),
+        }
+    }
 }
 
 impl FromRef<UserApi> for Arc<Authenticator> {
@@ -89,7 +111,7 @@ pub fn problem(e: UserError) -> Problem {
             UserError::Refused(verdict) => Problem::refused(&verdict),
             UserError::Conflict(why) => Problem::conflict(why),
             UserError::Unavailable(why) => {
-                tracing::warn!(reason = why, "user operation unavailable");
+                tracing::warn!(reason = %hrms_platform::Chain(&*why), "user operation unavailable");
                 Problem::unavailable("a service the accounts depend on is unavailable; nothing was changed")
             }
             UserError::Dependency(call) => call.into(),
@@ -140,10 +162,8 @@ async fn create_user(
     bearer: Bearer,
     ProblemJson(new): ProblemJson<NewUser>,
 ) -> Result<impl IntoResponse, Problem> {
-    let (compliance, employees) = (api.compliance.bind(&bearer), api.employees.bind(&bearer));
-    let callees = create::Callees { compliance: compliance.as_ref(), employees: employees.as_ref() };
-    let created =
-        create::handle(new, &requester(&caller), api.store.as_ref(), callees).await.map_err(problem)?;
+    let callees = api.callees(&bearer);
+    let created = create::handle(new, &requester(&caller), &api.context(&callees)).await.map_err(problem)?;
     let location = format!("/users/{}", created.user.user_id);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(created.user.snapshot())))
 }
@@ -168,9 +188,11 @@ async fn create_user(
 async fn get_user(
     State(api): State<UserApi>,
     caller: Caller,
+    bearer: Bearer,
     path: IdPath,
 ) -> Result<Json<UserSnapshot>, Problem> {
-    let user = get::handle(id(path)?, &requester(&caller), api.store.as_ref()).await.map_err(problem)?;
+    let callees = api.callees(&bearer);
+    let user = get::handle(id(path)?, &requester(&caller), &api.context(&callees)).await.map_err(problem)?;
     Ok(Json(user.snapshot()))
 }
 
@@ -205,11 +227,9 @@ async fn update_user(
     path: IdPath,
     ProblemJson(changes): ProblemJson<UserChanges>,
 ) -> Result<Json<UserSnapshot>, Problem> {
-    let compliance = api.compliance.bind(&bearer);
+    let callees = api.callees(&bearer);
     let who = requester(&caller);
-    let updated = update::handle(id(path)?, changes, &who, api.store.as_ref(), compliance.as_ref())
-        .await
-        .map_err(problem)?;
+    let updated = update::handle(id(path)?, changes, &who, &api.context(&callees)).await.map_err(problem)?;
     Ok(Json(updated.user.snapshot()))
 }
 
@@ -234,10 +254,12 @@ async fn update_user(
 async fn delete_user(
     State(api): State<UserApi>,
     caller: Caller,
+    bearer: Bearer,
     path: IdPath,
 ) -> Result<Json<UserSnapshot>, Problem> {
+    let callees = api.callees(&bearer);
     let deleted =
-        delete::handle(id(path)?, &requester(&caller), api.store.as_ref()).await.map_err(problem)?;
+        delete::handle(id(path)?, &requester(&caller), &api.context(&callees)).await.map_err(problem)?;
     Ok(Json(deleted.user.snapshot()))
 }
 
@@ -267,10 +289,12 @@ async fn delete_user(
 async fn suspend_user(
     State(api): State<UserApi>,
     caller: Caller,
+    bearer: Bearer,
     path: IdPath,
     ProblemJson(suspension): ProblemJson<Suspension>,
 ) -> Result<Json<UserSnapshot>, Problem> {
-    let done = suspend::handle(id(path)?, suspension, &requester(&caller), api.store.as_ref())
+    let callees = api.callees(&bearer);
+    let done = suspend::handle(id(path)?, suspension, &requester(&caller), &api.context(&callees))
         .await
         .map_err(problem)?;
     Ok(Json(done.user.snapshot()))
@@ -304,10 +328,14 @@ async fn suspend_user(
 async fn change_password(
     State(api): State<UserApi>,
     caller: Caller,
+    bearer: Bearer,
     path: IdPath,
     ProblemJson(change): ProblemJson<PasswordChange>,
 ) -> Result<StatusCode, Problem> {
-    password::handle(id(path)?, change, &requester(&caller), api.store.as_ref()).await.map_err(problem)?;
+    let callees = api.callees(&bearer);
+    password::handle(id(path)?, change, &requester(&caller), &api.context(&callees))
+        .await
+        .map_err(problem)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

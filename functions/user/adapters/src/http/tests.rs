@@ -190,7 +190,11 @@ impl ComplianceClient for Down {
         _: &'a Actor,
     ) -> futures::future::BoxFuture<'a, Result<Verdict, CallError>> {
         Box::pin(async {
-            Err(CallError::Unavailable { service: "compliance", reason: "connection refused".into() })
+            Err(CallError::Unavailable {
+                service: "compliance",
+                reason: "connection refused".into(),
+                cause: None,
+            })
         })
     }
 }

@@ -14,23 +14,15 @@
 //! to an account later; the retry of the same request is then a conflict.
 
 use chrono::{SubsecRound, Utc};
-use hrms_compliance::ComplianceClient;
 use hrms_employee::{EmployeeChanges, EmployeeClient, NewEmployee, Requester};
 use hrms_events::user::{UserCreated, UserStatus};
 use hrms_events::{Payload, Role};
 use uuid::Uuid;
 
-use super::{emit, may_manage};
+use super::{Change, Context, emit, may_manage};
 use crate::error::UserError;
 use crate::model::{EmployeeDetails, NewUser, User};
 use crate::password;
-use crate::store::UserStore;
-
-/// What the function calls on the way.
-pub struct Callees<'a> {
-    pub compliance: &'a dyn ComplianceClient,
-    pub employees: &'a dyn EmployeeClient,
-}
 
 /// The stored account and its events.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,12 +31,8 @@ pub struct Created {
     pub events: Vec<hrms_events::HrmsEvent>,
 }
 
-pub async fn handle(
-    new: NewUser,
-    requester: &Requester,
-    store: &dyn UserStore,
-    callees: Callees<'_>,
-) -> Result<Created, UserError> {
+pub async fn handle(new: NewUser, requester: &Requester, ctx: &Context<'_>) -> Result<Created, UserError> {
+    let Context { store, compliance, employees } = *ctx;
     if !may_manage(requester, new.role) {
         return Err(UserError::Forbidden(format!(
             "{:?} may not create {:?} accounts",
@@ -81,15 +69,15 @@ pub async fn handle(
         created_at: now,
         updated_at: now,
     };
-    let verdict = callees.compliance.validate(&user.subject(), &requester.actor()).await?;
+    let verdict = compliance.validate(&user.subject(), &requester.actor()).await?;
     if !verdict.allowed {
         return Err(UserError::Refused(verdict));
     }
     match (new.employee_id, new.employee) {
-        (Some(id), _) => link(callees.employees, id, user.user_id, requester).await?,
+        (Some(id), _) => link(employees, id, user.user_id, requester).await?,
         (None, Some(details)) => {
             let record = employee_record(details, &user);
-            callees.employees.create(&record, requester).await?;
+            employees.create(&record, requester).await?;
         }
         (None, None) => {}
     }
@@ -106,10 +94,7 @@ pub async fn handle(
         requester,
         Some(Payload::UserCreated(notice)),
         Payload::AuditUserCreated,
-        None,
-        &user,
-        Vec::new(),
-        None,
+        Change { before: None, after: &user, changes: Vec::new(), reason: None },
     );
     store.insert(&user, &events).await?;
     Ok(Created { user, events })

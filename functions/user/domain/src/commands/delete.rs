@@ -8,10 +8,9 @@ use hrms_events::{FieldChange, HrmsEvent, Payload, Role};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{check_open, emit, load, next};
+use super::{Change, Context, check_open, emit, load, next};
 use crate::error::UserError;
 use crate::model::User;
-use crate::store::UserStore;
 
 /// The closed account and its events.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,11 +19,8 @@ pub struct Deleted {
     pub events: Vec<HrmsEvent>,
 }
 
-pub async fn handle(
-    user_id: Uuid,
-    requester: &Requester,
-    store: &dyn UserStore,
-) -> Result<Deleted, UserError> {
+pub async fn handle(user_id: Uuid, requester: &Requester, ctx: &Context<'_>) -> Result<Deleted, UserError> {
+    let store = ctx.store;
     if requester.role != Role::Admin {
         return Err(UserError::Forbidden("only admin deletes accounts".into()));
     }
@@ -45,10 +41,7 @@ pub async fn handle(
         requester,
         Some(Payload::UserDeleted(notice)),
         Payload::AuditUserDeleted,
-        Some(&before),
-        &after,
-        vec![change],
-        None,
+        Change { before: Some(&before), after: &after, changes: vec![change], reason: None },
     );
     store.update(&after, &events).await?;
     Ok(Deleted { user: after, events })

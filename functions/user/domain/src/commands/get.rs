@@ -3,14 +3,13 @@
 use hrms_employee::Requester;
 use uuid::Uuid;
 
-use super::load;
+use super::{Context, load};
 use crate::error::UserError;
 use crate::model::User;
-use crate::store::UserStore;
 
-pub async fn handle(user_id: Uuid, requester: &Requester, store: &dyn UserStore) -> Result<User, UserError> {
+pub async fn handle(user_id: Uuid, requester: &Requester, ctx: &Context<'_>) -> Result<User, UserError> {
     if !requester.is_hr() && requester.user_id != user_id {
         return Err(UserError::Forbidden("users may read their own account only".into()));
     }
-    load(store, user_id).await
+    load(ctx.store, user_id).await
 }

@@ -13,7 +13,8 @@ pub(crate) mod testing;
 mod tests;
 
 use chrono::{SubsecRound, Utc};
-use hrms_employee::Requester;
+use hrms_compliance::ComplianceClient;
+use hrms_employee::{EmployeeClient, Requester};
 use hrms_events::audit::AuditRecord;
 use hrms_events::user::UserStatus;
 use hrms_events::{FieldChange, HrmsEvent, Payload, Role};
@@ -22,6 +23,15 @@ use uuid::Uuid;
 use crate::error::UserError;
 use crate::model::User;
 use crate::store::UserStore;
+
+/// What the User commands run with: the store, and Compliance and Employee
+/// as the requester reaches them.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub store: &'a dyn UserStore,
+    pub compliance: &'a dyn ComplianceClient,
+    pub employees: &'a dyn EmployeeClient,
+}
 
 /// The account, or [`UserError::NotFound`].
 async fn load(store: &dyn UserStore, user_id: Uuid) -> Result<User, UserError> {
@@ -63,16 +73,23 @@ fn next(before: &User, after: User) -> User {
     User { version: before.version + 1, updated_at: Utc::now().trunc_subsecs(6), ..after }
 }
 
+/// A change of an account: the account before (none: a new one) and
+/// after, the fields changed, and why.
+struct Change<'a> {
+    before: Option<&'a User>,
+    after: &'a User,
+    changes: Vec<FieldChange>,
+    reason: Option<String>,
+}
+
 /// The notification (if any) and the audit event of a change.
 fn emit(
     requester: &Requester,
     notice: Option<Payload>,
     audit: impl FnOnce(AuditRecord<hrms_events::user::UserSnapshot>) -> Payload,
-    before: Option<&User>,
-    after: &User,
-    changes: Vec<FieldChange>,
-    reason: Option<String>,
+    change: Change<'_>,
 ) -> Vec<HrmsEvent> {
+    let Change { before, after, changes, reason } = change;
     let actor = requester.actor();
     let record = AuditRecord {
         actor: actor.clone(),

@@ -9,11 +9,10 @@ use hrms_events::user::UserPasswordChanged;
 use hrms_events::{FieldChange, HrmsEvent, Payload, Role};
 use uuid::Uuid;
 
-use super::{check_open, emit, load, next};
+use super::{Change, Context, check_open, emit, load, next};
 use crate::error::UserError;
 use crate::model::{PasswordChange, User};
 use crate::password;
-use crate::store::UserStore;
 
 /// The account with its new password, and the events.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,8 +25,9 @@ pub async fn handle(
     user_id: Uuid,
     change: PasswordChange,
     requester: &Requester,
-    store: &dyn UserStore,
+    ctx: &Context<'_>,
 ) -> Result<Changed, UserError> {
+    let store = ctx.store;
     let own = requester.user_id == user_id;
     if !own && requester.role != Role::Admin {
         return Err(UserError::Forbidden("only the account's owner or an admin changes its password".into()));
@@ -58,10 +58,12 @@ pub async fn handle(
         requester,
         Some(Payload::UserPasswordChanged(notice)),
         Payload::AuditUserPasswordChanged,
-        Some(&before),
-        &after,
-        vec![FieldChange::redacted("password")],
-        None,
+        Change {
+            before: Some(&before),
+            after: &after,
+            changes: vec![FieldChange::redacted("password")],
+            reason: None,
+        },
     );
     store.update(&after, &events).await?;
     Ok(Changed { user: after, events })

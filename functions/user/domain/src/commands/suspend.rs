@@ -8,10 +8,9 @@ use hrms_events::{FieldChange, HrmsEvent, Payload};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{emit, load, may_manage, next};
+use super::{Change, Context, emit, load, may_manage, next};
 use crate::error::UserError;
 use crate::model::{Suspension, User};
-use crate::store::UserStore;
 
 /// The suspended account and its events.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,8 +23,9 @@ pub async fn handle(
     user_id: Uuid,
     suspension: Suspension,
     requester: &Requester,
-    store: &dyn UserStore,
+    ctx: &Context<'_>,
 ) -> Result<Suspended, UserError> {
+    let store = ctx.store;
     let reason = suspension.reason.trim().to_owned();
     if reason.is_empty() {
         return Err(UserError::invalid("reason", "a suspension needs a reason"));
@@ -53,10 +53,7 @@ pub async fn handle(
         requester,
         Some(Payload::UserSuspended(notice)),
         Payload::AuditUserSuspended,
-        Some(&before),
-        &after,
-        vec![change],
-        Some(reason),
+        Change { before: Some(&before), after: &after, changes: vec![change], reason: Some(reason) },
     );
     store.update(&after, &events).await?;
     Ok(Suspended { user: after, events })

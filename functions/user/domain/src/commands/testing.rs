@@ -140,7 +140,7 @@ pub struct Switch<C> {
 }
 
 fn down() -> CallError {
-    CallError::Unavailable { service: "test", reason: "connection refused".into() }
+    CallError::Unavailable { service: "test", reason: "connection refused".into(), cause: None }
 }
 
 impl<C: ComplianceClient> ComplianceClient for Switch<C> {
@@ -214,8 +214,13 @@ impl Harness {
         }
     }
 
-    pub fn callees(&self) -> super::create::Callees<'_> {
-        super::create::Callees { compliance: self.compliance.as_ref(), employees: &self.employee_service }
+    /// The commands' context.
+    pub fn ctx(&self) -> super::Context<'_> {
+        super::Context {
+            store: &self.users,
+            compliance: self.compliance.as_ref(),
+            employees: &self.employee_service,
+        }
     }
 
     pub fn compliance_events(&self) -> Vec<EventType> {

@@ -43,7 +43,7 @@ fn new_user(role: Role) -> NewUser {
 }
 
 async fn create_as(h: &Harness, who: &Requester, new: NewUser) -> Result<create::Created, UserError> {
-    create::handle(new, who, &h.users, h.callees()).await
+    create::handle(new, who, &h.ctx()).await
 }
 
 fn no_secrets(events: &[HrmsEvent], user: &User) {
@@ -162,11 +162,11 @@ fn owner(user: &User) -> Requester {
 async fn get_is_for_hr_and_the_owner() {
     let h = Harness::new();
     let user = account(&h).await;
-    assert_eq!(get::handle(user.user_id, &owner(&user), &h.users).await.expect("own"), user);
-    assert_eq!(get::handle(user.user_id, &h.hr, &h.users).await.expect("hr"), user);
+    assert_eq!(get::handle(user.user_id, &owner(&user), &h.ctx()).await.expect("own"), user);
+    assert_eq!(get::handle(user.user_id, &h.hr, &h.ctx()).await.expect("hr"), user);
     let other = Requester { user_id: Uuid::now_v7(), role: Role::Manager, employee_id: None };
-    assert!(matches!(get::handle(user.user_id, &other, &h.users).await, Err(UserError::Forbidden(_))));
-    assert!(matches!(get::handle(Uuid::now_v7(), &h.hr, &h.users).await, Err(UserError::NotFound)));
+    assert!(matches!(get::handle(user.user_id, &other, &h.ctx()).await, Err(UserError::Forbidden(_))));
+    assert!(matches!(get::handle(Uuid::now_v7(), &h.hr, &h.ctx()).await, Err(UserError::NotFound)));
 }
 
 #[tokio::test]
@@ -174,9 +174,7 @@ async fn update_rules_and_audit() {
     let h = Harness::new();
     let user = account(&h).await;
     let rename = UserChanges { full_name: Some("Augusta Ada King".into()), ..Default::default() };
-    let renamed = update::handle(user.user_id, rename, &owner(&user), &h.users, h.compliance.as_ref())
-        .await
-        .expect("own name");
+    let renamed = update::handle(user.user_id, rename, &owner(&user), &h.ctx()).await.expect("own name");
     assert_eq!(
         (renamed.user.version, types(&renamed.events)),
         (2, vec![EventType::UserUpdated, EventType::AuditUserUpdated])
@@ -187,22 +185,19 @@ async fn update_rules_and_audit() {
 
     let promote = UserChanges { role: Some(Role::Admin), ..Default::default() };
     for who in [owner(&user), h.hr] {
-        let refused =
-            update::handle(user.user_id, promote.clone(), &who, &h.users, h.compliance.as_ref()).await;
+        let refused = update::handle(user.user_id, promote.clone(), &who, &h.ctx()).await;
         assert!(matches!(refused, Err(UserError::Forbidden(_))), "{who:?}");
     }
     let stale = UserChanges { version: Some(1), full_name: Some("X".into()), ..Default::default() };
     assert!(matches!(
-        update::handle(user.user_id, stale, &h.hr, &h.users, h.compliance.as_ref()).await,
+        update::handle(user.user_id, stale, &h.hr, &h.ctx()).await,
         Err(UserError::Conflict(_))
     ));
-    let promoted = update::handle(user.user_id, promote, &h.admin, &h.users, h.compliance.as_ref())
-        .await
-        .expect("admin");
+    let promoted = update::handle(user.user_id, promote, &h.admin, &h.ctx()).await.expect("admin");
     assert_eq!(promoted.user.role, Role::Admin);
     let bad = UserChanges { email: Some("nope".into()), ..Default::default() };
     assert!(matches!(
-        update::handle(user.user_id, bad, &h.admin, &h.users, h.compliance.as_ref()).await,
+        update::handle(user.user_id, bad, &h.admin, &h.ctx()).await,
         Err(UserError::Refused(_))
     ));
     assert_eq!(h.users.get(user.user_id).await.expect("read").map(|u| u.version), Some(3));
@@ -212,15 +207,15 @@ async fn update_rules_and_audit() {
 async fn delete_is_soft_and_final() {
     let h = Harness::new();
     let user = account(&h).await;
-    assert!(matches!(delete::handle(user.user_id, &h.hr, &h.users).await, Err(UserError::Forbidden(_))));
-    let deleted = delete::handle(user.user_id, &h.admin, &h.users).await.expect("deleted");
+    assert!(matches!(delete::handle(user.user_id, &h.hr, &h.ctx()).await, Err(UserError::Forbidden(_))));
+    let deleted = delete::handle(user.user_id, &h.admin, &h.ctx()).await.expect("deleted");
     assert_eq!(types(&deleted.events), [EventType::UserDeleted, EventType::AuditUserDeleted]);
     let kept = h.users.get(user.user_id).await.expect("read").expect("the record stays");
     assert_eq!(kept.status, UserStatus::Deleted);
-    assert!(matches!(delete::handle(user.user_id, &h.admin, &h.users).await, Err(UserError::Conflict(_))));
+    assert!(matches!(delete::handle(user.user_id, &h.admin, &h.ctx()).await, Err(UserError::Conflict(_))));
     let rename = UserChanges { full_name: Some("X".into()), ..Default::default() };
     assert!(matches!(
-        update::handle(user.user_id, rename, &h.admin, &h.users, h.compliance.as_ref()).await,
+        update::handle(user.user_id, rename, &h.admin, &h.ctx()).await,
         Err(UserError::Conflict(_))
     ));
     let twin = NewUser { email: user.email.clone(), employee: None, ..new_user(Role::Hr) };
@@ -233,19 +228,19 @@ async fn suspend_needs_a_reason_and_an_active_account() {
     let user = account(&h).await;
     let why = |r: &str| Suspension { reason: r.into() };
     assert!(matches!(
-        suspend::handle(user.user_id, why(" "), &h.hr, &h.users).await,
+        suspend::handle(user.user_id, why(" "), &h.hr, &h.ctx()).await,
         Err(UserError::Invalid { .. })
     ));
     assert!(matches!(
-        suspend::handle(user.user_id, why("x"), &owner(&user), &h.users).await,
+        suspend::handle(user.user_id, why("x"), &owner(&user), &h.ctx()).await,
         Err(UserError::Forbidden(_))
     ));
-    let done = suspend::handle(user.user_id, why("lost laptop"), &h.hr, &h.users).await.expect("suspended");
+    let done = suspend::handle(user.user_id, why("lost laptop"), &h.hr, &h.ctx()).await.expect("suspended");
     assert_eq!(done.user.status, UserStatus::Suspended);
     let Payload::UserSuspended(notice) = &done.events[0].payload else { panic!("notice") };
     assert_eq!(notice.reason, "lost laptop");
     assert!(matches!(
-        suspend::handle(user.user_id, why("again"), &h.hr, &h.users).await,
+        suspend::handle(user.user_id, why("again"), &h.hr, &h.ctx()).await,
         Err(UserError::Conflict(_))
     ));
 }
@@ -262,14 +257,14 @@ async fn password_changes_need_the_current_one_or_an_admin() {
         user.user_id,
         change(Some("not my password"), "another long passphrase"),
         &owner(&user),
-        &h.users,
+        &h.ctx(),
     )
     .await;
     assert!(matches!(wrong, Err(UserError::Invalid { field, .. }) if field == "current_password"));
-    let weak = password::handle(user.user_id, change(Some(SECRET), "short"), &owner(&user), &h.users).await;
+    let weak = password::handle(user.user_id, change(Some(SECRET), "short"), &owner(&user), &h.ctx()).await;
     assert!(matches!(weak, Err(UserError::Invalid { field, .. }) if field == "new_password"));
     assert!(matches!(
-        password::handle(user.user_id, change(None, "another long passphrase"), &h.hr, &h.users).await,
+        password::handle(user.user_id, change(None, "another long passphrase"), &h.hr, &h.ctx()).await,
         Err(UserError::Forbidden(_))
     ));
     assert_eq!(h.users.get(user.user_id).await.expect("read"), Some(user.clone()), "unchanged so far");
@@ -278,7 +273,7 @@ async fn password_changes_need_the_current_one_or_an_admin() {
         user.user_id,
         change(Some(SECRET), "another long passphrase"),
         &owner(&user),
-        &h.users,
+        &h.ctx(),
     )
     .await
     .expect("changed");
@@ -288,6 +283,6 @@ async fn password_changes_need_the_current_one_or_an_admin() {
     assert!(audit.changes[0].redacted && audit.changes[0].before.is_none());
     no_secrets(&changed.events, &changed.user);
     let reset =
-        password::handle(user.user_id, change(None, "an admin set this one"), &h.admin, &h.users).await;
+        password::handle(user.user_id, change(None, "an admin set this one"), &h.admin, &h.ctx()).await;
     assert!(reset.is_ok());
 }

@@ -4,17 +4,15 @@
 //! `audit.user.updated` (before, after, each change). A change that changes
 //! nothing stores and emits nothing.
 
-use hrms_compliance::ComplianceClient;
 use hrms_employee::Requester;
 use hrms_events::user::UserUpdated;
 use hrms_events::{FieldChange, HrmsEvent, Payload, Role};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{check_open, check_version, emit, load, may_manage, next};
+use super::{Change, Context, check_open, check_version, emit, load, may_manage, next};
 use crate::error::UserError;
 use crate::model::{User, UserChanges};
-use crate::store::UserStore;
 
 /// The account after the change and its events (none if nothing changed).
 #[derive(Debug, Clone, PartialEq)]
@@ -27,9 +25,9 @@ pub async fn handle(
     user_id: Uuid,
     changes: UserChanges,
     requester: &Requester,
-    store: &dyn UserStore,
-    compliance: &dyn ComplianceClient,
+    ctx: &Context<'_>,
 ) -> Result<Updated, UserError> {
+    let Context { store, compliance, .. } = *ctx;
     let before = load(store, user_id).await?;
     let own = requester.user_id == user_id;
     let manages = may_manage(requester, before.role);
@@ -91,10 +89,7 @@ pub async fn handle(
         requester,
         Some(Payload::UserUpdated(notice)),
         Payload::AuditUserUpdated,
-        Some(&before),
-        &after,
-        diff,
-        None,
+        Change { before: Some(&before), after: &after, changes: diff, reason: None },
     );
     store.update(&after, &events).await?;
     Ok(Updated { user: after, events })

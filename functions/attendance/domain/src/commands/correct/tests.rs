@@ -10,8 +10,8 @@ use crate::fixtures::requester;
 /// clock then moves to the next morning).
 async fn closed(h: &mut Harness, me: &Requester) -> AttendanceRecord {
     let start = h.now - Duration::hours(1);
-    check_in::handle(me, start, &h.store, &h.employees).await.expect("in");
-    let done = check_out::handle(me, start + Duration::hours(8), &h.store, &h.employees).await.expect("out");
+    check_in::handle(me, &h.at(start)).await.expect("in");
+    let done = check_out::handle(me, &h.at(start + Duration::hours(8))).await.expect("out");
     h.now += Duration::hours(24);
     done.record
 }
@@ -28,10 +28,9 @@ async fn the_manager_corrects_with_before_and_after_in_the_audit() {
     let record = closed(&mut h, &me).await;
     let manager = h.manager_of(&ada);
     let earlier = record.check_in - Duration::minutes(30);
-    let fixed =
-        handle(record.record_id, correction(Some(earlier), None), &manager, h.now, &h.store, &h.employees)
-            .await
-            .expect("corrected");
+    let fixed = handle(record.record_id, correction(Some(earlier), None), &manager, &h.ctx())
+        .await
+        .expect("corrected");
     let after = &fixed.record;
     assert_eq!((after.check_in, after.worked_minutes, after.version), (earlier, Some(510), 3));
     assert!(after.corrected && after.correction_reason.as_deref() == Some("badge reader was down"));
@@ -54,19 +53,18 @@ async fn the_manager_corrects_with_before_and_after_in_the_audit() {
 async fn hr_closes_a_forgotten_check_out_and_a_stale_version_is_refused() {
     let h = Harness::new();
     let ada = h.employee("UTC").await;
-    let open = check_in::handle(&h.person(&ada), h.now, &h.store, &h.employees).await.expect("in").record;
+    let open = check_in::handle(&h.person(&ada), &h.ctx()).await.expect("in").record;
     let later = h.now + Duration::hours(30);
     let out = h.now + Duration::hours(9);
     let fix = Correction { version: Some(1), ..correction(None, Some(out)) };
-    let closed =
-        handle(open.record_id, fix.clone(), &h.hr, later, &h.store, &h.employees).await.expect("closed");
+    let closed = handle(open.record_id, fix.clone(), &h.hr, &h.at(later)).await.expect("closed");
     assert_eq!((closed.record.check_out, closed.record.worked_minutes), (Some(out), Some(540)));
     assert_eq!(h.store.open(ada.employee_id).await.expect("read"), None, "checked out");
-    let stale = handle(open.record_id, fix, &h.hr, later, &h.store, &h.employees).await;
+    let stale = handle(open.record_id, fix, &h.hr, &h.at(later)).await;
     assert!(matches!(stale, Err(AttendanceError::Conflict(ref why)) if why.contains("stale")));
     // The same times again change nothing.
     let same = Correction { version: Some(2), ..correction(None, Some(out)) };
-    let unchanged = handle(open.record_id, same, &h.hr, later, &h.store, &h.employees).await.expect("no-op");
+    let unchanged = handle(open.record_id, same, &h.hr, &h.at(later)).await.expect("no-op");
     assert!(unchanged.events.is_empty());
     assert_eq!(h.outbox().len(), 4);
 }
@@ -82,7 +80,7 @@ async fn a_plain_employee_or_another_manager_may_not_correct() {
     let other_manager = requester(Role::Manager, Some(Uuid::now_v7()));
     let no_record_manager = requester(Role::Manager, None);
     for who in [me, requester(Role::Employee, ada.manager_id), other_manager, no_record_manager] {
-        let refused = handle(record.record_id, fix.clone(), &who, h.now, &h.store, &h.employees).await;
+        let refused = handle(record.record_id, fix.clone(), &who, &h.ctx()).await;
         assert!(matches!(refused, Err(AttendanceError::Forbidden(_))), "{who:?}: {refused:?}");
     }
     assert_eq!(h.store.get(record.record_id).await.expect("read"), Some(record));
@@ -105,14 +103,13 @@ async fn impossible_times_are_refused_naming_the_field() {
         (Correction { reason: "  ".into(), ..correction(Some(record.check_in), None) }, "reason"),
     ];
     for (fix, field) in cases {
-        let refused = handle(record.record_id, fix.clone(), &h.hr, h.now, &h.store, &h.employees).await;
+        let refused = handle(record.record_id, fix.clone(), &h.hr, &h.ctx()).await;
         assert!(
             matches!(refused, Err(AttendanceError::Invalid { field: ref f, .. }) if f == field),
             "{fix:?}: {refused:?}"
         );
     }
-    let unknown =
-        handle(Uuid::now_v7(), correction(Some(h.now), None), &h.hr, h.now, &h.store, &h.employees).await;
+    let unknown = handle(Uuid::now_v7(), correction(Some(h.now), None), &h.hr, &h.ctx()).await;
     assert!(matches!(unknown, Err(AttendanceError::NotFound(_))));
     assert_eq!(h.store.get(record.record_id).await.expect("read"), Some(record));
     assert_eq!(h.outbox().len(), written, "no event");
@@ -127,15 +124,14 @@ async fn a_correction_may_not_overlap_another_record() {
     let second = closed(&mut h, &me).await;
     let first_out = first.check_out.expect("closed");
     let into_first = correction(Some(first_out - Duration::hours(1)), Some(first_out + Duration::hours(2)));
-    let refused = handle(second.record_id, into_first, &h.hr, h.now, &h.store, &h.employees).await;
+    let refused = handle(second.record_id, into_first, &h.hr, &h.ctx()).await;
     assert!(
         matches!(refused, Err(AttendanceError::Conflict(ref why)) if why.contains("overlap")),
         "{refused:?}"
     );
     // Up to the other's check-out is fine.
     let touching = correction(Some(first_out), Some(first_out + Duration::hours(4)));
-    let fixed =
-        handle(second.record_id, touching, &h.hr, h.now, &h.store, &h.employees).await.expect("touching");
+    let fixed = handle(second.record_id, touching, &h.hr, &h.ctx()).await.expect("touching");
     assert_eq!((fixed.record.check_in, fixed.record.worked_minutes), (first_out, Some(240)));
 }
 
@@ -147,7 +143,7 @@ async fn employee_down_refuses_a_managers_correction() {
     let record = closed(&mut h, &me).await;
     h.employees_down();
     let fix = correction(Some(record.check_in - Duration::hours(1)), None);
-    let refused = handle(record.record_id, fix, &h.manager_of(&ada), h.now, &h.store, &h.employees).await;
+    let refused = handle(record.record_id, fix, &h.manager_of(&ada), &h.ctx()).await;
     assert!(matches!(refused, Err(AttendanceError::Unavailable(_))));
     assert_eq!(h.store.get(record.record_id).await.expect("read"), Some(record));
 }

@@ -1,9 +1,10 @@
-use chrono::TimeZone;
+use chrono::{DateTime, TimeZone, Utc};
 use hrms_employee::Employee;
 
 use super::*;
 use crate::commands::testing::Harness;
 use crate::fixtures::requester;
+use crate::store::AttendanceStore;
 
 fn at(d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, d, h, 0, 0).single().expect("valid")
@@ -50,7 +51,7 @@ async fn the_same_night_shift_falls_on_each_employees_own_days() {
     for e in [&tokyo, &new_york] {
         worked(&h, e, at(4, 23), Some(at(5, 7))).await;
     }
-    let listing = handle(range(None, 4, 5), &h.hr, h.now, &h.store, &h.employees).await.expect("listed");
+    let listing = handle(range(None, 4, 5), &h.hr, &h.ctx()).await.expect("listed");
     assert_eq!(listing.records.len(), 2);
     let days: Vec<_> = listing.days.iter().map(|d| (d.employee_id, d.date, d.worked_minutes)).collect();
     let mut want = vec![
@@ -63,7 +64,7 @@ async fn the_same_night_shift_falls_on_each_employees_own_days() {
     assert!(listing.weeks.iter().all(|w| w.week == "2027-W01" && w.worked_minutes == 480));
 
     // Tokyo's record was checked in on its 5th: not in a range of the 4th alone.
-    let fourth = handle(range(None, 4, 4), &h.hr, h.now, &h.store, &h.employees).await.expect("listed");
+    let fourth = handle(range(None, 4, 4), &h.hr, &h.ctx()).await.expect("listed");
     let ids: Vec<_> = fourth.records.iter().map(|r| r.employee_id).collect();
     assert_eq!(ids, vec![new_york.employee_id]);
     assert_eq!(fourth.days.len(), 1, "only the 4th is counted: {:?}", fourth.days);
@@ -79,7 +80,7 @@ async fn weeks_sum_the_days_in_the_range_and_open_records_do_not_count_yet() {
     worked(&h, &berlin, at(11, 7), Some(at(11, 9))).await;
     let open = worked(&h, &berlin, at(12, 7), None).await;
     let me = h.person(&berlin);
-    let listing = handle(range(None, 4, 12), &me, h.now, &h.store, &h.employees).await.expect("listed");
+    let listing = handle(range(None, 4, 12), &me, &h.ctx()).await.expect("listed");
     assert_eq!(listing.records.len(), 7);
     assert_eq!(listing.records.last(), Some(&open), "by check-in");
     assert_eq!(listing.days.len(), 6);
@@ -87,7 +88,7 @@ async fn weeks_sum_the_days_in_the_range_and_open_records_do_not_count_yet() {
     let weeks: Vec<_> = listing.weeks.iter().map(|w| (w.week.as_str(), w.starts, w.worked_hours)).collect();
     assert_eq!(weeks, [("2027-W01", date(4), 42.5), ("2027-W02", date(11), 2.0)]);
     // A range inside the week counts its days only.
-    let two = handle(range(None, 5, 6), &me, h.now, &h.store, &h.employees).await.expect("listed");
+    let two = handle(range(None, 5, 6), &me, &h.ctx()).await.expect("listed");
     assert_eq!(two.weeks[0].worked_minutes, 2 * 510);
 }
 
@@ -100,13 +101,13 @@ async fn each_sees_whom_they_may() {
     worked(&h, &grace, at(4, 8), Some(at(4, 16))).await;
     let count = |listing: Listing| listing.records.len();
 
-    let mine = handle(range(None, 4, 4), &h.person(&ada), h.now, &h.store, &h.employees).await.expect("own");
+    let mine = handle(range(None, 4, 4), &h.person(&ada), &h.ctx()).await.expect("own");
     assert_eq!(mine.records[0].employee_id, ada.employee_id);
     assert_eq!(count(mine), 1);
     let manager = h.manager_of(&ada);
-    let report = handle(range(Some(ada.employee_id), 4, 4), &manager, h.now, &h.store, &h.employees).await;
+    let report = handle(range(Some(ada.employee_id), 4, 4), &manager, &h.ctx()).await;
     assert_eq!(report.map(count).expect("their report"), 1);
-    let all = handle(range(None, 4, 4), &h.hr, h.now, &h.store, &h.employees).await.expect("hr");
+    let all = handle(range(None, 4, 4), &h.hr, &h.ctx()).await.expect("hr");
     assert_eq!(count(all), 2);
 
     for (who, whose) in [
@@ -114,26 +115,25 @@ async fn each_sees_whom_they_may() {
         (manager, Some(grace.employee_id)),
         (requester(Role::Manager, Some(Uuid::now_v7())), Some(ada.employee_id)),
     ] {
-        let refused = handle(range(whose, 4, 4), &who, h.now, &h.store, &h.employees).await;
+        let refused = handle(range(whose, 4, 4), &who, &h.ctx()).await;
         assert!(matches!(refused, Err(AttendanceError::Forbidden(_))), "{who:?}: {refused:?}");
     }
     let nobody = requester(Role::Manager, None);
-    let refused = handle(range(None, 4, 4), &nobody, h.now, &h.store, &h.employees).await;
+    let refused = handle(range(None, 4, 4), &nobody, &h.ctx()).await;
     assert!(matches!(refused, Err(AttendanceError::Invalid { ref field, .. }) if field == "employee_id"));
     h.employees_down();
-    let down =
-        handle(range(Some(ada.employee_id), 4, 4), &h.manager_of(&ada), h.now, &h.store, &h.employees).await;
+    let down = handle(range(Some(ada.employee_id), 4, 4), &h.manager_of(&ada), &h.ctx()).await;
     assert!(matches!(down, Err(AttendanceError::Unavailable(_))));
 }
 
 #[tokio::test]
 async fn ranges_default_to_the_last_week_and_are_bounded() {
     let h = Harness::new();
-    let listing = handle(ListQuery::default(), &h.hr, h.now, &h.store, &h.employees).await.expect("listed");
+    let listing = handle(ListQuery::default(), &h.hr, &h.ctx()).await.expect("listed");
     assert_eq!((listing.from, listing.to), (date(4) - Duration::days(6), date(4)));
-    let backwards = handle(range(None, 5, 4), &h.hr, h.now, &h.store, &h.employees).await;
+    let backwards = handle(range(None, 5, 4), &h.hr, &h.ctx()).await;
     assert!(matches!(backwards, Err(AttendanceError::Invalid { ref field, .. }) if field == "from"));
     let long = ListQuery { from: Some(date(1) - Duration::days(400)), ..range(None, 1, 1) };
-    let refused = handle(long, &h.hr, h.now, &h.store, &h.employees).await;
+    let refused = handle(long, &h.hr, &h.ctx()).await;
     assert!(matches!(refused, Err(AttendanceError::Invalid { ref field, .. }) if field == "to"));
 }

@@ -1,7 +1,8 @@
 # The functions' DynamoDB tables, exactly as the code would create them
-# (functions/runtime/src/dynamodb/mod.rs, ensure_service_table): one table per
-# function named <prefix><function>, string keys pk and sk, on-demand; the
-# audit table with its indexes (dynamodb/audit.rs, LAYOUT). Here they also
+# (hrms/src/app/stores/dynamodb.rs, hrms_dynamodb::ensure_laid_out_table): one
+# table per function named <prefix><function>, string keys pk and sk,
+# on-demand; the audit table with its indexes
+# (functions/audit/adapters/src/dynamodb.rs, LAYOUT). Here they also
 # get point-in-time recovery, encryption with a customer-managed KMS key and
 # deletion protection; the functions find them existing and create nothing.
 # A test compares local.tables with the code's layout.

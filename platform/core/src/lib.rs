@@ -47,4 +47,4 @@ pub use consume::{Delivery, Handler, HandlerError, RetryPolicy};
 pub use error::{Cause, Chain};
 #[cfg(feature = "runtime")]
 pub use publish::{DeadLetter, DeadLetterSink, EventPublisher, PublishError};
-pub use store::StoreFailure;
+pub use store::{Part, StoreFailure};

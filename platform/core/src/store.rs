@@ -62,3 +62,13 @@ impl<T, E: Into<BoxError>> StoreContext<T> for Result<T, E> {
         self.map_err(|e| StoreFailure::unavailable(reason(), e))
     }
 }
+
+/// Where a write stands among writes made one after the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The last (or only) one: commit it.
+    Last,
+    /// More follow at once: a store that can may hold its commit for them
+    /// (the answer still comes only once this one is durable).
+    More,
+}

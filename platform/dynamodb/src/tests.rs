@@ -43,11 +43,6 @@ async fn an_unreadable_outbox_item_is_reported_and_set_aside() {
 #[derive(Default)]
 struct Recorder(Mutex<Vec<HrmsEvent>>);
 
-impl Recorder {
-    fn published(&self) -> Vec<HrmsEvent> {
-        self.0.lock().expect("lock").clone()
-    }
-}
 
 impl EventPublisher for Recorder {
     fn publish<'a>(&'a self, events: &'a [HrmsEvent]) -> BoxFuture<'a, Vec<Result<(), PublishError>>> {

@@ -4,6 +4,7 @@
 //! once, and then answers them all. Under load, many requests share an
 //! fsync; alone, a write waits for nothing.
 
+use hrms_platform::Part;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,12 +23,13 @@ const MAX_GROUP: usize = 256;
 const FOLLOWING_WAIT: Duration = Duration::from_millis(50);
 
 /// A write: `run` does it (true: keep it), `answer` tells the caller how
-/// the commit went (its error shared by the writes it held); `followed`:
-/// its caller sends another write at once, to be committed with it.
+/// the commit went (its error shared by the writes it held); `part`
+/// [`Part::More`]: its caller sends another write at once, to be committed
+/// with it.
 struct Job {
     run: Box<dyn FnOnce(&Connection) -> bool + Send>,
     answer: Box<dyn FnOnce(Result<(), Arc<rusqlite::Error>>) + Send>,
-    followed: bool,
+    part: Part,
 }
 
 /// The handle to a database's writer thread; the thread ends with the last
@@ -48,15 +50,15 @@ impl Writer {
         Self(jobs)
     }
 
-    /// Queues `f` for the next transaction; `followed`: the caller queues
-    /// another write at once, which the writer waits for (a little) before
-    /// it commits, so that both share the commit.
+    /// Queues `f` for the next transaction; [`Part::More`]: the caller
+    /// queues another write at once, which the writer waits for (a little)
+    /// before it commits, so that both share the commit.
     pub fn submit<T: Send + 'static, E: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
-        followed: bool,
+        part: Part,
     ) -> BoxFuture<'static, Result<Result<T, E>, Error>> {
-        self.submit_then(f, followed, |_| {})
+        self.submit_then(f, part, |_| {})
     }
 
     /// [`Writer::submit`], and `then` runs with `f`'s result once it
@@ -65,7 +67,7 @@ impl Writer {
     pub fn submit_then<T: Send + 'static, E: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
-        followed: bool,
+        part: Part,
         then: impl FnOnce(&T) + Send + 'static,
     ) -> BoxFuture<'static, Result<Result<T, E>, Error>> {
         let (reply, answer) = oneshot::channel();
@@ -93,7 +95,7 @@ impl Writer {
                 };
                 let _ = reply.send(result);
             }),
-            followed,
+            part,
         };
         let sent = self.0.send(job);
         Box::pin(async move {
@@ -139,7 +141,7 @@ fn commit(
     let sql = |tx: &Connection, statement: &str| tx.prepare_cached(statement)?.execute([]).map(|_| ());
     while let Some(mut job) = next.take() {
         let run = std::mem::replace(&mut job.run, Box::new(|_| false));
-        let followed = job.followed;
+        let followed = job.part == Part::More;
         jobs.push(job);
         sql(&tx, "SAVEPOINT job")?;
         // A write that panics is rolled back and answered as not run; the
@@ -194,7 +196,8 @@ mod tests {
     async fn a_write_announced_to_be_followed_commits_with_its_follower_or_alone() {
         let dir = hrms_platform::testing::temp_dir("group-followed");
         let db = Database::open(dir.join("t.db"), &["CREATE TABLE t (k TEXT PRIMARY KEY)"]).expect("db");
-        let first = db.apply_part(|tx| tx.execute("INSERT INTO t (k) VALUES ('first')", []), true);
+        let first = db
+            .apply_part(|tx| tx.execute("INSERT INTO t (k) VALUES ('first')", []), hrms_platform::Part::More);
         let refused = db.write(|tx| match tx.execute("INSERT INTO t (k) VALUES ('first')", []) {
             Ok(_) => Ok(Ok(())),
             Err(e) => Ok(Err(e.to_string())),
@@ -204,7 +207,8 @@ mod tests {
         assert_eq!((first.ok(), follower.ok()), (Some(1), Some(1)));
         assert!(matches!(refused, Ok(Err(_))), "a refusal in between rolls back alone");
         // Nothing follows: the writer commits after a short wait.
-        let alone = db.apply_part(|tx| tx.execute("INSERT INTO t (k) VALUES ('alone')", []), true);
+        let alone = db
+            .apply_part(|tx| tx.execute("INSERT INTO t (k) VALUES ('alone')", []), hrms_platform::Part::More);
         assert_eq!(alone.await.ok(), Some(1));
         let mut keys: Vec<String> = db
             .run(|c| c.prepare("SELECT k FROM t")?.query_map([], |r| r.get(0))?.collect())

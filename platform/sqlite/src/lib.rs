@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
+use hrms_platform::Part;
 use rusqlite::{Connection, ErrorCode, Params};
 
 use crate::outbox::{append, connect, encode, migrate as migrate_outbox};
@@ -111,7 +112,7 @@ impl Database {
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
     ) -> BoxFuture<'static, Result<Result<T, E>, Error>> {
-        self.writer.submit(f, false)
+        self.writer.submit(f, Part::Last)
     }
 
     /// [`Database::write`] for a write that is never refused: `Err` is the
@@ -120,18 +121,18 @@ impl Database {
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> BoxFuture<'static, Result<T, Error>> {
-        self.apply_part(f, false)
+        self.apply_part(f, Part::Last)
     }
 
     /// [`Database::apply`] for one of several writes made one after the
-    /// other: with `more`, the writer keeps its transaction open for the
-    /// next one (briefly), so that they share one commit.
+    /// other: with [`Part::More`], the writer keeps its transaction open for
+    /// the next one (briefly), so that they share one commit.
     pub fn apply_part<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
-        more: bool,
+        part: Part,
     ) -> BoxFuture<'static, Result<T, Error>> {
-        let written = self.writer.submit(move |tx| f(tx).map(Ok::<T, Infallible>), more);
+        let written = self.writer.submit(move |tx| f(tx).map(Ok::<T, Infallible>), part);
         Box::pin(async move {
             let Ok(done) = written.await?;
             Ok(done)
@@ -164,7 +165,7 @@ impl Database {
                     Err(refused) => Err(refused),
                 })
             },
-            false,
+            Part::Last,
             move |(_, seqs)| {
                 if let Some((relay, events)) = handed {
                     relay.hand_over(seqs.iter().zip(events).map(|(&seq, event)| OutboxEntry { seq, event }));

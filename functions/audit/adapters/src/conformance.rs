@@ -11,7 +11,7 @@ use hrms_audit::fixtures::employee_updated;
 use hrms_audit::history::{replay, state_at};
 use hrms_audit::store::{Cursor, Order};
 use hrms_audit::verify::verify;
-use hrms_audit::{AuditStore, NewEntry, Query, entry::GENESIS, persist};
+use hrms_audit::{AuditStore, NewEntry, Query, States, entry::GENESIS, persist};
 use hrms_events::HrmsEvent;
 use uuid::Uuid;
 
@@ -145,7 +145,7 @@ pub async fn states_follow_the_log_and_replay_rebuilds_them(store: Box<dyn Audit
     assert_eq!(state_at(&chain, chain[0].time - Duration::seconds(1)), None, "not yet there");
 
     // The read model is a projection: emptied, replay brings it back.
-    store.put_states(&[], true).await.expect("emptied");
+    store.put_states(&[], States::First).await.expect("emptied");
     assert_eq!(store.state(&subject).await.expect("state"), None);
     let mut progress = Vec::new();
     assert_eq!(replay(store.as_ref(), |n| progress.push(n)).await.expect("replayed"), 2);

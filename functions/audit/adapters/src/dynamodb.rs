@@ -72,7 +72,7 @@
 //! - A chain whose head item was deleted takes no more rows: its appends
 //!   are contended (row 1 exists) until an operator puts the head back;
 //!   verification names the chain.
-//! - Clearing the read model ([`AuditStore::put_states`] with `first`)
+//! - Clearing the read model ([`AuditStore::put_states`] with [`States::First`])
 //!   deletes the `STATE` item of every listed subject.
 //!
 //! # Layout
@@ -88,7 +88,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use hrms_audit::entry::{Entry, GENESIS, NewEntry, format_time};
-use hrms_audit::store::{Appended, AuditStore, Head, Page, Query, StoreError, SubjectState};
+use hrms_audit::store::{Appended, AuditStore, Head, Page, Query, States, StoreError, SubjectState};
 use uuid::Uuid;
 
 use hrms_dynamodb::batch::Projection;
@@ -304,9 +304,9 @@ impl AuditStore for DynamoAuditStore {
     fn put_states<'a>(
         &'a self,
         states: &'a [SubjectState],
-        first: bool,
+        which: States,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move { Ok(self.replace_states(states, first).await?) })
+        Box::pin(async move { Ok(self.replace_states(states, which).await?) })
     }
 }
 

@@ -18,7 +18,7 @@ use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use hrms_audit::entry::format_time;
 use hrms_audit::store::{Appended, Cursor, Order};
-use hrms_audit::{AuditStore, Entry, Head, NewEntry, Page, Query, StoreError, SubjectState};
+use hrms_audit::{AuditStore, Entry, Head, NewEntry, Page, Part, Query, States, StoreError, SubjectState};
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, Row, params, params_from_iter};
 use uuid::Uuid;
@@ -77,12 +77,12 @@ const PAGE_SIZE: i64 = 16 * 1024;
 
 impl AuditStore for SqliteAuditStore {
     fn append(&self, entries: Vec<NewEntry>) -> BoxFuture<'_, Result<Appended, StoreError>> {
-        self.append_part(entries, false)
+        self.append_part(entries, Part::Last)
     }
 
     /// The writer keeps its transaction open for the part that follows.
-    fn append_part(&self, entries: Vec<NewEntry>, more: bool) -> BoxFuture<'_, Result<Appended, StoreError>> {
-        let written = self.db.apply_part(move |tx| append(tx, entries), more);
+    fn append_part(&self, entries: Vec<NewEntry>, part: Part) -> BoxFuture<'_, Result<Appended, StoreError>> {
+        let written = self.db.apply_part(move |tx| append(tx, entries), part);
         Box::pin(async move { Ok(written.await.context("appending to the log")?) })
     }
 
@@ -171,11 +171,11 @@ impl AuditStore for SqliteAuditStore {
     fn put_states<'a>(
         &'a self,
         states: &'a [SubjectState],
-        first: bool,
+        which: States,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let rows: Vec<_> = states.iter().map(|s| (s.subject.clone(), s.event_id.to_string())).collect();
         let written = self.db.apply(move |tx| {
-            if first {
+            if which == States::First {
                 tx.execute("DELETE FROM audit_state", [])?;
             }
             let mut put = tx.prepare_cached(PUT_STATE)?;

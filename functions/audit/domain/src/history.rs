@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::entry::Entry;
-use crate::store::{AuditStore, StoreError, SubjectState};
+use crate::store::{AuditStore, States, StoreError, SubjectState};
 
 /// The state of a subject at `at`: what its last event up to then left
 /// (`None` if it did not exist yet). `chain` is in chain order.
@@ -28,13 +28,13 @@ pub async fn replay(store: &dyn AuditStore, mut progress: impl FnMut(u64)) -> Re
                 states.push(state);
             }
         }
-        store.put_states(&states, done == 0).await?;
+        store.put_states(&states, if done == 0 { States::First } else { States::Next }).await?;
         done += subjects.len() as u64;
         progress(done);
         after = Some(last);
     }
     if done == 0 {
-        store.put_states(&[], true).await?;
+        store.put_states(&[], States::First).await?;
     }
     Ok(done)
 }

@@ -45,5 +45,5 @@ pub mod verify;
 
 pub use entry::{Entry, NewEntry};
 pub use persist::{PersistError, persist};
-pub use store::{Appended, AuditStore, Head, Order, Page, Query, StoreError, SubjectState};
+pub use store::{Appended, AuditStore, Head, Order, Page, Part, Query, States, StoreError, SubjectState};
 pub use verify::{Finding, Problem, Report};

@@ -3,7 +3,7 @@
 use hrms_events::HrmsEvent;
 
 use crate::entry::NewEntry;
-use crate::store::{Appended, AuditStore, StoreError};
+use crate::store::{Appended, AuditStore, Part, StoreError};
 
 /// Why a batch was not persisted.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +43,8 @@ pub async fn persist<'a>(
             .iter()
             .map(|e| NewEntry::new(e).map_err(|reason| PersistError::NotCanonical { id: e.id, reason }))
             .collect::<Result<Vec<_>, _>>()?;
-        queued.push(store.append_part(entries, i + 1 < parts));
+        let part = if i + 1 < parts { Part::More } else { Part::Last };
+        queued.push(store.append_part(entries, part));
     }
     let mut total = Appended::default();
     for appended in queued {

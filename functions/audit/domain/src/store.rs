@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt};
+pub use hrms_platform::Part;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -151,11 +152,11 @@ pub trait AuditStore: Send + Sync {
         false
     }
 
-    /// [`AuditStore::append`] for a part of a batch; `more`: the next part
-    /// follows at once, and a store that can may hold its commit for it
-    /// (the answer still comes only once this part is durable).
-    fn append_part(&self, entries: Vec<NewEntry>, more: bool) -> BoxFuture<'_, Result<Appended, StoreError>> {
-        let _ = more;
+    /// [`AuditStore::append`] for a part of a batch; [`Part::More`]: the
+    /// next part follows at once, and a store that can may hold its commit
+    /// for it (the answer still comes only once this part is durable).
+    fn append_part(&self, entries: Vec<NewEntry>, part: Part) -> BoxFuture<'_, Result<Appended, StoreError>> {
+        let _ = part;
         self.append(entries)
     }
 
@@ -209,12 +210,12 @@ pub trait AuditStore: Send + Sync {
     /// A subject's current state (the read model).
     fn state<'a>(&'a self, subject: &'a str) -> BoxFuture<'a, Result<Option<SubjectState>, StoreError>>;
 
-    /// Replaces the read model with `states` (from [`crate::history::replay`]):
-    /// `first` empties it before writing.
+    /// Replaces the read model with `states` (from [`crate::history::replay`]),
+    /// in parts: [`States::First`] empties it before writing.
     fn put_states<'a>(
         &'a self,
         states: &'a [SubjectState],
-        first: bool,
+        which: States,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
@@ -226,4 +227,13 @@ impl From<hrms_platform::StoreFailure> for StoreError {
             failure @ hrms_platform::StoreFailure::Unavailable { .. } => Self::Unavailable(failure.into()),
         }
     }
+}
+
+/// Which part of a rebuilt read model [`AuditStore::put_states`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum States {
+    /// The first: the read model is emptied before it is written.
+    First,
+    /// A later one: written beside what the earlier parts wrote.
+    Next,
 }

@@ -12,8 +12,8 @@ use rusqlite::params;
 use uuid::Uuid;
 
 use crate::outbox::{self as sqlite, SqliteOutbox};
-use hrms_platform::outbox::{OutboxStore, Relay, RelaySettings};
 use hrms_platform::inprocess::InProcessBus;
+use hrms_platform::outbox::{OutboxStore, Relay, RelaySettings};
 use hrms_platform::publish::{EventPublisher, PublishError};
 
 /// A service database: one entity table plus the outbox.
@@ -247,11 +247,9 @@ impl Fed {
     /// after failures (its interval is an hour).
     fn new(publisher: Arc<Refusing>, settings: RelaySettings) -> (Self, Relay) {
         let dir = tempdir::Dir::new();
-        let db = crate::Database::open(
-            dir.0.join("service.db"),
-            &["CREATE TABLE employee (id TEXT PRIMARY KEY)"],
-        )
-        .expect("db");
+        let db =
+            crate::Database::open(dir.0.join("service.db"), &["CREATE TABLE employee (id TEXT PRIMARY KEY)"])
+                .expect("db");
         let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let outbox = Counting { outbox: SqliteOutbox::of(db.clone()), reads: reads.clone() };
         let settings = RelaySettings { interval: Duration::from_secs(3600), ..settings };
@@ -369,8 +367,10 @@ async fn a_failed_event_goes_out_before_the_later_events_of_its_key() {
             fed.write(&key[1..]).await;
             fed.write(&other).await;
             // The other key goes on.
-            hrms_platform::testing::until(Duration::from_secs(10), || publisher.published().contains(&other[0].id))
-                .await;
+            hrms_platform::testing::until(Duration::from_secs(10), || {
+                publisher.published().contains(&other[0].id)
+            })
+            .await;
             assert_eq!(fed.backlog().await, 3, "the failed event and its key's later ones wait");
             publisher.refuse.lock().expect("lock").clear();
             tokio::time::timeout(Duration::from_secs(10), async {

@@ -5,6 +5,7 @@
 //! subjects and heads that verification relies on.
 
 use chrono::{Duration, TimeZone};
+use hrms_audit::States;
 use hrms_audit::store::{Cursor, Order};
 use hrms_audit::verify::verify;
 use serde_json::json;
@@ -214,10 +215,10 @@ async fn the_read_model_is_replaced() {
     let ada = SubjectState { state: json!({"replayed": true}), ..grace.clone() };
     let ada = SubjectState { subject: "ada".into(), ..ada };
 
-    store.put_states(std::slice::from_ref(&ada), true).await.expect("replaced");
+    store.put_states(std::slice::from_ref(&ada), States::First).await.expect("replaced");
     assert_eq!(store.state("ada").await.expect("state"), Some(ada.clone()));
     assert_eq!(store.state("grace").await.expect("state"), None, "cleared first");
-    store.put_states(std::slice::from_ref(&grace), false).await.expect("added");
+    store.put_states(std::slice::from_ref(&grace), States::Next).await.expect("added");
     assert_eq!(store.state("ada").await.expect("state"), Some(ada));
     assert_eq!(store.state("grace").await.expect("state"), Some(grace));
 }

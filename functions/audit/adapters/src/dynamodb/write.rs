@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{DeleteRequest, Put, PutRequest, TransactWriteItem,
 use chrono::{DateTime, SubsecRound, Utc};
 use futures::{StreamExt, stream};
 use hrms_audit::entry::{Entry, NewEntry};
-use hrms_audit::store::{Appended, StoreError, SubjectState};
+use hrms_audit::store::{Appended, States, StoreError, SubjectState};
 use uuid::Uuid;
 
 use super::*;
@@ -304,8 +304,8 @@ impl DynamoAuditStore {
         batch::write(&self.client, &self.table, puts).await
     }
 
-    pub(super) async fn replace_states(&self, states: &[SubjectState], first: bool) -> Result<(), Failure> {
-        if first {
+    pub(super) async fn replace_states(&self, states: &[SubjectState], which: States) -> Result<(), Failure> {
+        if which == States::First {
             let deletes = self
                 .all_listed()
                 .await?

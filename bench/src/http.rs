@@ -43,7 +43,7 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
     let bare_durable = bare_durable(&durable_dir).await?;
 
     println!(
-        "hrms bench http: {} requests ({} for /users), {} in flight; events: {}; consumers: {}",
+        "hrms-bench http: {} requests ({} for /users), {} in flight; events: {}; consumers: {}",
         args.requests,
         args.user_requests,
         args.concurrency,

@@ -30,6 +30,7 @@ use hrms_notification_adapters::consumer::{Dispatcher, GROUP, NotificationHandle
 use hrms_notification_adapters::sqlite::SqliteNotificationStore;
 use hrms_platform::EventPublisher;
 use hrms_platform::inprocess::{BatchSettings, InProcessBus};
+use hrms_sqlite::Store as _;
 use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 

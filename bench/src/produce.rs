@@ -60,7 +60,7 @@ pub async fn run(args: ProduceArgs) -> anyhow::Result<()> {
     publisher.acknowledged(publisher.send(&events[0], &args.topic).await?).await?;
 
     println!(
-        "hrms bench produce: {} records x {} rounds to {} at {}, {} in flight, mean record {} B",
+        "hrms-bench produce: {} records x {} rounds to {} at {}, {} in flight, mean record {} B",
         args.count, args.rounds, args.topic, config.bootstrap_servers, args.in_flight, mean_size
     );
     println!("{:<16} {:>12} {:>10} {:>10} {:>10}", "", "records/s", "p50 ms", "p95 ms", "p99 ms");

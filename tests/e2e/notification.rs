@@ -18,6 +18,7 @@ use hrms_notification_adapters::channels::{DEFAULT_FROM, SmtpConfig, SmtpMailer,
 use hrms_notification_adapters::consumer::{Dispatcher, GROUP, NotificationHandler};
 use hrms_notification_adapters::sqlite::SqliteNotificationStore;
 use hrms_platform::{Delivery, EventPublisher, Handler, HandlerError};
+use hrms_sqlite::Store as _;
 use serde_json::Value;
 use tokio::sync::{Notify, watch};
 

@@ -90,7 +90,7 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<()> {
     let bare = bare().await?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
     println!(
-        "hrms bench mixed: {} employees in teams of {}, {} connections, {} s; events: {}",
+        "hrms-bench mixed: {} employees in teams of {}, {} connections, {} s; events: {}",
         args.employees, args.team, args.concurrency, args.seconds, dev.transport
     );
     println!("{STORES}");

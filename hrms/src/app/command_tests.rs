@@ -12,11 +12,12 @@ use uuid::Uuid;
 use axum::Router;
 use hrms_compliance_adapters::http::COMMANDS as COMPLIANCE;
 use hrms_compliance_adapters::sqlite::SqliteComplianceStore;
-use hrms_employee_adapters::http::{COMMANDS as EMPLOYEE, EmployeeApi, router};
+use hrms_employee_adapters::http::{COMMANDS as EMPLOYEE, EmployeeDeps};
 use hrms_employee_adapters::sqlite::SqliteEmployeeStore;
 use hrms_http::commands::with_intake;
 use hrms_http::testing::temp_dir;
-use hrms_http::{Authenticator, Callee};
+use hrms_http::{Api, Authenticator, Callee, Routes};
+use hrms_sqlite::Store as _;
 
 fn app() -> (Router, Arc<Authenticator>) {
     let dir = temp_dir("commands");
@@ -25,9 +26,8 @@ fn app() -> (Router, Arc<Authenticator>) {
         Arc::new(Local { policy: Arc::new(Policy::default()), store: Arc::new(checks) });
     let store = SqliteEmployeeStore::open(dir.join("employee.db")).expect("store");
     let auth = Arc::new(Authenticator::hs256(&[8u8; 32]).expect("key"));
-    let api =
-        EmployeeApi { auth: auth.clone(), store: Arc::new(store), compliance: Callee::local(compliance) };
-    (with_intake(router(api), [EMPLOYEE, COMPLIANCE].concat()), auth)
+    let deps = EmployeeDeps { store: Arc::new(store), compliance: Callee::local(compliance) };
+    (with_intake(Api::new(auth.clone(), deps).router(), [EMPLOYEE, COMPLIANCE].concat()), auth)
 }
 
 fn employee() -> Value {
@@ -131,9 +131,9 @@ async fn events_that_are_not_commands_here_are_400_naming_the_attribute() {
 
 #[test]
 fn every_command_has_an_example_event_carrying_its_routes_example() {
-    let mut routes = hrms_compliance_adapters::http::openapi();
-    routes.merge(hrms_employee_adapters::http::openapi());
-    routes.merge(hrms_user_adapters::http::openapi());
+    let mut routes = hrms_compliance_adapters::http::ComplianceDeps::openapi();
+    routes.merge(EmployeeDeps::openapi());
+    routes.merge(hrms_user_adapters::http::UserDeps::openapi());
     let commands = [hrms_user_adapters::http::COMMANDS, EMPLOYEE, COMPLIANCE].concat();
     let doc =
         serde_json::to_value(hrms_http::commands::openapi(&routes, &commands).expect("built")).expect("JSON");

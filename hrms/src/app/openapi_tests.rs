@@ -10,14 +10,15 @@ use hrms_events::compliance::{RuleFinding, Severity};
 use serde_json::Value;
 use uuid::Uuid;
 
-use hrms_compliance_adapters::http as compliance;
+use hrms_compliance_adapters::http::ComplianceDeps;
 use hrms_compliance_adapters::sqlite::SqliteComplianceStore;
-use hrms_employee_adapters::http as employee;
+use hrms_employee_adapters::http::EmployeeDeps;
 use hrms_employee_adapters::sqlite::SqliteEmployeeStore;
 use hrms_http::openapi::{BEARER, components, document};
 use hrms_http::testing::{Client, temp_dir};
-use hrms_http::{Authenticator, Callee, Problem};
-use hrms_user_adapters::http as user;
+use hrms_http::{Api, Authenticator, Callee, Problem, Routes};
+use hrms_sqlite::Store as _;
+use hrms_user_adapters::http::UserDeps;
 use hrms_user_adapters::sqlite::SqliteUserStore;
 use utoipa::openapi::OpenApi;
 
@@ -70,9 +71,11 @@ fn assert_refs_resolve(doc: &Value, value: &Value) {
 
 #[test]
 fn each_fragment_is_a_valid_document_listing_exactly_its_routes() {
-    for (fragment, table) in
-        [(compliance::openapi(), COMPLIANCE), (employee::openapi(), EMPLOYEE), (user::openapi(), USER)]
-    {
+    for (fragment, table) in [
+        (ComplianceDeps::openapi(), COMPLIANCE),
+        (EmployeeDeps::openapi(), EMPLOYEE),
+        (UserDeps::openapi(), USER),
+    ] {
         let doc = json(&fragment);
         assert_eq!(doc["openapi"], "3.1.0");
         let expected = table.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
@@ -105,18 +108,18 @@ fn routers(dir: &std::path::Path, auth: &Arc<Authenticator>) -> [Router; 3] {
         Arc::new(LocalEmployees { store: people.clone(), compliance: local.clone() });
     let accounts = Arc::new(SqliteUserStore::open(dir.join("user.db")).expect("user store"));
     [
-        compliance::router(compliance::ComplianceApi { auth: auth.clone(), policy, store: checks }),
-        employee::router(employee::EmployeeApi {
-            auth: auth.clone(),
-            store: people,
-            compliance: Callee::local(local.clone()),
-        }),
-        user::router(user::UserApi {
-            auth: auth.clone(),
-            store: accounts,
-            compliance: Callee::local(local),
-            employees: Callee::local(employees),
-        }),
+        Api::new(auth.clone(), ComplianceDeps { policy, store: checks }).router(),
+        Api::new(auth.clone(), EmployeeDeps { store: people, compliance: Callee::local(local.clone()) })
+            .router(),
+        Api::new(
+            auth.clone(),
+            UserDeps {
+                store: accounts,
+                compliance: Callee::local(local),
+                employees: Callee::local(employees),
+            },
+        )
+        .router(),
     ]
 }
 

@@ -9,6 +9,7 @@ use hrms_http::Callee;
 use hrms_http::client::ClientSettings;
 
 /// The callees' settings and their one connection pool.
+#[cfg_attr(not(any(feature = "compliance-client", feature = "employee-client")), allow(dead_code))]
 pub struct Remote {
     settings: ClientSettings,
     http: reqwest::Client,
@@ -24,9 +25,10 @@ impl Remote {
     /// Compliance at `HRMS_COMPLIANCE_URL`.
     #[cfg(feature = "compliance-client")]
     pub fn compliance(&self) -> anyhow::Result<Callee<dyn ComplianceClient>> {
+        let base = self.settings.compliance_url.clone();
+        let base = base.context("Compliance runs apart: set HRMS_COMPLIANCE_URL to its address")?;
         let client =
-            hrms_compliance_adapters::client::HttpCompliance::from_settings(&self.settings, &self.http)
-                .context("Compliance runs apart: set HRMS_COMPLIANCE_URL to its address")?;
+            hrms_compliance_adapters::client::HttpCompliance::new(base, self.http.clone(), &self.settings);
         Ok(client.callee())
     }
 
@@ -44,8 +46,10 @@ impl Remote {
     /// Employee at `HRMS_EMPLOYEE_URL`, if set (and in this build).
     pub fn employees_if_set(&self) -> Option<Callee<dyn EmployeeClient>> {
         #[cfg(feature = "employee-client")]
-        return hrms_employee_adapters::client::HttpEmployee::from_settings(&self.settings, &self.http)
-            .map(|c| c.callee());
+        return self.settings.employee_url.clone().map(|base| {
+            hrms_employee_adapters::client::HttpEmployee::new(base, self.http.clone(), &self.settings)
+                .callee()
+        });
         #[cfg(not(feature = "employee-client"))]
         None
     }

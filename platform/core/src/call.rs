@@ -31,6 +31,16 @@ impl CallError {
     pub fn unavailable(service: &'static str, reason: impl Into<String>, cause: impl Into<BoxError>) -> Self {
         Self::Unavailable { service, reason: reason.into(), cause: Some(Cause::new(cause)) }
     }
+
+    /// The failure as the caller's own error: an outage as `unavailable`
+    /// (nothing was changed; the failure is its source), a refusal as
+    /// `refused`, passed on as it is.
+    pub fn pass_on<E>(self, unavailable: impl FnOnce(BoxError) -> E, refused: impl FnOnce(Self) -> E) -> E {
+        match self {
+            Self::Unavailable { .. } => unavailable(self.into()),
+            Self::Refused { .. } => refused(self),
+        }
+    }
 }
 
 /// The authenticated caller of an operation.

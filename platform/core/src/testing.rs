@@ -1,9 +1,14 @@
-//! Helpers of the unit tests: waiting on a condition with a deadline, and
-//! reading one series from the Prometheus text of a local recorder.
+//! Helpers of the unit tests: waiting on a condition with a deadline,
+//! reading one series from the Prometheus text of a local recorder, an
+//! outbox in memory ([`MemoryOutbox`]), and the conformance-suite macro.
 
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
+
+mod outbox;
+
+pub use outbox::MemoryOutbox;
 
 /// Waits until `condition` holds; panics after `deadline`.
 pub async fn until(deadline: Duration, mut condition: impl FnMut() -> bool) {
@@ -79,12 +84,16 @@ impl Drop for TempDir {
 }
 
 /// One `#[tokio::test]` per suite function and store: for a conformance
-/// module that defines `on_sqlite()` and `async fn on_dynamodb()`, each
-/// answering a fresh store (with the `sqlite` and `dynamodb` features of the
-/// calling crate); the tests are `on_sqlite::<name>` and `on_dynamodb::<name>`.
+/// module that defines `on_memory()`, `on_sqlite()` and `async fn
+/// on_dynamodb()`, each answering a fresh store (the last two with the
+/// `sqlite` and `dynamodb` features of the calling crate); the tests are
+/// `on_memory::<name>`, `on_sqlite::<name>` and `on_dynamodb::<name>`.
 #[macro_export]
 macro_rules! suite {
     ($($test:ident),* $(,)?) => {
+        mod on_memory {
+            $(#[tokio::test] async fn $test() { super::$test(super::on_memory()).await; })*
+        }
         #[cfg(feature = "sqlite")]
         mod on_sqlite {
             $(#[tokio::test] async fn $test() { super::$test(super::on_sqlite()).await; })*

@@ -28,6 +28,8 @@
 //! - [`config`]: [`DynamoConfig`] (table prefix, endpoint override) and the client.
 //! - [`error`]: SDK errors sorted into conflict or unavailable.
 //! - [`outbox`]: the outbox items ([`outbox::outbox_puts`]) and [`outbox::DynamoOutbox`].
+//! - [`Table`]: a store's table and the relay its commits wake; [`Store`],
+//!   what a store on one gets once (`new`, `with_relay`, `ping`).
 //! - [`versioned`]: a versioned record with a unique e-mail (Employee, User).
 //! - [`batch`]: `BatchGetItem`/`BatchWriteItem` retrying unprocessed items.
 //! - The crate root: [`write_with_events`] (a change and its events in one
@@ -40,6 +42,7 @@ pub mod batch;
 pub mod config;
 pub mod error;
 pub mod outbox;
+mod table;
 pub mod versioned;
 
 use std::collections::HashMap;
@@ -56,6 +59,7 @@ use hrms_events::HrmsEvent;
 pub use aws_sdk_dynamodb::Client;
 pub use config::DynamoConfig;
 pub use error::Failure;
+pub use table::{Store, Table};
 
 /// An item, as the SDK reads and writes it.
 pub type Item = HashMap<String, AttributeValue>;

@@ -4,13 +4,11 @@
 //! transaction (see the key design in [`super`]). The stores turn their
 //! types into JSON and back; this owns the items and their conditions.
 
-use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use hrms_events::HrmsEvent;
 use uuid::Uuid;
 
-use super::{Failure, Item, item_key, s, string, write_with_events};
-use hrms_platform::outbox::RelayWaker;
+use super::{Failure, Item, Table, item_key, s, string};
 
 /// The sort key of e-mail reservations.
 const EMAIL_SK: &str = "EMAIL";
@@ -39,10 +37,8 @@ pub struct Record<'a> {
 /// Records of one kind and their events in a service's table.
 #[derive(Clone)]
 pub struct Versioned {
-    client: Client,
-    table: String,
+    table: Table,
     kind: &'static Kind,
-    relay: Option<RelayWaker>,
 }
 
 /// E-mail addresses are unique compared lower-cased.
@@ -55,18 +51,12 @@ fn put(p: Put) -> TransactWriteItem {
 }
 
 impl Versioned {
-    pub fn new(client: Client, table: String, kind: &'static Kind) -> Self {
-        Self { client, table, kind, relay: None }
+    pub fn new(table: Table, kind: &'static Kind) -> Self {
+        Self { table, kind }
     }
 
-    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
-        self.relay = Some(relay);
-        self
-    }
-
-    /// Whether the table answers (readiness).
-    pub async fn ping(&self) -> Result<(), Failure> {
-        super::ping(&self.client, &self.table).await
+    pub fn table(&self) -> &Table {
+        &self.table
     }
 
     fn key(&self, id: Uuid) -> Item {
@@ -80,7 +70,7 @@ impl Versioned {
         item.insert("record".into(), s(&record.json));
         item.insert("version".into(), AttributeValue::N(record.version.to_string()));
         item.insert("email".into(), s(record.email.to_lowercase()));
-        let put = Put::builder().table_name(&self.table).set_item(Some(item));
+        let put = Put::builder().table_name(&self.table.name).set_item(Some(item));
         let put = match previous {
             None => put.condition_expression("attribute_not_exists(pk)"),
             Some(version) => put
@@ -95,56 +85,29 @@ impl Versioned {
         let mut item = item_key(email_pk(record.email), EMAIL_SK);
         item.insert(self.kind.owner.into(), s(record.id.to_string()));
         Put::builder()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(crate::error::build)
     }
 
-    /// Writes `items` and `events` in one transaction, then wakes the relay.
-    async fn commit(
-        &self,
-        items: Vec<TransactWriteItem>,
-        events: &[HrmsEvent],
-        conditions: &[&str],
-    ) -> Result<(), Failure> {
-        write_with_events(&self.client, &self.table, items, events, conditions).await?;
-        if let Some(relay) = &self.relay {
-            relay.wake();
-        }
-        Ok(())
-    }
-
-    async fn get_item(&self, key: Item, what: &str) -> Result<Option<Item>, Failure> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| crate::error::from_sdk(what, e))?;
-        Ok(out.item)
-    }
-
     /// Puts a new record (if its id and e-mail are free) with its events.
     pub async fn insert(&self, record: Record<'_>, events: &[HrmsEvent]) -> Result<(), Failure> {
         let items = vec![put(self.put_record(&record, None)?), put(self.put_email(&record)?)];
-        self.commit(items, events, &[self.kind.exists, "the e-mail address is taken"]).await
+        self.table.commit(items, events, &[self.kind.exists, "the e-mail address is taken"]).await
     }
 
     /// The JSON of record `id`.
     pub async fn get(&self, id: Uuid) -> Result<Option<String>, Failure> {
-        let item = self.get_item(self.key(id), &format!("read {}", self.kind.noun)).await?;
+        let item = self.table.get(self.key(id), &format!("read {}", self.kind.noun)).await?;
         item.map(|item| string(&item, "record").map(str::to_owned)).transpose()
     }
 
     /// The id of the record holding `email` (any case), from its reservation.
     pub async fn owner_of(&self, email: &str) -> Result<Option<Uuid>, Failure> {
         let key = item_key(email_pk(email.trim()), EMAIL_SK);
-        let Some(item) = self.get_item(key, "read e-mail").await? else {
+        let Some(item) = self.table.get(key, "read e-mail").await? else {
             return Ok(None);
         };
         let owner = string(&item, self.kind.owner)?;
@@ -160,7 +123,8 @@ impl Versioned {
         // The stored e-mail, to move its reservation; the version condition
         // below makes sure it is still the stored one.
         let stored = self
-            .get_item(self.key(id), &format!("read {noun}"))
+            .table
+            .get(self.key(id), &format!("read {noun}"))
             .await?
             .ok_or_else(|| Failure::Conflict(format!("no {noun} {id}")))?;
         let old_email = string(&stored, "email")?.to_owned();
@@ -169,7 +133,7 @@ impl Versioned {
         let mut items = vec![put(self.put_record(&record, Some(previous))?)];
         if record.email.to_lowercase() != old_email {
             let free_old = Delete::builder()
-                .table_name(&self.table)
+                .table_name(&self.table.name)
                 .set_key(Some(item_key(email_pk(&old_email), EMAIL_SK)))
                 .condition_expression(format!("{} = :id", self.kind.owner))
                 .expression_attribute_values(":id", s(id.to_string()))
@@ -178,6 +142,6 @@ impl Versioned {
             items.push(TransactWriteItem::builder().delete(free_old).build());
             items.push(put(self.put_email(&record)?));
         }
-        self.commit(items, events, &[&stale, &stale, "the e-mail address is taken"]).await
+        self.table.commit(items, events, &[&stale, &stale, "the e-mail address is taken"]).await
     }
 }

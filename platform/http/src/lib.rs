@@ -8,6 +8,9 @@
 //! - [`json`]: JSON request bodies that fail as problems.
 //! - [`auth`]: bearer-token authentication of every caller (HS256, or RS256
 //!   from a JWKS URL): [`Authenticator`], [`Caller`].
+//! - [`routes`]: what every function's router shares: its state [`Api`]
+//!   and its [`Routes`], which make its router and OpenAPI fragment.
+//! - [`id`]: [`Id`], the UUID in a route's path (404 when it is not one).
 //! - [`layers`]: what every router gets: body limit, timeout, request logs
 //!   and metrics.
 //! - [`openapi`]: the OpenAPI 3.1 document's shared parts, into which a
@@ -39,15 +42,19 @@ pub mod callee;
 pub mod client;
 pub mod commands;
 pub mod delivery;
+pub mod id;
 pub mod json;
 pub mod kafkasink;
 pub mod layers;
 pub mod openapi;
 pub mod problem;
+pub mod routes;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use auth::{AuthError, AuthSettings, Authenticator, Bearer, Caller, Claims};
 pub use callee::Callee;
+pub use id::{Id, Resource};
 pub use problem::Problem;
+pub use routes::{Api, Routes};

@@ -3,8 +3,9 @@
 //! which a process merges the fragments of the routers it serves.
 //!
 //! Each router module registers every handler together with its
-//! `#[utoipa::path]` (utoipa-axum's `routes!`), so a route is not served
-//! undocumented, and exposes its fragment as `openapi()`.
+//! `#[utoipa::path]` (utoipa-axum's `routes!`, in its
+//! [`Routes`](crate::Routes)), so a route is not served undocumented; its
+//! fragment is `Routes::openapi()`.
 //!
 //! An operation's `bearer` scopes name the roles that may call it (OpenAPI
 //! 3.1 allows role names as the scopes of a non-OAuth scheme); none means any

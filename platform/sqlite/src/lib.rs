@@ -11,10 +11,13 @@
 //!   checkpoints the WAL (module `checkpoint`).
 //! - [`outbox`]: the outbox table, appended to in a store's transaction,
 //!   and the relay's reader of it.
+//! - [`Store`]: what a function's store on its database gets once: `open`
+//!   with its migrations, `ping`, `outbox`, `with_relay`.
 
 mod checkpoint;
 mod group;
 pub mod outbox;
+mod store;
 
 use std::convert::Infallible;
 use std::path::Path;
@@ -27,6 +30,8 @@ use rusqlite::{Connection, ErrorCode, Params};
 
 use crate::outbox::{append, connect, encode, migrate as migrate_outbox};
 use hrms_platform::outbox::{OutboxEntry, RelayWaker};
+
+pub use store::Store;
 
 /// Why a database call did nothing; the SQLite error, where there is one,
 /// is its source.

@@ -21,17 +21,26 @@ pub struct Stores {
     _keep: Box<dyn std::any::Any + Send + Sync>,
 }
 
+/// The store in memory, its outbox beside it.
+fn on_memory() -> Stores {
+    let store = hrms_attendance::memory::MemoryAttendanceStore::default();
+    Stores { outbox: store.outbox(), store: Box::new(store), _keep: Box::new(()) }
+}
+
 #[cfg(feature = "sqlite")]
 fn on_sqlite() -> Stores {
     use crate::sqlite::SqliteAttendanceStore;
+    use hrms_sqlite::Store;
     let dir = hrms_platform::testing::TempDir::new("attendance-conformance");
-    let store = SqliteAttendanceStore::open(dir.0.join("attendance.db")).expect("attendance store");
+    let store =
+        <SqliteAttendanceStore as Store>::open(dir.0.join("attendance.db")).expect("attendance store");
     Stores { outbox: Arc::new(store.outbox()), store: Box::new(store), _keep: Box::new(dir) }
 }
 
 #[cfg(feature = "dynamodb")]
 async fn on_dynamodb() -> Stores {
     use crate::dynamodb::DynamoAttendanceStore;
+    use hrms_dynamodb::Store as _;
     use hrms_dynamodb::outbox::DynamoOutbox;
     let tables = hrms_dynamodb::testing::tables(&["attendance"]).await;
     let table = tables.table("attendance");

@@ -3,7 +3,6 @@
 //! record's copies in its employee's and its day's partitions, and each
 //! write's events, in one transaction (see the key design in [`super`]).
 
-use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
@@ -12,16 +11,13 @@ use hrms_events::HrmsEvent;
 use uuid::Uuid;
 
 use hrms_attendance::store::sortable;
-use hrms_dynamodb::{Failure, Item, get_item, item_key, query_between, s, string, write_with_events};
-use hrms_platform::outbox::RelayWaker;
+use hrms_dynamodb::{Failure, Item, Store, Table, item_key, query_between, s, string};
 use hrms_platform::store::StoreContext;
 
 /// Attendance records and their events in the service's table.
 #[derive(Clone)]
 pub struct DynamoAttendanceStore {
-    client: Client,
-    table: String,
-    relay: Option<RelayWaker>,
+    table: Table,
 }
 
 fn record_key(record_id: Uuid) -> Item {
@@ -49,30 +45,26 @@ fn read(item: &Item) -> Result<AttendanceRecord, Failure> {
     serde_json::from_str(string(item, "record")?).context("unreadable attendance record")
 }
 
+impl Store for DynamoAttendanceStore {
+    type Error = StoreError;
+
+    fn from_table(table: Table) -> Self {
+        Self { table }
+    }
+
+    fn table(&self) -> &Table {
+        &self.table
+    }
+}
+
 impl DynamoAttendanceStore {
-    /// The store in `table` (see [`hrms_dynamodb::ensure_table`]).
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), relay: None }
-    }
-
-    /// Wakes `relay` after each commit, so that events go out at once.
-    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
-        self.relay = Some(relay);
-        self
-    }
-
-    /// Whether the table answers (readiness).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        Ok(hrms_dynamodb::ping(&self.client, &self.table).await?)
-    }
-
     /// A put of `item`, if `condition` (with its `:value`) holds.
     fn put(
         &self,
         item: Item,
         condition: Option<(&str, Option<AttributeValue>)>,
     ) -> Result<TransactWriteItem, Failure> {
-        let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
+        let mut put = Put::builder().table_name(&self.table.name).set_item(Some(item));
         if let Some((expression, value)) = condition {
             put = put.condition_expression(expression).set_expression_attribute_values(
                 value.map(|v| std::collections::HashMap::from([(":value".to_owned(), v)])),
@@ -87,7 +79,7 @@ impl DynamoAttendanceStore {
         key: Item,
         condition: Option<(&str, AttributeValue)>,
     ) -> Result<TransactWriteItem, Failure> {
-        let mut delete = Delete::builder().table_name(&self.table).set_key(Some(key));
+        let mut delete = Delete::builder().table_name(&self.table.name).set_key(Some(key));
         if let Some((expression, value)) = condition {
             delete = delete.condition_expression(expression).expression_attribute_values(":value", value);
         }
@@ -117,21 +109,8 @@ impl DynamoAttendanceStore {
         Ok(items)
     }
 
-    async fn commit(
-        &self,
-        items: Vec<TransactWriteItem>,
-        events: &[HrmsEvent],
-        conditions: &[&str],
-    ) -> Result<(), Failure> {
-        write_with_events(&self.client, &self.table, items, events, conditions).await?;
-        if let Some(relay) = &self.relay {
-            relay.wake();
-        }
-        Ok(())
-    }
-
     async fn get_item(&self, key: Item) -> Result<Option<Item>, Failure> {
-        get_item(&self.client, &self.table, key, "read attendance").await
+        self.table.get(key, "read attendance").await
     }
 
     /// The records of one partition checked in within `[from, to)`.
@@ -143,7 +122,8 @@ impl DynamoAttendanceStore {
         limit: usize,
     ) -> Result<Vec<AttendanceRecord>, Failure> {
         let (low, high) = (sortable(from), sortable(to));
-        let items = query_between(&self.client, &self.table, pk, Some((&low, &high)), true, limit).await?;
+        let items =
+            query_between(&self.table.client, &self.table.name, pk, Some((&low, &high)), true, limit).await?;
         items.iter().map(read).collect()
     }
 }
@@ -163,7 +143,7 @@ impl AttendanceStore for DynamoAttendanceStore {
                 items.insert(1, self.put(open, Some(("attribute_not_exists(pk)", None)))?);
             }
             let exists = format!("attendance record {} exists", record.record_id);
-            Ok(self.commit(items, events, &[&exists, "checked in already: check out first"]).await?)
+            Ok(self.table.commit(items, events, &[&exists, "checked in already: check out first"]).await?)
         })
     }
 
@@ -194,7 +174,7 @@ impl AttendanceStore for DynamoAttendanceStore {
                     items.push(self.delete(key, None)?);
                 }
             }
-            Ok(self.commit(items, events, &conditions).await?)
+            Ok(self.table.commit(items, events, &conditions).await?)
         })
     }
 

@@ -3,8 +3,6 @@
 //! record per employee (a unique partial index), and every write's events
 //! in the outbox of the same transaction.
 
-use std::path::Path;
-
 use futures::future::BoxFuture;
 use hrms_attendance::store::sortable;
 use hrms_attendance::{AttendanceRecord, AttendanceStore, RecordsQuery, StoreError};
@@ -12,9 +10,8 @@ use hrms_events::HrmsEvent;
 use rusqlite::{ErrorCode, OptionalExtension, params};
 use uuid::Uuid;
 
-use hrms_platform::outbox::RelayWaker;
 use hrms_platform::store::StoreContext;
-use hrms_sqlite::Database;
+use hrms_sqlite::{Database, Store};
 
 const MIGRATIONS: &[&str] = &["CREATE TABLE attendance (
         record_id TEXT PRIMARY KEY,
@@ -34,28 +31,21 @@ pub struct SqliteAttendanceStore {
     db: Database,
 }
 
+impl Store for SqliteAttendanceStore {
+    const NAME: &'static str = "attendance";
+    const MIGRATIONS: &'static [&'static str] = MIGRATIONS;
+    type Error = StoreError;
+
+    fn from_database(db: Database) -> Self {
+        Self { db }
+    }
+
+    fn database(&self) -> &Database {
+        &self.db
+    }
+}
+
 impl SqliteAttendanceStore {
-    /// Opens (and migrates) the database at `path`.
-    pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
-        Ok(Self { db: Database::open(path, MIGRATIONS)? })
-    }
-
-    /// Whether the database answers and its writer runs (readiness).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        Ok(self.db.ping().await.context("pinging the attendance database")?)
-    }
-
-    /// The outbox of this store's database, for its relay.
-    pub fn outbox(&self) -> hrms_sqlite::outbox::SqliteOutbox {
-        hrms_sqlite::outbox::SqliteOutbox::of(self.db.clone())
-    }
-
-    /// Wakes `relay` after each commit, so that events go out at once.
-    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
-        self.db = self.db.with_relay(relay);
-        self
-    }
-
     /// The records one query selects.
     async fn select(
         &self,

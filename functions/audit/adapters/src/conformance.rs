@@ -168,6 +168,11 @@ pub async fn subjects_are_listed_in_pages(store: Box<dyn AuditStore>) {
     assert_eq!(seen, subjects.iter().map(Uuid::to_string).collect::<Vec<_>>());
 }
 
+/// An empty audit log in memory.
+fn on_memory() -> Box<dyn AuditStore> {
+    Box::new(hrms_audit::memory::MemoryAuditStore::default())
+}
+
 /// An empty audit log in a directory of its own.
 #[cfg(feature = "sqlite")]
 fn on_sqlite() -> (Box<dyn AuditStore>, hrms_platform::testing::TempDir) {
@@ -184,6 +189,15 @@ async fn on_dynamodb() -> Box<dyn AuditStore> {
 /// One `#[tokio::test]` per audit suite function and implementation.
 macro_rules! audit_conformance {
     ($($suite:ident),* $(,)?) => {
+        mod on_memory {
+            $(
+                #[tokio::test]
+                async fn $suite() {
+                    super::$suite(super::on_memory()).await;
+                }
+            )*
+        }
+
         #[cfg(feature = "sqlite")]
         mod on_sqlite {
             $(

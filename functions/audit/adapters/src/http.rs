@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{FromRef, Path, Query as QueryString, State};
-use axum::{Json, Router};
+use axum::Json;
+use axum::extract::{Path, Query as QueryString, State};
 use chrono::{DateTime, Utc};
 use hrms_audit::history::state_at;
 use hrms_audit::store::Cursor;
@@ -19,47 +19,31 @@ use hrms_audit::{AuditStore, Entry, Query, Report, StoreError, SubjectState};
 use hrms_events::Role;
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use hrms_http::auth::{Authenticator, Caller};
-use hrms_http::openapi::{self as doc, BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
+use hrms_http::auth::Caller;
+use hrms_http::openapi::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
 use hrms_http::problem::Problem;
+use hrms_http::{Api, Routes};
 
 /// Who may read the audit trail.
 const READERS: &[Role] = &[Role::Admin, Role::Hr];
 
 /// What the routes need.
 #[derive(Clone)]
-pub struct AuditApi {
-    pub auth: Arc<Authenticator>,
+pub struct AuditDeps {
     pub store: Arc<dyn AuditStore>,
 }
 
-impl FromRef<AuditApi> for Arc<Authenticator> {
-    fn from_ref(api: &AuditApi) -> Self {
-        api.auth.clone()
+/// The routes' state.
+pub type AuditApi = Api<AuditDeps>;
+
+impl Routes for AuditDeps {
+    fn routes(router: OpenApiRouter<AuditApi>) -> OpenApiRouter<AuditApi> {
+        router.routes(routes!(list)).routes(routes!(history)).routes(routes!(state)).routes(routes!(check))
     }
-}
-
-fn routes() -> OpenApiRouter<AuditApi> {
-    OpenApiRouter::with_openapi(doc::components())
-        .routes(routes!(list))
-        .routes(routes!(history))
-        .routes(routes!(state))
-        .routes(routes!(check))
-}
-
-/// The Audit router.
-pub fn router(api: AuditApi) -> Router {
-    routes().with_state(api).into()
-}
-
-/// The Audit router's OpenAPI fragment.
-pub fn openapi() -> OpenApi {
-    routes().into_openapi()
 }
 
 /// One row of the audit log.

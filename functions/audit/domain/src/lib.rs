@@ -39,6 +39,8 @@ pub mod canonical;
 pub mod entry;
 pub mod fixtures;
 pub mod history;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
 pub mod persist;
 pub mod store;
 pub mod verify;

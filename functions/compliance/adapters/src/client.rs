@@ -8,62 +8,29 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use hrms_compliance::{CallError, ComplianceClient, Subject, Verdict};
 use hrms_events::Actor;
-use url::Url;
 
-use hrms_http::client::Forward;
 use hrms_http::client::service::{Call, ServiceClient};
-use hrms_http::client::settings::ClientSettings;
-use hrms_http::{Bearer, Callee};
+use hrms_http::client::{Bind, Forward, FunctionClient};
 
 /// Compliance, called over HTTP; shared by all requests.
-#[derive(Debug, Clone)]
-pub struct HttpCompliance {
-    service: Arc<ServiceClient>,
-}
-
-impl HttpCompliance {
-    pub const CALLEE: &str = "compliance";
-
-    pub fn new(base: Url, http: reqwest::Client, settings: &ClientSettings) -> Self {
-        Self { service: Arc::new(ServiceClient::new(Self::CALLEE, base, http, settings)) }
-    }
-
-    /// The client `HRMS_COMPLIANCE_URL` names, if it is set.
-    pub fn from_settings(settings: &ClientSettings, http: &reqwest::Client) -> Option<Self> {
-        let base = settings.compliance_url.clone()?;
-        Some(Self::new(base, http.clone(), settings))
-    }
-
-    /// The callee for a router's state: binds each request's token.
-    pub fn callee(&self) -> Callee<dyn ComplianceClient> {
-        let this = self.clone();
-        Callee::per_token(move |bearer: &Bearer| {
-            this.bind(Forward { bearer: bearer.token.clone(), traceparent: bearer.traceparent.clone() })
-        })
-    }
-
-    /// The client for one request, calling with `bearer`.
-    pub fn for_token(&self, bearer: impl Into<String>) -> Arc<dyn ComplianceClient> {
-        self.bind(Forward::token(bearer))
-    }
-
-    /// The client for one request, with its token and trace.
-    pub fn bind(&self, forward: Forward) -> Arc<dyn ComplianceClient> {
-        Arc::new(Bound { service: self.service.clone(), forward })
-    }
-
-    pub fn service(&self) -> &ServiceClient {
-        &self.service
-    }
-}
+pub type HttpCompliance = FunctionClient<BoundCompliance>;
 
 /// [`HttpCompliance`] bound to one caller.
-struct Bound {
+pub struct BoundCompliance {
     service: Arc<ServiceClient>,
     forward: Forward,
 }
 
-impl ComplianceClient for Bound {
+impl Bind for BoundCompliance {
+    type Client = dyn ComplianceClient;
+    const CALLEE: &'static str = "compliance";
+
+    fn bind(service: Arc<ServiceClient>, forward: Forward) -> Arc<dyn ComplianceClient> {
+        Arc::new(Self { service, forward })
+    }
+}
+
+impl ComplianceClient for BoundCompliance {
     /// The callee takes the actor from the forwarded token, not from `_actor`.
     fn validate<'a>(
         &'a self,
@@ -72,7 +39,7 @@ impl ComplianceClient for Bound {
     ) -> BoxFuture<'a, Result<Verdict, CallError>> {
         Box::pin(async move {
             let call = Call::json(reqwest::Method::POST, "compliance/validate", subject)
-                .map_err(|e| CallError::unavailable(HttpCompliance::CALLEE, "cannot encode", e))?;
+                .map_err(|e| CallError::unavailable(Self::CALLEE, "cannot encode", e))?;
             Ok(self.service.send(&self.forward, &call).await?)
         })
     }

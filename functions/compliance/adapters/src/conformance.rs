@@ -19,8 +19,15 @@ pub struct Stores {
     _keep: Box<dyn std::any::Any + Send + Sync>,
 }
 
+/// The store in memory, its outbox beside it.
+fn on_memory() -> Stores {
+    let store = hrms_compliance::memory::MemoryComplianceStore::default();
+    Stores { compliance_outbox: store.outbox(), compliance: Box::new(store), _keep: Box::new(()) }
+}
+
 #[cfg(feature = "sqlite")]
 fn on_sqlite() -> Stores {
+    use hrms_sqlite::Store as _;
     use hrms_sqlite::outbox::SqliteOutbox;
     let dir = hrms_platform::testing::TempDir::new("compliance-conformance");
     let db = dir.0.join("compliance.db");
@@ -33,6 +40,7 @@ fn on_sqlite() -> Stores {
 
 #[cfg(feature = "dynamodb")]
 async fn on_dynamodb() -> Stores {
+    use hrms_dynamodb::Store as _;
     use hrms_dynamodb::outbox::DynamoOutbox;
     let tables = hrms_dynamodb::testing::tables(&["compliance"]).await;
     let (table, client) = (tables.table("compliance"), tables.client.clone());

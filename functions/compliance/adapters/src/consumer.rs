@@ -63,6 +63,7 @@ mod tests {
 
     use super::*;
     use hrms_platform::outbox::OutboxStore;
+    use hrms_sqlite::Store as _;
 
     fn at(d: u32, h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2027, 1, d, h, 0, 0).single().expect("valid")
@@ -145,6 +146,7 @@ mod tests {
     #[tokio::test]
     async fn breaches_are_found_once_on_dynamodb() {
         use crate::dynamodb::DynamoComplianceStore;
+        use hrms_dynamodb::Store as _;
         use hrms_dynamodb::outbox::DynamoOutbox;
         let tables = hrms_dynamodb::testing::tables(&["compliance"]).await;
         let table = tables.table("compliance");

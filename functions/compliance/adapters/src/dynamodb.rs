@@ -4,7 +4,6 @@
 //! key design in [`super`]). Each employee's timeline is one item, put on
 //! its version with the check its change found ([`timeline`]).
 
-use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use futures::future::BoxFuture;
 use hrms_compliance::{ComplianceStore, FindingsQuery, StoreError, Timeline};
@@ -12,8 +11,7 @@ use hrms_events::HrmsEvent;
 use hrms_events::compliance::ComplianceCheck;
 use uuid::Uuid;
 
-use hrms_dynamodb::{Failure, item_key, query_between, s, string, write_with_events};
-use hrms_platform::outbox::RelayWaker;
+use hrms_dynamodb::{Failure, Store, Table, item_key, query_between, s, string};
 use hrms_platform::store::StoreContext;
 
 mod timeline;
@@ -29,28 +27,22 @@ fn employee_findings(employee_id: Uuid) -> String {
 /// Checks and their events in the service's table.
 #[derive(Clone)]
 pub struct DynamoComplianceStore {
-    client: Client,
-    table: String,
-    relay: Option<RelayWaker>,
+    table: Table,
+}
+
+impl Store for DynamoComplianceStore {
+    type Error = StoreError;
+
+    fn from_table(table: Table) -> Self {
+        Self { table }
+    }
+
+    fn table(&self) -> &Table {
+        &self.table
+    }
 }
 
 impl DynamoComplianceStore {
-    /// The store in `table` (see [`hrms_dynamodb::ensure_table`]).
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), relay: None }
-    }
-
-    /// Wakes `relay` after each commit, so that events go out at once.
-    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
-        self.relay = Some(relay);
-        self
-    }
-
-    /// Whether the table answers (readiness).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        Ok(hrms_dynamodb::ping(&self.client, &self.table).await?)
-    }
-
     fn put(&self, pk: String, sk: String, record: &str, employee: Option<Uuid>) -> Result<Put, Failure> {
         let mut item = item_key(pk, sk);
         item.insert("record".into(), s(record));
@@ -58,7 +50,7 @@ impl DynamoComplianceStore {
             item.insert("employee_id".into(), s(id.to_string()));
         }
         Put::builder()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .build()
@@ -89,11 +81,7 @@ impl ComplianceStore for DynamoComplianceStore {
         Box::pin(async move {
             let items = self.items(check)?;
             let taken = format!("check {} is already recorded", check.check_id);
-            write_with_events(&self.client, &self.table, items, events, &[&taken, &taken, &taken]).await?;
-            if let Some(relay) = &self.relay {
-                relay.wake();
-            }
-            Ok(())
+            Ok(self.table.commit(items, events, &[&taken, &taken, &taken]).await?)
         })
     }
 
@@ -109,7 +97,8 @@ impl ComplianceStore for DynamoComplianceStore {
             let (low, high) =
                 (from.map_or("0".into(), |id| id.to_string()), to.map_or("g".into(), |id| id.to_string()));
             let range = (from.is_some() || to.is_some()).then_some((low.as_str(), high.as_str()));
-            let items = query_between(&self.client, &self.table, &pk, range, false, query.limit).await?;
+            let items =
+                query_between(&self.table.client, &self.table.name, &pk, range, false, query.limit).await?;
             let checks = items
                 .iter()
                 .map(|item| serde_json::from_str(string(item, "record")?).context("unreadable check"))

@@ -8,31 +8,30 @@
 //!   (refusals, and what the consumer of `notification-queue` found in
 //!   attendance and leave over time), newest first, made within `[from, to)`.
 //!
-//! Each route is registered with its `#[utoipa::path]`; [`openapi`] is their fragment.
+//! Each route is registered with its `#[utoipa::path]` ([`Routes`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{FromRef, Query, State};
-use axum::{Json, Router};
+use axum::Json;
+use axum::extract::{Query, State};
 use chrono::{DateTime, NaiveDate, Utc};
 use hrms_compliance::commands::Context;
 use hrms_compliance::commands::validate::{Validate, handle};
 use hrms_compliance::{ComplianceStore, FindingsQuery, Policy, Subject, Verdict};
 use hrms_events::Role;
 use hrms_events::compliance::ComplianceCheck;
-use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use hrms_http::auth::{Authenticator, Caller};
+use hrms_http::auth::Caller;
 use hrms_http::json::ProblemJson;
 use hrms_http::openapi::{
-    self as doc, BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
-    UnsupportedMediaType,
+    BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
 };
 use hrms_http::problem::Problem;
+use hrms_http::{Api, Routes};
 
 /// The Compliance function's operations that a CloudEvent may invoke on `POST /`
 /// (see `hrms_http::commands`).
@@ -41,31 +40,18 @@ pub const COMMANDS: &[hrms_http::commands::Command] =
 
 /// What the routes need.
 #[derive(Clone)]
-pub struct ComplianceApi {
-    pub auth: Arc<Authenticator>,
+pub struct ComplianceDeps {
     pub policy: Arc<Policy>,
     pub store: Arc<dyn ComplianceStore>,
 }
 
-impl FromRef<ComplianceApi> for Arc<Authenticator> {
-    fn from_ref(api: &ComplianceApi) -> Self {
-        api.auth.clone()
+/// The routes' state.
+pub type ComplianceApi = Api<ComplianceDeps>;
+
+impl Routes for ComplianceDeps {
+    fn routes(router: OpenApiRouter<ComplianceApi>) -> OpenApiRouter<ComplianceApi> {
+        router.routes(routes!(validate)).routes(routes!(violations))
     }
-}
-
-/// Each route with its documentation.
-fn routes() -> OpenApiRouter<ComplianceApi> {
-    OpenApiRouter::with_openapi(doc::components()).routes(routes!(validate)).routes(routes!(violations))
-}
-
-/// The Compliance router.
-pub fn router(api: ComplianceApi) -> Router {
-    routes().with_state(api).into()
-}
-
-/// The Compliance router's OpenAPI fragment.
-pub fn openapi() -> OpenApi {
-    routes().into_openapi()
 }
 
 /// Validate a user or an employee against the compliance policy
@@ -206,8 +192,12 @@ mod tests {
     use serde_json::{Value, json};
     use tower::ServiceExt;
 
+    use axum::Router;
+    use hrms_http::Authenticator;
+
     use super::*;
     use crate::sqlite::SqliteComplianceStore;
+    use hrms_sqlite::Store as _;
 
     struct Fixture {
         app: Router,
@@ -224,8 +214,8 @@ mod tests {
 
     fn with_store(store: Arc<dyn ComplianceStore>, dir: std::path::PathBuf) -> Fixture {
         let auth = Arc::new(Authenticator::hs256(&[3u8; 32]).expect("key"));
-        let api = ComplianceApi { auth: auth.clone(), policy: Arc::new(Policy::default()), store };
-        Fixture { app: router(api), auth, _dir: dir }
+        let deps = ComplianceDeps { policy: Arc::new(Policy::default()), store };
+        Fixture { app: ComplianceApi::new(auth.clone(), deps).router(), auth, _dir: dir }
     }
 
     impl Fixture {

@@ -3,7 +3,6 @@
 //! timeline, written with the check its change found ([`timeline`]).
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use futures::future::BoxFuture;
 use hrms_compliance::{ComplianceStore, FindingsQuery, StoreError, Timeline};
@@ -12,9 +11,8 @@ use hrms_events::compliance::{ComplianceCheck, Outcome};
 use rusqlite::params;
 use uuid::Uuid;
 
-use hrms_platform::outbox::RelayWaker;
 use hrms_platform::store::StoreContext;
-use hrms_sqlite::Database;
+use hrms_sqlite::{Database, Store};
 
 mod timeline;
 
@@ -57,26 +55,17 @@ pub struct SqliteComplianceStore {
     db: Database,
 }
 
-impl SqliteComplianceStore {
-    /// Opens (and migrates) the database at `path`.
-    pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
-        Ok(Self { db: Database::open(path, MIGRATIONS)? })
+impl Store for SqliteComplianceStore {
+    const NAME: &'static str = "compliance";
+    const MIGRATIONS: &'static [&'static str] = MIGRATIONS;
+    type Error = StoreError;
+
+    fn from_database(db: Database) -> Self {
+        Self { db }
     }
 
-    /// Whether the database answers and its writer runs (readiness).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        Ok(self.db.ping().await.context("pinging the compliance database")?)
-    }
-
-    /// The outbox of this store's database, for its relay.
-    pub fn outbox(&self) -> hrms_sqlite::outbox::SqliteOutbox {
-        hrms_sqlite::outbox::SqliteOutbox::of(self.db.clone())
-    }
-
-    /// Wakes `relay` after each commit, so that events go out at once.
-    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
-        self.db = self.db.with_relay(relay);
-        self
+    fn database(&self) -> &Database {
+        &self.db
     }
 }
 

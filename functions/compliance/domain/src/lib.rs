@@ -28,6 +28,8 @@
 pub mod client;
 pub mod commands;
 pub mod fixtures;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
 pub mod over_time;
 pub mod policy;
 pub mod rules;

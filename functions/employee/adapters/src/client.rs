@@ -11,73 +11,39 @@ use futures::future::BoxFuture;
 use hrms_compliance::CallError;
 use hrms_employee::{Employee, EmployeeChanges, EmployeeClient, EmployeeError, NewEmployee, Requester};
 use reqwest::Method;
-use url::Url;
 use uuid::Uuid;
 
-use hrms_http::client::Forward;
 use hrms_http::client::answer::Failure;
 use hrms_http::client::service::{Call, ServiceClient};
-use hrms_http::client::settings::ClientSettings;
-use hrms_http::{Bearer, Callee};
+use hrms_http::client::{Bind, Forward, FunctionClient};
 
 /// Employee, called over HTTP; shared by all requests.
-#[derive(Debug, Clone)]
-pub struct HttpEmployee {
-    service: Arc<ServiceClient>,
-}
-
-impl HttpEmployee {
-    pub const CALLEE: &str = "employee";
-
-    pub fn new(base: Url, http: reqwest::Client, settings: &ClientSettings) -> Self {
-        Self { service: Arc::new(ServiceClient::new(Self::CALLEE, base, http, settings)) }
-    }
-
-    /// The client `HRMS_EMPLOYEE_URL` names, if it is set.
-    pub fn from_settings(settings: &ClientSettings, http: &reqwest::Client) -> Option<Self> {
-        let base = settings.employee_url.clone()?;
-        Some(Self::new(base, http.clone(), settings))
-    }
-
-    /// The callee for a router's state: binds each request's token.
-    pub fn callee(&self) -> Callee<dyn EmployeeClient> {
-        let this = self.clone();
-        Callee::per_token(move |bearer: &Bearer| {
-            this.bind(Forward { bearer: bearer.token.clone(), traceparent: bearer.traceparent.clone() })
-        })
-    }
-
-    /// The client for one request, calling with `bearer`.
-    pub fn for_token(&self, bearer: impl Into<String>) -> Arc<dyn EmployeeClient> {
-        self.bind(Forward::token(bearer))
-    }
-
-    /// The client for one request, with its token and trace.
-    pub fn bind(&self, forward: Forward) -> Arc<dyn EmployeeClient> {
-        Arc::new(Bound { service: self.service.clone(), forward })
-    }
-
-    pub fn service(&self) -> &ServiceClient {
-        &self.service
-    }
-}
+pub type HttpEmployee = FunctionClient<BoundEmployee>;
 
 /// [`HttpEmployee`] bound to one caller. The callee reads the requester
 /// from the forwarded token, not from the `_requester` arguments.
-struct Bound {
+pub struct BoundEmployee {
     service: Arc<ServiceClient>,
     forward: Forward,
 }
 
-impl Bound {
+impl Bind for BoundEmployee {
+    type Client = dyn EmployeeClient;
+    const CALLEE: &'static str = "employee";
+
+    fn bind(service: Arc<ServiceClient>, forward: Forward) -> Arc<dyn EmployeeClient> {
+        Arc::new(Self { service, forward })
+    }
+}
+
+impl BoundEmployee {
     async fn send(&self, call: Result<Call, serde_json::Error>) -> Result<Employee, EmployeeError> {
-        let call =
-            call.map_err(|e| CallError::unavailable(HttpEmployee::CALLEE, "cannot encode the request", e))?;
+        let call = call.map_err(|e| CallError::unavailable(Self::CALLEE, "cannot encode the request", e))?;
         self.service.send(&self.forward, &call).await.map_err(error)
     }
 }
 
-impl EmployeeClient for Bound {
+impl EmployeeClient for BoundEmployee {
     fn get<'a>(
         &'a self,
         id: Uuid,

@@ -35,8 +35,25 @@ impl Stores {
     }
 }
 
+/// The store in memory, its outbox beside it.
+fn on_memory() -> Stores {
+    let store = hrms_employee::memory::MemoryEmployeeStore::default();
+    let outbox = store.outbox();
+    let dead = outbox.clone();
+    Stores {
+        employee: Box::new(store),
+        employee_outbox: outbox,
+        employee_dead: Box::new(move || {
+            let letters = dead.dead_letters();
+            Box::pin(async move { letters })
+        }),
+        _keep: Box::new(()),
+    }
+}
+
 #[cfg(feature = "sqlite")]
 fn on_sqlite() -> Stores {
+    use hrms_sqlite::Store as _;
     use hrms_sqlite::outbox::{SqliteOutbox, connect};
     let dir = hrms_platform::testing::TempDir::new("employee-conformance");
     let db = dir.0.join("employee.db");
@@ -63,6 +80,7 @@ fn on_sqlite() -> Stores {
 
 #[cfg(feature = "dynamodb")]
 async fn on_dynamodb() -> Stores {
+    use hrms_dynamodb::Store as _;
     use hrms_dynamodb::outbox::DynamoOutbox;
     let tables = hrms_dynamodb::testing::tables(&["employee"]).await;
     let (table, client) = (tables.table("employee"), tables.client.clone());

@@ -2,15 +2,13 @@
 //! item that reserves its lower-cased e-mail, and the events of each write,
 //! in one transaction (see the key design in [`super`]).
 
-use aws_sdk_dynamodb::Client;
 use futures::future::BoxFuture;
 use hrms_employee::{Employee, EmployeeStore, StoreError};
 use hrms_events::HrmsEvent;
 use uuid::Uuid;
 
-use hrms_dynamodb::Failure;
 use hrms_dynamodb::versioned::{Kind, Record, Versioned};
-use hrms_platform::outbox::RelayWaker;
+use hrms_dynamodb::{Failure, Store, Table};
 use hrms_platform::store::StoreContext;
 
 const EMPLOYEES: Kind = Kind {
@@ -26,20 +24,15 @@ pub struct DynamoEmployeeStore {
     records: Versioned,
 }
 
-impl DynamoEmployeeStore {
-    /// The store in `table` (see [`hrms_dynamodb::ensure_table`]).
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { records: Versioned::new(client, table.into(), &EMPLOYEES) }
+impl Store for DynamoEmployeeStore {
+    type Error = StoreError;
+
+    fn from_table(table: Table) -> Self {
+        Self { records: Versioned::new(table, &EMPLOYEES) }
     }
 
-    /// Wakes `relay` after each commit, so that events go out at once.
-    pub fn with_relay(self, relay: RelayWaker) -> Self {
-        Self { records: self.records.with_relay(relay) }
-    }
-
-    /// Whether the table answers (readiness).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        Ok(self.records.ping().await?)
+    fn table(&self) -> &Table {
+        self.records.table()
     }
 }
 

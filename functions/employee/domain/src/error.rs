@@ -47,9 +47,6 @@ impl From<StoreError> for EmployeeError {
 
 impl From<CallError> for EmployeeError {
     fn from(e: CallError) -> Self {
-        match e {
-            CallError::Unavailable { .. } => Self::Unavailable(e.into()),
-            CallError::Refused { .. } => Self::Dependency(e),
-        }
+        e.pass_on(Self::Unavailable, Self::Dependency)
     }
 }

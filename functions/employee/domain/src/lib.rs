@@ -20,6 +20,8 @@ pub mod client;
 pub mod commands;
 pub mod error;
 pub mod fixtures;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
 pub mod model;
 pub mod store;
 

@@ -25,8 +25,15 @@ pub struct LeaveStores {
     _keep: Box<dyn std::any::Any + Send + Sync>,
 }
 
+/// The store in memory, its outbox beside it.
+fn on_memory() -> LeaveStores {
+    let store = hrms_leave::memory::MemoryLeaveStore::default();
+    LeaveStores { outbox: store.outbox(), store: Box::new(store), _keep: Box::new(()) }
+}
+
 #[cfg(feature = "sqlite")]
 fn on_sqlite() -> LeaveStores {
+    use hrms_sqlite::Store as _;
     /// A directory removed on drop.
     struct TempDir(std::path::PathBuf);
     impl Drop for TempDir {
@@ -43,6 +50,7 @@ fn on_sqlite() -> LeaveStores {
 #[cfg(feature = "dynamodb")]
 async fn on_dynamodb() -> LeaveStores {
     use crate::dynamodb::DynamoLeaveStore;
+    use hrms_dynamodb::Store as _;
     use hrms_dynamodb::outbox::DynamoOutbox;
     let tables = hrms_dynamodb::testing::tables(&["leave"]).await;
     let table = tables.table("leave");

@@ -71,6 +71,7 @@ mod tests {
     use super::*;
     use crate::sqlite::SqliteLeaveStore;
     use hrms_http::testing::temp_dir;
+    use hrms_sqlite::Store as _;
 
     fn delivery(event: HrmsEvent, offset: i64) -> Delivery {
         Delivery { topic: event.topic().to_owned(), event, partition: 0, offset }

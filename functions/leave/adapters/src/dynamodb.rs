@@ -15,16 +15,14 @@
 //!   partition, written with the request that moves it, conditioned on
 //!   its version.
 
-use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 use hrms_leave::{Balance, Leave, LeaveQuery, LeaveStore, StoreError};
 use uuid::Uuid;
 
-use hrms_dynamodb::{Failure, Item, item_key, s, string, write_with_events};
+use hrms_dynamodb::{Failure, Item, Store, Table, item_key, s, string};
 use hrms_platform::error::BoxError;
-use hrms_platform::outbox::RelayWaker;
 use hrms_platform::store::StoreContext;
 
 /// The partition listing every request.
@@ -66,9 +64,7 @@ fn put(p: Put) -> TransactWriteItem {
 /// Requests, balances and their events in the service's table.
 #[derive(Clone)]
 pub struct DynamoLeaveStore {
-    client: Client,
-    table: String,
-    relay: Option<RelayWaker>,
+    table: Table,
 }
 
 /// Items of a transaction, each with what its failed condition means.
@@ -85,25 +81,21 @@ impl Writes {
     }
 }
 
+impl Store for DynamoLeaveStore {
+    type Error = StoreError;
+
+    fn from_table(table: Table) -> Self {
+        Self { table }
+    }
+
+    fn table(&self) -> &Table {
+        &self.table
+    }
+}
+
 impl DynamoLeaveStore {
-    /// The store in `table` (see [`hrms_dynamodb::ensure_table`]).
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), relay: None }
-    }
-
-    /// Wakes `relay` after each commit, so that events go out at once.
-    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
-        self.relay = Some(relay);
-        self
-    }
-
-    /// Whether the table answers (readiness).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        Ok(hrms_dynamodb::ping(&self.client, &self.table).await?)
-    }
-
     fn put_item(&self, item: Item) -> aws_sdk_dynamodb::types::builders::PutBuilder {
-        Put::builder().table_name(&self.table).set_item(Some(item))
+        Put::builder().table_name(&self.table.name).set_item(Some(item))
     }
 
     /// `item` at `version`, put if the stored one has the version before
@@ -192,25 +184,14 @@ impl DynamoLeaveStore {
 
     async fn commit(&self, writes: Writes, events: &[HrmsEvent]) -> Result<(), Failure> {
         let conditions: Vec<&str> = writes.conditions.iter().map(String::as_str).collect();
-        write_with_events(&self.client, &self.table, writes.items, events, &conditions).await?;
-        if let Some(relay) = &self.relay {
-            relay.wake();
-        }
-        Ok(())
+        self.table.commit(writes.items, events, &conditions).await
     }
 
     /// The employee's counter of written requests, read consistently.
     async fn requests_read(&self, employee_id: Uuid) -> Result<Option<u64>, Failure> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(item_key(employee_pk(employee_id), REQUESTS_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| hrms_dynamodb::error::from_sdk("read the requests counter", e))?;
-        out.item.map(|item| read_number(&item, "version")).transpose()
+        let key = item_key(employee_pk(employee_id), REQUESTS_SK);
+        let item = self.table.get(key, "read the requests counter").await?;
+        item.map(|item| read_number(&item, "version")).transpose()
     }
 
     /// The items of partition `pk` with sort keys from `low` to `high`,
@@ -226,9 +207,10 @@ impl DynamoLeaveStore {
         let (mut kept, mut start) = (Vec::new(), None);
         loop {
             let page = self
+                .table
                 .client
                 .query()
-                .table_name(&self.table)
+                .table_name(&self.table.name)
                 .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
                 .expression_attribute_values(":pk", s(pk))
                 .expression_attribute_values(":low", s(low))
@@ -295,16 +277,8 @@ impl LeaveStore for DynamoLeaveStore {
 
     fn get(&self, leave_id: Uuid) -> BoxFuture<'_, Result<Option<Leave>, StoreError>> {
         Box::pin(async move {
-            let out = self
-                .client
-                .get_item()
-                .table_name(&self.table)
-                .set_key(Some(item_key(leave_pk(leave_id), "LEAVE")))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| hrms_dynamodb::error::from_sdk("read leave request", e))?;
-            Ok(out.item.as_ref().map(record).transpose()?)
+            let item = self.table.get(item_key(leave_pk(leave_id), "LEAVE"), "read leave request").await?;
+            Ok(item.as_ref().map(record).transpose()?)
         })
     }
 

@@ -5,8 +5,6 @@
 //! the transaction that inserts it: the writer commits one at a time, so
 //! two overlapping requests cannot both pass.
 
-use std::path::Path;
-
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 use hrms_events::leave::LeaveStatus;
@@ -14,9 +12,8 @@ use hrms_leave::{Balance, Leave, LeaveQuery, LeaveStore, StoreError};
 use rusqlite::{Connection, ErrorCode, params, params_from_iter};
 use uuid::Uuid;
 
-use hrms_platform::outbox::RelayWaker;
 use hrms_platform::store::StoreContext;
-use hrms_sqlite::Database;
+use hrms_sqlite::{Database, Store};
 
 const MIGRATIONS: &[&str] = &["CREATE TABLE leave_request (
         leave_id TEXT PRIMARY KEY,
@@ -46,28 +43,21 @@ pub struct SqliteLeaveStore {
     db: Database,
 }
 
+impl Store for SqliteLeaveStore {
+    const NAME: &'static str = "leave";
+    const MIGRATIONS: &'static [&'static str] = MIGRATIONS;
+    type Error = StoreError;
+
+    fn from_database(db: Database) -> Self {
+        Self { db }
+    }
+
+    fn database(&self) -> &Database {
+        &self.db
+    }
+}
+
 impl SqliteLeaveStore {
-    /// Opens (and migrates) the database at `path`.
-    pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
-        Ok(Self { db: Database::open(path, MIGRATIONS)? })
-    }
-
-    /// Whether the database answers and its writer runs (readiness).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        Ok(self.db.ping().await.context("pinging the leave database")?)
-    }
-
-    /// The outbox of this store's database, for its relay.
-    pub fn outbox(&self) -> hrms_sqlite::outbox::SqliteOutbox {
-        hrms_sqlite::outbox::SqliteOutbox::of(self.db.clone())
-    }
-
-    /// Wakes `relay` after each commit, so that events go out at once.
-    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
-        self.db = self.db.with_relay(relay);
-        self
-    }
-
     /// Writes `leave` (new, or the version after the stored one) and
     /// `balance` with `events`, all or nothing.
     async fn write(

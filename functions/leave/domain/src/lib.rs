@@ -28,6 +28,8 @@ pub mod calendar;
 pub mod commands;
 pub mod error;
 pub mod fixtures;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
 pub mod model;
 pub mod policy;
 pub mod store;

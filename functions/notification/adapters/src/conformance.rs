@@ -17,6 +17,7 @@ use futures::future::BoxFuture;
 use hrms_events::fixtures::{self, HR, USER};
 use hrms_events::{EventType, HrmsEvent, Role};
 use hrms_notification::contacts::{Contact, ContactUpdate};
+use hrms_notification::memory::MemoryNotificationStore;
 use hrms_notification::preferences::OptOut;
 use hrms_notification::{
     Attempt, Channel, Delivery, DeliveryKey, NotificationStore, Preferences, Preparer, Status, Templates,
@@ -35,6 +36,13 @@ pub struct NotificationStores {
     _keep: Box<dyn std::any::Any + Send + Sync>,
 }
 
+impl KeepsEvents for MemoryNotificationStore {
+    fn kept_events(&self) -> BoxFuture<'_, usize> {
+        let kept = self.kept_events();
+        Box::pin(async move { kept })
+    }
+}
+
 #[cfg(feature = "sqlite")]
 impl KeepsEvents for crate::sqlite::SqliteNotificationStore {
     fn kept_events(&self) -> BoxFuture<'_, usize> {
@@ -49,9 +57,15 @@ impl KeepsEvents for crate::dynamodb::DynamoNotificationStore {
     }
 }
 
+/// The store in memory.
+fn on_memory() -> NotificationStores {
+    NotificationStores { store: Box::new(MemoryNotificationStore::default()), _keep: Box::new(()) }
+}
+
 #[cfg(feature = "sqlite")]
 fn on_sqlite() -> NotificationStores {
     use crate::sqlite::SqliteNotificationStore;
+    use hrms_sqlite::Store as _;
     let dir = hrms_platform::testing::TempDir::new("notification-conformance");
     let store = SqliteNotificationStore::open(dir.0.join("notification.db")).expect("store");
     NotificationStores { store: Box::new(store), _keep: Box::new(dir) }

@@ -97,6 +97,7 @@ mod tests {
     use hrms_compliance_adapters::sqlite::SqliteComplianceStore;
     use hrms_employee::{Local, fixtures};
     use hrms_employee_adapters::sqlite::SqliteEmployeeStore;
+    use hrms_sqlite::Store as _;
 
     #[tokio::test]
     async fn a_known_employee_is_a_contact_and_an_unknown_one_is_none() {

@@ -8,53 +8,50 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, Path, Query, State};
+use axum::Json;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::{Json, Router};
 use hrms_events::Role;
 use hrms_notification::{Delivery, NotificationStore, Preferences, StoreError};
 use serde::Deserialize;
-use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
-use hrms_http::auth::{Authenticator, Caller};
+use hrms_http::auth::Caller;
 use hrms_http::json::ProblemJson;
-use hrms_http::openapi::{
-    self as doc, BadRequest, Forbidden, NotFound, Unauthorized, Unavailable, Unprocessable,
-};
+use hrms_http::openapi::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable, Unprocessable};
 use hrms_http::problem::Problem;
+use hrms_http::{Api, Id, Resource, Routes};
 
 /// What the routes need.
 #[derive(Clone)]
-pub struct NotificationApi {
-    pub auth: Arc<Authenticator>,
+pub struct NotificationDeps {
     pub store: Arc<dyn NotificationStore>,
 }
 
-impl FromRef<NotificationApi> for Arc<Authenticator> {
-    fn from_ref(api: &NotificationApi) -> Self {
-        api.auth.clone()
+/// The routes' state.
+pub type NotificationApi = Api<NotificationDeps>;
+
+impl Routes for NotificationDeps {
+    fn routes(router: OpenApiRouter<NotificationApi>) -> OpenApiRouter<NotificationApi> {
+        router
+            .routes(routes!(inbox))
+            .routes(routes!(preferences, set_preferences))
+            .routes(routes!(one))
+            .routes(routes!(read))
     }
 }
 
-fn routes() -> OpenApiRouter<NotificationApi> {
-    OpenApiRouter::with_openapi(doc::components())
-        .routes(routes!(inbox))
-        .routes(routes!(preferences, set_preferences))
-        .routes(routes!(one))
-        .routes(routes!(read))
-}
+/// What the paths' ids name.
+struct Notifications;
 
-/// The Notification router.
-pub fn router(api: NotificationApi) -> Router {
-    routes().with_state(api).into()
-}
+impl Resource for Notifications {
+    const NAME: &'static str = "notification";
 
-/// The Notification router's OpenAPI fragment.
-pub fn openapi() -> OpenApi {
-    routes().into_openapi()
+    /// An id that is not a UUID names no notification, like one that is unknown.
+    fn not_a_uuid() -> Problem {
+        Problem::not_found("no such notification")
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -110,9 +107,8 @@ async fn inbox(
 async fn one(
     State(api): State<NotificationApi>,
     caller: Caller,
-    Path(id): Path<String>,
+    Id(id, _): Id<Notifications>,
 ) -> Result<Json<Delivery>, Problem> {
-    let id = Uuid::parse_str(&id).map_err(|_| Problem::not_found("no such notification"))?;
     let found = api.store.get(id).await.map_err(unavailable)?;
     match found {
         Some(d) if d.user_id == Some(caller.user_id) => Ok(Json(d)),
@@ -144,9 +140,8 @@ async fn one(
 async fn read(
     State(api): State<NotificationApi>,
     caller: Caller,
-    Path(id): Path<String>,
+    Id(id, _): Id<Notifications>,
 ) -> Result<StatusCode, Problem> {
-    let id = Uuid::parse_str(&id).map_err(|_| Problem::not_found("no such notification"))?;
     match api.store.mark_read(id, caller.user_id).await.map_err(unavailable)? {
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(Problem::not_found("no such notification in your inbox")),

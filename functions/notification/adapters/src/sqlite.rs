@@ -4,8 +4,6 @@
 //! kept too (as structured CloudEvents), for the dead letters of those given
 //! up on: `dead_letter` lists the dead deliveries not yet in the topic.
 
-use std::path::Path;
-
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use hrms_events::{HrmsEvent, Role};
@@ -19,7 +17,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use hrms_platform::store::StoreContext;
-use hrms_sqlite::Database;
+use hrms_sqlite::{Database, Store};
 
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE contact (
@@ -62,17 +60,21 @@ pub struct SqliteNotificationStore {
     db: Database,
 }
 
+impl Store for SqliteNotificationStore {
+    const NAME: &'static str = "notification";
+    const MIGRATIONS: &'static [&'static str] = MIGRATIONS;
+    type Error = StoreError;
+
+    fn from_database(db: Database) -> Self {
+        Self { db }
+    }
+
+    fn database(&self) -> &Database {
+        &self.db
+    }
+}
+
 impl SqliteNotificationStore {
-    /// Opens (and migrates) the database at `path`.
-    pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
-        Ok(Self { db: Database::open(path, MIGRATIONS)? })
-    }
-
-    /// Whether the database answers and its writer runs (readiness).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        Ok(self.db.ping().await.context("pinging the notification database")?)
-    }
-
     fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,

@@ -42,6 +42,8 @@
 pub mod contacts;
 pub mod delivery;
 pub mod fixtures;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
 pub mod preferences;
 pub mod prepare;
 pub mod route;

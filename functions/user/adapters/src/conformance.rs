@@ -21,9 +21,16 @@ pub struct Stores {
     _keep: Box<dyn std::any::Any + Send + Sync>,
 }
 
+/// The store in memory, its outbox beside it.
+fn on_memory() -> Stores {
+    let user = hrms_user::memory::MemoryUserStore::default();
+    Stores { user_outbox: user.outbox(), user: Box::new(user), _keep: Box::new(()) }
+}
+
 /// The store in a temporary directory, its outbox as its relay reads it: through the store's writer.
 #[cfg(feature = "sqlite")]
 fn on_sqlite() -> Stores {
+    use hrms_sqlite::Store as _;
     let dir = hrms_platform::testing::TempDir::new("user-conformance");
     let user = crate::sqlite::SqliteUserStore::open(dir.0.join("user.db")).expect("user store");
     Stores { user_outbox: Arc::new(user.outbox()), user: Box::new(user), _keep: Box::new(dir) }
@@ -31,6 +38,7 @@ fn on_sqlite() -> Stores {
 
 #[cfg(feature = "dynamodb")]
 async fn on_dynamodb() -> Stores {
+    use hrms_dynamodb::Store as _;
     use hrms_dynamodb::outbox::DynamoOutbox;
     let tables = hrms_dynamodb::testing::tables(&["user"]).await;
     let (table, client) = (tables.table("user"), tables.client.clone());

@@ -4,15 +4,13 @@
 //! [`super`]). The password hash is in the account's `record` and nowhere
 //! else: not in the e-mail item, the events, or an error message.
 
-use aws_sdk_dynamodb::Client;
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 use hrms_user::{StoreError, User, UserStore};
 use uuid::Uuid;
 
-use hrms_dynamodb::Failure;
 use hrms_dynamodb::versioned::{Kind, Record, Versioned};
-use hrms_platform::outbox::RelayWaker;
+use hrms_dynamodb::{Failure, Store, Table};
 use hrms_platform::store::StoreContext;
 
 const ACCOUNTS: Kind =
@@ -24,20 +22,15 @@ pub struct DynamoUserStore {
     records: Versioned,
 }
 
-impl DynamoUserStore {
-    /// The store in `table` (see [`hrms_dynamodb::ensure_table`]).
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { records: Versioned::new(client, table.into(), &ACCOUNTS) }
+impl Store for DynamoUserStore {
+    type Error = StoreError;
+
+    fn from_table(table: Table) -> Self {
+        Self { records: Versioned::new(table, &ACCOUNTS) }
     }
 
-    /// Wakes `relay` after each commit, so that events go out at once.
-    pub fn with_relay(self, relay: RelayWaker) -> Self {
-        Self { records: self.records.with_relay(relay) }
-    }
-
-    /// Whether the table answers (readiness).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        Ok(self.records.ping().await?)
+    fn table(&self) -> &Table {
+        self.records.table()
     }
 }
 

@@ -3,17 +3,14 @@
 //! that JSON and nowhere else), the e-mail unique lower-cased, and every
 //! write's events in the outbox of the same transaction.
 
-use std::path::Path;
-
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 use hrms_user::{StoreError, User, UserStore};
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
-use hrms_platform::outbox::RelayWaker;
 use hrms_platform::store::StoreContext;
-use hrms_sqlite::{Database, write_record};
+use hrms_sqlite::{Database, Store, write_record};
 
 const MIGRATIONS: &[&str] = &["CREATE TABLE user_account (
         user_id TEXT PRIMARY KEY,
@@ -29,28 +26,21 @@ pub struct SqliteUserStore {
     db: Database,
 }
 
+impl Store for SqliteUserStore {
+    const NAME: &'static str = "user";
+    const MIGRATIONS: &'static [&'static str] = MIGRATIONS;
+    type Error = StoreError;
+
+    fn from_database(db: Database) -> Self {
+        Self { db }
+    }
+
+    fn database(&self) -> &Database {
+        &self.db
+    }
+}
+
 impl SqliteUserStore {
-    /// Opens (and migrates) the database at `path`.
-    pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
-        Ok(Self { db: Database::open(path, MIGRATIONS)? })
-    }
-
-    /// Whether the database answers and its writer runs (readiness).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        Ok(self.db.ping().await.context("pinging the user database")?)
-    }
-
-    /// The outbox of this store's database, for its relay.
-    pub fn outbox(&self) -> hrms_sqlite::outbox::SqliteOutbox {
-        hrms_sqlite::outbox::SqliteOutbox::of(self.db.clone())
-    }
-
-    /// Wakes `relay` after each commit, so that events go out at once.
-    pub fn with_relay(mut self, relay: RelayWaker) -> Self {
-        self.db = self.db.with_relay(relay);
-        self
-    }
-
     /// Writes `user` with `sql` (insert or versioned update) and its events.
     async fn write(&self, sql: &'static str, user: &User, events: &[HrmsEvent]) -> Result<(), StoreError> {
         let body = serde_json::to_string(user).context("encoding an account")?;

@@ -47,10 +47,7 @@ impl From<StoreError> for UserError {
 
 impl From<CallError> for UserError {
     fn from(e: CallError) -> Self {
-        match e {
-            CallError::Unavailable { .. } => Self::Unavailable(e.into()),
-            CallError::Refused { .. } => Self::Dependency(e),
-        }
+        e.pass_on(Self::Unavailable, Self::Dependency)
     }
 }
 

@@ -20,6 +20,8 @@
 
 pub mod commands;
 pub mod error;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
 pub mod model;
 pub mod password;
 pub mod store;

@@ -2,7 +2,8 @@
 //! routes. It calls Employee (in-process or over HTTP).
 
 use anyhow::Context as _;
-use hrms_attendance_adapters::http::{self, AttendanceApi};
+use hrms_attendance_adapters::http::AttendanceDeps;
+use hrms_http::Api;
 
 use super::{Callees, Context, Hosted};
 
@@ -12,7 +13,6 @@ pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>, callees: &Callees) -> any
     let backend = cx.backend;
     let (store, probe) = backend.attendance(&mut |outbox| cx.relay(outbox))?;
     hosted.probes.push(("attendance", probe));
-    let api = AttendanceApi { auth: cx.auth.clone(), store, employees };
-    hosted.serve(http::router(api), http::openapi());
+    hosted.serve(Api::new(cx.auth.clone(), AttendanceDeps { store, employees }));
     Ok(())
 }

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use hrms_audit_adapters::consumer::{AuditHandler, GROUP};
-use hrms_audit_adapters::http::{self, AuditApi};
+use hrms_audit_adapters::http::AuditDeps;
 use hrms_events::topics::AUDIT_QUEUE;
+use hrms_http::Api;
 
 use super::{Consumer, Context, Durability, Hosted};
 
@@ -13,7 +14,7 @@ use super::{Consumer, Context, Durability, Hosted};
 pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>) -> anyhow::Result<()> {
     let (store, probe) = cx.backend.audit()?;
     hosted.probes.push(("audit", probe));
-    hosted.serve(http::router(AuditApi { auth: cx.auth.clone(), store: store.clone() }), http::openapi());
+    hosted.serve(Api::new(cx.auth.clone(), AuditDeps { store: store.clone() }));
     hosted.consumers.push(Consumer {
         topics: vec![AUDIT_QUEUE.name],
         group: GROUP,

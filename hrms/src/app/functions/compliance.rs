@@ -8,9 +8,9 @@ use std::sync::Arc;
 use hrms_compliance::client::Local;
 use hrms_compliance::{ComplianceClient, Policy};
 use hrms_compliance_adapters::consumer::{ComplianceHandler, GROUP};
-use hrms_compliance_adapters::http::{self, ComplianceApi};
+use hrms_compliance_adapters::http::{self, ComplianceDeps};
 use hrms_events::topics::NOTIFICATION_QUEUE;
-use hrms_http::Callee;
+use hrms_http::{Api, Callee};
 
 use super::{Consumer, Context, Durability, Hosted};
 
@@ -23,8 +23,7 @@ pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>) -> anyhow::Result<Callee<
     let backend = cx.backend;
     let (store, probe) = backend.compliance(&mut |outbox| cx.relay(outbox))?;
     hosted.probes.push(("compliance", probe));
-    let api = ComplianceApi { auth: cx.auth.clone(), policy: policy.clone(), store: store.clone() };
-    hosted.serve(http::router(api), http::openapi());
+    hosted.serve(Api::new(cx.auth.clone(), ComplianceDeps { policy: policy.clone(), store: store.clone() }));
     hosted.commands.extend_from_slice(http::COMMANDS);
     hosted.consumers.push(Consumer {
         topics: vec![NOTIFICATION_QUEUE.name],

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use hrms_employee::{EmployeeClient, Local};
-use hrms_employee_adapters::http::{self, EmployeeApi};
-use hrms_http::Callee;
+use hrms_employee_adapters::http::{self, EmployeeDeps};
+use hrms_http::{Api, Callee};
 
 use super::{Callees, Context, Hosted};
 
@@ -21,8 +21,8 @@ pub fn host(
     let backend = cx.backend;
     let (store, probe) = backend.employee(&mut |outbox| cx.relay(outbox))?;
     hosted.probes.push(("employee", probe));
-    let api = EmployeeApi { auth: cx.auth.clone(), store: store.clone(), compliance: compliance.clone() };
-    hosted.serve(http::router(api), http::openapi());
+    let deps = EmployeeDeps { store: store.clone(), compliance: compliance.clone() };
+    hosted.serve(Api::new(cx.auth.clone(), deps));
     hosted.commands.extend_from_slice(http::COMMANDS);
     Ok(Callee::per_token(move |bearer| {
         Arc::new(Local { store: store.clone(), compliance: compliance.bind(bearer) })

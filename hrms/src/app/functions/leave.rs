@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use hrms_events::topics::NOTIFICATION_QUEUE;
+use hrms_http::Api;
 use hrms_leave::Policy;
 use hrms_leave_adapters::consumer::{GROUP, LeaveHandler};
-use hrms_leave_adapters::http::{self, LeaveApi};
+use hrms_leave_adapters::http::LeaveDeps;
 
 use super::{Callees, Consumer, Context, Durability, Hosted};
 
@@ -23,8 +24,8 @@ pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>, callees: &Callees) -> any
     let backend = cx.backend;
     let (store, probe) = backend.leave(&mut |outbox| cx.relay(outbox))?;
     hosted.probes.push(("leave", probe));
-    let api = LeaveApi { auth: cx.auth.clone(), store: store.clone(), policy: policy.clone(), employees };
-    hosted.serve(http::router(api), http::openapi());
+    let deps = LeaveDeps { store: store.clone(), policy: policy.clone(), employees };
+    hosted.serve(Api::new(cx.auth.clone(), deps));
     hosted.consumers.push(Consumer {
         topics: vec![NOTIFICATION_QUEUE.name],
         group: GROUP,

@@ -10,7 +10,7 @@ use axum::Router;
 use hrms_compliance::ComplianceClient;
 use hrms_employee::EmployeeClient;
 use hrms_http::commands::Command;
-use hrms_http::{Authenticator, Callee};
+use hrms_http::{Api, Authenticator, Callee, Routes};
 use hrms_platform::Handler;
 use hrms_platform::outbox::{OutboxStore, Relay, RelaySettings, RelayWaker};
 use utoipa::openapi::OpenApi;
@@ -56,10 +56,10 @@ pub struct Hosted {
 }
 
 impl Hosted {
-    /// Adds a function's routes and their OpenAPI fragment.
-    fn serve(&mut self, router: Router, openapi: OpenApi) {
-        self.router = std::mem::take(&mut self.router).merge(router);
-        self.openapi.merge(openapi);
+    /// Adds a function's routes on `api` and their OpenAPI fragment.
+    fn serve<D: Routes>(&mut self, api: Api<D>) {
+        self.router = std::mem::take(&mut self.router).merge(api.router());
+        self.openapi.merge(D::openapi());
     }
 }
 

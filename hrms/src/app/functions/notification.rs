@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use hrms_employee::EmployeeClient;
 use hrms_events::topics::NOTIFICATION_QUEUE;
-use hrms_http::{Authenticator, Callee};
+use hrms_http::{Api, Authenticator, Callee};
 use hrms_notification::{Directory, Templates};
 use hrms_notification_adapters::channels::{
     DEFAULT_FROM, FileMailer, Mailer, SmtpConfig, SmtpMailer, Subscribers,
 };
 use hrms_notification_adapters::consumer::{Dispatcher, GROUP, NotificationHandler};
 use hrms_notification_adapters::directory::{EmployeeDirectory, ServiceToken};
-use hrms_notification_adapters::http::{self, NotificationApi};
+use hrms_notification_adapters::http::NotificationDeps;
 use tokio::sync::Notify;
 
 use super::{Consumer, Context, Durability, Hosted};
@@ -42,10 +42,7 @@ pub fn host(
         }
     };
     hosted.probes.push(("notification", probe));
-    hosted.serve(
-        http::router(NotificationApi { auth: cx.auth.clone(), store: store.clone() }),
-        http::openapi(),
-    );
+    hosted.serve(Api::new(cx.auth.clone(), NotificationDeps { store: store.clone() }));
     let wake = Arc::new(Notify::new());
     let subscribers = Arc::new(Subscribers::from_env()?);
     let handler = NotificationHandler {

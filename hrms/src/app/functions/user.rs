@@ -2,7 +2,8 @@
 //! commands. It calls Compliance and Employee (in-process or over HTTP).
 
 use anyhow::Context as _;
-use hrms_user_adapters::http::{self, UserApi};
+use hrms_http::Api;
+use hrms_user_adapters::http::{self, UserDeps};
 
 use super::{Callees, Context, Hosted};
 
@@ -13,8 +14,7 @@ pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>, callees: &Callees) -> any
     let backend = cx.backend;
     let (store, probe) = backend.user(&mut |outbox| cx.relay(outbox))?;
     hosted.probes.push(("user", probe));
-    let api = UserApi { auth: cx.auth.clone(), store, compliance, employees };
-    hosted.serve(http::router(api), http::openapi());
+    hosted.serve(Api::new(cx.auth.clone(), UserDeps { store, compliance, employees }));
     hosted.commands.extend_from_slice(http::COMMANDS);
     Ok(())
 }

@@ -18,7 +18,6 @@ use hrms_audit_adapters::dynamodb::DynamoAuditStore;
 use hrms_compliance::ComplianceStore;
 #[cfg(feature = "compliance")]
 use hrms_compliance_adapters::dynamodb::DynamoComplianceStore;
-use hrms_dynamodb::outbox::DynamoOutbox;
 use hrms_dynamodb::{Client, DynamoConfig, Layout, ensure_laid_out_table};
 #[cfg(feature = "employee")]
 use hrms_employee::EmployeeStore;
@@ -37,7 +36,15 @@ use hrms_user::UserStore;
 #[cfg(feature = "user")]
 use hrms_user_adapters::dynamodb::DynamoUserStore;
 
-use super::{Backend, Probe, Relays, within};
+#[cfg(any(
+    feature = "compliance",
+    feature = "employee",
+    feature = "user",
+    feature = "attendance",
+    feature = "leave"
+))]
+use super::Relays;
+use super::{Backend, Probe, within};
 use crate::app::Function;
 
 /// How long a readiness probe waits for DynamoDB.
@@ -46,6 +53,7 @@ const PROBE_LIMIT: Duration = Duration::from_secs(2);
 pub struct Dynamo {
     client: Client,
     config: DynamoConfig,
+    #[cfg_attr(not(any(feature = "audit", feature = "notification")), allow(dead_code))]
     writers: Writers,
 }
 
@@ -53,7 +61,10 @@ pub struct Dynamo {
 #[derive(Debug, Clone, Copy)]
 pub struct Writers {
     /// Subjects of a batch the audit log writes at once.
+    #[cfg_attr(not(feature = "audit"), allow(dead_code))]
     pub audit: usize,
+    /// Writes the Notification store makes at once.
+    #[cfg_attr(not(feature = "notification"), allow(dead_code))]
     pub notification: usize,
 }
 
@@ -74,11 +85,24 @@ impl Dynamo {
         Ok(Self { client, config, writers })
     }
 
-    /// The table of `function` and the relay's waker for its outbox.
-    fn table(&self, function: Function, relay: Relays<'_>) -> (String, hrms_platform::outbox::RelayWaker) {
+    /// The store of `function` on its table, its outbox handed to `relay`
+    /// and the relay's waker wired into it; answers it with its probe.
+    #[cfg(any(
+        feature = "compliance",
+        feature = "employee",
+        feature = "user",
+        feature = "attendance",
+        feature = "leave"
+    ))]
+    fn relayed<S>(&self, function: Function, relay: Relays<'_>) -> (Arc<S>, Probe)
+    where
+        S: hrms_dynamodb::Store + Clone + Send + Sync + 'static,
+        S::Error: std::error::Error + Send + Sync + 'static,
+    {
         let table = self.config.table(function.service());
-        let waker = relay(Arc::new(DynamoOutbox::new(self.client.clone(), &table)));
-        (table, waker)
+        let waker = relay(Arc::new(hrms_dynamodb::outbox::DynamoOutbox::new(self.client.clone(), &table)));
+        let store = S::new(self.client.clone(), table).with_relay(waker);
+        (Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store)))
     }
 }
 
@@ -97,37 +121,32 @@ impl Function {
 impl Backend for Dynamo {
     #[cfg(feature = "compliance")]
     fn compliance(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn ComplianceStore>, Probe)> {
-        let (table, waker) = self.table(Function::Compliance, relay);
-        let store = DynamoComplianceStore::new(self.client.clone(), table).with_relay(waker);
-        Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
+        let (store, probe) = self.relayed::<DynamoComplianceStore>(Function::Compliance, relay);
+        Ok((store, probe))
     }
 
     #[cfg(feature = "employee")]
     fn employee(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn EmployeeStore>, Probe)> {
-        let (table, waker) = self.table(Function::Employee, relay);
-        let store = DynamoEmployeeStore::new(self.client.clone(), table).with_relay(waker);
-        Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
+        let (store, probe) = self.relayed::<DynamoEmployeeStore>(Function::Employee, relay);
+        Ok((store, probe))
     }
 
     #[cfg(feature = "user")]
     fn user(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn UserStore>, Probe)> {
-        let (table, waker) = self.table(Function::User, relay);
-        let store = DynamoUserStore::new(self.client.clone(), table).with_relay(waker);
-        Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
+        let (store, probe) = self.relayed::<DynamoUserStore>(Function::User, relay);
+        Ok((store, probe))
     }
 
     #[cfg(feature = "attendance")]
     fn attendance(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn AttendanceStore>, Probe)> {
-        let (table, waker) = self.table(Function::Attendance, relay);
-        let store = DynamoAttendanceStore::new(self.client.clone(), table).with_relay(waker);
-        Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
+        let (store, probe) = self.relayed::<DynamoAttendanceStore>(Function::Attendance, relay);
+        Ok((store, probe))
     }
 
     #[cfg(feature = "leave")]
     fn leave(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn LeaveStore>, Probe)> {
-        let (table, waker) = self.table(Function::Leave, relay);
-        let store = DynamoLeaveStore::new(self.client.clone(), table).with_relay(waker);
-        Ok((Arc::new(store.clone()), within(PROBE_LIMIT, probe!(store))))
+        let (store, probe) = self.relayed::<DynamoLeaveStore>(Function::Leave, relay);
+        Ok((store, probe))
     }
 
     #[cfg(feature = "audit")]

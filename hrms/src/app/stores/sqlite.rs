@@ -35,7 +35,15 @@ use hrms_user::UserStore;
 #[cfg(feature = "user")]
 use hrms_user_adapters::sqlite::SqliteUserStore;
 
-use super::{Backend, Probe, Relays};
+#[cfg(any(
+    feature = "compliance",
+    feature = "employee",
+    feature = "user",
+    feature = "attendance",
+    feature = "leave"
+))]
+use super::Relays;
+use super::{Backend, Probe};
 
 pub struct Sqlite {
     data_dir: PathBuf,
@@ -49,52 +57,58 @@ impl Sqlite {
     fn file(&self, name: &str) -> PathBuf {
         self.data_dir.join(name)
     }
+
+    /// Opens the store in `<data dir>/<S::NAME>.db`, hands its outbox to
+    /// `relay` and wires the relay's waker into it; answers it with its probe.
+    #[cfg(any(
+        feature = "compliance",
+        feature = "employee",
+        feature = "user",
+        feature = "attendance",
+        feature = "leave"
+    ))]
+    fn relayed<S>(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<S>, Probe)>
+    where
+        S: hrms_sqlite::Store + Clone + Send + Sync + 'static,
+        S::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let db = self.file(&format!("{}.db", S::NAME));
+        let store = S::open(&db).with_context(|| format!("opening {}", db.display()))?;
+        let waker = relay(Arc::new(store.outbox()));
+        let store = store.with_relay(waker);
+        Ok((Arc::new(store.clone()), probe!(store)))
+    }
 }
 
 impl Backend for Sqlite {
     #[cfg(feature = "compliance")]
     fn compliance(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn ComplianceStore>, Probe)> {
-        let db = self.file("compliance.db");
-        let store = SqliteComplianceStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
-        let waker = relay(Arc::new(store.outbox()));
-        let store = store.with_relay(waker);
-        Ok((Arc::new(store.clone()), probe!(store)))
+        let (store, probe) = self.relayed::<SqliteComplianceStore>(relay)?;
+        Ok((store, probe))
     }
 
     #[cfg(feature = "employee")]
     fn employee(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn EmployeeStore>, Probe)> {
-        let db = self.file("employee.db");
-        let store = SqliteEmployeeStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
-        let waker = relay(Arc::new(store.outbox()));
-        let store = store.with_relay(waker);
-        Ok((Arc::new(store.clone()), probe!(store)))
+        let (store, probe) = self.relayed::<SqliteEmployeeStore>(relay)?;
+        Ok((store, probe))
     }
 
     #[cfg(feature = "user")]
     fn user(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn UserStore>, Probe)> {
-        let db = self.file("user.db");
-        let store = SqliteUserStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
-        let waker = relay(Arc::new(store.outbox()));
-        let store = store.with_relay(waker);
-        Ok((Arc::new(store.clone()), probe!(store)))
+        let (store, probe) = self.relayed::<SqliteUserStore>(relay)?;
+        Ok((store, probe))
     }
 
     #[cfg(feature = "attendance")]
     fn attendance(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn AttendanceStore>, Probe)> {
-        let db = self.file("attendance.db");
-        let store = SqliteAttendanceStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
-        let waker = relay(Arc::new(store.outbox()));
-        let store = store.with_relay(waker);
-        Ok((Arc::new(store.clone()), probe!(store)))
+        let (store, probe) = self.relayed::<SqliteAttendanceStore>(relay)?;
+        Ok((store, probe))
     }
 
     #[cfg(feature = "leave")]
     fn leave(&self, relay: Relays<'_>) -> anyhow::Result<(Arc<dyn LeaveStore>, Probe)> {
-        let db = self.file("leave.db");
-        let store = SqliteLeaveStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
-        let waker = relay(Arc::new(store.outbox()));
-        let store = store.with_relay(waker);
-        Ok((Arc::new(store.clone()), probe!(store)))
+        let (store, probe) = self.relayed::<SqliteLeaveStore>(relay)?;
+        Ok((store, probe))
     }
 
     #[cfg(feature = "audit")]
@@ -106,6 +120,7 @@ impl Backend for Sqlite {
 
     #[cfg(feature = "notification")]
     fn notification(&self) -> anyhow::Result<(Arc<dyn NotificationStore>, Probe)> {
+        use hrms_sqlite::Store as _;
         let db = self.file("notification.db");
         let store =
             SqliteNotificationStore::open(&db).with_context(|| format!("opening {}", db.display()))?;

@@ -36,17 +36,21 @@
 //! - [`service`]: [`ServiceClient`], one callee: send, retry, decode, metrics.
 //! - [`breaker`]: the circuit breaker.
 //! - [`answer`]: [`Failure`] and the problem bodies callees answer.
+//! - [`remote`]: [`FunctionClient`], a function's client shared by all requests,
+//!   which makes for each request its caller's client ([`Bind`]).
 //!
 //! The clients of the functions' traits live with the functions
 //! (`hrms_compliance_adapters::client`, `hrms_employee_adapters::client`).
 
 pub mod answer;
 pub mod breaker;
+pub mod remote;
 pub mod service;
 pub mod settings;
 
 pub use answer::{Failure, RemoteProblem};
 pub use breaker::{Breaker, BreakerSettings};
+pub use remote::{Bind, FunctionClient};
 pub use service::{Call, ServiceClient};
 pub use settings::{ClientSettings, SettingsError, base_url};
 

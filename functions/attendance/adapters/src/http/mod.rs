@@ -11,72 +11,66 @@
 //! Employee is asked with the caller's token (in-process in `hrms dev`,
 //! over HTTP when apart): a person unknown to it is 404, an ended
 //! employment 409, Employee down 503, and nothing is stored. Each route is
-//! registered with its `#[utoipa::path]`; [`openapi`] is their fragment.
+//! registered with its `#[utoipa::path]` ([`Routes`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{FromRef, Path, Query, State};
+use axum::Json;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
 use hrms_attendance::commands::list::{ListQuery, Listing};
 use hrms_attendance::commands::{Context, check_in, check_out, correct, list};
 use hrms_attendance::{AttendanceError, AttendanceRecord, AttendanceStore, Correction};
 use hrms_employee::EmployeeClient;
-use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use hrms_http::auth::requester;
-use hrms_http::auth::{Authenticator, Bearer, Caller};
+use hrms_http::auth::{Bearer, Caller};
 use hrms_http::callee::Callee;
 use hrms_http::json::ProblemJson;
 use hrms_http::openapi::{
-    self as doc, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
-    Unprocessable, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
+    UnsupportedMediaType,
 };
 use hrms_http::problem::Problem;
+use hrms_http::{Api, Id, Resource, Routes};
 
 /// What the routes need.
 #[derive(Clone)]
-pub struct AttendanceApi {
-    pub auth: Arc<Authenticator>,
+pub struct AttendanceDeps {
     pub store: Arc<dyn AttendanceStore>,
     pub employees: Callee<dyn EmployeeClient>,
 }
 
-impl AttendanceApi {
+/// The routes' state.
+pub type AttendanceApi = Api<AttendanceDeps>;
+
+impl AttendanceDeps {
     /// The commands' context now, with Employee bound to the request's caller.
     fn context<'a>(&'a self, employees: &'a dyn EmployeeClient) -> Context<'a> {
         Context { store: self.store.as_ref(), employees, now: Utc::now() }
     }
 }
 
-impl FromRef<AttendanceApi> for Arc<Authenticator> {
-    fn from_ref(api: &AttendanceApi) -> Self {
-        api.auth.clone()
+impl Routes for AttendanceDeps {
+    fn routes(router: OpenApiRouter<AttendanceApi>) -> OpenApiRouter<AttendanceApi> {
+        router
+            .routes(routes!(check_in_attendance))
+            .routes(routes!(check_out_attendance))
+            .routes(routes!(correct_attendance))
+            .routes(routes!(list_attendance))
     }
 }
 
-/// Each route with its documentation.
-fn routes() -> OpenApiRouter<AttendanceApi> {
-    OpenApiRouter::with_openapi(doc::components())
-        .routes(routes!(check_in_attendance))
-        .routes(routes!(check_out_attendance))
-        .routes(routes!(correct_attendance))
-        .routes(routes!(list_attendance))
-}
+/// What the paths' ids name.
+struct AttendanceRecords;
 
-/// The Attendance router.
-pub fn router(api: AttendanceApi) -> Router {
-    routes().with_state(api).into()
-}
-
-/// The Attendance router's OpenAPI fragment.
-pub fn openapi() -> OpenApi {
-    routes().into_openapi()
+impl Resource for AttendanceRecords {
+    const NAME: &'static str = "attendance record";
 }
 
 /// The answer to a request that `e` ended.
@@ -184,12 +178,9 @@ async fn correct_attendance(
     State(api): State<AttendanceApi>,
     caller: Caller,
     bearer: Bearer,
-    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    Id(id, _): Id<AttendanceRecords>,
     ProblemJson(correction): ProblemJson<Correction>,
 ) -> Result<Json<AttendanceRecord>, Problem> {
-    let id = path
-        .map(|Path(id)| id)
-        .map_err(|_| Problem::not_found("no such attendance record: the id is not a UUID"))?;
     let employees = api.employees.bind(&bearer);
     let who = requester(&caller);
     let corrected =

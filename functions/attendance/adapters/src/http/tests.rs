@@ -9,8 +9,10 @@ use serde_json::{Value, json};
 use super::*;
 use crate::sqlite::SqliteAttendanceStore;
 use hrms_employee_adapters::sqlite::SqliteEmployeeStore;
+use hrms_http::Authenticator;
 use hrms_http::testing::{Client, temp_dir};
 use hrms_platform::outbox::OutboxStore;
+use hrms_sqlite::Store;
 
 /// Attendance reads employees only.
 struct NoCompliance;
@@ -71,13 +73,14 @@ fn fixture(store: Arc<dyn AttendanceStore>, outbox: Arc<dyn OutboxStore>, employ
         EmployeeIs::Up => Arc::new(Local { store: people.clone(), compliance: Arc::new(NoCompliance) }),
     };
     let auth = Arc::new(Authenticator::hs256(&[9u8; 32]).expect("key"));
-    let app = router(AttendanceApi { auth: auth.clone(), store, employees: Callee::local(employees) });
+    let deps = AttendanceDeps { store, employees: Callee::local(employees) };
+    let app = AttendanceApi::new(auth.clone(), deps).router();
     Fixture { client: Client { app, auth }, people, outbox }
 }
 
 fn on_sqlite(employee: EmployeeIs) -> Fixture {
-    let store =
-        SqliteAttendanceStore::open(temp_dir("attendance-http").join("attendance.db")).expect("store");
+    let store: SqliteAttendanceStore =
+        Store::open(temp_dir("attendance-http").join("attendance.db")).expect("store");
     let outbox = Arc::new(store.outbox());
     fixture(Arc::new(store), outbox, employee)
 }
@@ -204,6 +207,7 @@ async fn marks_and_corrections_on_sqlite() {
 #[tokio::test]
 async fn marks_and_corrections_on_dynamodb() {
     use crate::dynamodb::DynamoAttendanceStore;
+    use hrms_dynamodb::Store as _;
     use hrms_dynamodb::outbox::DynamoOutbox;
     let tables = hrms_dynamodb::testing::tables(&["attendance"]).await;
     let table = tables.table("attendance");

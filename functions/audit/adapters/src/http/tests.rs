@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::sqlite::SqliteAuditStore;
+use hrms_http::Authenticator;
 use hrms_http::testing::{Client, temp_dir};
 
 /// A router over a log of `n` updates of one employee, a minute apart.
@@ -18,7 +19,7 @@ async fn fixture(n: u64) -> (Client, Uuid, Vec<hrms_events::HrmsEvent>) {
         .collect();
     persist(&store, &events).await.expect("persisted");
     let auth = Arc::new(Authenticator::hs256(&[5u8; 32]).expect("key"));
-    let app = router(AuditApi { auth: auth.clone(), store: Arc::new(store) });
+    let app = AuditApi::new(auth.clone(), AuditDeps { store: Arc::new(store) }).router();
     (Client { app, auth }, subject, events)
 }
 

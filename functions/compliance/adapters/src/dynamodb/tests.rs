@@ -8,6 +8,7 @@ use futures::future::BoxFuture;
 use hrms_compliance::commands::Context;
 use hrms_compliance::commands::validate::{Validate, handle};
 use hrms_compliance::{ComplianceStore, EmployeeFacts, Policy, Subject, fixtures};
+use hrms_dynamodb::Store as _;
 use hrms_dynamodb::outbox::DynamoOutbox;
 use hrms_dynamodb::testing::tables;
 use hrms_events::HrmsEvent;

@@ -9,7 +9,7 @@ use hrms_events::compliance::ComplianceCheck;
 use uuid::Uuid;
 
 use super::DynamoComplianceStore;
-use hrms_dynamodb::{Failure, get_item, item_key, s, string, write_with_events};
+use hrms_dynamodb::{Failure, item_key, s, string};
 use hrms_platform::store::StoreContext;
 
 fn key(employee_id: Uuid) -> hrms_dynamodb::Item {
@@ -26,7 +26,7 @@ fn error(failure: Failure) -> StoreError {
 
 impl DynamoComplianceStore {
     pub(super) async fn read_timeline(&self, employee_id: Uuid) -> Result<Option<Timeline>, StoreError> {
-        let read = get_item(&self.client, &self.table, key(employee_id), "read timeline").await;
+        let read = self.table.get(key(employee_id), "read timeline").await;
         let Some(item) = read.map_err(error)? else {
             return Ok(None);
         };
@@ -47,7 +47,7 @@ impl DynamoComplianceStore {
         let mut item = key(timeline.employee_id);
         item.insert("record".into(), s(json));
         item.insert("version".into(), AttributeValue::N(timeline.version.to_string()));
-        let put = Put::builder().table_name(&self.table).set_item(Some(item));
+        let put = Put::builder().table_name(&self.table.name).set_item(Some(item));
         let put = match timeline.version {
             1 => put.condition_expression("attribute_not_exists(pk)"),
             version => put
@@ -64,12 +64,6 @@ impl DynamoComplianceStore {
         }
         let stale = format!("the timeline of {} changed since it was read", timeline.employee_id);
         let taken = check.map(|c| format!("check {} is already recorded", c.check_id)).unwrap_or_default();
-        write_with_events(&self.client, &self.table, items, events, &[&stale, &taken, &taken, &taken])
-            .await
-            .map_err(error)?;
-        if let Some(relay) = &self.relay {
-            relay.wake();
-        }
-        Ok(())
+        self.table.commit(items, events, &[&stale, &taken, &taken, &taken]).await.map_err(error)
     }
 }

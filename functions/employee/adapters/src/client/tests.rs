@@ -139,9 +139,10 @@ fn employee(new: &NewEmployee) -> Employee {
 mod compliance {
     use super::*;
     use hrms_compliance::{ComplianceStore, FindingsQuery, Policy};
-    use hrms_compliance_adapters::http::{ComplianceApi, router};
+    use hrms_compliance_adapters::http::{ComplianceApi, ComplianceDeps};
     use hrms_compliance_adapters::sqlite::SqliteComplianceStore;
     use hrms_http::auth::Authenticator;
+    use hrms_sqlite::Store as _;
 
     pub(super) struct Fixture {
         pub client: HttpCompliance,
@@ -155,9 +156,8 @@ mod compliance {
         let dir = tempdir::Dir::new("hrms-client-compliance");
         let store = Arc::new(SqliteComplianceStore::open(dir.0.join("compliance.db")).expect("store"));
         let auth = Arc::new(Authenticator::hs256(&[5u8; 32]).expect("key"));
-        let api =
-            ComplianceApi { auth: auth.clone(), policy: Arc::new(Policy::default()), store: store.clone() };
-        let url = serve(router(api)).await;
+        let deps = ComplianceDeps { policy: Arc::new(Policy::default()), store: store.clone() };
+        let url = serve(ComplianceApi::new(auth.clone(), deps).router()).await;
         let settings = settings();
         let client = HttpCompliance::new(url, settings.http_client().expect("http client"), &settings);
         Fixture { client, auth, store, dir }
@@ -452,18 +452,16 @@ async fn client_errors_do_not_open_the_breaker() {
 #[cfg(all(feature = "sqlite", feature = "http"))]
 mod chain {
     use super::*;
-    use crate::http::{EmployeeApi, router};
+    use crate::http::{EmployeeApi, EmployeeDeps};
     use crate::sqlite::SqliteEmployeeStore;
+    use hrms_sqlite::Store as _;
 
     async fn employees() -> (HttpEmployee, compliance::Fixture) {
         let compliance = compliance::fixture().await;
         let store = SqliteEmployeeStore::open(compliance.dir.0.join("employee.db")).expect("store");
-        let api = EmployeeApi {
-            auth: compliance.auth.clone(),
-            store: Arc::new(store),
-            compliance: compliance.client.callee(),
-        };
-        (employee_client(serve(router(api)).await, &settings()), compliance)
+        let deps = EmployeeDeps { store: Arc::new(store), compliance: compliance.client.callee() };
+        let api = EmployeeApi::new(compliance.auth.clone(), deps);
+        (employee_client(serve(api.router()).await, &settings()), compliance)
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use hrms_dynamodb::MAX_TRANSACTION_ITEMS;
+use hrms_dynamodb::Store as _;
 use hrms_dynamodb::testing::{client_config, free_port, tables};
 use hrms_employee::{EmployeeStore, StoreError};
 

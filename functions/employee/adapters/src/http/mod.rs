@@ -7,32 +7,31 @@
 //! - `POST /employees/{id}/terminate` (admin, hr): date and reason.
 //!
 //! The date of birth is shown to hr, admin and the person only. Each route is
-//! registered with its `#[utoipa::path]`; [`openapi`] is their fragment.
+//! registered with its `#[utoipa::path]` ([`Routes`]).
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, Path, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::{Json, Router};
 use hrms_compliance::ComplianceClient;
 use hrms_employee::commands::{Context, create, get, terminate, update};
 use hrms_employee::{
     Employee, EmployeeChanges, EmployeeError, EmployeeStore, NewEmployee, Requester, Termination,
 };
-use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
-use hrms_http::auth::{Authenticator, Bearer, Caller};
+use hrms_http::auth::{Bearer, Caller, requester};
 use hrms_http::callee::Callee;
 use hrms_http::json::ProblemJson;
 use hrms_http::openapi::{
-    self as doc, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
-    Unprocessable, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
+    UnsupportedMediaType,
 };
 use hrms_http::problem::Problem;
+use hrms_http::{Api, Id, Resource, Routes};
 
 /// The Employee function's operations that a CloudEvent may invoke on `POST /`
 /// (see `hrms_http::commands`).
@@ -44,46 +43,28 @@ pub const COMMANDS: &[hrms_http::commands::Command] = &[
 
 /// What the routes need.
 #[derive(Clone)]
-pub struct EmployeeApi {
-    pub auth: Arc<Authenticator>,
+pub struct EmployeeDeps {
     pub store: Arc<dyn EmployeeStore>,
     pub compliance: Callee<dyn ComplianceClient>,
 }
 
-impl EmployeeApi {
+/// The routes' state.
+pub type EmployeeApi = Api<EmployeeDeps>;
+
+impl EmployeeDeps {
     /// The commands' context, with Compliance bound to the request's caller.
     fn context<'a>(&'a self, compliance: &'a dyn ComplianceClient) -> Context<'a> {
         Context { store: self.store.as_ref(), compliance }
     }
 }
 
-impl FromRef<EmployeeApi> for Arc<Authenticator> {
-    fn from_ref(api: &EmployeeApi) -> Self {
-        api.auth.clone()
+impl Routes for EmployeeDeps {
+    fn routes(router: OpenApiRouter<EmployeeApi>) -> OpenApiRouter<EmployeeApi> {
+        router
+            .routes(routes!(create_employee))
+            .routes(routes!(get_employee, update_employee))
+            .routes(routes!(terminate_employee))
     }
-}
-
-/// Each route with its documentation.
-fn routes() -> OpenApiRouter<EmployeeApi> {
-    OpenApiRouter::with_openapi(doc::components())
-        .routes(routes!(create_employee))
-        .routes(routes!(get_employee, update_employee))
-        .routes(routes!(terminate_employee))
-}
-
-/// The Employee router.
-pub fn router(api: EmployeeApi) -> Router {
-    routes().with_state(api).into()
-}
-
-/// The Employee router's OpenAPI fragment.
-pub fn openapi() -> OpenApi {
-    routes().into_openapi()
-}
-
-/// The requester a caller is.
-pub fn requester(caller: &Caller) -> Requester {
-    Requester { user_id: caller.user_id, role: caller.role, employee_id: caller.employee_id }
 }
 
 /// The answer to a request that `e` ended.
@@ -114,8 +95,11 @@ pub fn view(mut employee: Employee, requester: &Requester) -> Employee {
     employee
 }
 
-fn id(path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>) -> Result<Uuid, Problem> {
-    path.map(|Path(id)| id).map_err(|_| Problem::not_found("no such employee: the id is not a UUID"))
+/// What the paths' ids name.
+struct Employees;
+
+impl Resource for Employees {
+    const NAME: &'static str = "employee";
 }
 
 /// Add an employee
@@ -183,11 +167,12 @@ async fn get_employee(
     State(api): State<EmployeeApi>,
     caller: Caller,
     bearer: Bearer,
-    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    Id(employee_id, _): Id<Employees>,
 ) -> Result<Json<Employee>, Problem> {
     let who = requester(&caller);
     let compliance = api.compliance.bind(&bearer);
-    let employee = get::handle(id(path)?, &who, &api.context(compliance.as_ref())).await.map_err(problem)?;
+    let employee =
+        get::handle(employee_id, &who, &api.context(compliance.as_ref())).await.map_err(problem)?;
     Ok(Json(view(employee, &who)))
 }
 
@@ -222,13 +207,14 @@ async fn update_employee(
     State(api): State<EmployeeApi>,
     caller: Caller,
     bearer: Bearer,
-    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    Id(employee_id, _): Id<Employees>,
     ProblemJson(changes): ProblemJson<EmployeeChanges>,
 ) -> Result<Json<Employee>, Problem> {
     let who = requester(&caller);
     let compliance = api.compliance.bind(&bearer);
-    let updated =
-        update::handle(id(path)?, changes, &who, &api.context(compliance.as_ref())).await.map_err(problem)?;
+    let updated = update::handle(employee_id, changes, &who, &api.context(compliance.as_ref()))
+        .await
+        .map_err(problem)?;
     Ok(Json(view(updated.employee, &who)))
 }
 
@@ -262,12 +248,12 @@ async fn terminate_employee(
     State(api): State<EmployeeApi>,
     caller: Caller,
     bearer: Bearer,
-    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    Id(employee_id, _): Id<Employees>,
     ProblemJson(termination): ProblemJson<Termination>,
 ) -> Result<Json<Employee>, Problem> {
     let who = requester(&caller);
     let compliance = api.compliance.bind(&bearer);
-    let done = terminate::handle(id(path)?, termination, &who, &api.context(compliance.as_ref()))
+    let done = terminate::handle(employee_id, termination, &who, &api.context(compliance.as_ref()))
         .await
         .map_err(problem)?;
     Ok(Json(view(done.employee, &who)))

@@ -4,12 +4,15 @@ use hrms_compliance::client::Local;
 use hrms_compliance::{CallError, Policy, Subject, Verdict};
 use hrms_events::{Actor, EventType, HrmsEvent, Role};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use super::*;
 use crate::sqlite::SqliteEmployeeStore;
 use hrms_compliance_adapters::sqlite::SqliteComplianceStore;
+use hrms_http::Authenticator;
 use hrms_http::testing::{Client, temp_dir};
 use hrms_platform::outbox::OutboxStore;
+use hrms_sqlite::Store as _;
 use hrms_sqlite::outbox::SqliteOutbox;
 
 struct Fixture {
@@ -28,7 +31,7 @@ fn fixture() -> Fixture {
 fn with_compliance(dir: PathBuf, compliance: Callee<dyn ComplianceClient>) -> Fixture {
     let store = SqliteEmployeeStore::open(dir.join("employee.db")).expect("employee store");
     let auth = Arc::new(Authenticator::hs256(&[5u8; 32]).expect("key"));
-    let app = router(EmployeeApi { auth: auth.clone(), store: Arc::new(store), compliance });
+    let app = EmployeeApi::new(auth.clone(), EmployeeDeps { store: Arc::new(store), compliance }).router();
     Fixture { client: Client { app, auth }, dir }
 }
 

@@ -13,16 +13,16 @@
 //!
 //! Requests and balances reach Employee (in-process, or over HTTP with the
 //! caller's token) through a [`Callee`]. Each route is registered with its
-//! `#[utoipa::path]`; [`openapi`] is their fragment.
+//! `#[utoipa::path]` ([`Routes`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRef, FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::{Json, Router};
 use chrono::{Datelike, NaiveDate, Utc};
 use hrms_employee::{EmployeeClient, Requester};
 use hrms_events::leave::LeaveStatus;
@@ -31,62 +31,49 @@ use hrms_leave::{
     Balances, Cancellation, Leave, LeaveError, LeaveQuery, LeaveStore, NewLeave, Policy, Rejection,
 };
 use serde::de::DeserializeOwned;
-use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use hrms_http::auth::requester;
-use hrms_http::auth::{Authenticator, Bearer, Caller};
+use hrms_http::auth::{Bearer, Caller};
 use hrms_http::callee::Callee;
 use hrms_http::json::ProblemJson;
 use hrms_http::openapi::{
-    self as doc, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
-    Unprocessable, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
+    UnsupportedMediaType,
 };
 use hrms_http::problem::Problem;
+use hrms_http::{Api, Id, Resource, Routes};
 
 /// What the routes need.
 #[derive(Clone)]
-pub struct LeaveApi {
-    pub auth: Arc<Authenticator>,
+pub struct LeaveDeps {
     pub store: Arc<dyn LeaveStore>,
     pub policy: Arc<Policy>,
     pub employees: Callee<dyn EmployeeClient>,
 }
 
-impl LeaveApi {
+/// The routes' state.
+pub type LeaveApi = Api<LeaveDeps>;
+
+impl LeaveDeps {
     /// The commands' context, with Employee bound to the request's caller.
     fn context<'a>(&'a self, employees: &'a dyn EmployeeClient) -> Context<'a> {
         Context { store: self.store.as_ref(), policy: &self.policy, employees, today: today() }
     }
 }
 
-impl FromRef<LeaveApi> for Arc<Authenticator> {
-    fn from_ref(api: &LeaveApi) -> Self {
-        api.auth.clone()
+impl Routes for LeaveDeps {
+    fn routes(router: OpenApiRouter<LeaveApi>) -> OpenApiRouter<LeaveApi> {
+        router
+            .routes(routes!(request_leave, list_leaves))
+            .routes(routes!(get_leave))
+            .routes(routes!(approve_leave))
+            .routes(routes!(reject_leave))
+            .routes(routes!(cancel_leave))
+            .routes(routes!(leave_balances))
     }
-}
-
-/// Each route with its documentation.
-fn routes() -> OpenApiRouter<LeaveApi> {
-    OpenApiRouter::with_openapi(doc::components())
-        .routes(routes!(request_leave, list_leaves))
-        .routes(routes!(get_leave))
-        .routes(routes!(approve_leave))
-        .routes(routes!(reject_leave))
-        .routes(routes!(cancel_leave))
-        .routes(routes!(leave_balances))
-}
-
-/// The Leave router.
-pub fn router(api: LeaveApi) -> Router {
-    routes().with_state(api).into()
-}
-
-/// The Leave router's OpenAPI fragment.
-pub fn openapi() -> OpenApi {
-    routes().into_openapi()
 }
 
 /// The answer to a request that `e` ended.
@@ -113,11 +100,18 @@ pub fn problem(e: LeaveError) -> Problem {
     }
 }
 
-fn id(
-    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
-    what: &str,
-) -> Result<Uuid, Problem> {
-    path.map(|Path(id)| id).map_err(|_| Problem::not_found(format!("no such {what}: the id is not a UUID")))
+/// What a request's path names.
+struct LeaveRequests;
+
+impl Resource for LeaveRequests {
+    const NAME: &'static str = "leave request";
+}
+
+/// What a balance's path names.
+struct Employees;
+
+impl Resource for Employees {
+    const NAME: &'static str = "employee";
 }
 
 /// Today's date in UTC: what "before the start date" is measured by.
@@ -285,13 +279,12 @@ async fn get_leave(
     State(api): State<LeaveApi>,
     caller: Caller,
     bearer: Bearer,
-    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    Id(leave_id, _): Id<LeaveRequests>,
 ) -> Result<Json<Leave>, Problem> {
     let employees = api.employees.bind(&bearer);
-    let leave =
-        get::handle(id(path, "leave request")?, &requester(&caller), &api.context(employees.as_ref()))
-            .await
-            .map_err(problem)?;
+    let leave = get::handle(leave_id, &requester(&caller), &api.context(employees.as_ref()))
+        .await
+        .map_err(problem)?;
     Ok(Json(leave))
 }
 
@@ -323,13 +316,11 @@ async fn approve_leave(
     State(api): State<LeaveApi>,
     caller: Caller,
     bearer: Bearer,
-    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    Id(leave_id, _): Id<LeaveRequests>,
 ) -> Result<Json<Leave>, Problem> {
     let who = requester(&caller);
     let employees = api.employees.bind(&bearer);
-    let done = approve::handle(id(path, "leave request")?, &who, &api.context(employees.as_ref()))
-        .await
-        .map_err(problem)?;
+    let done = approve::handle(leave_id, &who, &api.context(employees.as_ref())).await.map_err(problem)?;
     Ok(changed(done))
 }
 
@@ -361,11 +352,10 @@ async fn reject_leave(
     State(api): State<LeaveApi>,
     caller: Caller,
     bearer: Bearer,
-    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    Id(leave_id, _): Id<LeaveRequests>,
     ProblemJson(rejection): ProblemJson<Rejection>,
 ) -> Result<Json<Leave>, Problem> {
     let who = requester(&caller);
-    let leave_id = id(path, "leave request")?;
     let employees = api.employees.bind(&bearer);
     Ok(changed(
         reject::handle(leave_id, rejection, &who, &api.context(employees.as_ref())).await.map_err(problem)?,
@@ -400,11 +390,10 @@ async fn cancel_leave(
     State(api): State<LeaveApi>,
     caller: Caller,
     bearer: Bearer,
-    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    Id(leave_id, _): Id<LeaveRequests>,
     OptionalJson(cancellation): OptionalJson<Cancellation>,
 ) -> Result<Json<Leave>, Problem> {
     let who = requester(&caller);
-    let leave_id = id(path, "leave request")?;
     let employees = api.employees.bind(&bearer);
     let done = cancel::handle(leave_id, cancellation, &who, &api.context(employees.as_ref()))
         .await
@@ -443,10 +432,9 @@ async fn leave_balances(
     State(api): State<LeaveApi>,
     caller: Caller,
     bearer: Bearer,
-    path: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    Id(employee_id, _): Id<Employees>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Balances>, Problem> {
-    let employee_id = id(path, "employee")?;
     let year =
         param(&params, "year", "a year, e.g. 2027", |v| v.parse().ok().filter(|y| (1..=9999).contains(y)))?
             .unwrap_or_else(|| today().year());

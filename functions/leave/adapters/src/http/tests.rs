@@ -12,8 +12,10 @@ use super::*;
 use crate::sqlite::SqliteLeaveStore;
 use hrms_compliance_adapters::sqlite::SqliteComplianceStore;
 use hrms_employee_adapters::sqlite::SqliteEmployeeStore;
+use hrms_http::Authenticator;
 use hrms_http::testing::{Client, temp_dir};
 use hrms_platform::outbox::OutboxStore;
+use hrms_sqlite::Store as _;
 use hrms_sqlite::outbox::SqliteOutbox;
 
 struct Fixture {
@@ -38,13 +40,13 @@ fn fixture() -> Fixture {
 fn with_employees(dir: PathBuf, callee: Arc<dyn EmployeeClient>, employees: Arc<LocalEmployees>) -> Fixture {
     let store = SqliteLeaveStore::open(dir.join("leave.db")).expect("leave store");
     let auth = Arc::new(Authenticator::hs256(&[6u8; 32]).expect("key"));
-    let api = LeaveApi {
-        auth: auth.clone(),
+    let deps = LeaveDeps {
         store: Arc::new(store),
         policy: Arc::new(Policy::default()),
         employees: Callee::local(callee),
     };
-    Fixture { client: Client { app: router(api), auth }, dir, employees }
+    let app = LeaveApi::new(auth.clone(), deps).router();
+    Fixture { client: Client { app, auth }, dir, employees }
 }
 
 impl Fixture {

@@ -1,9 +1,10 @@
-//! The commands' test harness: an in-memory store with an outbox that
-//! keeps the store's contract (overlaps and versions refused), and
-//! Employee as a directory that can be down (the adapters run the same
-//! operations on the real stores and the real Employee function).
+//! The commands' test harness: the in-memory store with its outbox (and a
+//! balance another writer can move), and Employee as a directory that can
+//! be down (the adapters run the same operations on the real stores and the
+//! real Employee function).
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -16,7 +17,8 @@ use uuid::Uuid;
 
 use super::{Context, approve, reject, request};
 use crate::fixtures::{employee, new_leave};
-use crate::model::{Balance, Leave, LeaveQuery, NewLeave, Rejection, newest_first};
+use crate::memory::MemoryLeaveStore;
+use crate::model::{Balance, Leave, LeaveQuery, NewLeave, Rejection};
 use crate::policy::Policy;
 use crate::store::{LeaveStore, StoreError};
 
@@ -24,69 +26,51 @@ pub fn types(events: &[HrmsEvent]) -> Vec<EventType> {
     events.iter().map(HrmsEvent::event_type).collect()
 }
 
+/// The in-memory store, where another writer can move a balance: the next
+/// balance write then finds it changed since it was read.
 #[derive(Default)]
-pub struct Memory {
-    leaves: Mutex<HashMap<Uuid, Leave>>,
-    balances: Mutex<HashMap<(Uuid, String, i32), Balance>>,
-    outbox: Mutex<Vec<HrmsEvent>>,
-    /// The next balance write finds another one came first.
+pub struct Contended {
+    store: MemoryLeaveStore,
     stale_once: AtomicBool,
 }
 
-impl Memory {
-    pub fn is_empty(&self) -> bool {
-        self.leaves.lock().expect("lock").is_empty()
-    }
-
+impl Contended {
     pub fn stale_balances_once(&self) {
         self.stale_once.store(true, Ordering::SeqCst);
     }
 
-    fn write(
-        &self,
-        leave: &Leave,
-        balance: Option<&Balance>,
-        events: &[HrmsEvent],
-    ) -> Result<(), StoreError> {
-        let mut balances = self.balances.lock().expect("lock");
-        if let Some(b) = balance {
-            let key = (b.employee_id, b.leave_type.clone(), b.year);
-            let stored = balances.get(&key).map_or(0, |s| s.version);
-            if stored + 1 != b.version || self.stale_once.swap(false, Ordering::SeqCst) {
-                // What another writer would have left.
-                if let Some(s) = balances.get_mut(&key) {
-                    s.version += 1;
-                }
-                return Err(StoreError::Conflict("the balance changed since it was read".into()));
-            }
-            balances.insert(key, b.clone());
+    /// The conflict of a write of `balance`, if another came first.
+    fn stale(&self, balance: Option<&Balance>) -> Result<(), StoreError> {
+        if balance.is_some() && self.stale_once.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Conflict("the balance changed since it was read".into()));
         }
-        self.leaves.lock().expect("lock").insert(leave.leave_id, leave.clone());
-        self.outbox.lock().expect("lock").extend_from_slice(events);
         Ok(())
     }
 }
 
-impl LeaveStore for Memory {
+impl Deref for Contended {
+    type Target = MemoryLeaveStore;
+
+    fn deref(&self) -> &MemoryLeaveStore {
+        &self.store
+    }
+}
+
+impl LeaveStore for Contended {
     fn insert<'a>(
         &'a self,
         leave: &'a Leave,
         balance: Option<&'a Balance>,
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let clash =
-                self.leaves.lock().expect("lock").values().find(|l| l.overlaps(leave)).map(|l| l.leave_id);
-            match clash {
-                Some(id) => Err(StoreError::Overlap(id)),
-                None => self.write(leave, balance, events),
-            }
-        })
+        match self.stale(balance) {
+            Ok(()) => self.store.insert(leave, balance, events),
+            Err(e) => Box::pin(async { Err(e) }),
+        }
     }
 
     fn get(&self, leave_id: Uuid) -> BoxFuture<'_, Result<Option<Leave>, StoreError>> {
-        let found = self.leaves.lock().expect("lock").get(&leave_id).cloned();
-        Box::pin(async move { Ok(found) })
+        self.store.get(leave_id)
     }
 
     fn update<'a>(
@@ -95,33 +79,18 @@ impl LeaveStore for Memory {
         balance: Option<&'a Balance>,
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let stored = self.leaves.lock().expect("lock").get(&leave.leave_id).map(|l| l.version);
-            if stored.map(|v| v + 1) != Some(leave.version) {
-                return Err(StoreError::Conflict("the request changed since it was read".into()));
-            }
-            self.write(leave, balance, events)
-        })
+        match self.stale(balance) {
+            Ok(()) => self.store.update(leave, balance, events),
+            Err(e) => Box::pin(async { Err(e) }),
+        }
     }
 
     fn list<'a>(&'a self, query: &'a LeaveQuery) -> BoxFuture<'a, Result<Vec<Leave>, StoreError>> {
-        let mut found: Vec<Leave> =
-            self.leaves.lock().expect("lock").values().filter(|l| query.matches(l)).cloned().collect();
-        found.sort_by(newest_first);
-        found.truncate(query.limit);
-        Box::pin(async move { Ok(found) })
+        self.store.list(query)
     }
 
     fn balances(&self, employee_id: Uuid, year: i32) -> BoxFuture<'_, Result<Vec<Balance>, StoreError>> {
-        let found = self
-            .balances
-            .lock()
-            .expect("lock")
-            .values()
-            .filter(|b| b.employee_id == employee_id && b.year == year)
-            .cloned()
-            .collect();
-        Box::pin(async move { Ok(found) })
+        self.store.balances(employee_id, year)
     }
 }
 
@@ -171,7 +140,7 @@ impl EmployeeClient for Employees {
 }
 
 pub struct Harness {
-    pub store: Memory,
+    pub store: Contended,
     pub employees: Employees,
     pub policy: Policy,
     /// The employee most tests are about (in GB, with a manager).
@@ -185,7 +154,7 @@ impl Harness {
         let employee = employee();
         employees.records.lock().expect("lock").insert(employee.employee_id, employee.clone());
         let hr = Requester { user_id: Uuid::now_v7(), role: Role::Hr, employee_id: None };
-        Self { store: Memory::default(), employees, policy: Policy::default(), employee, hr }
+        Self { store: Contended::default(), employees, policy: Policy::default(), employee, hr }
     }
 
     /// Another active employee in `country`.
@@ -257,7 +226,7 @@ impl Harness {
     }
 
     pub fn outbox(&self) -> Vec<HrmsEvent> {
-        self.store.outbox.lock().expect("lock").clone()
+        self.store.events()
     }
 
     pub fn employees_down(&self) {

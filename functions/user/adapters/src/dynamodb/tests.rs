@@ -1,6 +1,7 @@
 //! The DynamoDB User store keeps the password hash in the account's
 //! record only. On moto, from `$HRMS_TEST_MOTO`.
 
+use hrms_dynamodb::Store as _;
 use hrms_dynamodb::testing::tables;
 use hrms_events::user::UserCreated;
 use hrms_events::{HrmsEvent, Payload, fixtures as event_fixtures};

@@ -8,34 +8,33 @@
 //! - `POST /users/{id}/password` (the owner with the current password, or
 //!   admin): 204.
 //!
-//! Each route is registered with its `#[utoipa::path]`; [`openapi`] is their fragment.
+//! Each route is registered with its `#[utoipa::path]` ([`Routes`]).
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, Path, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::{Json, Router};
 use hrms_compliance::ComplianceClient;
 use hrms_employee::EmployeeClient;
 use hrms_events::user::UserSnapshot;
 use hrms_user::commands::{Context, create, delete, get, password, suspend, update};
 use hrms_user::model::{PasswordChange, Suspension};
 use hrms_user::{NewUser, UserChanges, UserError, UserStore};
-use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use hrms_http::auth::requester;
-use hrms_http::auth::{Authenticator, Bearer, Caller};
+use hrms_http::auth::{Bearer, Caller};
 use hrms_http::callee::Callee;
 use hrms_http::json::ProblemJson;
 use hrms_http::openapi::{
-    self as doc, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
-    Unprocessable, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
+    UnsupportedMediaType,
 };
 use hrms_http::problem::Problem;
+use hrms_http::{Api, Id, Resource, Routes};
 
 /// The User function's operations that a CloudEvent may invoke on `POST /`
 /// (see `hrms_http::commands`).
@@ -47,12 +46,14 @@ pub const COMMANDS: &[hrms_http::commands::Command] = &[
 
 /// What the routes need.
 #[derive(Clone)]
-pub struct UserApi {
-    pub auth: Arc<Authenticator>,
+pub struct UserDeps {
     pub store: Arc<dyn UserStore>,
     pub compliance: Callee<dyn ComplianceClient>,
     pub employees: Callee<dyn EmployeeClient>,
 }
+
+/// The routes' state.
+pub type UserApi = Api<UserDeps>;
 
 /// Compliance and Employee, bound to one request's caller.
 struct Callees {
@@ -60,7 +61,7 @@ struct Callees {
     employees: Arc<dyn EmployeeClient>,
 }
 
-impl UserApi {
+impl UserDeps {
     /// The callees for the caller of `bearer`.
     fn callees(&self, bearer: &Bearer) -> Callees {
         Callees { compliance: self.compliance.bind(bearer), employees: self.employees.bind(bearer) }
@@ -76,29 +77,14 @@ impl UserApi {
     }
 }
 
-impl FromRef<UserApi> for Arc<Authenticator> {
-    fn from_ref(api: &UserApi) -> Self {
-        api.auth.clone()
+impl Routes for UserDeps {
+    fn routes(router: OpenApiRouter<UserApi>) -> OpenApiRouter<UserApi> {
+        router
+            .routes(routes!(create_user))
+            .routes(routes!(get_user, update_user, delete_user))
+            .routes(routes!(suspend_user))
+            .routes(routes!(change_password))
     }
-}
-
-/// Each route with its documentation.
-fn routes() -> OpenApiRouter<UserApi> {
-    OpenApiRouter::with_openapi(doc::components())
-        .routes(routes!(create_user))
-        .routes(routes!(get_user, update_user, delete_user))
-        .routes(routes!(suspend_user))
-        .routes(routes!(change_password))
-}
-
-/// The User router.
-pub fn router(api: UserApi) -> Router {
-    routes().with_state(api).into()
-}
-
-/// The User router's OpenAPI fragment.
-pub fn openapi() -> OpenApi {
-    routes().into_openapi()
 }
 
 /// The answer to a request that `e` ended.
@@ -119,10 +105,11 @@ pub fn problem(e: UserError) -> Problem {
     }
 }
 
-type IdPath = Result<Path<Uuid>, axum::extract::rejection::PathRejection>;
+/// What the paths' ids name.
+struct Users;
 
-fn id(path: IdPath) -> Result<Uuid, Problem> {
-    path.map(|Path(id)| id).map_err(|_| Problem::not_found("no such user: the id is not a UUID"))
+impl Resource for Users {
+    const NAME: &'static str = "user";
 }
 
 /// Open an account
@@ -189,10 +176,10 @@ async fn get_user(
     State(api): State<UserApi>,
     caller: Caller,
     bearer: Bearer,
-    path: IdPath,
+    Id(user_id, _): Id<Users>,
 ) -> Result<Json<UserSnapshot>, Problem> {
     let callees = api.callees(&bearer);
-    let user = get::handle(id(path)?, &requester(&caller), &api.context(&callees)).await.map_err(problem)?;
+    let user = get::handle(user_id, &requester(&caller), &api.context(&callees)).await.map_err(problem)?;
     Ok(Json(user.snapshot()))
 }
 
@@ -224,12 +211,12 @@ async fn update_user(
     State(api): State<UserApi>,
     caller: Caller,
     bearer: Bearer,
-    path: IdPath,
+    Id(user_id, _): Id<Users>,
     ProblemJson(changes): ProblemJson<UserChanges>,
 ) -> Result<Json<UserSnapshot>, Problem> {
     let callees = api.callees(&bearer);
     let who = requester(&caller);
-    let updated = update::handle(id(path)?, changes, &who, &api.context(&callees)).await.map_err(problem)?;
+    let updated = update::handle(user_id, changes, &who, &api.context(&callees)).await.map_err(problem)?;
     Ok(Json(updated.user.snapshot()))
 }
 
@@ -255,11 +242,11 @@ async fn delete_user(
     State(api): State<UserApi>,
     caller: Caller,
     bearer: Bearer,
-    path: IdPath,
+    Id(user_id, _): Id<Users>,
 ) -> Result<Json<UserSnapshot>, Problem> {
     let callees = api.callees(&bearer);
     let deleted =
-        delete::handle(id(path)?, &requester(&caller), &api.context(&callees)).await.map_err(problem)?;
+        delete::handle(user_id, &requester(&caller), &api.context(&callees)).await.map_err(problem)?;
     Ok(Json(deleted.user.snapshot()))
 }
 
@@ -290,11 +277,11 @@ async fn suspend_user(
     State(api): State<UserApi>,
     caller: Caller,
     bearer: Bearer,
-    path: IdPath,
+    Id(user_id, _): Id<Users>,
     ProblemJson(suspension): ProblemJson<Suspension>,
 ) -> Result<Json<UserSnapshot>, Problem> {
     let callees = api.callees(&bearer);
-    let done = suspend::handle(id(path)?, suspension, &requester(&caller), &api.context(&callees))
+    let done = suspend::handle(user_id, suspension, &requester(&caller), &api.context(&callees))
         .await
         .map_err(problem)?;
     Ok(Json(done.user.snapshot()))
@@ -329,13 +316,11 @@ async fn change_password(
     State(api): State<UserApi>,
     caller: Caller,
     bearer: Bearer,
-    path: IdPath,
+    Id(user_id, _): Id<Users>,
     ProblemJson(change): ProblemJson<PasswordChange>,
 ) -> Result<StatusCode, Problem> {
     let callees = api.callees(&bearer);
-    password::handle(id(path)?, change, &requester(&caller), &api.context(&callees))
-        .await
-        .map_err(problem)?;
+    password::handle(user_id, change, &requester(&caller), &api.context(&callees)).await.map_err(problem)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

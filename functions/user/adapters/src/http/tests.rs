@@ -5,13 +5,16 @@ use hrms_compliance::{CallError, Policy, Subject, Verdict};
 use hrms_employee::Local as LocalEmployees;
 use hrms_events::{Actor, EventType, HrmsEvent, Role};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use super::*;
 use crate::sqlite::SqliteUserStore;
 use hrms_compliance_adapters::sqlite::SqliteComplianceStore;
 use hrms_employee_adapters::sqlite::SqliteEmployeeStore;
+use hrms_http::Authenticator;
 use hrms_http::testing::{Client, temp_dir};
 use hrms_platform::outbox::OutboxStore;
+use hrms_sqlite::Store as _;
 use hrms_sqlite::outbox::SqliteOutbox;
 
 const SECRET: &str = "a long enough passphrase";
@@ -36,12 +39,12 @@ fn with_compliance(dir: PathBuf, compliance: Arc<dyn ComplianceClient>) -> Fixtu
         Arc::new(LocalEmployees { store: Arc::new(employees), compliance: compliance.clone() });
     let store = SqliteUserStore::open(dir.join("user.db")).expect("user store");
     let auth = Arc::new(Authenticator::hs256(&[6u8; 32]).expect("key"));
-    let app = router(UserApi {
-        auth: auth.clone(),
+    let deps = UserDeps {
         store: Arc::new(store),
         compliance: Callee::local(compliance),
         employees: Callee::local(employees),
-    });
+    };
+    let app = UserApi::new(auth.clone(), deps).router();
     Fixture { client: Client { app, auth }, dir }
 }
 

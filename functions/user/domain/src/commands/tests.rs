@@ -62,13 +62,13 @@ async fn create_validates_creates_the_employee_and_stores_the_account() {
     assert_eq!(h.users.get(user.user_id).await.expect("read"), Some(user.clone()));
     assert!(user.password_hash.starts_with("$argon2id$"));
     assert_eq!(types(&created.events), [EventType::UserCreated, EventType::AuditUserCreated]);
-    assert_eq!(h.users.outbox(), created.events);
+    assert_eq!(h.users.events(), created.events);
     no_secrets(&created.events, user);
     let employee_id = user.employee_id.expect("an employee record");
     assert!(created.events.iter().all(|e| e.partition_key() == employee_id.to_string()));
     let employee = h.employee_service.get(employee_id, &h.hr).await.expect("employee");
     assert_eq!((employee.user_id, employee.email.as_str()), (Some(user.user_id), user.email.as_str()));
-    assert_eq!(types(&h.employees.outbox()), [EventType::EmployeeCreated, EventType::AuditEmployeeCreated]);
+    assert_eq!(types(&h.employees.events()), [EventType::EmployeeCreated, EventType::AuditEmployeeCreated]);
     assert_eq!(
         h.compliance_events(),
         [EventType::AuditComplianceValidated; 2],
@@ -107,7 +107,7 @@ async fn a_refusal_anywhere_stores_nothing_here() {
     let Err(UserError::Refused(verdict)) = create_as(&h, &h.hr, long_hours).await else { panic!("refused") };
     assert_eq!(verdict.violations().next().map(|f| f.field.as_str()), Some("weekly_hours"));
 
-    assert_eq!((h.users.len(), h.users.outbox().len(), h.employees.len()), (0, 0, 0));
+    assert_eq!((h.users.len(), h.users.events().len(), h.employees.len()), (0, 0, 0));
     assert!(
         h.compliance_events().contains(&EventType::ComplianceViolation),
         "Compliance records its refusals"
@@ -122,7 +122,7 @@ async fn a_callee_down_stores_nothing() {
     h.compliance.down.store(false, Ordering::SeqCst);
     h.employee_service.down.store(true, Ordering::SeqCst);
     assert!(matches!(create_as(&h, &h.hr, new_user(Role::Employee)).await, Err(UserError::Unavailable(_))));
-    assert_eq!((h.users.len(), h.users.outbox().len(), h.employees.len()), (0, 0, 0));
+    assert_eq!((h.users.len(), h.users.events().len(), h.employees.len()), (0, 0, 0));
 }
 
 #[tokio::test]
@@ -143,7 +143,7 @@ async fn create_refuses_bad_input_before_calling_anyone() {
             (other, _) => panic!("{expected}: {other:?}"),
         }
     }
-    assert!(h.compliance_events().is_empty() && h.users.len() == 0);
+    assert!(h.compliance_events().is_empty() && h.users.is_empty());
     let first =
         create_as(&h, &h.admin, NewUser { employee: None, ..new_user(Role::Hr) }).await.expect("hr account");
     let twin = NewUser { email: first.user.email.to_uppercase(), employee: None, ..new_user(Role::Hr) };

@@ -1,0 +1,135 @@
+//! The Attendance store in memory, for tests: the contract of the SQLite
+//! and DynamoDB stores (one open record per employee, writes on the stored
+//! version, never reopened; listings by check-in to the second), events in
+//! a [`MemoryOutbox`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use futures::future::BoxFuture;
+use hrms_events::HrmsEvent;
+use hrms_platform::testing::MemoryOutbox;
+use uuid::Uuid;
+
+use crate::model::AttendanceRecord;
+use crate::store::{AttendanceStore, RecordsQuery, StoreError, sortable};
+
+/// Records by id, with their events.
+#[derive(Default)]
+pub struct MemoryAttendanceStore {
+    rows: Mutex<HashMap<Uuid, AttendanceRecord>>,
+    outbox: Arc<MemoryOutbox>,
+}
+
+impl MemoryAttendanceStore {
+    fn rows(&self) -> MutexGuard<'_, HashMap<Uuid, AttendanceRecord>> {
+        self.rows.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many records are stored.
+    pub fn len(&self) -> usize {
+        self.rows().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The outbox of the writes' events, for a relay or a test to read.
+    pub fn outbox(&self) -> Arc<MemoryOutbox> {
+        self.outbox.clone()
+    }
+
+    /// The events written, oldest first, that wait in the outbox.
+    pub fn events(&self) -> Vec<HrmsEvent> {
+        self.outbox.events()
+    }
+
+    /// Stores a new record with its events, unless its id is taken or its
+    /// employee has an open one.
+    fn write_new(&self, record: &AttendanceRecord, events: &[HrmsEvent]) -> Result<(), StoreError> {
+        let mut rows = self.rows();
+        let id = record.record_id;
+        if rows.contains_key(&id) {
+            return Err(StoreError::Conflict(format!("attendance record {id} exists")));
+        }
+        if rows.values().any(|r| r.employee_id == record.employee_id && r.is_open()) {
+            return Err(StoreError::Conflict("checked in already: check out first".into()));
+        }
+        rows.insert(id, record.clone());
+        self.outbox.extend(events);
+        Ok(())
+    }
+
+    /// Replaces `before` by `after` with its events, if the stored version
+    /// is `before`'s and `after` is the next, not reopened.
+    fn write_next(
+        &self,
+        before: &AttendanceRecord,
+        after: &AttendanceRecord,
+        events: &[HrmsEvent],
+    ) -> Result<(), StoreError> {
+        let id = after.record_id;
+        if after.version != before.version + 1 || (after.is_open() && !before.is_open()) {
+            return Err(StoreError::Conflict(format!(
+                "attendance record {id} cannot go from version {} to {}, or be reopened",
+                before.version, after.version
+            )));
+        }
+        let mut rows = self.rows();
+        let Some(stored) = rows.get_mut(&id).filter(|s| s.version == before.version) else {
+            return Err(StoreError::Conflict(format!("attendance record {id} changed since it was read")));
+        };
+        *stored = after.clone();
+        self.outbox.extend(events);
+        Ok(())
+    }
+}
+
+impl AttendanceStore for MemoryAttendanceStore {
+    fn insert<'a>(
+        &'a self,
+        record: &'a AttendanceRecord,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let inserted = self.write_new(record, events);
+        Box::pin(async move { inserted })
+    }
+
+    fn update<'a>(
+        &'a self,
+        before: &'a AttendanceRecord,
+        after: &'a AttendanceRecord,
+        events: &'a [HrmsEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let updated = self.write_next(before, after, events);
+        Box::pin(async move { updated })
+    }
+
+    fn get(&self, record_id: Uuid) -> BoxFuture<'_, Result<Option<AttendanceRecord>, StoreError>> {
+        let found = self.rows().get(&record_id).cloned();
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn open(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<AttendanceRecord>, StoreError>> {
+        let found = self.rows().values().find(|r| r.employee_id == employee_id && r.is_open()).cloned();
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn list<'a>(
+        &'a self,
+        query: &'a RecordsQuery,
+    ) -> BoxFuture<'a, Result<Vec<AttendanceRecord>, StoreError>> {
+        let (from, to) = (sortable(query.from), sortable(query.to));
+        let mut found: Vec<(String, AttendanceRecord)> = self
+            .rows()
+            .values()
+            .filter(|r| query.employee_id.is_none_or(|id| r.employee_id == id))
+            .map(|r| (sortable(r.check_in), r.clone()))
+            .filter(|(check_in, _)| from <= *check_in && *check_in < to)
+            .collect();
+        found.sort_by(|(a, r), (b, s)| (a, r.record_id).cmp(&(b, s.record_id)));
+        let found = found.into_iter().take(query.limit).map(|(_, r)| r).collect();
+        Box::pin(async move { Ok(found) })
+    }
+}

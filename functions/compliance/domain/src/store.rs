@@ -110,6 +110,14 @@ pub trait ComplianceStore: Send + Sync {
     }
 }
 
+/// A check is recorded once: a failed condition of a check (the same check
+/// again) is a failed write like any other; timelines map their own.
+impl From<hrms_platform::StoreFailure> for StoreError {
+    fn from(failure: hrms_platform::StoreFailure) -> Self {
+        Self::Unavailable(failure.into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -130,13 +138,5 @@ mod tests {
         assert!(low.to_string() < made.to_string() && made.to_string() < high.to_string(), "as text too");
         assert_eq!(low.get_version_num(), 7);
         assert!(Uuid::now_v7() > high, "made later");
-    }
-}
-
-/// A check is recorded once: a failed condition of a check (the same check
-/// again) is a failed write like any other; timelines map their own.
-impl From<hrms_platform::StoreFailure> for StoreError {
-    fn from(failure: hrms_platform::StoreFailure) -> Self {
-        Self::Unavailable(failure.into())
     }
 }

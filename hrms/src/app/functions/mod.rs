@@ -68,8 +68,7 @@ pub struct Consumer {
     pub topics: Vec<&'static str>,
     pub group: &'static str,
     pub handler: Arc<dyn Handler>,
-    /// Transient failures are retried until handled, never dead-lettered
-    /// (a store that is down for a while loses nothing).
+    /// What a record that keeps failing transiently comes to.
     pub durable: Durability,
 }
 
@@ -158,6 +157,7 @@ pub fn host(
     if wants(Function::User) {
         user::host(&mut hosted, &mut cx, &callees)?;
     }
+    // Read only by the functions of this build's features.
     let _ = (&wants, &mut callees);
     hosted.relays = cx.relays;
     Ok(hosted)

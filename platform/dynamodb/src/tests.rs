@@ -43,7 +43,6 @@ async fn an_unreadable_outbox_item_is_reported_and_set_aside() {
 #[derive(Default)]
 struct Recorder(Mutex<Vec<HrmsEvent>>);
 
-
 impl EventPublisher for Recorder {
     fn publish<'a>(&'a self, events: &'a [HrmsEvent]) -> BoxFuture<'a, Vec<Result<(), PublishError>>> {
         self.0.lock().expect("lock").extend_from_slice(events);

@@ -7,8 +7,10 @@ use std::time::Duration;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 
 mod outbox;
+mod table;
 
 pub use outbox::MemoryOutbox;
+pub use table::{MemoryTable, email_is_free};
 
 /// Waits until `condition` holds; panics after `deadline`.
 pub async fn until(deadline: Duration, mut condition: impl FnMut() -> bool) {

@@ -3,12 +3,11 @@
 //! version, never reopened; listings by check-in to the second), events in
 //! a [`MemoryOutbox`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::ops::Deref;
 
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
-use hrms_platform::testing::MemoryOutbox;
+use hrms_platform::testing::MemoryTable;
 use uuid::Uuid;
 
 use crate::model::AttendanceRecord;
@@ -16,49 +15,30 @@ use crate::store::{AttendanceStore, RecordsQuery, StoreError, sortable};
 
 /// Records by id, with their events.
 #[derive(Default)]
-pub struct MemoryAttendanceStore {
-    rows: Mutex<HashMap<Uuid, AttendanceRecord>>,
-    outbox: Arc<MemoryOutbox>,
+pub struct MemoryAttendanceStore(MemoryTable<AttendanceRecord>);
+
+impl Deref for MemoryAttendanceStore {
+    type Target = MemoryTable<AttendanceRecord>;
+
+    fn deref(&self) -> &MemoryTable<AttendanceRecord> {
+        &self.0
+    }
 }
 
 impl MemoryAttendanceStore {
-    fn rows(&self) -> MutexGuard<'_, HashMap<Uuid, AttendanceRecord>> {
-        self.rows.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// How many records are stored.
-    pub fn len(&self) -> usize {
-        self.rows().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The outbox of the writes' events, for a relay or a test to read.
-    pub fn outbox(&self) -> Arc<MemoryOutbox> {
-        self.outbox.clone()
-    }
-
-    /// The events written, oldest first, that wait in the outbox.
-    pub fn events(&self) -> Vec<HrmsEvent> {
-        self.outbox.events()
-    }
-
     /// Stores a new record with its events, unless its id is taken or its
     /// employee has an open one.
     fn write_new(&self, record: &AttendanceRecord, events: &[HrmsEvent]) -> Result<(), StoreError> {
-        let mut rows = self.rows();
         let id = record.record_id;
-        if rows.contains_key(&id) {
-            return Err(StoreError::Conflict(format!("attendance record {id} exists")));
-        }
-        if rows.values().any(|r| r.employee_id == record.employee_id && r.is_open()) {
-            return Err(StoreError::Conflict("checked in already: check out first".into()));
-        }
-        rows.insert(id, record.clone());
-        self.outbox.extend(events);
-        Ok(())
+        self.0.write(id, record, events, |rows| {
+            if rows.contains_key(&id) {
+                return Err(StoreError::Conflict(format!("attendance record {id} exists")));
+            }
+            if rows.values().any(|r| r.employee_id == record.employee_id && r.is_open()) {
+                return Err(StoreError::Conflict("checked in already: check out first".into()));
+            }
+            Ok(())
+        })
     }
 
     /// Replaces `before` by `after` with its events, if the stored version
@@ -76,13 +56,10 @@ impl MemoryAttendanceStore {
                 before.version, after.version
             )));
         }
-        let mut rows = self.rows();
-        let Some(stored) = rows.get_mut(&id).filter(|s| s.version == before.version) else {
-            return Err(StoreError::Conflict(format!("attendance record {id} changed since it was read")));
-        };
-        *stored = after.clone();
-        self.outbox.extend(events);
-        Ok(())
+        self.0.write(id, after, events, |rows| match rows.get(&id) {
+            Some(stored) if stored.version == before.version => Ok(()),
+            _ => Err(StoreError::Conflict(format!("attendance record {id} changed since it was read"))),
+        })
     }
 }
 
@@ -107,7 +84,7 @@ impl AttendanceStore for MemoryAttendanceStore {
     }
 
     fn get(&self, record_id: Uuid) -> BoxFuture<'_, Result<Option<AttendanceRecord>, StoreError>> {
-        let found = self.rows().get(&record_id).cloned();
+        let found = self.0.get(record_id);
         Box::pin(async move { Ok(found) })
     }
 

@@ -2,12 +2,11 @@
 //! DynamoDB stores (unique ids and lower-cased e-mails, writes on the
 //! stored version), events in a [`MemoryOutbox`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::ops::Deref;
 
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
-use hrms_platform::testing::MemoryOutbox;
+use hrms_platform::testing::{MemoryTable, email_is_free};
 use uuid::Uuid;
 
 use crate::model::Employee;
@@ -15,52 +14,34 @@ use crate::store::{EmployeeStore, StoreError};
 
 /// Employees by id, with their events.
 #[derive(Default)]
-pub struct MemoryEmployeeStore {
-    rows: Mutex<HashMap<Uuid, Employee>>,
-    outbox: Arc<MemoryOutbox>,
+pub struct MemoryEmployeeStore(MemoryTable<Employee>);
+
+impl Deref for MemoryEmployeeStore {
+    type Target = MemoryTable<Employee>;
+
+    fn deref(&self) -> &MemoryTable<Employee> {
+        &self.0
+    }
 }
 
 impl MemoryEmployeeStore {
-    fn rows(&self) -> MutexGuard<'_, HashMap<Uuid, Employee>> {
-        self.rows.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// How many employees are stored.
-    pub fn len(&self) -> usize {
-        self.rows().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The outbox of the writes' events, for a relay or a test to read.
-    pub fn outbox(&self) -> Arc<MemoryOutbox> {
-        self.outbox.clone()
-    }
-
-    /// The events written, oldest first, that wait in the outbox.
-    pub fn events(&self) -> Vec<HrmsEvent> {
-        self.outbox.events()
-    }
-
-    /// Stores `employee` and its events if `stored` (the employee stored
-    /// under its id) allows, and its e-mail is no one else's.
+    /// Stores `employee` and its events if `allowed` (given what is stored
+    /// under its id) passes and its e-mail is no other's.
     fn write(
         &self,
         employee: &Employee,
         events: &[HrmsEvent],
         allowed: impl FnOnce(Option<&Employee>) -> Result<(), String>,
     ) -> Result<(), StoreError> {
-        let mut rows = self.rows();
-        allowed(rows.get(&employee.employee_id)).map_err(StoreError::Conflict)?;
-        let email = employee.email.to_lowercase();
-        if rows.values().any(|r| r.employee_id != employee.employee_id && r.email.to_lowercase() == email) {
-            return Err(StoreError::Conflict("the e-mail address is taken".into()));
-        }
-        rows.insert(employee.employee_id, employee.clone());
-        self.outbox.extend(events);
-        Ok(())
+        let id = employee.employee_id;
+        let written = self.0.write(id, employee, events, |rows| {
+            allowed(rows.get(&id))?;
+            email_is_free(
+                rows.values().filter(|r| r.employee_id != id).map(|r| r.email.as_str()),
+                &employee.email,
+            )
+        });
+        written.map_err(StoreError::Conflict)
     }
 }
 
@@ -79,7 +60,7 @@ impl EmployeeStore for MemoryEmployeeStore {
     }
 
     fn get(&self, employee_id: Uuid) -> BoxFuture<'_, Result<Option<Employee>, StoreError>> {
-        let found = self.rows().get(&employee_id).cloned();
+        let found = self.0.get(employee_id);
         Box::pin(async move { Ok(found) })
     }
 

@@ -2,12 +2,11 @@
 //! DynamoDB stores (unique ids and lower-cased e-mails, kept by deleted
 //! accounts; writes on the stored version), events in a [`MemoryOutbox`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::ops::Deref;
 
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
-use hrms_platform::testing::MemoryOutbox;
+use hrms_platform::testing::{MemoryTable, email_is_free};
 use uuid::Uuid;
 
 use crate::model::User;
@@ -15,52 +14,31 @@ use crate::store::{StoreError, UserStore};
 
 /// Accounts by id, with their events.
 #[derive(Default)]
-pub struct MemoryUserStore {
-    rows: Mutex<HashMap<Uuid, User>>,
-    outbox: Arc<MemoryOutbox>,
+pub struct MemoryUserStore(MemoryTable<User>);
+
+impl Deref for MemoryUserStore {
+    type Target = MemoryTable<User>;
+
+    fn deref(&self) -> &MemoryTable<User> {
+        &self.0
+    }
 }
 
 impl MemoryUserStore {
-    fn rows(&self) -> MutexGuard<'_, HashMap<Uuid, User>> {
-        self.rows.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// How many accounts are stored.
-    pub fn len(&self) -> usize {
-        self.rows().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The outbox of the writes' events, for a relay or a test to read.
-    pub fn outbox(&self) -> Arc<MemoryOutbox> {
-        self.outbox.clone()
-    }
-
-    /// The events written, oldest first, that wait in the outbox.
-    pub fn events(&self) -> Vec<HrmsEvent> {
-        self.outbox.events()
-    }
-
-    /// Stores `user` and its events if `stored` (the account stored under
-    /// its id) allows, and its e-mail is no other account's.
+    /// Stores `user` and its events if `allowed` (given what is stored
+    /// under its id) passes and its e-mail is no other's.
     fn write(
         &self,
         user: &User,
         events: &[HrmsEvent],
         allowed: impl FnOnce(Option<&User>) -> Result<(), String>,
     ) -> Result<(), StoreError> {
-        let mut rows = self.rows();
-        allowed(rows.get(&user.user_id)).map_err(StoreError::Conflict)?;
-        let email = user.email.to_lowercase();
-        if rows.values().any(|r| r.user_id != user.user_id && r.email.to_lowercase() == email) {
-            return Err(StoreError::Conflict("the e-mail address is taken".into()));
-        }
-        rows.insert(user.user_id, user.clone());
-        self.outbox.extend(events);
-        Ok(())
+        let id = user.user_id;
+        let written = self.0.write(id, user, events, |rows| {
+            allowed(rows.get(&id))?;
+            email_is_free(rows.values().filter(|r| r.user_id != id).map(|r| r.email.as_str()), &user.email)
+        });
+        written.map_err(StoreError::Conflict)
     }
 }
 
@@ -79,7 +57,7 @@ impl UserStore for MemoryUserStore {
     }
 
     fn get(&self, user_id: Uuid) -> BoxFuture<'_, Result<Option<User>, StoreError>> {
-        let found = self.rows().get(&user_id).cloned();
+        let found = self.0.get(user_id);
         Box::pin(async move { Ok(found) })
     }
 

@@ -2,7 +2,7 @@
 //! from `$HRMS_TEST_MOTO`.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use hrms_compliance::commands::Context;
@@ -14,6 +14,7 @@ use hrms_dynamodb::testing::tables;
 use hrms_events::HrmsEvent;
 use hrms_platform::outbox::{Relay, RelaySettings};
 use hrms_platform::publish::{EventPublisher, PublishError};
+use hrms_platform::testing::until;
 
 use super::DynamoComplianceStore;
 
@@ -55,11 +56,7 @@ async fn a_commit_wakes_the_relay() {
     let ctx = Context { policy: &Policy::default(), store: &store as &dyn ComplianceStore };
     let refused = handle(command, &ctx).await.expect("recorded");
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while publisher.published() != refused.events {
-        assert!(Instant::now() < deadline, "not published within 10 s: {:?}", publisher.published());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until(Duration::from_secs(10), || publisher.published() == refused.events).await;
     let _ = stop.send(());
     running.await.expect("relay stopped");
 }

@@ -83,6 +83,53 @@ fn contract_breaches_are_typed_errors() {
     assert!(matches!(HrmsEvent::from_cloudevent(&xml), Err(DecodeError::ContentType(_))));
 }
 
+/// A producer that ships `leave.requested` v2 before its readers: they know
+/// v2 (besides v1, which is still written) and read it into the v1 payload.
+#[test]
+fn a_known_newer_version_is_read_into_the_written_payload() {
+    let (v2, expected) = fixtures::leave_requested_v2();
+    assert_eq!(v2.dataschema().map(|u| u.as_str()), Some("urn:hrms:schema:leave.requested:v2"));
+    assert_eq!(HrmsEvent::from_cloudevent(&v2).expect("v2 is read"), expected);
+    let structured = serde_json::to_string(&v2).expect("json");
+    assert_eq!(HrmsEvent::from_structured_json(&structured).expect("v2 is read"), expected);
+    // As bytes, as after a transport.
+    let mut bytes = v2.clone();
+    let (ct, schema, data) = bytes.take_data();
+    let Some(Data::Json(json)) = data else { panic!("JSON data") };
+    bytes.set_data(ct.unwrap_or_default(), Data::Binary(serde_json::to_vec(&json).expect("json")));
+    bytes.set_dataschema(schema);
+    assert_eq!(HrmsEvent::from_cloudevent(&bytes).expect("v2 is read"), expected);
+}
+
+#[test]
+fn each_version_is_read_by_its_own_schema_and_unknown_ones_are_refused() {
+    let (v2, expected) = fixtures::leave_requested_v2();
+    let v1 = expected.to_cloudevent();
+    let with_schema = |event: &Event, version: u32| {
+        let mut event = event.clone();
+        let uri = format!("urn:hrms:schema:leave.requested:v{version}");
+        event.set_dataschema(Some(url::Url::parse(&uri).expect("url")));
+        HrmsEvent::from_cloudevent(&event)
+    };
+    assert!(matches!(with_schema(&v2, 1), Err(DecodeError::Payload { ty: "leave.requested", .. })));
+    assert!(matches!(with_schema(&v1, 2), Err(DecodeError::Payload { ty: "leave.requested", .. })));
+    for unknown in [0, 3] {
+        let refused = with_schema(&v2, unknown);
+        assert!(
+            matches!(&refused, Err(DecodeError::SchemaVersion { dataschema, .. }) if dataschema.ends_with(&format!(":v{unknown}"))),
+            "v{unknown}: {refused:?}"
+        );
+    }
+    // v2 is known for leave.requested only.
+    let mut approved = fixtures::sample(EventType::LeaveApproved).to_cloudevent();
+    approved.set_dataschema(Some(url::Url::parse("urn:hrms:schema:leave.approved:v2").expect("url")));
+    assert!(matches!(HrmsEvent::from_cloudevent(&approved), Err(DecodeError::SchemaVersion { .. })));
+    // Another type's schema is not this type's.
+    let mut borrowed = fixtures::sample(EventType::LeaveApproved).to_cloudevent();
+    borrowed.set_dataschema(Some(url::Url::parse("urn:hrms:schema:leave.requested:v1").expect("url")));
+    assert!(matches!(HrmsEvent::from_cloudevent(&borrowed), Err(DecodeError::SchemaVersion { .. })));
+}
+
 fn type_name() -> impl Strategy<Value = String> {
     prop_oneof![
         proptest::sample::select(EventType::ALL.iter().map(|t| t.as_str().to_owned()).collect::<Vec<_>>()),

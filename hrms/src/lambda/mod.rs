@@ -1,0 +1,98 @@
+//! `hrms lambda`: one function under the AWS Lambda Runtime API. The
+//! function is `--function`, or the custom runtime's handler setting
+//! (`_HANDLER`); `relay` is the outbox relay fed by DynamoDB Streams. The
+//! binary installed as `bootstrap` runs this when `AWS_LAMBDA_RUNTIME_API`
+//! is set. A function that cannot start reports an init error to the
+//! Runtime API, which Lambda returns to the caller.
+
+use anyhow::Context;
+use hrms::app::Stores;
+use hrms::app::lambda::{LambdaFunction, target};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The function to run (`relay`: the outbox relay); Lambda passes the
+    /// handler setting as `_HANDLER`.
+    #[arg(long, env = "_HANDLER")]
+    function: LambdaFunction,
+    #[command(flatten)]
+    stores: Stores,
+}
+
+/// Fills `<NAME>` from `<NAME>_SECRET_ARN` or `<NAME>_PARAMETER_ARN`
+/// (Secrets Manager, SSM) through the Parameters and Secrets extension;
+/// nothing to do without such variables. A failure is kept for [`run`] to
+/// report as the init error.
+///
+/// # Safety
+/// Sets environment variables: call it before the process starts any
+/// thread (before the Tokio runtime).
+pub unsafe fn load_secrets() {
+    // SAFETY: passed on from the caller.
+    if let Err(e) = unsafe { set_secrets() } {
+        let _ = SECRETS_FAILED.set(format!("{e:#}"));
+    }
+}
+
+/// Why the secrets could not be read, if they could not.
+static SECRETS_FAILED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// # Safety
+/// As [`load_secrets`].
+unsafe fn set_secrets() -> anyhow::Result<()> {
+    use hrms_lambda::secrets;
+    let wanted = secrets::wanted(std::env::vars());
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let port = match std::env::var("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT") {
+        Ok(port) => port.trim().parse().context("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: a port")?,
+        Err(_) => 2773,
+    };
+    let token = std::env::var("AWS_SESSION_TOKEN").unwrap_or_default();
+    for (name, value) in secrets::fetch(&wanted, port, &token)? {
+        // SAFETY: the caller runs this before any other thread exists.
+        unsafe { std::env::set_var(name, value) };
+    }
+    Ok(())
+}
+
+/// Whether this process is a Lambda custom runtime's `bootstrap`: then it
+/// runs `hrms lambda` whatever its arguments.
+pub fn is_bootstrap() -> bool {
+    let name = std::env::args_os().next().map(std::path::PathBuf::from);
+    let named = name.as_deref().and_then(|p| p.file_name()).is_some_and(|n| n == "bootstrap");
+    named && std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
+}
+
+pub async fn run(mut args: Args) -> anyhow::Result<()> {
+    let missing = hrms_lambda::runtime::missing_environment();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "hrms lambda runs under the Lambda Runtime API, which sets {}: these are missing \
+             (`hrms serve` runs a function as a plain HTTP server)",
+            missing.join(", ")
+        );
+    }
+    // A Lambda's only writable directory.
+    if std::env::var_os("HRMS_DATA_DIR").is_none() {
+        args.stores.data_dir = std::env::temp_dir().join("hrms");
+    }
+    let built = match SECRETS_FAILED.get() {
+        Some(failed) => Err(anyhow::anyhow!("reading the secrets: {failed}")),
+        None => target(args.function, args.stores).await,
+    };
+    let target = match built {
+        Ok(target) => target,
+        Err(e) => {
+            let message = format!("{e:#}");
+            tracing::error!(error = %message, "cannot start");
+            if let Err(report) = hrms_lambda::runtime::report_init_error(&message).await {
+                tracing::error!(error = %report, "cannot report the init error to the Runtime API");
+            }
+            return Err(e);
+        }
+    };
+    tracing::info!(function = %target.function, "ready for invocations");
+    hrms_lambda::run(target).await.map_err(|e| anyhow::anyhow!(e)).context("the Lambda runtime stopped")
+}

@@ -16,6 +16,7 @@ use axum::routing::post;
 use futures::future::try_join_all;
 use hrms_events::Role;
 use hrms_http::Authenticator;
+use hrms_http::intake_auth::{DeliveryToken, IntakeAuth};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -47,7 +48,16 @@ impl Dev {
     pub async fn start(consume: bool) -> anyhow::Result<Self> {
         let data_dir = std::env::temp_dir().join(format!("hrms-bench-{}", Uuid::now_v7()));
         let stores = Stores::sqlite(data_dir.clone());
-        let options = Options { stores, functions: Function::all(), event_log: false, consume };
+        // Nothing pushes events to it: its /deliveries take a token nobody has.
+        let token = hrms::secret::random_token().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let intake = IntakeAuth::default().with_token(DeliveryToken::new(&token)?);
+        let options = Options {
+            stores,
+            functions: Function::all(),
+            event_log: false,
+            consume,
+            intake: Arc::new(intake),
+        };
         let app = App::build(options).await?;
         let transport = app.transport.describe();
         let auth = hrms::auth::authenticator(&data_dir)?;
@@ -58,6 +68,11 @@ impl Dev {
             let _ = stopped.await;
         }));
         Ok(Self { address, transport, auth, data_dir, stop, server })
+    }
+
+    /// Where accounts are made, and their tokens minted.
+    pub fn issuer(&self) -> crate::mixed::people::Issuer<'_> {
+        crate::mixed::people::Issuer { address: &self.address, auth: &self.auth }
     }
 
     /// A bearer token for one hour.

@@ -9,8 +9,8 @@
 //! p50/p95/p99 and the answers of each operation and of all, and the ratio
 //! to the bare handler; fails after printing if any answer was a 5xx.
 
-mod people;
-mod worker;
+pub mod people;
+pub mod worker;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -103,7 +103,7 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<()> {
 
     let started = Instant::now();
     let population =
-        people::create(&dev, &client, args.employees, args.team, args.concurrency.min(16)).await?;
+        people::create(&dev.issuer(), &client, args.employees, args.team, args.concurrency.min(16)).await?;
     println!(
         "population: {} managers and {} employees (POST /users) in {:.1} s",
         population.managers.len(),

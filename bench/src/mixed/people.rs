@@ -11,7 +11,23 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::harness::Dev;
+use std::time::Duration;
+
+use hrms_http::Authenticator;
+
+/// Where accounts are made (the User function's base URL) and what mints
+/// their tokens.
+pub struct Issuer<'a> {
+    pub address: &'a str,
+    pub auth: &'a Authenticator,
+}
+
+impl Issuer<'_> {
+    /// A bearer token for one hour.
+    pub fn token(&self, user_id: Uuid, role: Role, employee_id: Option<Uuid>) -> anyhow::Result<String> {
+        Ok(self.auth.mint(user_id, role, employee_id, Duration::from_secs(3600))?)
+    }
+}
 
 /// Someone who acts: their employee record and their bearer token.
 #[derive(Clone)]
@@ -42,7 +58,7 @@ struct Created {
 /// `employees` accounts in teams of `team` (the last may be smaller), one
 /// manager for each, `concurrency` made at a time.
 pub async fn create(
-    dev: &Dev,
+    dev: &Issuer<'_>,
     client: &reqwest::Client,
     employees: usize,
     team: usize,
@@ -69,7 +85,7 @@ pub async fn create(
 
 /// One account with its employee record, and its token.
 async fn account(
-    dev: &Dev,
+    dev: &Issuer<'_>,
     client: &reqwest::Client,
     admin: &str,
     role: Role,

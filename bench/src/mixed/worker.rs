@@ -131,6 +131,10 @@ pub struct Worker {
     pending: VecDeque<(Uuid, usize)>,
     next: usize,
     tally: Tally,
+    /// Where attendance is marked (`base` unless the function is apart).
+    attendance: String,
+    /// When the operation under way was due (open loop): latency counts from it.
+    due: Option<Instant>,
 }
 
 #[derive(Deserialize)]
@@ -149,7 +153,28 @@ impl Worker {
             .into_iter()
             .map(|employee| Staff { employee, requests: 0, latest: None, checked_in: false })
             .collect();
-        Self { client, base, managers, staff, pending: VecDeque::new(), next: 0, tally: Tally::default() }
+        let attendance = base.clone();
+        let (pending, tally) = (VecDeque::new(), Tally::default());
+        Self { client, base, managers, staff, pending, next: 0, tally, attendance, due: None }
+    }
+
+    /// Marks attendance at `base` (the Attendance function apart).
+    pub fn with_attendance(mut self, base: String) -> Self {
+        self.attendance = base;
+        self
+    }
+
+    /// One operation of `kind` that was due at `due`: its latency counts
+    /// from then (queueing included); no answer is recorded as status 0.
+    pub async fn step_due(&mut self, kind: Kind, due: Instant) {
+        self.due = Some(due);
+        let _ = self.step(kind).await;
+        self.due = None;
+    }
+
+    /// What was recorded so far.
+    pub fn into_tally(self) -> Tally {
+        self.tally
     }
 
     /// Steps through `schedule` from `offset` until `until`.
@@ -237,7 +262,7 @@ impl Worker {
         let (op, path) =
             if self.staff[s].checked_in { (Op::CheckOut, "check-out") } else { (Op::CheckIn, "check-in") };
         let token = &self.staff[s].employee.person.token;
-        let request = self.client.post(format!("{}/attendance/{path}", self.base)).bearer_auth(token);
+        let request = self.client.post(format!("{}/attendance/{path}", self.attendance)).bearer_auth(token);
         let (status, _) = self.send(op, request).await?;
         // 409 says the other state holds: checked in already, or not checked in.
         if status < 300 || status == 409 {
@@ -257,11 +282,16 @@ impl Worker {
     /// Sends `request`, records its status and latency (the answer read
     /// whole); an error only when no answer came.
     async fn send(&mut self, op: Op, request: reqwest::RequestBuilder) -> anyhow::Result<(u16, Bytes)> {
-        let sent = Instant::now();
-        let response = request.send().await.with_context(|| format!("sending a {}", op.name()))?;
-        let status = response.status().as_u16();
-        let answer =
-            response.bytes().await.with_context(|| format!("reading the answer to a {}", op.name()))?;
+        let sent = self.due.take().unwrap_or_else(Instant::now);
+        let answered = async {
+            let response = request.send().await.with_context(|| format!("sending a {}", op.name()))?;
+            let status = response.status().as_u16();
+            let answer =
+                response.bytes().await.with_context(|| format!("reading the answer to a {}", op.name()))?;
+            Ok::<_, anyhow::Error>((status, answer))
+        }
+        .await;
+        let (status, answer) = answered.inspect_err(|_| self.tally.record(op, 0, sent.elapsed()))?;
         self.tally.record(op, status, sent.elapsed());
         Ok((status, answer))
     }

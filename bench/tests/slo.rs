@@ -1,0 +1,59 @@
+//! `hrms-bench slo` as CI runs it: 20 s at 50 operations/s on the functions
+//! apart (each an `hrms serve` beside this benchmark's binary) over tansu,
+//! with a broker restart and a kill of the Audit function; it fails on any
+//! loss, duplicate effect, delivery under 99.9 % or lag of 1,000 and more,
+//! and writes its JSON and HTML reports. (The latency targets are in the
+//! table and the JSON; `--gate targets` fails on them too, which the
+//! system does not pass yet: docs/benchmarks.md.)
+
+use std::process::{Command, Stdio};
+
+#[test]
+fn slo_meets_the_targets_through_a_broker_restart_and_a_killed_function() {
+    let dir = std::env::temp_dir().join(format!("hrms-slo-test-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let (json, html) = (dir.join("slo.json"), dir.join("slo.html"));
+    let out = Command::new(env!("CARGO_BIN_EXE_hrms-bench"))
+        .args([
+            "slo",
+            "--rate",
+            "50",
+            "--duration",
+            "20s",
+            "--employees",
+            "20",
+            "--team",
+            "5",
+            "--workers",
+            "10",
+        ])
+        .args(["--fault", "broker-restart@5s+4s", "--fault", "kill:audit@12s", "--drain", "120s"])
+        // Latency targets are printed, not gated, until the system meets them.
+        .args(["--gate", "delivery"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--html")
+        .arg(&html)
+        .env_remove("KAFKA_BOOTSTRAP_SERVERS")
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report")).expect("JSON");
+    assert_eq!(report["pass"], true, "{report:#}");
+    assert_eq!((report["lost"].as_u64(), report["duplicates"].as_u64()), (Some(0), Some(0)), "{stdout}");
+    assert!(report["audit_expected"].as_u64().is_some_and(|n| n > 100), "events flowed: {stdout}");
+    assert!(report["mail_due"].as_u64().is_some_and(|n| n > 10), "mail was due: {stdout}");
+    let faults = report["faults"].as_array().expect("faults");
+    assert_eq!(faults.len(), 2);
+    assert!(faults.iter().all(|f| f["injected_at"].is_number() && f["lifted_at"].is_number()), "{faults:?}");
+    let page = std::fs::read_to_string(&html).expect("the HTML report");
+    assert_eq!(page.matches("<svg").count(), 3, "three charts");
+    assert!(stdout.contains("PASS"), "{stdout}");
+    for target in ["delivery >= 99.9 %", "zero loss", "produce p95 < 100 ms", "event->mail p95 <= 5 s"] {
+        assert!(stdout.contains(target), "the table has {target:?}: {stdout}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

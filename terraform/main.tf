@@ -1,6 +1,6 @@
 # The HRMS on a Kubernetes cluster with Knative, its Kafka on Strimzi, and its
 # stores in DynamoDB: `terraform apply` with the variables of
-# terraform.tfvars.example. Order: operators -> DynamoDB tables and role ->
+# terraform.tfvars.example. Order: operators -> DynamoDB tables and roles ->
 # Kafka cluster, topics and users -> secrets, sinks, sources, functions,
 # monitoring (README.md).
 
@@ -16,7 +16,13 @@ module "dynamodb" {
 
   table_prefix      = var.table_prefix
   oidc_provider_arn = var.eks_oidc_provider_arn
-  service_account   = "hrms:hrms"
+}
+
+locals {
+  # The cluster's service-account token issuer (EKS: the OIDC provider's
+  # URL, whose keys are public), which signs Knative Eventing's OIDC tokens
+  # that the functions' event intakes check (HRMS_INTAKE_ISSUER).
+  intake_issuer = "https://${replace(var.eks_oidc_provider_arn, "/^.*oidc-provider\\//", "")}"
 }
 
 # The prod overlay (knative/overlays/prod) with this deployment's values.
@@ -40,20 +46,26 @@ data "kustomization_overlay" "hrms" {
       "HRMS_JWT_AUDIENCE=${var.jwt_audience}",
       "HRMS_SMTP_URL=${var.smtp_url}",
       "HRMS_SMTP_FROM=${var.smtp_from}",
+      "HRMS_INTAKE_ISSUER=${local.intake_issuer}",
+      "HRMS_INTAKE_JWKS_URL=${local.intake_issuer}/keys",
       # Set only with a file: the function refuses an empty path.
     ], var.webhooks_toml == "" ? [] : ["HRMS_WEBHOOKS=/etc/hrms/webhooks/webhooks.toml"])
   }
 
-  patches {
-    target = {
-      kind = "ServiceAccount"
-      name = "hrms"
+  # Each function's ServiceAccount with its own role.
+  dynamic "patches" {
+    for_each = module.dynamodb.role_arns
+    content {
+      target = {
+        kind = "ServiceAccount"
+        name = "hrms-${patches.key}"
+      }
+      patch = jsonencode([{
+        op    = "add"
+        path  = "/metadata/annotations"
+        value = { "eks.amazonaws.com/role-arn" = patches.value }
+      }])
     }
-    patch = jsonencode([{
-      op    = "add"
-      path  = "/metadata/annotations"
-      value = { "eks.amazonaws.com/role-arn" = module.dynamodb.role_arn }
-    }])
   }
 }
 

@@ -8,9 +8,9 @@ output "dynamodb_tables" {
   value       = module.dynamodb.table_names
 }
 
-output "dynamodb_role_arn" {
-  description = "IAM role of the function pods (ServiceAccount hrms/hrms)."
-  value       = module.dynamodb.role_arn
+output "dynamodb_role_arns" {
+  description = "IAM role by function (ServiceAccount hrms/hrms-<function>), each on its own table."
+  value       = module.dynamodb.role_arns
 }
 
 output "kafka_bootstrap_servers" {

@@ -52,7 +52,7 @@ variable "table_prefix" {
 }
 
 variable "eks_oidc_provider_arn" {
-  description = "ARN of the cluster's IAM OIDC provider (EKS IRSA). The role that may use the tables trusts the ServiceAccount hrms/hrms through it."
+  description = "ARN of the cluster's IAM OIDC provider (EKS IRSA). Each function's role trusts its ServiceAccount hrms/hrms-<function> through it; its URL is the issuer of the tokens the event intakes check."
   type        = string
 }
 
@@ -94,7 +94,7 @@ variable "smtp_password" {
 }
 
 variable "service_token" {
-  description = "HRMS_SERVICE_TOKEN: the identity provider's token for Notification's employee look-ups (with jwks_url). Pass it as TF_VAR_service_token."
+  description = "HRMS_SERVICE_TOKEN (required with jwks_url, unused without): the identity provider's token, role hr or admin, with which every function but User checks callers' accounts at HRMS_USER_URL and Notification looks employees up. Pass it as TF_VAR_service_token."
   type        = string
   default     = ""
   sensitive   = true

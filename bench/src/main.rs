@@ -6,6 +6,8 @@
 //! - `http`: the write routes of `dev` against a bare axum handler.
 //! - `audit`: events persisted per second, and event -> persisted latency at a fixed rate.
 //! - `notification`: mails accepted per second by an SMTP server, and event -> accepted at a fixed rate.
+//! - `lambda`: `hrms lambda` under a local Runtime API (init, invocations, RSS) next to `hrms serve`.
+//! - `slo`: the seed's targets on the deployed topology under an open-loop load and faults.
 //! - `mixed`: leave requests, approvals, check-ins and balance reads against `dev`, next to a bare axum handler.
 //!
 //! `harness` holds what the HTTP benchmarks share: `dev` in the process, the bare handler, a driver.
@@ -13,9 +15,11 @@
 mod audit;
 mod harness;
 mod http;
+mod lambda;
 mod mixed;
 mod notification;
 mod produce;
+mod slo;
 
 use std::time::Duration;
 
@@ -55,6 +59,12 @@ pub enum Command {
     /// A working day on `dev`: leave requests (some overlapping), approvals,
     /// check-ins and check-outs, balance reads, against a bare axum handler.
     Mixed(mixed::MixedArgs),
+    /// One function under a local Lambda Runtime API: init, first and warm
+    /// invocations, RSS; next to the same function's `hrms serve` start-up.
+    Lambda(lambda::LambdaArgs),
+    /// The seed's targets on the deployed topology (each function its own
+    /// `hrms serve`, tansu, aiosmtpd) under an open-loop load and faults.
+    Slo(slo::SloArgs),
 }
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
@@ -64,6 +74,8 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Audit(args) => audit::run(args).await,
         Command::Notification(args) => notification::run(args).await,
         Command::Mixed(args) => mixed::run(args).await,
+        Command::Lambda(args) => lambda::run(args).await,
+        Command::Slo(args) => slo::run(args).await,
     }
 }
 

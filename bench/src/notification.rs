@@ -202,6 +202,7 @@ impl Run {
             from: config.from.clone(),
             retry: Dispatcher::retry(),
             wake,
+            lease: hrms_notification_adapters::consumer::Lease::default(),
         };
         let (stop, stopping) = watch::channel(false);
         let stopped = |mut stopping: watch::Receiver<bool>| async move {

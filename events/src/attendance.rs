@@ -23,7 +23,9 @@ pub struct AttendanceSnapshot {
     pub check_in: DateTime<Utc>,
     pub check_out: Option<DateTime<Utc>>,
     /// The employee's IANA time zone when the record was made.
+    #[schemars(length(max = crate::limits::TIME_ZONE))]
     pub time_zone: String,
+    #[schemars(range(min = crate::checks::WORKED_MINUTES.0, max = crate::checks::WORKED_MINUTES.1))]
     pub worked_minutes: Option<i64>,
     pub corrected: bool,
     pub version: u64,
@@ -36,7 +38,9 @@ pub struct AttendanceMarked {
     pub employee_id: Uuid,
     pub mark: Mark,
     pub at: DateTime<Utc>,
+    #[schemars(length(max = crate::limits::TIME_ZONE))]
     pub time_zone: String,
+    #[schemars(range(min = crate::checks::WORKED_MINUTES.0, max = crate::checks::WORKED_MINUTES.1))]
     pub worked_minutes: Option<i64>,
 }
 
@@ -48,7 +52,9 @@ pub struct AttendanceUpdated {
     pub corrected_by: Uuid,
     pub check_in: DateTime<Utc>,
     pub check_out: Option<DateTime<Utc>>,
+    #[schemars(range(min = crate::checks::WORKED_MINUTES.0, max = crate::checks::WORKED_MINUTES.1))]
     pub worked_minutes: Option<i64>,
+    #[schemars(length(max = crate::limits::REASON))]
     pub reason: String,
 }
 

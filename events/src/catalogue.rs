@@ -166,6 +166,12 @@ pub fn schema_uri(type_name: &str, version: u32) -> String {
     format!("urn:hrms:schema:{type_name}:v{version}")
 }
 
+/// Splits a `dataschema` URI back into type name and version.
+pub fn parse_schema_uri(uri: &str) -> Option<(&str, u32)> {
+    let (name, version) = uri.strip_prefix("urn:hrms:schema:")?.rsplit_once(":v")?;
+    Some((name, version.parse().ok()?))
+}
+
 impl std::fmt::Display for EventType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -22,16 +22,24 @@ pub enum EmployeeStatus {
 pub struct EmployeeSnapshot {
     pub employee_id: Uuid,
     pub user_id: Option<Uuid>,
+    #[schemars(length(max = crate::limits::NAME))]
     pub first_name: String,
+    #[schemars(length(max = crate::limits::NAME))]
     pub last_name: String,
+    #[schemars(length(max = crate::limits::EMAIL))]
     pub email: String,
+    #[schemars(length(max = crate::limits::LABEL))]
     pub department: String,
+    #[schemars(length(max = crate::limits::LABEL))]
     pub job_title: String,
     pub manager_id: Option<Uuid>,
     /// ISO 3166-1 alpha-2 country, which picks the holiday calendar.
+    #[schemars(length(max = crate::limits::COUNTRY))]
     pub country: String,
     /// IANA time zone, e.g. `Europe/Berlin`.
+    #[schemars(length(max = crate::limits::TIME_ZONE))]
     pub time_zone: String,
+    #[schemars(range(min = crate::checks::WEEKLY_HOURS.0, max = crate::checks::WEEKLY_HOURS.1))]
     pub weekly_hours: f64,
     pub hire_date: NaiveDate,
     pub status: EmployeeStatus,
@@ -44,10 +52,15 @@ pub struct EmployeeSnapshot {
 pub struct EmployeeCreated {
     pub employee_id: Uuid,
     pub user_id: Option<Uuid>,
+    #[schemars(length(max = crate::limits::NAME))]
     pub first_name: String,
+    #[schemars(length(max = crate::limits::NAME))]
     pub last_name: String,
+    #[schemars(length(max = crate::limits::EMAIL))]
     pub email: String,
+    #[schemars(length(max = crate::limits::LABEL))]
     pub department: String,
+    #[schemars(length(max = crate::limits::LABEL))]
     pub job_title: String,
     pub manager_id: Option<Uuid>,
     pub hire_date: NaiveDate,
@@ -57,6 +70,7 @@ pub struct EmployeeCreated {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EmployeeUpdated {
     pub employee_id: Uuid,
+    #[schemars(length(max = crate::limits::EMAIL))]
     pub email: String,
     pub manager_id: Option<Uuid>,
     pub changed_fields: Vec<String>,
@@ -66,11 +80,15 @@ pub struct EmployeeUpdated {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EmployeeTerminated {
     pub employee_id: Uuid,
+    #[schemars(length(max = crate::limits::EMAIL))]
     pub email: String,
+    #[schemars(length(max = crate::limits::NAME))]
     pub first_name: String,
+    #[schemars(length(max = crate::limits::NAME))]
     pub last_name: String,
     pub manager_id: Option<Uuid>,
     pub termination_date: NaiveDate,
+    #[schemars(length(max = crate::limits::REASON))]
     pub reason: String,
 }
 

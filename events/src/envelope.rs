@@ -8,7 +8,7 @@ use cloudevents::message::{self, BinaryDeserializer, BinarySerializer, MessageAt
 use cloudevents::{AttributesReader, Event};
 use uuid::Uuid;
 
-use crate::catalogue::{EventType, Payload};
+use crate::catalogue::{EventType, Payload, parse_schema_uri};
 use crate::common::Actor;
 use crate::error::DecodeError;
 use crate::service::Service;
@@ -86,7 +86,9 @@ impl HrmsEvent {
     }
 
     /// Reads and checks a CloudEvent: every attribute the contract requires,
-    /// a known type and schema version, and a payload of that schema.
+    /// a known type, a schema version readers accept (the written one or one
+    /// of [`OTHER_VERSIONS`](crate::versions::OTHER_VERSIONS), read into the
+    /// written payload), and a payload of that schema.
     pub fn from_cloudevent(event: &Event) -> Result<Self, DecodeError> {
         if event.specversion() != SpecVersion::V10 {
             return Err(DecodeError::SpecVersion(event.specversion().to_string()));
@@ -119,9 +121,10 @@ impl HrmsEvent {
             return Err(DecodeError::invalid("source", "does not match the event type"));
         }
         let schema = parts.dataschema.ok_or(DecodeError::Missing("dataschema"))?;
-        if schema != ty.schema_uri() {
-            return Err(DecodeError::SchemaVersion { ty: ty.as_str(), dataschema: schema.to_owned() });
-        }
+        let version = match parse_schema_uri(schema) {
+            Some((name, version)) if name == ty.as_str() && ty.reads(version) => version,
+            _ => return Err(DecodeError::SchemaVersion { ty: ty.as_str(), dataschema: schema.to_owned() }),
+        };
         match parts.datacontenttype {
             Some(CONTENT_TYPE) => {}
             Some(other) => return Err(DecodeError::ContentType(other.to_owned())),
@@ -132,12 +135,11 @@ impl HrmsEvent {
         let actor = parts.actor.ok_or(DecodeError::Missing(EXT_ACTOR))?;
         let key = parts.partition_key.ok_or(DecodeError::Missing(EXT_PARTITION_KEY))?;
 
-        let payload = match parts.data {
-            Some(PartsData::Bytes(bytes)) => Payload::from_json(ty, bytes),
-            Some(PartsData::Value(value)) => Payload::from_value(ty, value),
-            None => return Err(DecodeError::Missing("data")),
-        }
-        .map_err(|source| DecodeError::Payload { ty: ty.as_str(), source })?;
+        let data = parts.data.ok_or(DecodeError::Missing("data"))?;
+        let Some(read) = Payload::read_version(ty, version, data) else {
+            return Err(DecodeError::SchemaVersion { ty: ty.as_str(), dataschema: schema.to_owned() });
+        };
+        let payload = read.map_err(|source| DecodeError::Payload { ty: ty.as_str(), source })?;
 
         if payload.subject() != subject {
             return Err(DecodeError::invalid("subject", "does not match the payload"));

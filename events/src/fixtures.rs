@@ -41,6 +41,20 @@ pub fn sample(ty: EventType) -> HrmsEvent {
     HrmsEvent::new(payload(ty), &hr_actor())
 }
 
+/// A `leave.requested` event as a producer that writes v2 of its payload
+/// sends it ([`LeaveRequestedV2`], `dataschema` `...:v2`), and the event a
+/// reader makes of it (the v1 payload, as written today).
+pub fn leave_requested_v2() -> (cloudevents::Event, HrmsEvent) {
+    use cloudevents::AttributesWriter;
+    let event = HrmsEvent::new(Payload::LeaveRequested(leave_requested()), &hr_actor());
+    let v2 = serde_json::to_value(LeaveRequestedV2::from(leave_requested())).unwrap_or_default();
+    let mut cloudevent = event.to_cloudevent();
+    let schema = url::Url::parse(&crate::catalogue::schema_uri("leave.requested", 2)).ok();
+    cloudevent.set_data(crate::envelope::CONTENT_TYPE, cloudevents::event::Data::Json(v2));
+    cloudevent.set_dataschema(schema);
+    (cloudevent, event)
+}
+
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
 }
@@ -54,6 +68,21 @@ fn user() -> UserSnapshot {
         status: UserStatus::Active,
         employee_id: Some(EMPLOYEE),
         version: 1,
+    }
+}
+
+fn leave_requested() -> LeaveRequested {
+    let l = leave(LeaveStatus::Pending);
+    LeaveRequested {
+        leave_id: l.leave_id,
+        employee_id: l.employee_id,
+        approver_id: l.approver_id,
+        leave_type: l.leave_type,
+        start_date: l.start_date,
+        end_date: l.end_date,
+        half_day: l.half_day,
+        days: l.days,
+        reason: l.reason,
     }
 }
 
@@ -222,20 +251,7 @@ fn payload(ty: EventType) -> Payload {
             termination_date: date(2026, 12, 31),
             reason: "Resignation".into(),
         }),
-        T::LeaveRequested => {
-            let l = leave(LeaveStatus::Pending);
-            Payload::LeaveRequested(LeaveRequested {
-                leave_id: l.leave_id,
-                employee_id: l.employee_id,
-                approver_id: l.approver_id,
-                leave_type: l.leave_type,
-                start_date: l.start_date,
-                end_date: l.end_date,
-                half_day: l.half_day,
-                days: l.days,
-                reason: l.reason,
-            })
-        }
+        T::LeaveRequested => Payload::LeaveRequested(leave_requested()),
         T::LeaveApproved => {
             let l = leave(LeaveStatus::Approved);
             Payload::LeaveApproved(LeaveApproved {

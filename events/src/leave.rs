@@ -34,14 +34,17 @@ pub struct LeaveSnapshot {
     pub leave_id: Uuid,
     pub employee_id: Uuid,
     pub approver_id: Option<Uuid>,
+    #[schemars(length(max = crate::limits::LABEL))]
     pub leave_type: String,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub half_day: Option<HalfDay>,
     /// Working days taken, weekends and holidays left out (0.5 for a half day).
+    #[schemars(range(min = crate::checks::LEAVE_DAYS.0, max = crate::checks::LEAVE_DAYS.1))]
     pub days: f64,
     pub status: LeaveStatus,
     pub reason: Option<String>,
+    #[schemars(range(min = crate::checks::LEAVE_BALANCE.0, max = crate::checks::LEAVE_BALANCE.1))]
     pub balance_after: Option<f64>,
     pub version: u64,
 }
@@ -52,12 +55,64 @@ pub struct LeaveRequested {
     pub leave_id: Uuid,
     pub employee_id: Uuid,
     pub approver_id: Option<Uuid>,
+    #[schemars(length(max = crate::limits::LABEL))]
     pub leave_type: String,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub half_day: Option<HalfDay>,
+    #[schemars(range(min = crate::checks::LEAVE_DAYS.0, max = crate::checks::LEAVE_DAYS.1))]
     pub days: f64,
     pub reason: Option<String>,
+}
+
+/// `leave.requested` v2: the dates as one period. Read (into v1, the
+/// version written) but not yet written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LeaveRequestedV2 {
+    pub leave_id: Uuid,
+    pub employee_id: Uuid,
+    pub approver_id: Option<Uuid>,
+    #[schemars(length(max = crate::limits::LABEL))]
+    pub leave_type: String,
+    pub period: LeavePeriod,
+    #[schemars(range(min = crate::checks::LEAVE_DAYS.0, max = crate::checks::LEAVE_DAYS.1))]
+    pub days: f64,
+    pub reason: Option<String>,
+}
+
+/// The days a leave request covers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LeavePeriod {
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub half_day: Option<HalfDay>,
+}
+
+impl From<LeaveRequestedV2> for LeaveRequested {
+    fn from(v2: LeaveRequestedV2) -> Self {
+        let LeaveRequestedV2 { leave_id, employee_id, approver_id, leave_type, period, days, reason } = v2;
+        let LeavePeriod { start_date, end_date, half_day } = period;
+        Self { leave_id, employee_id, approver_id, leave_type, start_date, end_date, half_day, days, reason }
+    }
+}
+
+impl From<LeaveRequested> for LeaveRequestedV2 {
+    fn from(v1: LeaveRequested) -> Self {
+        let LeaveRequested {
+            leave_id,
+            employee_id,
+            approver_id,
+            leave_type,
+            start_date,
+            end_date,
+            half_day,
+            days,
+            reason,
+        } = v1;
+        let period = LeavePeriod { start_date, end_date, half_day };
+        Self { leave_id, employee_id, approver_id, leave_type, period, days, reason }
+    }
 }
 
 /// `leave.approved`: to the employee.
@@ -66,10 +121,13 @@ pub struct LeaveApproved {
     pub leave_id: Uuid,
     pub employee_id: Uuid,
     pub approver_id: Uuid,
+    #[schemars(length(max = crate::limits::LABEL))]
     pub leave_type: String,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
+    #[schemars(range(min = crate::checks::LEAVE_DAYS.0, max = crate::checks::LEAVE_DAYS.1))]
     pub days: f64,
+    #[schemars(range(min = crate::checks::LEAVE_BALANCE.0, max = crate::checks::LEAVE_BALANCE.1))]
     pub balance_after: f64,
 }
 
@@ -79,9 +137,11 @@ pub struct LeaveRejected {
     pub leave_id: Uuid,
     pub employee_id: Uuid,
     pub approver_id: Uuid,
+    #[schemars(length(max = crate::limits::LABEL))]
     pub leave_type: String,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
+    #[schemars(length(max = crate::limits::REASON))]
     pub reason: String,
 }
 
@@ -92,6 +152,7 @@ pub struct LeaveCancelled {
     pub employee_id: Uuid,
     pub approver_id: Option<Uuid>,
     pub cancelled_by: Uuid,
+    #[schemars(length(max = crate::limits::LABEL))]
     pub leave_type: String,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,

@@ -13,6 +13,13 @@
 //!   generic audit record; [`common`]: actors, roles, field changes.
 //! - [`schema`]: JSON Schemas of the payloads and the compatibility check that
 //!   guards published versions (files under `events/schemas/`).
+//! - [`versions`]: the versions readers accept besides the written one, and
+//!   how each is read into the written payload.
+//! - [`checks`]: what consumers check of an event beyond its shape (time
+//!   skew, the ranges the schemas state) before a handler sees it.
+//! - [`asyncapi`]: the AsyncAPI 3.0 document of all of it, generated (given
+//!   who reads what).
+//! - [`limits`]: the longest text each kind of field may hold.
 //! - [`fixtures`]: one sample event of every type, for every crate's tests.
 //!
 //! # Features
@@ -27,9 +34,11 @@
 //! assert_eq!(HrmsEvent::from_cloudevent(&cloudevent).unwrap(), event);
 //! ```
 
+pub mod asyncapi;
 pub mod attendance;
 pub mod audit;
 pub mod catalogue;
+pub mod checks;
 pub mod common;
 pub mod compliance;
 pub mod employee;
@@ -37,11 +46,13 @@ pub mod envelope;
 mod error;
 pub mod fixtures;
 pub mod leave;
+pub mod limits;
 pub mod schema;
 pub mod service;
 mod structured;
 pub mod topics;
 pub mod user;
+pub mod versions;
 
 pub use catalogue::{EventType, Payload};
 pub use cloudevents;

@@ -38,12 +38,22 @@ pub fn parse_file_name(file: &str) -> Option<(&str, u32)> {
     Some((name, version.parse().ok()?))
 }
 
-/// The current schema of a type's payload, with `$id` set to its
+/// The current (written) schema of a type's payload, with `$id` set to its
 /// `dataschema` URI.
 pub fn current(ty: EventType) -> Value {
-    let mut schema = ty.json_schema().to_value();
+    with_id(ty, ty.schema_version(), ty.json_schema())
+}
+
+/// The schema of a version readers accept (see [`crate::versions`]), with
+/// its `$id`; `None` for a version they do not know.
+pub fn of_version(ty: EventType, version: u32) -> Option<Value> {
+    Some(with_id(ty, version, ty.json_schema_of(version)?))
+}
+
+fn with_id(ty: EventType, version: u32, schema: schemars::Schema) -> Value {
+    let mut schema = schema.to_value();
     if let Some(obj) = schema.as_object_mut() {
-        obj.insert("$id".into(), Value::String(ty.schema_uri()));
+        obj.insert("$id".into(), Value::String(schema_uri(ty.as_str(), version)));
         obj.insert("title".into(), Value::String(ty.as_str().to_owned()));
     }
     schema

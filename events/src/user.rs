@@ -23,7 +23,9 @@ pub enum UserStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserSnapshot {
     pub user_id: Uuid,
+    #[schemars(length(max = crate::limits::EMAIL))]
     pub email: String,
+    #[schemars(length(max = crate::limits::NAME))]
     pub full_name: String,
     pub role: Role,
     pub status: UserStatus,
@@ -35,7 +37,9 @@ pub struct UserSnapshot {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UserCreated {
     pub user_id: Uuid,
+    #[schemars(length(max = crate::limits::EMAIL))]
     pub email: String,
+    #[schemars(length(max = crate::limits::NAME))]
     pub full_name: String,
     pub role: Role,
     pub employee_id: Option<Uuid>,
@@ -45,7 +49,9 @@ pub struct UserCreated {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UserUpdated {
     pub user_id: Uuid,
+    #[schemars(length(max = crate::limits::EMAIL))]
     pub email: String,
+    #[schemars(length(max = crate::limits::NAME))]
     pub full_name: String,
     pub employee_id: Option<Uuid>,
     pub changed_fields: Vec<String>,
@@ -55,7 +61,9 @@ pub struct UserUpdated {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UserDeleted {
     pub user_id: Uuid,
+    #[schemars(length(max = crate::limits::EMAIL))]
     pub email: String,
+    #[schemars(length(max = crate::limits::NAME))]
     pub full_name: String,
     pub employee_id: Option<Uuid>,
 }
@@ -64,9 +72,12 @@ pub struct UserDeleted {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UserSuspended {
     pub user_id: Uuid,
+    #[schemars(length(max = crate::limits::EMAIL))]
     pub email: String,
+    #[schemars(length(max = crate::limits::NAME))]
     pub full_name: String,
     pub employee_id: Option<Uuid>,
+    #[schemars(length(max = crate::limits::REASON))]
     pub reason: String,
 }
 
@@ -74,7 +85,9 @@ pub struct UserSuspended {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UserPasswordChanged {
     pub user_id: Uuid,
+    #[schemars(length(max = crate::limits::EMAIL))]
     pub email: String,
+    #[schemars(length(max = crate::limits::NAME))]
     pub full_name: String,
     pub employee_id: Option<Uuid>,
     pub changed_at: DateTime<Utc>,

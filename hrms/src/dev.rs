@@ -25,6 +25,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         functions: Function::all(),
         event_log: true,
         consume: true,
+        // Every consumer runs in the process: no /deliveries to authenticate.
+        intake: Default::default(),
     })
     .await?;
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -18,7 +18,9 @@
 //! `notification`, `attendance`, `leave` (all default). Each builds that
 //! function with all its adapters and the HTTP clients of the functions it
 //! calls when they run apart; `cargo build -p hrms --no-default-features
-//! --features leave` makes a binary that holds Leave alone.
+//! --features leave` makes a binary that holds Leave alone. `lambda`
+//! (default) adds `hrms lambda` and [`app::lambda`]: the functions under the
+//! AWS Lambda Runtime API (`hrms-lambda`).
 
 pub mod app;
 pub mod auth;

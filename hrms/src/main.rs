@@ -3,11 +3,14 @@
 //! - `hrms dev`: the whole system in one process on embedded defaults.
 //! - `hrms serve <function>`: one function, as Knative runs it.
 //! - `hrms topics create`: the topics and dead-letter topics of the event table.
-//! - `hrms events`: the event catalogue (types, topics, schemas).
+//! - `hrms events`: the event catalogue (types, topics, schemas; `--asyncapi`:
+//!   as an AsyncAPI 3.0 document);
+//!   `hrms events tail <topic>`: a topic's records as they come, decoded.
 //! - `hrms audit verify|replay|export`: the auditor's tools over the audit log
 //!   (with the feature `audit`).
 //! - `hrms dlq list|redrive <topic>`: dead letters, and sending them back.
 //! - `hrms token`: a bearer token that `dev` accepts (HS256; not with `HRMS_JWKS_URL`).
+//! - `hrms lambda`: one function under the AWS Lambda Runtime API (feature `lambda`).
 //!
 //! The functions it holds are those of its features (all by default); the
 //! benchmarks are the `hrms-bench` binary (`bench/`).
@@ -16,7 +19,10 @@
 mod audit;
 mod dev;
 mod dlq;
+#[cfg(feature = "lambda")]
+mod lambda;
 mod serve;
+mod tail;
 mod token;
 mod topics;
 
@@ -49,8 +55,9 @@ enum Command {
     /// Manage the Kafka topics of the event table.
     #[command(subcommand)]
     Topics(topics::Command),
-    /// Print the event catalogue: every type with its topic and schema.
-    Events,
+    /// Print the event catalogue: every type with its topic and schema
+    /// (or, with `tail`, follow a topic).
+    Events(EventsArgs),
     /// The audit log: verify its chains, rebuild its read models, export it.
     #[cfg(feature = "audit")]
     #[command(subcommand)]
@@ -60,18 +67,57 @@ enum Command {
     Dlq(dlq::Command),
     /// Mint a bearer token that `hrms dev` in this environment accepts.
     Token(token::Args),
+    /// Run one function (or `relay`, the outbox relay) under the AWS Lambda
+    /// Runtime API; what the binary does as a custom runtime's `bootstrap`.
+    #[cfg(feature = "lambda")]
+    Lambda(lambda::Args),
 }
 
 fn main() -> anyhow::Result<()> {
+    #[cfg(feature = "lambda")]
+    let cli = if lambda::is_bootstrap() { Cli::parse_from(["hrms", "lambda"]) } else { Cli::parse() };
+    #[cfg(not(feature = "lambda"))]
     let cli = Cli::parse();
-    hrms_platform::telemetry::init_tracing(cli.log_json);
-    let runtime = tokio::runtime::Runtime::new()?;
+    // CloudWatch reads JSON lines.
+    #[cfg(feature = "lambda")]
+    let log_json = cli.log_json || matches!(cli.command, Command::Lambda(_));
+    #[cfg(not(feature = "lambda"))]
+    let log_json = cli.log_json;
+    // Spans exported by OTLP when OTEL_EXPORTER_OTLP_* says where.
+    let (exporter, problem) = match hrms_http::otlp::exporter() {
+        Ok(exporter) => (exporter, None),
+        Err(e) => (None, Some(e)),
+    };
+    hrms_platform::telemetry::init_tracing_exporting(log_json, exporter);
+    if let Some(e) = problem {
+        tracing::error!(error = %e, "cannot export traces; going on without");
+    }
+    #[cfg(feature = "lambda")]
+    if matches!(cli.command, Command::Lambda(_)) {
+        // SAFETY: no thread has been started yet (the runtime comes next).
+        unsafe { lambda::load_secrets() };
+    }
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    // A Lambda sandbox runs one invocation at a time on a share of a vCPU:
+    // one worker is enough (TOKIO_WORKER_THREADS sets another count).
+    #[cfg(feature = "lambda")]
+    if matches!(cli.command, Command::Lambda(_)) && std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        builder.worker_threads(1);
+    }
+    let runtime = builder.enable_all().build()?;
     let result = runtime.block_on(async {
         match cli.command {
             Command::Dev(args) => dev::run(args).await,
             Command::Serve(args) => serve::run(args).await,
             Command::Topics(command) => topics::run(command).await,
-            Command::Events => {
+            Command::Events(EventsArgs { command: Some(EventsCommand::Tail(args)), .. }) => {
+                tail::run(args).await
+            }
+            Command::Events(EventsArgs { asyncapi: true, .. }) => {
+                println!("{}", hrms::app::asyncapi::document());
+                Ok(())
+            }
+            Command::Events(EventsArgs { command: None, .. }) => {
                 print_catalogue();
                 Ok(())
             }
@@ -79,12 +125,34 @@ fn main() -> anyhow::Result<()> {
             Command::Audit(command) => audit::run(command).await,
             Command::Dlq(command) => dlq::run(command).await,
             Command::Token(args) => token::run(args),
+            #[cfg(feature = "lambda")]
+            Command::Lambda(args) => lambda::run(args).await,
         }
     });
     // Blocking work still running (a client closing against an unreachable
     // broker) must not keep the process from exiting.
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    // The spans not exported yet.
+    hrms_platform::telemetry::shutdown_tracing();
     result
+}
+
+/// `hrms events`: the catalogue, or a subcommand.
+#[derive(clap::Args)]
+struct EventsArgs {
+    /// Print the AsyncAPI 3.0 document of the event side instead (JSON; the
+    /// one `GET /asyncapi.json` serves).
+    #[arg(long)]
+    asyncapi: bool,
+    #[command(subcommand)]
+    command: Option<EventsCommand>,
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Follow a topic (or a DLQ) from its end, decoding each record as a
+    /// CloudEvent; filter by type, subject, key; lines or JSON.
+    Tail(tail::Args),
 }
 
 fn print_catalogue() {

@@ -24,9 +24,7 @@ pub fn jwt_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     }
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).context("no randomness for the JWT secret")?;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = random_token().context("no randomness for the JWT secret")?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -40,4 +38,12 @@ pub fn jwt_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
         Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
     }
     Ok(hex.into_bytes())
+}
+
+/// 32 random bytes as 64 hex characters: a secret of the operating
+/// system's randomness (the JWT secret; a delivery token nobody else knows).
+pub fn random_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -1,10 +1,18 @@
 //! `hrms serve <function>`: one function alone, configured from the
 //! environment, as Knative runs it: listens on `0.0.0.0:$PORT`, stops
 //! cleanly on SIGTERM (in-flight requests finish, the relay stops).
+//!
+//! A Kafka-triggered function without `--consume` takes its events on
+//! `/deliveries/<function>`, authenticated as `HRMS_INTAKE_*` (Knative
+//! Eventing OIDC) and `HRMS_DELIVERY_TOKEN` say
+//! ([`hrms_http::intake_auth`]); with neither, `serve` refuses to start
+//! unless `--insecure-open-intake` opens the intake to every caller.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use anyhow::Context;
+use hrms_http::intake_auth::IntakeAuth;
 
 use hrms::app::{App, Function, Options, Stores};
 
@@ -19,6 +27,10 @@ pub struct Args {
     /// function without a KafkaSource in front of it).
     #[arg(long, env = "HRMS_CONSUME")]
     consume: bool,
+    /// Let every caller push events to /deliveries when no intake
+    /// authentication is configured: for development only.
+    #[arg(long, env = "HRMS_INSECURE_OPEN_INTAKE")]
+    insecure_open_intake: bool,
     #[command(flatten)]
     stores: Stores,
 }
@@ -34,11 +46,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
              `hrms dev` runs every function in one process; HRMS_EVENT_SINK=inprocess forces it)"
         );
     }
+    let mut intake = IntakeAuth::from_env().context("configuring the event intake's authentication")?;
+    if args.insecure_open_intake {
+        if intake.is_configured() {
+            anyhow::bail!("--insecure-open-intake with intake authentication configured: choose one");
+        }
+        tracing::warn!("the event intake is open to every caller (--insecure-open-intake)");
+        intake = IntakeAuth::insecure_open();
+    }
     let app = App::build(Options {
         stores: args.stores,
         functions: vec![args.function],
         event_log: false,
         consume: args.consume,
+        intake: Arc::new(intake),
     })
     .await?;
     let address = SocketAddr::from((Ipv4Addr::UNSPECIFIED, args.port));

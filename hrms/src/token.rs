@@ -1,6 +1,7 @@
 //! `hrms token`: mints a bearer token that this environment's `hrms dev`
 //! (same `HRMS_JWT_SECRET` or data directory, issuer and audience) accepts.
 //! With `HRMS_JWKS_URL` set it refuses: tokens come from the identity provider.
+//! A token lives at most 12 hours (`hrms_http::auth::MAX_LIFETIME`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,6 +11,10 @@ use hrms_events::Role;
 use uuid::Uuid;
 
 use hrms::auth::{authenticator, jwks_url};
+use hrms_http::auth::MAX_LIFETIME;
+
+/// The longest a minted token lives, in hours.
+const MAX_HOURS: u64 = MAX_LIFETIME.as_secs() / 3600;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -22,8 +27,8 @@ pub struct Args {
     /// The caller's own employee record.
     #[arg(long)]
     employee: Option<Uuid>,
-    /// Validity in hours.
-    #[arg(long, default_value_t = 8)]
+    /// Validity in hours, 1 to 12.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=MAX_HOURS))]
     hours: u64,
     /// Data directory of `hrms dev` (where its secret is kept).
     #[arg(long, env = "HRMS_DATA_DIR", default_value = "./data")]

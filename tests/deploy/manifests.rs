@@ -1,9 +1,11 @@
 //! Every rendered overlay is valid against the schemas the cluster enforces,
 //! unknown fields included, and the event functions take KafkaSource
-//! deliveries only where no outsider reaches them.
+//! deliveries only where no outsider reaches them, never without
+//! authenticating the sender.
 
 use hrms_e2e::TempDir;
 
+use crate::consumers::table;
 use crate::tools::{checks, render, rendered, root, run, succeed};
 
 #[test]
@@ -15,6 +17,10 @@ fn every_rendered_manifest_validates_against_its_crd_or_kubernetes_schema() {
         for kind in [
             "Service/audit ",
             "KafkaSource/audit ",
+            "KafkaSource/compliance ",
+            "EventPolicy/hrms-audit-intake ",
+            "EventPolicy/hrms-queues ",
+            "ServiceAccount/hrms-audit ",
             "KafkaSink/audit-queue-dlq ",
             "Kafka/hrms-kafka ",
             "KafkaNodePool/brokers ",
@@ -54,18 +60,36 @@ fn unknown_fields_and_wrong_types_fail_validation() {
         "ConfigMap/hrms-config: (root): Additional properties are not allowed ('date' was unexpected)",
         "KafkaSource/audit: spec.consumers: 'five' is not of type 'integer'",
         "Widget/x: no CRD schema for example.com/v1 Widget",
+        "EventPolicy/hrms-audit-intake: spec.from.0: Additional properties are not allowed ('kind' was unexpected)",
     ] {
         assert!(out.contains(finding), "missing finding {finding:?} in:\n{out}");
     }
 }
 
 #[test]
-fn kafkasource_deliveries_reach_only_cluster_local_services_without_the_token() {
-    let (_dir, files) = rendered();
+fn kafkasource_deliveries_reach_only_cluster_local_services_that_authenticate_them() {
+    let (dir, files) = rendered();
+    let table = table(&dir.0);
     for (overlay, file) in files {
-        let out = succeed(&mut checks(&[&"deliveries", &file]));
-        assert!(out.contains("3 KafkaSources"), "{overlay}: {out}");
+        let out = succeed(&mut checks(&[&"deliveries", &table, &file]));
+        assert!(out.contains("4 KafkaSources"), "{overlay}: {out}");
     }
+}
+
+#[test]
+fn a_delivery_route_without_authentication_fails_the_delivery_check() {
+    let dir = TempDir::new();
+    let dev = render("dev", &dir.0);
+    let text = std::fs::read_to_string(&dev).expect("read");
+    let subjects = "- name: HRMS_INTAKE_SUBJECTS\n          value: system:serviceaccount:hrms:compliance-";
+    assert!(text.contains(subjects), "the dev overlay no longer admits the compliance source");
+    let file = dir.0.join("open.yaml");
+    std::fs::write(&file, text.replacen(subjects, "- name: HRMS_UNUSED\n          value: x", 1))
+        .expect("write");
+    let output = run(&mut checks(&[&"deliveries", &table(&dir.0), &file]));
+    assert_eq!(output.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(out.contains("Service compliance serves /deliveries/compliance to anyone"), "{out}");
 }
 
 #[test]
@@ -82,7 +106,7 @@ fn a_public_sink_or_an_open_delivery_route_fails_the_delivery_check() {
     assert_ne!(opened, text, "the prod overlay no longer names audit-events as a sink");
     let file = dir.0.join("opened.yaml");
     std::fs::write(&file, opened).expect("write");
-    let output = run(&mut checks(&[&"deliveries", &file]));
+    let output = run(&mut checks(&[&"deliveries", &table(&dir.0), &file]));
     assert_eq!(output.status.code(), Some(1));
     let out = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -179,4 +203,10 @@ spec:
 apiVersion: example.com/v1
 kind: Widget
 metadata: {name: x}
+---
+apiVersion: eventing.knative.dev/v1alpha1
+kind: EventPolicy
+metadata: {name: hrms-audit-intake, namespace: hrms}
+spec:
+  from: [{kind: KafkaSource}]
 "#;

@@ -64,7 +64,7 @@ async fn each_type_reaches_its_people_by_mail_and_its_subscriber_by_webhook_once
     let smtp = Smtp::start();
     let (base, receiver) = serve_webhooks(SECRET.as_bytes()).await;
     let hook = format!(
-        "[[webhook]]\nname = \"bridge\"\nurl = \"{base}/hook\"\nevents = [\"*\"]\nsecret_env = \"S\"\n"
+        "[[webhook]]\nname = \"bridge\"\nurl = \"{base}/hook\"\nevents = [\"*\"]\nsecret_env = \"S\"\nallow_http = true\n"
     );
     let webhooks = Webhooks::from_toml(&hook).expect("subscriptions");
     let subscribers =
@@ -92,6 +92,7 @@ async fn each_type_reaches_its_people_by_mail_and_its_subscriber_by_webhook_once
         from: DEFAULT_FROM.into(),
         retry: Dispatcher::retry(),
         wake,
+        lease: hrms_notification_adapters::consumer::Lease::default(),
     };
     let (stop, stopping) = watch::channel(false);
     let consumer =

@@ -21,10 +21,27 @@
                                    those the code creates (keys, indexes), with
                                    on-demand billing, PITR and encryption.
   hcl DIR                          every .tf file under DIR parses (python-hcl2).
-  deliveries MANIFESTS             every KafkaSource delivers to a cluster-local
-                                   Service without HRMS_DELIVERY_TOKEN (which a
-                                   KafkaSource cannot send), and every public
-                                   Service serving a /deliveries route has it.
+  deliveries TABLE_JSON MANIFESTS  every KafkaSource delivers to a cluster-local
+                                   Service, and every Service serving a
+                                   /deliveries route of the consumer table
+                                   authenticates it (Knative Eventing's OIDC:
+                                   HRMS_INTAKE_*, or HRMS_DELIVERY_TOKEN).
+  consumers TABLE_JSON MANIFESTS COMPOSE
+                                   every consumer of the code's table has a
+                                   deployed path: a KafkaSource (its topics,
+                                   group, ordering, route, retries outlasting
+                                   a store outage of hours, KEDA scaling on
+                                   lag) whose OIDC token the sink admits, an
+                                   EventPolicy letting only it in, read ACLs of
+                                   the source's and the function's KafkaUsers,
+                                   and a `--consume` service in compose.
+  identities MANIFESTS             every function runs as a ServiceAccount of
+                                   its own (no token mounted) and reaches
+                                   Kafka as its own KafkaUser; where roles are
+                                   annotated, each has its own IAM role.
+  iam TF_FILE FUNCTIONS_JSON       each function's IAM role may use only its
+                                   own table; the audit role may only read
+                                   and put (no update, delete, batch write).
   knative MANIFESTS                every Knative Service keeps the rules Knative
                                    Serving's webhook enforces beyond the CRD
                                    schema (reserved paths, variables, ports,
@@ -350,43 +367,328 @@ def hcl(directory):
 
 VISIBILITY = "networking.knative.dev/visibility"
 TOKEN = "HRMS_DELIVERY_TOKEN"
+INTAKE_OIDC = ("HRMS_INTAKE_ISSUER", "HRMS_INTAKE_JWKS_URL", "HRMS_INTAKE_AUDIENCE", "HRMS_INTAKE_SUBJECTS")
+
+
+def load_json(path):
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)
+
+
+def services_of(docs):
+    return {d["metadata"]["name"]: d for d in docs if d.get("apiVersion", "").startswith("serving.knative.dev/")}
+
+
+def container_of(service):
+    return service["spec"]["template"]["spec"]["containers"][0]
+
+
+def environment(service, docs):
+    """The variables the Service's container gets: its ConfigMaps' data,
+    then its own env (values only; secret references as None)."""
+    container = container_of(service)
+    maps = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d.get("kind") == "ConfigMap"}
+    env = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(maps.get(source["configMapRef"]["name"], {}))
+    for var in container.get("env", []):
+        env[var["name"]] = var.get("value")
+    return env
 
 
 def has_token(service):
     """Whether the Service's container gets HRMS_DELIVERY_TOKEN."""
-    container = service["spec"]["template"]["spec"]["containers"][0]
+    container = container_of(service)
     named = any(e.get("name") == TOKEN for e in container.get("env", []))
     secrets = [e["secretRef"]["name"] for e in container.get("envFrom", []) if "secretRef" in e]
     return named or any(name.startswith("hrms-delivery-token") for name in secrets)
 
 
-def deliveries(manifests):
+def has_oidc(service, docs):
+    env = environment(service, docs)
+    return all(env.get(name) for name in INTAKE_OIDC)
+
+
+def deliveries(table_json, manifests):
+    functions = {row["function"] for row in load_json(table_json)}
     docs = documents(manifests)
-    services = {d["metadata"]["name"]: d for d in docs if d.get("apiVersion", "").startswith("serving.knative.dev/")}
+    services = services_of(docs)
     sources = [d for d in docs if d.get("kind") == "KafkaSource"]
-    problems, routed = [], set()
+    problems = []
     for source in sources:
         name, sink = source["metadata"]["name"], source["spec"]["sink"]
-        target, uri = sink.get("ref", {}).get("name"), sink.get("uri", "")
+        target = sink.get("ref", {}).get("name")
         service = services.get(target)
         if service is None:
             problems.append(f"KafkaSource {name} delivers to {target}, which is no Knative Service here")
-            continue
-        function = uri.removeprefix("/deliveries/")
-        routed.add(function)
-        args = service["spec"]["template"]["spec"]["containers"][0].get("args", [])
-        if args[:2] != ["serve", function] or "--consume" in args:
-            problems.append(f"KafkaSource {name} posts to {uri}, but Service {target} runs {args}")
-        if service["metadata"].get("labels", {}).get(VISIBILITY) != "cluster-local":
+        elif service["metadata"].get("labels", {}).get(VISIBILITY) != "cluster-local":
             problems.append(f"KafkaSource {name} delivers to Service {target}, which is reachable from outside the cluster")
-        if has_token(service):
-            problems.append(f"KafkaSource {name} delivers to Service {target}, which wants {TOKEN}: a KafkaSource cannot send it")
     for name, service in services.items():
-        args = service["spec"]["template"]["spec"]["containers"][0].get("args", [])
-        public = service["metadata"].get("labels", {}).get(VISIBILITY) != "cluster-local"
-        if public and args[1:2] and args[1] in routed and "--consume" not in args and not has_token(service):
-            problems.append(f"Service {name} is public and serves /deliveries/{args[1]} without {TOKEN}")
+        args = container_of(service).get("args", [])
+        if args[:1] == ["serve"] and args[1:2] and args[1] in functions and "--consume" not in args:
+            if not (has_oidc(service, docs) or has_token(service)):
+                problems.append(
+                    f"Service {name} serves /deliveries/{args[1]} to anyone: neither {', '.join(INTAKE_OIDC)} nor {TOKEN}"
+                )
     print(f"{len(sources)} KafkaSources, {len(services)} Knative Services checked")
+    fail(problems)
+
+
+# --- consumers --------------------------------------------------------------
+
+# Knative Eventing's OIDC identity of a KafkaSource (pkg/auth, GetOIDCServiceAccountNameForResource).
+SOURCE_SUBJECT = "system:serviceaccount:{namespace}:{name}-oidc-sources.knative.dev-kafkasource"
+KEDA = "autoscaling.eventing.knative.dev"
+# The lag alert's threshold (HrmsKafkaGroupLagHigh): scaling starts well below it.
+LAG_ALERT = 1000
+# A store outage of this long must not dead-letter an event of a consumer
+# that retries until handled.
+OUTAGE_SECONDS = 6 * 3600
+
+
+def seconds(duration):
+    """An ISO 8601 duration of the form PT1H2M3.5S, in seconds."""
+    match = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?", duration or "")
+    if not match:
+        return None
+    hours, minutes, secs = (float(g) if g else 0.0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + secs
+
+
+def retry_seconds(delivery):
+    """How long Knative retries before dead-lettering: the sum of its pauses
+    (exponential: delay x 2^i; linear: delay x i, for the i-th retry)."""
+    retries, delay = delivery.get("retry", 0), seconds(delivery.get("backoffDelay"))
+    if delay is None:
+        return 0
+    if delivery.get("backoffPolicy", "exponential") == "linear":
+        return delay * retries * (retries + 1) / 2
+    return delay * (2**retries - 1)
+
+
+def acls(user):
+    return [(a["resource"]["type"], a["resource"]["name"], set(a["operations"])) for a in user["spec"]["authorization"]["acls"]]
+
+
+def may_read(user, kind, name):
+    return any(t == kind and n == name and "Read" in ops for t, n, ops in acls(user))
+
+
+def applies_to(policy, service):
+    labels = service["metadata"].get("labels", {})
+    for to in policy["spec"].get("to", []):
+        ref, selector = to.get("ref"), to.get("selector")
+        if ref and ref.get("kind") == "Service" and ref.get("name") == service["metadata"]["name"]:
+            return True
+        if selector and selector.get("kind") == "Service" and selector.get("apiVersion", "").startswith("serving.knative.dev/"):
+            wanted = selector.get("matchLabels", {})
+            if wanted and all(labels.get(k) == v for k, v in wanted.items()):
+                return True
+    return False
+
+
+def compose_consumers(compose):
+    with open(compose, encoding="utf-8") as file:
+        services = yaml.safe_load(file).get("services", {})
+    return {tuple(s.get("command", [])) for s in services.values()}
+
+
+def consumers(table_json, manifests, compose):
+    table = load_json(table_json)
+    docs = documents(manifests)
+    services = services_of(docs)
+    sources = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "KafkaSource"}
+    policies = [d for d in docs if d.get("kind") == "EventPolicy"]
+    users = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "KafkaUser"}
+    commands = compose_consumers(compose)
+    problems, groups = [], {row["group"] for row in table}
+    for name, source in sources.items():
+        if source["spec"].get("consumerGroup") not in groups:
+            problems.append(f"KafkaSource {name}: group {source['spec'].get('consumerGroup')} is no consumer of the code")
+    for row in table:
+        fn, group = row["function"], row["group"]
+        topics = {t["name"] for t in row["topics"]}
+        partitions = min(t["partitions"] for t in row["topics"])
+        say = lambda what: problems.append(f"consumer {fn} ({group}): {what}")
+        if ("serve", fn, "--consume") not in commands:
+            say(f"compose runs no `serve {fn} --consume`")
+        user = users.get(f"hrms-{fn}")
+        dispatcher = users.get("hrms-knative-source")
+        for who, u in ((f"KafkaUser hrms-{fn}", user), ("KafkaUser hrms-knative-source", dispatcher)):
+            if u is None:
+                say(f"no {who}")
+                continue
+            for topic in sorted(topics):
+                if not may_read(u, "topic", topic):
+                    say(f"{who} may not read topic {topic}")
+            if not may_read(u, "group", group):
+                say(f"{who} may not read in group {group}")
+        found = [s for s in sources.values() if s["spec"].get("consumerGroup") == group]
+        if len(found) != 1:
+            say(f"{len(found)} KafkaSources in its group, not one")
+            continue
+        source = found[0]
+        name, spec = source["metadata"]["name"], source["spec"]
+        say = lambda what: problems.append(f"KafkaSource {name} ({fn}): {what}")
+        if set(spec.get("topics", [])) != topics:
+            say(f"reads {spec.get('topics')}, the code {sorted(topics)}")
+        if spec.get("ordering", "ordered") != row["ordering"]:
+            say(f"ordering {spec.get('ordering', 'ordered')}, the code {row['ordering']}")
+        if spec.get("consumers", 1) > partitions:
+            say(f"{spec.get('consumers')} consumers for {partitions} partitions")
+        delivery = spec.get("delivery", {})
+        if not delivery.get("deadLetterSink"):
+            say("no dead-letter sink")
+        if row["durable"] == "retry-until-handled" and retry_seconds(delivery) < OUTAGE_SECONDS:
+            say(f"retries for {retry_seconds(delivery):.0f} s, less than a store outage of {OUTAGE_SECONDS // 3600} hours")
+        annotations = source["metadata"].get("annotations", {})
+        if annotations.get(f"{KEDA}/class") != "keda.autoscaling.knative.dev":
+            say("does not scale on lag (KEDA class annotation)")
+        lag = int(annotations.get(f"{KEDA}/lag-threshold", "100"))
+        if not 0 < lag < LAG_ALERT:
+            say(f"lag threshold {lag} is not below the alert's {LAG_ALERT}")
+        if int(annotations.get(f"{KEDA}/max-scale", "50")) > partitions:
+            say(f"max-scale above its {partitions} partitions")
+        sink = spec.get("sink", {})
+        if sink.get("uri") != f"/deliveries/{fn}":
+            say(f"posts to {sink.get('uri')}, not /deliveries/{fn}")
+        service = services.get(sink.get("ref", {}).get("name"))
+        if service is None:
+            say("its sink is no Knative Service here")
+            continue
+        target = service["metadata"]["name"]
+        args = container_of(service).get("args", [])
+        if args[:2] != ["serve", fn] or "--consume" in args:
+            say(f"Service {target} runs {args}, not serve {fn}")
+        env = environment(service, docs)
+        subject = SOURCE_SUBJECT.format(namespace=source["metadata"].get("namespace", "default"), name=name)
+        if not sink.get("audience") or env.get("HRMS_INTAKE_AUDIENCE") != sink.get("audience"):
+            say(f"sends tokens for audience {sink.get('audience')}, Service {target} wants {env.get('HRMS_INTAKE_AUDIENCE')}")
+        if subject not in [s.strip() for s in (env.get("HRMS_INTAKE_SUBJECTS") or "").split(",")]:
+            say(f"Service {target} does not admit {subject} (HRMS_INTAKE_SUBJECTS)")
+        for var in ("HRMS_INTAKE_ISSUER", "HRMS_INTAKE_JWKS_URL"):
+            if not env.get(var):
+                say(f"Service {target} has no {var}")
+        applying = [p for p in policies if applies_to(p, service)]
+        admitted = [f.get("ref", {}).get("name") for p in applying for f in p["spec"].get("from", [])
+                    if f.get("ref", {}).get("kind") == "KafkaSource"]
+        if name not in admitted:
+            say(f"no EventPolicy lets it into Service {target}")
+        for p in applying:
+            for sender in p["spec"].get("from", []):
+                ref = sender.get("ref", {})
+                if ref.get("kind") != "KafkaSource" or ref.get("name") not in sources:
+                    problems.append(f"EventPolicy {p['metadata']['name']} lets {sender} into Service {target}: not a KafkaSource of this system")
+    print(f"{len(table)} consumers compared with {len(sources)} KafkaSources, {len(policies)} EventPolicies, "
+          f"{len(users)} KafkaUsers and compose")
+    fail(problems)
+
+
+# --- identities and iam -----------------------------------------------------
+
+ROLE = "eks.amazonaws.com/role-arn"
+
+
+def identities(manifests):
+    docs = documents(manifests)
+    accounts = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "ServiceAccount"}
+    kafka_users = {d["metadata"]["name"] for d in docs if d.get("kind") == "KafkaUser"}
+    problems, used = [], {}
+    for name, service in services_of(docs).items():
+        template = service["spec"]["template"]
+        function = template.get("metadata", {}).get("labels", {}).get("app.kubernetes.io/component")
+        account = template["spec"].get("serviceAccountName")
+        if account != f"hrms-{function}":
+            problems.append(f"Service {name} ({function}) runs as {account}, not hrms-{function}")
+        if account not in accounts:
+            problems.append(f"Service {name}: no ServiceAccount {account}")
+        elif accounts[account].get("automountServiceAccountToken") is not False:
+            problems.append(f"ServiceAccount {account} mounts an API token")
+        used.setdefault(account, set()).add(function)
+        env = {e["name"]: e for e in container_of(service).get("env", [])}
+        user = env.get("KAFKA_SASL_USERNAME", {}).get("value")
+        secret = env.get("KAFKA_SASL_PASSWORD", {}).get("valueFrom", {}).get("secretKeyRef", {}).get("name")
+        if (user, secret) != (f"hrms-{function}", f"hrms-{function}") or user not in kafka_users:
+            problems.append(f"Service {name} ({function}) reaches Kafka as {user} (password of {secret}), not its KafkaUser")
+    for account, functions in used.items():
+        if len(functions) > 1:
+            problems.append(f"ServiceAccount {account} is shared by {sorted(functions)}")
+    roles = {name: a.get("metadata", {}).get("annotations", {}).get(ROLE) for name, a in accounts.items()}
+    if any(roles.values()):
+        for name, role in roles.items():
+            if not role or not role.endswith(f"/{name}"):
+                problems.append(f"ServiceAccount {name} has role {role}, not its own")
+        if len(set(roles.values())) != len(roles):
+            problems.append("two ServiceAccounts share an IAM role")
+    print(f"{len(used)} ServiceAccounts of {len(services_of(docs))} Knative Services checked")
+    fail(problems)
+
+
+DYNAMODB_ITEM_ACTIONS = {
+    "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+    "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+}
+AUDIT_MAY = {"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem"}
+AUDIT_DENIED = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+OWN_TABLE = "aws_dynamodb_table.function[each.key]"
+
+
+def iam(tf_file, functions_json):
+    import hcl2
+
+    with open(tf_file, encoding="utf-8") as file:
+        tf = hcl2.load(file)
+    functions = load_json(functions_json)
+    blocks = lambda kind, group: [b for r in tf.get(kind, []) if f'"{group}"' in r for b in [r[f'"{group}"']]]
+    merged = {}
+    for block in tf.get("locals", []):
+        merged.update(block)
+    problems = []
+    actions = {k: sorted(unquote(a) for a in v) for k, v in merged.get("table_actions", {}).items()}
+    denied = {unquote(a) for a in merged.get("append_only", [])}
+    for fn in functions:
+        got = set(actions.get(fn, []))
+        if not got:
+            problems.append(f"{fn}: no table_actions")
+        if not got <= DYNAMODB_ITEM_ACTIONS:
+            problems.append(f"{fn} may {sorted(got - DYNAMODB_ITEM_ACTIONS)}: not item operations")
+        if fn == "audit":
+            if not got <= AUDIT_MAY or "dynamodb:PutItem" not in got:
+                problems.append(f"audit may {sorted(got - AUDIT_MAY)}: it may only read and put")
+            if not AUDIT_DENIED <= denied:
+                problems.append(f"the audit role does not deny {sorted(AUDIT_DENIED - denied)}")
+    roles = [b for group in blocks("resource", "aws_iam_role") for b in group.values()]
+    if len(roles) != 1 or roles[0].get("for_each") != "${local.wanted}" or "each.key" not in roles[0].get("name", ""):
+        problems.append(f"not one IAM role per function: {roles}")
+    trusts = [b for group in blocks("data", "aws_iam_policy_document") for n, b in group.items() if unquote(n) == "trust"]
+    subjects = [unquote(v) for t in trusts for s in t.get("statement", []) for c in s.get("condition", []) for v in c.get("values", [])]
+    if subjects != ["system:serviceaccount:${var.namespace}:hrms-${each.key}"]:
+        problems.append(f"the roles trust {subjects}, not each function's ServiceAccount")
+    policies = [b for group in blocks("data", "aws_iam_policy_document") for n, b in group.items() if unquote(n) == "table"]
+    if len(policies) != 1:
+        problems.append("no policy document `table` per function")
+    for policy in policies:
+        statements = list(policy.get("statement", []))
+        statements += [c for d in policy.get("dynamic", []) for body in d.values() for c in body.get("content", [])]
+        for statement in statements:
+            sid = unquote(statement.get("sid"))
+            for resource in statement.get("resources", []):
+                if OWN_TABLE not in resource and "aws_kms_key.tables.arn" not in resource:
+                    problems.append(f"statement {sid} grants {unquote(resource)}: not the function's own table")
+            if unquote(statement.get("effect", '"Allow"')) == "Allow" and any(OWN_TABLE in r for r in statement.get("resources", [])):
+                if statement.get("actions") != "${local.table_actions[each.key]}":
+                    problems.append(f"statement {sid} grants {statement.get('actions')}, not local.table_actions")
+        deny = [s for s in statements if unquote(s.get("effect")) == "Deny"]
+        audit_only = [d for dyn in policy.get("dynamic", []) for d in dyn.values()
+                      if 'each.key == "audit"' in d.get("for_each", "")]
+        if not any(s.get("actions") == "${local.append_only}" for s in deny) or not audit_only:
+            problems.append("no Deny of local.append_only on the audit table")
+    attached = [b for group in blocks("resource", "aws_iam_role_policy") for b in group.values()]
+    if len(attached) != 1 or attached[0].get("role") != "${aws_iam_role.function[each.key].id}":
+        problems.append(f"the policies are not attached each to its function's role: {attached}")
+    print(f"{len(functions)} functions' roles checked in {tf_file}")
     fail(problems)
 
 
@@ -502,7 +804,7 @@ def workloads(manifests, out_dir):
 
 
 COMMANDS = {"validate": validate, "topics": topics, "metrics": metrics, "rules": rules, "hcl": hcl, "tables": tables, "deliveries": deliveries, "knative": knative,
-            "workloads": workloads}
+            "workloads": workloads, "consumers": consumers, "identities": identities, "iam": iam}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -38,7 +38,7 @@ async fn receive(
         return StatusCode::BAD_REQUEST;
     };
     let now = SystemTime::now();
-    if verify(&receiver.secret, &signature, &body, now, TOLERANCE).is_err() {
+    if verify(&receiver.secret, &signature, &delivery, &body, now, TOLERANCE).is_err() {
         return StatusCode::UNAUTHORIZED;
     }
     if receiver.guard.check(&delivery, now).is_err() {

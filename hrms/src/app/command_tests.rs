@@ -27,7 +27,8 @@ fn app() -> (Router, Arc<Authenticator>) {
     let store = SqliteEmployeeStore::open(dir.join("employee.db")).expect("store");
     let auth = Arc::new(Authenticator::hs256(&[8u8; 32]).expect("key"));
     let deps = EmployeeDeps { store: Arc::new(store), compliance: Callee::local(compliance) };
-    (with_intake(Api::new(auth.clone(), deps).router(), [EMPLOYEE, COMPLIANCE].concat()), auth)
+    let commands = [EMPLOYEE, COMPLIANCE].concat();
+    (with_intake(Api::new(auth.clone(), deps).router(), commands, auth.clone()), auth)
 }
 
 fn employee() -> Value {
@@ -107,6 +108,7 @@ async fn events_that_are_not_commands_here_are_400_naming_the_attribute() {
         (
             Request::post("/")
                 .header("content-type", "application/json")
+                .header("authorization", format!("Bearer {hr}"))
                 .body(Body::from("{}"))
                 .expect("request"),
             "specversion",
@@ -126,6 +128,30 @@ async fn events_that_are_not_commands_here_are_400_naming_the_attribute() {
     for (request, field) in cases {
         let (status, problem) = send(&app, request).await;
         assert_eq!((status, problem["field"].clone()), (StatusCode::BAD_REQUEST, json!(field)), "{problem}");
+    }
+}
+
+/// The intake is never open: without a person's valid token every command
+/// is 401 before it is read, even one whose route would take it.
+#[tokio::test]
+async fn commands_without_a_persons_valid_token_are_401() {
+    let (app, _) = app();
+    let other = Authenticator::hs256(&[9u8; 32]).expect("key");
+    let forged =
+        other.mint(Uuid::now_v7(), Role::Admin, None, std::time::Duration::from_secs(60)).expect("token");
+    let check = json!({ "subject_kind": "user", "subject_id": Uuid::now_v7(), "user": {} });
+    let delivery_token = "a-delivery-token-of-32-characters";
+    for (case, token) in
+        [("none", None), ("another key's", Some(forged.as_str())), ("a delivery token", Some(delivery_token))]
+    {
+        for ty in ["hrms.command.employee.create", "hrms.command.compliance.validate", "hrms.unknown"] {
+            let (status, problem) = send(&app, binary(token, ty, None, &check)).await;
+            assert_eq!(
+                (status, problem["status"].clone()),
+                (StatusCode::UNAUTHORIZED, json!(401)),
+                "{case} {ty}"
+            );
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use axum::extract::FromRef;
 use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
 use hrms_http::Authenticator;
 use hrms_http::delivery::{self, DeliverySettings};
+use hrms_http::intake_auth::IntakeAuth;
 use hrms_kafka::{ConsumerSettings, KafkaConsumer};
 use hrms_platform::inprocess::BatchSettings;
 use hrms_platform::outbox::Relay;
@@ -21,7 +22,12 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+mod accounts;
+pub mod asyncapi;
+pub mod consumers;
 pub mod functions;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 mod ops;
 mod remote;
 pub mod stores;
@@ -100,6 +106,10 @@ pub struct Options {
     /// Run the hosted Kafka-triggered functions as consumers of their topics
     /// (dev; on Knative, KafkaSource delivers to them over HTTP instead).
     pub consume: bool,
+    /// Who may push events to `/deliveries/*` when they do not consume
+    /// (`IntakeAuth::from_env` in `serve`); building refuses to mount them
+    /// with nothing configured.
+    pub intake: Arc<IntakeAuth>,
 }
 
 #[derive(Clone)]
@@ -152,8 +162,19 @@ impl App {
             tasks.extend(spawn_event_log(&transport, stopping.clone())?);
         }
 
-        let hosted =
+        let mut hosted =
             functions::host(&options.functions, backend.as_ref(), &options.stores, &auth, transport.sinks())?;
+        accounts::install(&auth, hosted.accounts.take()).context("configuring the account check")?;
+        if !options.consume && !hosted.consumers.is_empty() && !options.intake.is_configured() {
+            let names: Vec<&str> = hosted.consumers.iter().map(|c| c.handler.name()).collect();
+            anyhow::bail!(
+                "{} would take events on /deliveries with no intake authentication: set \
+                 HRMS_INTAKE_ISSUER, HRMS_INTAKE_JWKS_URL, HRMS_INTAKE_AUDIENCE and HRMS_INTAKE_SUBJECTS \
+                 (Knative Eventing OIDC) or HRMS_DELIVERY_TOKEN, or consume the topics (--consume); \
+                 --insecure-open-intake (HRMS_INSECURE_OPEN_INTAKE) opens it to anyone, for development only",
+                names.join(", ")
+            );
+        }
         let openapi = ops::openapi(&hosted.openapi, &hosted.commands)?;
         for relay in hosted.relays {
             tasks.push(spawn_relay(relay, stopping.clone()));
@@ -174,7 +195,10 @@ impl App {
                 tasks.extend(spawn_consumer(&transport, consumer, stopping.clone())?);
             }
         } else {
-            let settings = DeliverySettings::from_env().context("reading HRMS_DELIVERY_TOKEN")?;
+            let settings = DeliverySettings::new(options.intake.clone());
+            if !hosted.consumers.is_empty() {
+                tracing::info!(admits = %options.intake.describe(), "event intake on /deliveries");
+            }
             for c in hosted.consumers {
                 let path = format!("/deliveries/{}", c.handler.name());
                 deliveries =
@@ -184,9 +208,9 @@ impl App {
 
         let transport = Arc::new(transport);
         let probes = Arc::new(hosted.probes);
-        let state = AppState { metrics, transport: transport.clone(), auth, probes, openapi };
+        let state = AppState { metrics, transport: transport.clone(), auth: auth.clone(), probes, openapi };
         let router = Router::from(ops::routes().with_state(state))
-            .merge(hrms_http::commands::with_intake(hosted.router, hosted.commands))
+            .merge(hrms_http::commands::with_intake(hosted.router, hosted.commands, auth))
             .merge(deliveries);
         let router = hrms_http::layers::serve(router);
         Ok(Self { transport, stores: backend.describe(), router, tasks, stop })
@@ -297,6 +321,10 @@ fn spawn_consumer(
 mod command_tests;
 #[cfg(test)]
 mod consumer_tests;
+#[cfg(test)]
+mod intake_tests;
+#[cfg(all(test, feature = "employee", feature = "compliance", feature = "leave", feature = "attendance"))]
+mod leave_attendance_command_tests;
 #[cfg(all(test, feature = "user", feature = "employee", feature = "compliance"))]
 mod openapi_tests;
 #[cfg(test)]

@@ -26,17 +26,20 @@ use utoipa::openapi::OpenApi;
 const COMPLIANCE: &[(&str, &str)] = &[("post", "/compliance/validate"), ("get", "/compliance/violations")];
 const EMPLOYEE: &[(&str, &str)] = &[
     ("post", "/employees"),
+    ("get", "/employees"),
     ("get", "/employees/{id}"),
     ("patch", "/employees/{id}"),
     ("post", "/employees/{id}/terminate"),
 ];
 const USER: &[(&str, &str)] = &[
     ("post", "/users"),
+    ("get", "/users"),
     ("get", "/users/{id}"),
     ("patch", "/users/{id}"),
     ("delete", "/users/{id}"),
     ("post", "/users/{id}/suspend"),
     ("post", "/users/{id}/password"),
+    ("get", "/users/{id}/standing"),
 ];
 
 /// The document as a reader gets it.

@@ -1,11 +1,17 @@
 //! The process's own routes: health, readiness, metrics, the caller a token
-//! names, and `GET /openapi.json`, the OpenAPI document of everything the
-//! process serves (public: it is documentation).
+//! names, `GET /openapi.json`, the OpenAPI document of everything the
+//! process serves, and `GET /asyncapi.json`, the AsyncAPI document of the
+//! whole event side (the same in every process; both public: they are
+//! documentation). Health, readiness and metrics are for the cluster only:
+//! a public host gets 404 ([`internal_only`]).
+
+use std::sync::{Arc, LazyLock};
 
 use anyhow::Context;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
+use axum::middleware;
 use axum::response::IntoResponse;
 use hrms_events::Role;
 use hrms_http::Caller;
@@ -19,15 +25,22 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
+use internal_only::InternalHosts;
 
-/// Each route with its documentation.
+mod internal_only;
+
+/// Each route with its documentation. Health, readiness and metrics answer
+/// only requests naming an internal host ([`internal_only`]).
 pub(super) fn routes() -> OpenApiRouter<AppState> {
+    let hosts = Arc::new(InternalHosts::from_env());
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(ready))
         .routes(routes!(metrics))
+        .route_layer(middleware::from_fn_with_state(hosts, internal_only::internal_only))
         .routes(routes!(whoami))
         .routes(routes!(openapi_json))
+        .routes(routes!(asyncapi_json))
 }
 
 /// The document of this process, as JSON: its own routes, the hosted
@@ -45,7 +58,10 @@ pub(super) fn openapi(functions: &OpenApi, commands: &[Command]) -> anyhow::Resu
     get,
     path = "/healthz",
     tag = "ops",
-    responses((status = 200, description = "Alive.", body = String, example = "ok")),
+    responses(
+        (status = 200, description = "Alive.", body = String, example = "ok"),
+        (status = 404, description = "Asked on a public host.", content_type = "application/problem+json"),
+    ),
 )]
 async fn healthz() -> &'static str {
     "ok"
@@ -61,6 +77,7 @@ async fn healthz() -> &'static str {
     responses(
         (status = 200, description = "Ready.", body = String, example = "ready"),
         (status = 503, description = "What is unreachable.", body = String),
+        (status = 404, description = "Asked on a public host.", content_type = "application/problem+json"),
     ),
 )]
 async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
@@ -83,7 +100,10 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
     get,
     path = "/metrics",
     tag = "ops",
-    responses((status = 200, description = "The metrics.", body = String)),
+    responses(
+        (status = 200, description = "The metrics.", body = String),
+        (status = 404, description = "Asked on a public host.", content_type = "application/problem+json"),
+    ),
 )]
 async fn metrics(State(state): State<AppState>) -> String {
     state.metrics.render()
@@ -125,4 +145,20 @@ async fn whoami(caller: Caller) -> axum::Json<WhoAmI> {
 )]
 async fn openapi_json(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], state.openapi)
+}
+
+/// The event side
+///
+/// AsyncAPI 3.0 of every topic, event type and version, who sends and who
+/// receives it, and the dead-letter topics; the same in every process
+/// (`hrms events --asyncapi` prints it).
+#[utoipa::path(
+    get,
+    path = "/asyncapi.json",
+    tag = "ops",
+    responses((status = 200, description = "The AsyncAPI document.", content_type = "application/json")),
+)]
+async fn asyncapi_json() -> impl IntoResponse {
+    static DOCUMENT: LazyLock<Bytes> = LazyLock::new(|| super::asyncapi::document().to_string().into());
+    ([(header::CONTENT_TYPE, "application/json")], DOCUMENT.clone())
 }

@@ -12,12 +12,13 @@ use std::time::Duration;
 use hrms::app::{App, Function, Options, Stores, Transport};
 use hrms_e2e::{Collect, TempDir, eventually};
 use hrms_events::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE};
+use hrms_http::intake_auth::{DeliveryToken, IntakeAuth};
 use hrms_platform::inprocess::{BatchSettings, InProcessBus};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::client::Api;
+use crate::client::{Api, DELIVERY_TOKEN};
 use crate::running::{Running, hermetic};
 
 /// An app serving in this process, and what it published.
@@ -49,7 +50,14 @@ async fn spawn(functions: Vec<Function>, consume: bool) -> TestApp {
     for topic in [NOTIFICATION_QUEUE.name, AUDIT_QUEUE.name] {
         watch(&bus, topic, published.clone()).await;
     }
-    let options = Options { stores: Stores::sqlite(data.0.clone()), functions, event_log: false, consume };
+    let intake = IntakeAuth::default().with_token(DeliveryToken::new(DELIVERY_TOKEN).expect("a token"));
+    let options = Options {
+        stores: Stores::sqlite(data.0.clone()),
+        functions,
+        event_log: false,
+        consume,
+        intake: Arc::new(intake),
+    };
     let app = App::build_on(options, Transport::InProcess(bus)).await.expect("the app builds");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let api = Api::new(format!("http://{}", listener.local_addr().expect("an address")));

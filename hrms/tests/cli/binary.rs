@@ -11,7 +11,7 @@ use hrms_e2e::TempDir;
 use tokio::sync::{Mutex, mpsc};
 use tokio::time::{Instant, timeout_at};
 
-use crate::client::Api;
+use crate::client::{Api, DELIVERY_TOKEN};
 use crate::running::Running;
 use crate::wait;
 
@@ -25,6 +25,15 @@ pub fn hrms() -> Command {
         .env_remove("HRMS_JWKS_URL")
         .env_remove("HRMS_JWT_ISSUER")
         .env_remove("HRMS_JWT_AUDIENCE")
+        .env_remove("HRMS_DELIVERY_TOKEN")
+        .env_remove("HRMS_INTAKE_ISSUER")
+        .env_remove("HRMS_INTAKE_JWKS_URL")
+        .env_remove("HRMS_INTAKE_AUDIENCE")
+        .env_remove("HRMS_INTAKE_SUBJECTS")
+        .env_remove("HRMS_INSECURE_OPEN_INTAKE")
+        .env_remove("HRMS_USER_URL")
+        .env_remove("HRMS_ACCOUNT_CACHE_TTL_MS")
+        .env_remove("HRMS_ACCOUNT_STALE_MS")
         .env("RUST_LOG", "info")
         .stdin(Stdio::null());
     command
@@ -93,7 +102,8 @@ impl Dev {
     }
 
     /// `hrms serve <function>` with more environment (events in-process
-    /// unless it names a sink); waits until it listens.
+    /// unless it names a sink; its intake takes [`DELIVERY_TOKEN`] unless
+    /// it configures another); waits until it listens.
     pub async fn serve_with(function: &str, port: u16, data: &TempDir, env: &[(&str, &str)]) -> Self {
         let mut command = hrms();
         command
@@ -102,6 +112,7 @@ impl Dev {
             .env("PORT", port.to_string())
             .env("HRMS_LOG_JSON", "true")
             .env("HRMS_EVENT_SINK", "inprocess")
+            .env("HRMS_DELIVERY_TOKEN", DELIVERY_TOKEN)
             .envs(env.iter().copied());
         let (mut child, log) = spawn(command);
         let address = format!("127.0.0.1:{port}");

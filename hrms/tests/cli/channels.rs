@@ -19,7 +19,7 @@ async fn a_webhook_subscriber_gets_the_events_it_names_signed_and_once() {
     let data = TempDir::new();
     let subscriptions = data.0.join("webhooks.toml");
     let file = format!(
-        "[[webhook]]\nname = \"payroll\"\nurl = \"{base}/hook\"\nevents = [\"user.*\"]\nsecret_env = \"PAYROLL_SECRET\"\n"
+        "[[webhook]]\nname = \"payroll\"\nurl = \"{base}/hook\"\nevents = [\"user.*\"]\nsecret_env = \"PAYROLL_SECRET\"\nallow_http = true\n"
     );
     std::fs::write(&subscriptions, file).expect("written");
     let mut command = dev(&data);

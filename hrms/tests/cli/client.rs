@@ -10,6 +10,10 @@ use serde_json::Value;
 
 use crate::wait;
 
+/// The delivery token of the intakes the tests start (`hrms serve` and
+/// `spawn_functions`): what a sender let in presents.
+pub const DELIVERY_TOKEN: &str = "hrms-cli-tests-delivery-token-of-40-chars";
+
 /// A client of the HRMS at one base URL (`http://127.0.0.1:<port>`).
 #[derive(Clone)]
 pub struct Api {
@@ -57,6 +61,11 @@ impl Api {
         self.send(Method::POST, path, token, body).await
     }
 
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str, token: &str) -> Answer {
+        self.send(Method::DELETE, path, Some(token), None).await
+    }
+
     /// `PATCH path` with `body` (JSON).
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Answer {
         self.send(Method::PATCH, path, Some(token), Some(body)).await
@@ -74,8 +83,20 @@ impl Api {
     }
 
     /// POSTs `event` to `path` the way a KafkaSource delivers it (binary
-    /// mode), with `id` and `ty` in place of its own.
+    /// mode), with `id` and `ty` in place of its own, and [`DELIVERY_TOKEN`].
     pub async fn push(&self, path: &str, event: &HrmsEvent, id: &str, ty: &str) -> Answer {
+        self.push_as(Some(DELIVERY_TOKEN), path, event, id, ty).await
+    }
+
+    /// [`Api::push`] with `token` as the sender's bearer token, if any.
+    pub async fn push_as(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        event: &HrmsEvent,
+        id: &str,
+        ty: &str,
+    ) -> Answer {
         use hrms_events::cloudevents::AttributesReader;
         let ce = event.to_cloudevent();
         let attributes = [
@@ -91,6 +112,9 @@ impl Api {
             ("knativekafkapartition", "2".to_owned()),
         ];
         let mut request = self.client.post(format!("{}{path}", self.base)).json(&event.payload.to_json());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
         for (name, value) in attributes {
             request = request.header(name, value);
         }

@@ -59,7 +59,7 @@ pub fn mint(data_dir: &Path, role: Role, sub: &str, employee: Option<&str>) -> S
 /// The environment the in-process app and [`mint`] would read, which the
 /// children run without (`crate::binary::hrms`): set, the tests would not
 /// test what they say.
-const READ_FROM_THE_ENVIRONMENT: [&str; 10] = [
+const READ_FROM_THE_ENVIRONMENT: [&str; 18] = [
     "HRMS_JWKS_URL",
     "HRMS_JWT_SECRET",
     "HRMS_JWT_ISSUER",
@@ -70,6 +70,14 @@ const READ_FROM_THE_ENVIRONMENT: [&str; 10] = [
     "HRMS_NOTIFICATION_TEMPLATES",
     "HRMS_SERVICE_TOKEN",
     "HRMS_DELIVERY_TOKEN",
+    "HRMS_INTAKE_ISSUER",
+    "HRMS_INTAKE_JWKS_URL",
+    "HRMS_INTAKE_AUDIENCE",
+    "HRMS_INTAKE_SUBJECTS",
+    "HRMS_INSECURE_OPEN_INTAKE",
+    "HRMS_USER_URL",
+    "HRMS_ACCOUNT_CACHE_TTL_MS",
+    "HRMS_ACCOUNT_STALE_MS",
 ];
 
 /// Panics if the test process has any of [`READ_FROM_THE_ENVIRONMENT`].

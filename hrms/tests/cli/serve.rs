@@ -118,3 +118,68 @@ async fn serve_publishes_through_kafkasinks_in_binary_mode_keyed_by_the_partitio
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("HRMS_KAFKASINK_NOTIFICATION_QUEUE_URL"));
 }
+
+/// `hrms serve audit` (a Kafka-triggered function, its events on
+/// `/deliveries/audit`) refuses to start with no intake authentication,
+/// and then takes events only from the senders each configuration lets in:
+/// the delivery token, OIDC sender tokens of the cluster issuer (a stand-in
+/// serving its JWKS), or anyone when explicitly opened.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_authenticates_its_event_intake_or_refuses_to_start() {
+    use hrms_events::{EventType, fixtures};
+    use hrms_http::intake_auth::issuer::{ISSUER, Issuer, SOURCE};
+
+    use crate::client::DELIVERY_TOKEN;
+
+    let data = TempDir::new();
+    let out = hrms()
+        .args(["serve", "audit", "--data-dir"])
+        .arg(&data.0)
+        .env("HRMS_EVENT_SINK", "inprocess")
+        .env("PORT", free_port().to_string())
+        .output()
+        .expect("runs");
+    assert!(!out.status.success(), "an intake nobody authenticates");
+    let said = String::from_utf8_lossy(&out.stderr);
+    for named in ["/deliveries", "HRMS_INTAKE_ISSUER", "HRMS_DELIVERY_TOKEN", "--insecure-open-intake"] {
+        assert!(said.contains(named), "names {named}: {said}");
+    }
+
+    let event = fixtures::sample(EventType::AuditEmployeeCreated);
+    let (id, ty) = (event.id.to_string(), event.event_type().as_str());
+    let push = async |function: &Dev, token: Option<&str>| {
+        function.api.push_as(token, "/deliveries/audit", &event, &id, ty).await.status
+    };
+
+    // The delivery token (`serve_with` configures it).
+    let function = Dev::serve_with("audit", free_port(), &data, &[]).await;
+    assert_eq!(push(&function, None).await, 401);
+    assert_eq!(push(&function, Some("a-wrong-token-of-more-than-32-characters")).await, 401);
+    assert_eq!(push(&function, Some(DELIVERY_TOKEN)).await, 202);
+    assert!(function.terminate().await.success());
+
+    // OIDC on, the delivery token off.
+    let issuer = Issuer::start().await;
+    let audience = "https://audit-events.hrms.svc.cluster.local";
+    let oidc = [
+        ("HRMS_DELIVERY_TOKEN", ""),
+        ("HRMS_INTAKE_ISSUER", ISSUER),
+        ("HRMS_INTAKE_JWKS_URL", issuer.jwks_url.as_str()),
+        ("HRMS_INTAKE_AUDIENCE", audience),
+        ("HRMS_INTAKE_SUBJECTS", SOURCE),
+    ];
+    let function = Dev::serve_with("audit", free_port(), &data, &oidc).await;
+    assert_eq!(push(&function, Some(DELIVERY_TOKEN)).await, 401, "the token is not configured");
+    let elsewhere = issuer.token("https://leave-events.hrms.svc.cluster.local", json!({}));
+    assert_eq!(push(&function, Some(&elsewhere)).await, 401, "another audience");
+    let other = issuer.token(audience, json!({"sub": "system:serviceaccount:hrms:default"}));
+    assert_eq!(push(&function, Some(&other)).await, 403, "another service account");
+    assert_eq!(push(&function, Some(&issuer.token(audience, json!({})))).await, 202);
+    assert!(function.terminate().await.success());
+
+    // Explicitly open, for development.
+    let open = [("HRMS_DELIVERY_TOKEN", ""), ("HRMS_INSECURE_OPEN_INTAKE", "true")];
+    let function = Dev::serve_with("audit", free_port(), &data, &open).await;
+    assert_eq!(push(&function, None).await, 202);
+    assert!(function.terminate().await.success());
+}

@@ -32,6 +32,23 @@ async fn tokens_from_hrms_token_are_accepted_by_the_app_and_nothing_else_is() {
         hrms().args(["token", "--role", "owner", "--sub", &user.to_string()]).output().expect("runs");
     assert!(!bad_role.status.success());
     assert!(String::from_utf8_lossy(&bad_role.stderr).contains("admin, hr, manager, employee"));
+
+    let for_hours = |hours: &str| {
+        hrms()
+            .args(["token", "--role", "hr", "--sub", &user.to_string(), "--hours", hours, "--data-dir"])
+            .arg(app.data_dir())
+            .output()
+            .expect("runs")
+    };
+    let longest = for_hours("12");
+    assert!(longest.status.success(), "{}", String::from_utf8_lossy(&longest.stderr));
+    let twelve = String::from_utf8_lossy(&longest.stdout).trim().to_owned();
+    assert_eq!(app.api.get("/whoami", Some(&twelve)).await.status, 200, "12 hours is the most");
+    for hours in ["13", "0", "100000"] {
+        let refused = for_hours(hours);
+        assert!(!refused.status.success(), "--hours {hours}");
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("--hours"), "--hours {hours}");
+    }
     app.stop().await;
 }
 

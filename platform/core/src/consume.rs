@@ -19,6 +19,8 @@ use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 
 use crate::error::{BoxError, Cause, Chain};
+use crate::traces;
+use tracing::Instrument;
 
 /// One event as a consumer sees it: decoded, with its place on the topic.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,6 +172,24 @@ pub async fn process_partition<H: Handler + ?Sized>(
     policy: &RetryPolicy,
     stop: impl Future<Output = ()>,
 ) -> Progress {
+    // A span per delivery, in its event's trace; a lone delivery's is
+    // current while it is handled (a batch's handling belongs to none).
+    let spans: Vec<_> =
+        deliveries.iter().map(|d| traces::handling(handler.name(), &d.topic, &d.event)).collect();
+    let current = if let [span] = spans.as_slice() { span.clone() } else { tracing::Span::none() };
+    let progress = settle(handler, deliveries, policy, stop).instrument(current).await;
+    for failure in &progress.failures {
+        traces::failed(&spans[failure.index], &failure.reason);
+    }
+    progress
+}
+
+async fn settle<H: Handler + ?Sized>(
+    handler: &H,
+    deliveries: &[Delivery],
+    policy: &RetryPolicy,
+    stop: impl Future<Output = ()>,
+) -> Progress {
     let all = deliveries.len();
     if all == 0 {
         return Progress { settled: 0, failures: Vec::new() };
@@ -210,7 +230,13 @@ pub async fn handle_with_retries<H: Handler + ?Sized>(
 ) -> Result<(), GaveUp> {
     let bounded = RetryPolicy { on_transient: OnTransient::DeadLetter, ..*policy };
     let never = std::pin::pin!(std::future::pending::<()>());
-    match with_retries(handler, batch, &bounded, never).await {
+    let spans: Vec<_> = batch.iter().map(|d| traces::handling(handler.name(), &d.topic, &d.event)).collect();
+    let current = if let [span] = spans.as_slice() { span.clone() } else { tracing::Span::none() };
+    let handled = with_retries(handler, batch, &bounded, never).instrument(current).await;
+    if let Err(Unhandled::GaveUp(gave_up)) = &handled {
+        spans.iter().for_each(|span| traces::failed(span, &gave_up.error.explain()));
+    }
+    match handled {
         Ok(()) => Ok(()),
         Err(Unhandled::GaveUp(gave_up)) => Err(gave_up),
         // Bounded retries do not heed a stop signal, and this one never comes.

@@ -14,7 +14,9 @@
 //! ```
 //!
 //! Each topic is one partition. Records are kept until every group that has
-//! subscribed to the topic has passed them.
+//! subscribed to the topic has passed them. Consumers check each event as
+//! the Kafka consumers and the HTTP intake do (`hrms_events::checks`): one
+//! refused is dead-lettered untried, its reason `refused: <attribute>: ...`.
 //!
 //! Like the Kafka consumer, the bus exports the gauge
 //! `hrms_consumer_lag{group,topic,partition}`: the records of the topic that
@@ -185,27 +187,51 @@ impl InProcessBus {
                 }
                 batch = self.next_batch(topic, group, settings.max_records);
             }
-            let progress = process_partition(handler, &batch, &settings.retry, shutdown.clone()).await;
-            let settled = &batch[..progress.settled];
+            // Checked as the Kafka consumers and the HTTP intake check it
+            // (`hrms_events::checks`): a refused event is dead-lettered untried.
+            let now = chrono::Utc::now();
+            let (mut admitted, mut refused) = (Vec::with_capacity(batch.len()), Vec::new());
+            for d in &batch {
+                match hrms_events::checks::check(&d.event, now) {
+                    Ok(()) => admitted.push(d.clone()),
+                    Err(why) => refused.push((d.clone(), format!("refused: {why}"))),
+                }
+            }
+            let progress = process_partition(handler, &admitted, &settings.retry, shutdown.clone()).await;
+            let settled = &admitted[..progress.settled];
             record_event_ages(handler.name(), settled);
-            let dead: Vec<DeadLetter> = progress
+            // Up to the first record left unsettled (all of them if none).
+            let next = match admitted.get(progress.settled) {
+                Some(unsettled) => unsettled.offset,
+                None => batch.last().map_or(0, |d| d.offset + 1),
+            };
+            let mut dead: Vec<DeadLetter> = progress
                 .failures
                 .into_iter()
                 .map(|f| DeadLetter {
-                    delivery: batch[f.index].clone(),
+                    delivery: admitted[f.index].clone(),
                     reason: f.reason,
                     attempts: f.attempts,
                 })
                 .collect();
+            let failed = dead.len();
+            dead.extend(
+                refused.into_iter().filter(|(d, _)| d.offset < next).map(|(delivery, reason)| DeadLetter {
+                    delivery,
+                    reason,
+                    attempts: 0,
+                }),
+            );
+            dead.sort_by_key(|d| d.delivery.offset);
             for d in &dead {
                 tracing::warn!(handler = handler.name(), event_id = %d.delivery.event.id, reason = %d.reason, "dead-lettered");
             }
             metrics::counter!("hrms_consumer_records_total", "group" => group.to_owned(), "outcome" => "dead_lettered")
                 .increment(dead.len() as u64);
             metrics::counter!("hrms_consumer_records_total", "group" => group.to_owned(), "outcome" => "handled")
-                .increment((settled.len() - dead.len()) as u64);
-            if let Some(last) = settled.last() {
-                self.commit(topic, group, last.offset + 1, dead);
+                .increment((settled.len() - failed) as u64);
+            if batch.first().is_some_and(|first| next > first.offset) {
+                self.commit(topic, group, next, dead);
             }
         }
     }
@@ -323,6 +349,41 @@ mod tests {
         let dead = bus.dead_letters("audit-queue");
         assert_eq!(dead.len(), 1);
         assert_eq!(dead[0].delivery.event.id, events[1].id);
+    }
+
+    #[tokio::test]
+    async fn events_the_checks_refuse_are_dead_lettered_untried_and_the_cursor_passes_them() {
+        let bus = InProcessBus::default();
+        let marked = || fixtures::sample(EventType::AttendanceMarked);
+        let mut future = marked();
+        future.time += chrono::TimeDelta::days(1);
+        let mut huge = marked();
+        if let hrms_events::Payload::AttendanceMarked(p) = &mut huge.payload {
+            p.worked_minutes = Some(i64::MAX);
+        }
+        let events = [marked(), future, marked(), huge];
+        bus.publish_all(&events).await.expect("published");
+        let handler = Recorder::default();
+        let stop = async {
+            until(Duration::from_secs(5), || bus.backlog("notification-queue", "checks") == 0).await
+        };
+        bus.consume("notification-queue", "checks", &handler, BatchSettings::default(), stop).await;
+        let handled: Vec<_> = handler.handled.lock().unwrap().iter().map(|d| d.event.id).collect();
+        assert_eq!(handled, [events[0].id, events[2].id]);
+        let dead: Vec<_> = bus
+            .dead_letters("notification-queue")
+            .into_iter()
+            .map(|d| {
+                (d.delivery.event.id, d.reason.split(':').take(2).collect::<Vec<_>>().join(":"), d.attempts)
+            })
+            .collect();
+        assert_eq!(
+            dead,
+            [
+                (events[1].id, "refused: time".to_owned(), 0),
+                (events[3].id, "refused: data.worked_minutes".to_owned(), 0)
+            ]
+        );
     }
 
     #[tokio::test]

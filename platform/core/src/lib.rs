@@ -17,7 +17,9 @@
 //!   needs no broker.
 //! - [`outbox`]: the transactional outbox's relay, store-agnostic (the
 //!   outboxes live with their stores in `hrms-sqlite` and `hrms-dynamodb`).
-//! - [`telemetry`]: tracing subscriber and Prometheus recorder.
+//! - [`telemetry`]: tracing subscriber, OTLP span export and Prometheus recorder.
+//! - [`traces`]: the spans that carry a trace across HTTP, the outbox, the
+//!   transports and the consumers (W3C `traceparent`).
 //!
 //! With the `testing` feature: `testing`, helpers of other crates' tests
 //! (waiting with a deadline, a local metrics recorder, temporary
@@ -40,6 +42,8 @@ pub mod publish;
 pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+#[cfg(feature = "runtime")]
+pub mod traces;
 
 pub use call::{CallError, Requester};
 #[cfg(feature = "runtime")]

@@ -1,8 +1,9 @@
 //! SDK errors sorted once into what the stores' callers act on: a failed
-//! condition is a [`Failure::Conflict`] (a unique value is taken, a version
-//! moved on), everything else (throttling, network, a missing table, a
-//! transaction conflict worth retrying) is [`Failure::Unavailable`], the
-//! SDK's error kept as its source.
+//! condition, or a transaction cancelled by a concurrent write to one of
+//! its items (`TransactionConflict`), is a [`Failure::Conflict`] (a unique
+//! value is taken, a version moved on: read again and retry); everything
+//! else (throttling, network, a missing table) is
+//! [`Failure::Unavailable`], the SDK's error kept as its source.
 
 use std::error::Error;
 use std::fmt::Debug;
@@ -14,6 +15,8 @@ pub use hrms_platform::StoreFailure as Failure;
 
 /// The cancellation reason of an item whose condition failed.
 const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+/// The cancellation reason of an item another transaction was writing.
+const TRANSACTION_CONFLICT: &str = "TransactionConflict";
 
 /// A single-item call failed while doing `what`.
 pub fn from_sdk<E, R>(what: &str, err: SdkError<E, R>) -> Failure
@@ -45,6 +48,9 @@ pub fn from_transaction<R: Debug + Send + Sync + 'static>(
             .collect();
         if !failed.is_empty() {
             return Failure::Conflict(failed.join("; "));
+        }
+        if cancelled.cancellation_reasons().iter().any(|r| r.code() == Some(TRANSACTION_CONFLICT)) {
+            return Failure::Conflict("another write to an item was under way".into());
         }
     }
     Failure::unavailable("dynamodb: transaction", err)

@@ -30,7 +30,8 @@
 //! - [`outbox`]: the outbox items ([`outbox::outbox_puts`]) and [`outbox::DynamoOutbox`].
 //! - [`Table`]: a store's table and the relay its commits wake; [`Store`],
 //!   what a store on one gets once (`new`, `with_relay`, `ping`).
-//! - [`versioned`]: a versioned record with a unique e-mail (Employee, User).
+//! - [`versioned`]: a versioned record with a unique e-mail (Employee, User),
+//!   listed through global indexes ([`versioned::list`]).
 //! - [`batch`]: `BatchGetItem`/`BatchWriteItem` retrying unprocessed items.
 //! - The crate root: [`write_with_events`] (a change and its events in one
 //!   transaction), [`ensure_table`] and [`ensure_laid_out_table`] (a table,
@@ -77,7 +78,8 @@ pub async fn write_with_events(
     events: &[HrmsEvent],
     conditions: &[&str],
 ) -> Result<(), Failure> {
-    items.extend(outbox::outbox_puts(table, events)?);
+    // The events continue the current trace (the request's), if any.
+    items.extend(outbox::outbox_puts(table, &hrms_platform::traces::stamped(events))?);
     if items.len() > MAX_TRANSACTION_ITEMS {
         return Err(Failure::unusable(format!(
             "a write of {} items (with {} events) exceeds DynamoDB's {MAX_TRANSACTION_ITEMS} per transaction",

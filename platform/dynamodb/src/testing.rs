@@ -50,6 +50,17 @@ pub async fn tables(services: &[&str]) -> Tables {
     Tables { client, config }
 }
 
+/// [`tables`], each of `services` with the indexes of its layout.
+pub async fn laid_out_tables(services: &[(&str, &crate::Layout)]) -> Tables {
+    let tables = tables(&[]).await;
+    for (service, layout) in services {
+        crate::ensure_laid_out_table(&tables.client, &tables.table(service), layout)
+            .await
+            .expect("a table on moto");
+    }
+    tables
+}
+
 /// A client configuration for `endpoint` with dummy credentials (on the
 /// client, not in the process environment).
 pub fn client_config(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {

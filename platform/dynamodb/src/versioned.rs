@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 use super::{Failure, Item, Table, item_key, s, string};
 
+pub mod list;
+
 /// The sort key of e-mail reservations.
 const EMAIL_SK: &str = "EMAIL";
 
@@ -32,6 +34,9 @@ pub struct Record<'a> {
     pub version: u64,
     /// The whole record, as the store reads it back.
     pub json: String,
+    /// Attributes of the record item that key its listings' indexes
+    /// (see [`list`]); e-mail reservations have none of them.
+    pub indexed: Vec<(&'static str, String)>,
 }
 
 /// Records of one kind and their events in a service's table.
@@ -70,6 +75,9 @@ impl Versioned {
         item.insert("record".into(), s(&record.json));
         item.insert("version".into(), AttributeValue::N(record.version.to_string()));
         item.insert("email".into(), s(record.email.to_lowercase()));
+        for (name, value) in &record.indexed {
+            item.insert((*name).into(), s(value));
+        }
         let put = Put::builder().table_name(&self.table.name).set_item(Some(item));
         let put = match previous {
             None => put.condition_expression("attribute_not_exists(pk)"),

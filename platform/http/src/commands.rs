@@ -15,11 +15,28 @@
 //! | `hrms.command.employee.update` | `PATCH /employees/{subject}` |
 //! | `hrms.command.employee.terminate` | `POST /employees/{subject}/terminate` |
 //! | `hrms.command.compliance.validate` | `POST /compliance/validate` |
+//! | `hrms.command.leave.request` | `POST /leaves` |
+//! | `hrms.command.leave.approve` | `POST /leaves/{subject}/approve` |
+//! | `hrms.command.leave.reject` | `POST /leaves/{subject}/reject` |
+//! | `hrms.command.leave.cancel` | `POST /leaves/{subject}/cancel` |
+//! | `hrms.command.attendance.check-in` | `POST /attendance/check-in` |
+//! | `hrms.command.attendance.check-out` | `POST /attendance/check-out` |
+//! | `hrms.command.attendance.correct` | `PATCH /attendance/{subject}` |
 //!
 //! Creating a user and changing a password carry a password, which never
 //! travels through brokers and their logs: those stay HTTP-only.
 //!
+//! # Who may call
+//! A command acts for a person: the intake takes a person's bearer token
+//! (`Authorization: Bearer`, verified by the process's [`Authenticator`])
+//! and answers 401 without a valid one before it reads the event, whatever
+//! the route it names; the route then checks the person's role as it does
+//! for HTTP callers. Sender tokens of Knative sources and the delivery token
+//! ([`crate::intake_auth`]) do not open it: they name no person.
+//!
 //! [`openapi`] documents the intake from the documents of the routes it runs.
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -31,6 +48,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 use uuid::Uuid;
 
+use super::auth::Authenticator;
 use super::json::MAX_BODY;
 use super::problem::Problem;
 
@@ -54,12 +72,14 @@ pub const fn command(event_type: &'static str, method: &'static str, path: &'sta
 struct Intake {
     commands: Vec<Command>,
     routes: Router,
+    auth: Arc<Authenticator>,
 }
 
-/// `routes` with `POST /` taking `commands` as CloudEvents.
-pub fn with_intake(routes: Router, commands: Vec<Command>) -> Router {
-    let intake = Router::new().route("/", post(take)).with_state(Intake { commands, routes: routes.clone() });
-    routes.merge(intake)
+/// `routes` with `POST /` taking `commands` as CloudEvents from callers
+/// with a person's token that `auth` verifies.
+pub fn with_intake(routes: Router, commands: Vec<Command>, auth: Arc<Authenticator>) -> Router {
+    let intake = Intake { commands, routes: routes.clone(), auth };
+    routes.merge(Router::new().route("/", post(take)).with_state(intake))
 }
 
 /// What a command event carries.
@@ -78,6 +98,12 @@ async fn take(State(intake): State<Intake>, request: Request) -> Response {
 
 async fn dispatch(intake: &Intake, request: Request) -> Result<Response, Problem> {
     let (parts, body) = request.into_parts();
+    let token = header_text(&parts.headers, "authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| Problem::unauthorized("a command needs a person's Authorization: Bearer token"))?;
+    // `authenticate`: the account check too, before the body is read.
+    intake.auth.authenticate(token).await?;
     let bytes = axum::body::to_bytes(body, MAX_BODY)
         .await
         .map_err(|_| Problem::bad_request(format!("the body is larger than {MAX_BODY} bytes")))?;

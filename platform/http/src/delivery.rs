@@ -10,8 +10,8 @@
 //! # use std::sync::Arc;
 //! # use hrms_platform::Handler;
 //! # use hrms_http::delivery::{self, DeliverySettings};
-//! # fn app(audit: Arc<impl Handler + 'static>) -> Result<axum::Router, delivery::WeakToken> {
-//! let settings = DeliverySettings::from_env()?; // HRMS_DELIVERY_TOKEN
+//! # fn app(audit: Arc<impl Handler + 'static>) -> Result<axum::Router, delivery::IntakeConfigError> {
+//! let settings = DeliverySettings::from_env()?; // HRMS_INTAKE_*, HRMS_DELIVERY_TOKEN
 //! Ok(axum::Router::new().route("/events", delivery::route(audit, "audit-queue", settings)))
 //! # }
 //! ```
@@ -23,31 +23,40 @@
 //! | --- | --- |
 //! | 202, empty | the handler returned `Ok` (it is durable by then) |
 //! | 400, problem naming the attribute (`data` for the payload) | not a CloudEvent of our contract: missing attribute, unknown type, unknown schema version, bad payload |
+//! | 400, problem naming the attribute | an event the checks refuse (see "What is checked") |
 //! | 422, problem | [`HandlerError::Permanent`]: the source dead-letters it |
 //! | 503 with `Retry-After` | [`HandlerError::Transient`] after a few quick attempts: the source retries |
-//! | 401, problem | a token is required and was not given ([`DeliverySettings::token`]) |
+//! | 401, problem | no valid credential ([`DeliverySettings::auth`]) |
+//! | 403, problem | a valid sender token of a subject not let in |
+//! | 503, problem | a sender token while the issuer's keys could never be fetched: the source retries |
 //!
 //! A few quick attempts ([`DeliverySettings::retry`], bounded, about half a
 //! second in all by default) keep each request well within Knative's
 //! delivery timeout; the source's own retries do the rest. Answers are
 //! counted in `hrms_delivery_requests_total{handler,outcome}` (outcome
-//! `handled`, `invalid`, `permanent`, `transient`, `unauthorized`), and
-//! handled events feed `hrms_event_age_seconds`.
+//! `handled`, `invalid`, `permanent`, `transient`, `unauthorized`,
+//! `forbidden`), and handled events feed `hrms_event_age_seconds`.
 //!
 //! # Who may call
-//! Bearer JWTs ([`super::auth`]) name people and their roles; the
-//! KafkaSource dispatcher is no person and sends no token. So this route
-//! takes its own credential, in the same header: when `HRMS_DELIVERY_TOKEN`
-//! is set (at least 32 characters, like `HRMS_JWT_SECRET`), a request must
-//! carry `Authorization: Bearer <that token>` (compared in constant time),
-//! or it gets 401 — for senders that can add a header: a mesh sidecar, a
-//! replay tool, tests. The KafkaSource itself cannot, so in production the
-//! token is unset and the route must be reachable only from inside the
-//! cluster: the function's NetworkPolicy admits only the
-//! `kafka-source-dispatcher` pods of `knative-eventing`, and no ingress
-//! exposes the route (the deployment manifests are still to come).
-//! Knative Eventing's OIDC sender tokens (service-account JWTs) would be the
-//! next step; our authenticator expects our own claims, not those.
+//! Bearer JWTs of people ([`super::auth`]) do not open this route: the
+//! KafkaSource dispatcher is no person. [`DeliverySettings::auth`]
+//! ([`IntakeAuth`], see [`super::intake_auth`]) checks the sender's own
+//! credential in the same header: a Knative Eventing OIDC token (a
+//! service-account JWT for this function's audience, verified against the
+//! cluster issuer's JWKS, of a subject let in), or the shared
+//! `HRMS_DELIVERY_TOKEN` where OIDC is off. Without a credential: 401; a
+//! valid token of a subject not let in: 403 (both dead-lettered by the
+//! source, never handled). An intake with neither configured admits nobody,
+//! and `hrms serve` refuses to start one unless told `--insecure-open-intake`.
+//!
+//! # What is checked
+//! Before the handler sees it, the event is checked as every consumer
+//! checks it ([`hrms_events::checks`]; the Kafka consumers do the same): its
+//! `source` must be the service that owns its type, its `time` at most 5
+//! minutes ahead and no older than its topic's retention plus its dead
+//! letters', and its payload's numbers within the ranges its JSON Schema
+//! states. A refusal is a 400 naming the attribute (`time`, `source`,
+//! `data.worked_minutes`, ...), which the source dead-letters.
 
 pub mod binding;
 #[cfg(test)]
@@ -57,52 +66,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 
 pub use binding::{EXT_KAFKA_OFFSET, EXT_KAFKA_PARTITION, InvalidEvent, Pushed, decode};
 
+pub use super::intake_auth::{DeliveryToken, IntakeAuth, IntakeConfigError, WeakToken};
 use super::json::MAX_BODY;
 use super::problem::Problem;
 use hrms_platform::consume::{GaveUp, handle_with_retries, record_event_ages};
 use hrms_platform::{Delivery, Handler, HandlerError, RetryPolicy};
 
-/// The shared secret a caller must present as `Authorization: Bearer`.
-#[derive(Clone)]
-pub struct DeliveryToken(Arc<str>);
-
-/// A delivery token too short to be a secret.
-#[derive(Debug, thiserror::Error)]
-#[error("HRMS_DELIVERY_TOKEN must be at least 32 characters")]
-pub struct WeakToken;
-
-impl DeliveryToken {
-    /// A token of at least 32 characters.
-    pub fn new(token: &str) -> Result<Self, WeakToken> {
-        if token.chars().count() < 32 { Err(WeakToken) } else { Ok(Self(token.into())) }
-    }
-
-    /// Whether `presented` is the token, in time independent of where they differ.
-    fn admits(&self, presented: &str) -> bool {
-        let (a, b) = (self.0.as_bytes(), presented.as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
-    }
-}
-
-impl std::fmt::Debug for DeliveryToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("DeliveryToken(..)")
-    }
-}
-
 /// How the route checks callers and retries.
 #[derive(Debug, Clone)]
 pub struct DeliverySettings {
-    /// `HRMS_DELIVERY_TOKEN`: the bearer token callers must send; `None`
-    /// admits every caller that can reach the route (see the module docs).
-    pub token: Option<DeliveryToken>,
+    /// Who may call ([`IntakeAuth`]); by default nobody.
+    pub auth: Arc<IntakeAuth>,
     /// Attempts within one request (default 3, pauses of 50 to 200 ms);
     /// always bounded.
     pub retry: RetryPolicy,
@@ -113,7 +94,7 @@ pub struct DeliverySettings {
 impl Default for DeliverySettings {
     fn default() -> Self {
         Self {
-            token: None,
+            auth: Arc::default(),
             retry: RetryPolicy {
                 max_attempts: 3,
                 initial_backoff: Duration::from_millis(50),
@@ -126,10 +107,14 @@ impl Default for DeliverySettings {
 }
 
 impl DeliverySettings {
-    /// The defaults, with the token from `HRMS_DELIVERY_TOKEN` when it is set.
-    pub fn from_env() -> Result<Self, WeakToken> {
-        let token = std::env::var("HRMS_DELIVERY_TOKEN").ok().filter(|t| !t.is_empty());
-        Ok(Self { token: token.as_deref().map(DeliveryToken::new).transpose()?, ..Self::default() })
+    /// The defaults, letting in whom `auth` admits.
+    pub fn new(auth: Arc<IntakeAuth>) -> Self {
+        Self { auth, ..Self::default() }
+    }
+
+    /// The defaults, with the callers of [`IntakeAuth::from_env`].
+    pub fn from_env() -> Result<Self, IntakeConfigError> {
+        Ok(Self::new(Arc::new(IntakeAuth::from_env()?)))
     }
 }
 
@@ -156,6 +141,7 @@ enum Outcome {
     Permanent,
     Transient,
     Unauthorized,
+    Forbidden,
 }
 
 impl Outcome {
@@ -166,6 +152,7 @@ impl Outcome {
             Self::Permanent => "permanent",
             Self::Transient => "transient",
             Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
         }
     }
 }
@@ -181,15 +168,27 @@ async fn deliver<H: Handler + ?Sized>(State(sink): State<Arc<Sink<H>>>, request:
 impl<H: Handler + ?Sized> Sink<H> {
     async fn answer(&self, request: Request) -> (Outcome, Response) {
         let (parts, body) = request.into_parts();
-        if let Err(problem) = self.authorize(&parts.headers) {
-            return (Outcome::Unauthorized, problem.into_response());
+        if let Err(problem) = self.settings.auth.admit(&parts.headers).await {
+            let outcome = match problem.status() {
+                StatusCode::FORBIDDEN => Outcome::Forbidden,
+                StatusCode::SERVICE_UNAVAILABLE => Outcome::Transient,
+                _ => Outcome::Unauthorized,
+            };
+            return (outcome, problem.into_response());
         }
         let pushed = match axum::body::to_bytes(body, MAX_BODY).await {
             Err(_) => Err(InvalidEvent {
                 attribute: Some("data".into()),
                 reason: format!("the body is larger than {MAX_BODY} bytes"),
             }),
-            Ok(bytes) => decode(&parts.headers, bytes),
+            Ok(bytes) => decode(&parts.headers, bytes).and_then(|pushed| {
+                match hrms_events::checks::check(&pushed.event, chrono::Utc::now()) {
+                    Ok(()) => Ok(pushed),
+                    Err(refused) => {
+                        Err(InvalidEvent { attribute: Some(refused.attribute), reason: refused.reason })
+                    }
+                }
+            }),
         };
         let pushed = match pushed {
             Ok(pushed) => pushed,
@@ -229,21 +228,6 @@ impl<H: Handler + ?Sized> Sink<H> {
                 response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
                 (Outcome::Transient, response)
             }
-        }
-    }
-
-    fn authorize(&self, headers: &HeaderMap) -> Result<(), Problem> {
-        let Some(token) = &self.settings.token else { return Ok(()) };
-        let presented = headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| Problem::unauthorized("an Authorization: Bearer token is required"))?;
-        if token.admits(presented) {
-            Ok(())
-        } else {
-            Err(Problem::unauthorized("the token is not the delivery token"))
         }
     }
 }

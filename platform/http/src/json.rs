@@ -3,9 +3,13 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::problem::Problem;
+
+mod duplicates;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -35,30 +39,55 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ProblemJson<T> {
     }
 }
 
-/// Parses `bytes` as `T`, or says what is wrong and where.
+/// Parses `bytes` as `T`, or says what is wrong and where. A body is a
+/// JSON object (or `null`, for a `T` that may be absent); a number with no fraction (`3.0`) is read as the integer it
+/// is, as JSON Schema's `integer` allows. A key repeated in an object is
+/// refused (400 naming it), not read as its last value.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+    let mut value: Value =
+        serde_json::from_slice(bytes).map_err(|e| Problem::bad_request(format!("malformed JSON: {e}")))?;
+    if !(value.is_object() || value.is_null()) {
+        return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "the body must be a JSON object"));
+    }
+    if let Some(field) = duplicates::duplicate_key(bytes) {
+        return Err(
+            Problem::bad_request(format!("{field}: the key appears more than once")).with_field(field)
+        );
+    }
+    integral(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            Problem::bad_request(format!("malformed JSON: {inner}"))
+        let message = e.into_inner().to_string();
+        // serde names a missing field in its message only: `missing field `x``.
+        let missing = message.strip_prefix("missing field `").and_then(|m| m.split('`').next());
+        let field = match (path.as_str(), missing) {
+            (".", Some(name)) => name.to_owned(),
+            (_, Some(name)) => format!("{path}.{name}"),
+            _ => path,
+        };
+        if field == "." {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, message)
         } else {
-            let message = inner.to_string();
-            // serde names a missing field in its message only: `missing field `x``.
-            let missing = message.strip_prefix("missing field `").and_then(|m| m.split('`').next());
-            let field = match (path.as_str(), missing) {
-                (".", Some(name)) => name.to_owned(),
-                (_, Some(name)) => format!("{path}.{name}"),
-                _ => path,
-            };
-            if field == "." {
-                Problem::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, message)
-            } else {
-                Problem::unprocessable(field.clone(), format!("{field}: {message}"))
-            }
+            Problem::unprocessable(field.clone(), format!("{field}: {message}"))
         }
     })
+}
+
+/// Rewrites every float with no fraction that fits an `i64` as that integer.
+fn integral(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral),
+        Value::Object(fields) => fields.values_mut().for_each(integral),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -89,5 +118,33 @@ mod tests {
         let top = parse::<Outer>(br#"{"inner": {"hours": 1}}"#).expect_err("missing");
         assert_eq!(top.field.as_deref(), Some("name"));
         assert!(missing.detail.contains("hours"), "{}", missing.detail);
+    }
+
+    #[test]
+    fn a_repeated_key_is_400_named_not_its_last_value() {
+        let twice = parse::<Outer>(br#"{"name": "employee", "name": "admin", "inner": {"hours": 1}}"#)
+            .expect_err("a repeated key");
+        assert_eq!((twice.status, twice.field.as_deref()), (400, Some("name")));
+        let nested =
+            parse::<Outer>(br#"{"name": "a", "inner": {"hours": 1, "hours": 2}}"#).expect_err("nested");
+        assert_eq!((nested.status, nested.field.as_deref()), (400, Some("inner.hours")));
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    enum Either {
+        #[serde(rename = "a")]
+        A { n: u64 },
+        #[serde(rename = "b")]
+        B { n: u64 },
+    }
+
+    #[test]
+    fn a_body_is_an_object_whose_whole_floats_are_integers() {
+        assert_eq!(parse::<Either>(br#"{"a": {"n": 207515787666.0}}"#), Ok(Either::A { n: 207_515_787_666 }));
+        let fraction = parse::<Either>(br#"{"a": {"n": 1.5}}"#).expect_err("a fraction");
+        assert_eq!((fraction.status, fraction.field.as_deref()), (422, Some("a.n")));
+        // Two variants at once is a body of the wrong shape, not malformed JSON.
+        assert_eq!(parse::<Either>(br#"{"a": {"n": 1}, "b": {"n": 2}}"#).expect_err("both").status, 422);
+        assert_eq!(parse::<Outer>(br#"["a", {"hours": 1}]"#).expect_err("an array").status, 422);
     }
 }

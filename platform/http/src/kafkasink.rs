@@ -3,11 +3,19 @@
 //! KafkaSink of its topic, which stores it as a record keyed by the
 //! `partitionkey` extension. 202 means stored; anything else leaves the event
 //! in the outbox: 400 and 413 (the sink will never take it) set it aside,
-//! every other answer or a failed request is retried by the relay.
+//! every other answer or a failed request is retried by the relay. After a
+//! key's event failed so, its later events in the batch are not sent (they
+//! are reported failed too): none goes out before it.
 //!
 //! Chosen with `HRMS_EVENT_SINK=kafkasink`; the sinks' addresses come from
 //! `HRMS_KAFKASINK_<TOPIC>_URL`, the topic's name upper-cased with `-` and
-//! `.` as `_` (e.g. `HRMS_KAFKASINK_NOTIFICATION_QUEUE_URL`).
+//! `.` as `_` (e.g. `HRMS_KAFKASINK_NOTIFICATION_QUEUE_URL`). With Knative
+//! Eventing's OIDC on, a KafkaSink admits only callers presenting a token
+//! for its audience (each KafkaSink has its own):
+//! `HRMS_KAFKASINK_<TOPIC>_TOKEN_FILE` names a projected service-account
+//! token with the audience of that topic's sink, `HRMS_KAFKASINK_TOKEN_FILE`
+//! one for the topics without their own; it is sent as `Authorization:
+//! Bearer`, read again whenever the file changes (it rotates).
 //!
 //! Dead letters go to the KafkaSink of `<topic>.dlq`, the reason in the
 //! extensions `dlqreason`, `dlqattempts`, `dlqgroup`, `dlqoriginaltopic` and
@@ -15,6 +23,8 @@
 //! and a redrive drops, like the `dlq_*` headers of the Kafka transport.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
@@ -38,6 +48,13 @@ pub enum KafkaSinkError {
     },
     #[error("cannot build the KafkaSink client")]
     Client(#[source] reqwest::Error),
+    #[error("{variable}: cannot read a token from {}", file.display())]
+    Token {
+        variable: String,
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The variable holding the address of `topic`'s KafkaSink.
@@ -45,11 +62,20 @@ pub fn url_variable(topic: &str) -> String {
     format!("HRMS_KAFKASINK_{}_URL", topic.to_ascii_uppercase().replace(['-', '.'], "_"))
 }
 
+/// The variable naming the token file for `topic`'s KafkaSink.
+pub fn token_variable(topic: &str) -> String {
+    format!("HRMS_KAFKASINK_{}_TOKEN_FILE", topic.to_ascii_uppercase().replace(['-', '.'], "_"))
+}
+
 /// POSTs events to the KafkaSink of their topic.
 #[derive(Clone)]
 pub struct KafkaSinkPublisher {
     client: reqwest::Client,
     sinks: HashMap<String, reqwest::Url>,
+    /// Presented as `Authorization: Bearer` (OIDC) to the sink of a topic...
+    tokens: HashMap<String, Arc<TokenFile>>,
+    /// ... or, for the topics not in `tokens`, this one if set.
+    token: Option<Arc<TokenFile>>,
 }
 
 impl KafkaSinkPublisher {
@@ -66,10 +92,36 @@ impl KafkaSinkPublisher {
             .connect_timeout(timeout)
             .build()
             .map_err(KafkaSinkError::Client)?;
-        Ok(Self { client, sinks: urls })
+        Ok(Self { client, sinks: urls, tokens: HashMap::new(), token: None })
     }
 
-    /// The sinks of `topics` from `HRMS_KAFKASINK_<TOPIC>_URL`, each required.
+    /// Also presents the token in `file` (read again whenever it changes)
+    /// as `Authorization: Bearer` to the sinks of topics without their own
+    /// token file; it must be readable now.
+    pub fn with_token_file(mut self, file: &Path) -> Result<Self, KafkaSinkError> {
+        let variable = "HRMS_KAFKASINK_TOKEN_FILE".to_owned();
+        self.token = Some(Arc::new(TokenFile::open(file).map_err(|source| KafkaSinkError::Token {
+            variable,
+            file: file.to_owned(),
+            source,
+        })?));
+        Ok(self)
+    }
+
+    /// [`KafkaSinkPublisher::with_token_file`] for the sink of `topic` only.
+    pub fn with_topic_token_file(mut self, topic: &str, file: &Path) -> Result<Self, KafkaSinkError> {
+        let token = TokenFile::open(file).map_err(|source| KafkaSinkError::Token {
+            variable: token_variable(topic),
+            file: file.to_owned(),
+            source,
+        })?;
+        self.tokens.insert(topic.to_owned(), Arc::new(token));
+        Ok(self)
+    }
+
+    /// The sinks of `topics` from `HRMS_KAFKASINK_<TOPIC>_URL`, each
+    /// required; the token files of `HRMS_KAFKASINK_<TOPIC>_TOKEN_FILE` and
+    /// `HRMS_KAFKASINK_TOKEN_FILE`, where set.
     pub fn from_env(topics: &[&str]) -> Result<Self, KafkaSinkError> {
         let mut sinks = Vec::new();
         for topic in topics {
@@ -81,7 +133,19 @@ impl KafkaSinkPublisher {
             sinks.push((*topic, url));
         }
         let pairs: Vec<(&str, &str)> = sinks.iter().map(|(t, u)| (*t, u.as_str())).collect();
-        Self::new(&pairs, Duration::from_secs(10))
+        let mut publisher = Self::new(&pairs, Duration::from_secs(10))?;
+        let file = |variable: &str| {
+            std::env::var(variable).ok().map(|f| f.trim().to_owned()).filter(|f| !f.is_empty())
+        };
+        for topic in topics {
+            if let Some(path) = file(&token_variable(topic)) {
+                publisher = publisher.with_topic_token_file(topic, Path::new(&path))?;
+            }
+        }
+        match file("HRMS_KAFKASINK_TOKEN_FILE") {
+            Some(path) => publisher.with_token_file(Path::new(&path)),
+            None => Ok(publisher),
+        }
     }
 
     /// POSTs `event` to the sink of `topic`.
@@ -101,8 +165,16 @@ impl KafkaSinkPublisher {
             reason: format!("no KafkaSink is configured for {topic}"),
             cause: None,
         })?;
-        let answer = self.client.post(url.clone()).headers(headers).body(body).send().await;
         let host = url.host_str().unwrap_or("the KafkaSink").to_owned();
+        let mut request = self.client.post(url.clone()).headers(headers).body(body);
+        if let Some(file) = self.tokens.get(topic).or(self.token.as_ref()) {
+            let token = file.token().map_err(|e| {
+                let reason = format!("cannot read the token for {host} from {}", file.path().display());
+                PublishError::retryable(reason, e)
+            })?;
+            request = request.bearer_auth(token);
+        }
+        let answer = request.send().await;
         match answer {
             Ok(response) if response.status().is_success() => Ok(()),
             Ok(response) if matches!(response.status().as_u16(), 400 | 413) => Err(PublishError::Fatal {
@@ -126,12 +198,26 @@ impl EventPublisher for KafkaSinkPublisher {
     fn publish<'a>(&'a self, events: &'a [HrmsEvent]) -> BoxFuture<'a, Vec<Result<(), PublishError>>> {
         Box::pin(async move {
             // One request per event, in order: a key's events reach the sink
-            // in the order they were written.
+            // in the order they were written. Once one of a key's events
+            // failed (retryably), its later ones are held back, not sent
+            // before it: they fail with it and go again after it.
             let mut results = Vec::with_capacity(events.len());
+            let mut failed: HashMap<String, uuid::Uuid> = HashMap::new();
             for event in events {
+                let key = event.partition_key();
+                if let Some(first) = failed.get(&key) {
+                    results.push(Err(PublishError::Retryable {
+                        reason: format!("held back behind {first}, an earlier event of its key that failed"),
+                        cause: None,
+                    }));
+                    continue;
+                }
                 let (topic, started) = (event.topic(), Instant::now());
                 let result = self.send(event, topic).await;
                 hrms_platform::publish::count(topic, started, &result);
+                if matches!(result, Err(PublishError::Retryable { .. })) {
+                    failed.insert(key, event.id);
+                }
                 results.push(result);
             }
             results
@@ -232,6 +318,8 @@ fn percent_encode(value: &str) -> String {
     }
     out
 }
+
+use crate::token_file::TokenFile;
 
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,9 @@
 //! - [`problem`]: RFC 9457 problem responses ([`Problem`]).
 //! - [`json`]: JSON request bodies that fail as problems.
 //! - [`auth`]: bearer-token authentication of every caller (HS256, or RS256
-//!   from a JWKS URL): [`Authenticator`], [`Caller`].
+//!   from a JWKS URL): [`Authenticator`], [`Caller`]; and revocation, each
+//!   caller checked against its account's current standing
+//!   ([`auth::account`]).
 //! - [`routes`]: what every function's router shares: its state [`Api`]
 //!   and its [`Routes`], which make its router and OpenAPI fragment.
 //! - [`id`]: [`Id`], the UUID in a route's path (404 when it is not one).
@@ -24,7 +26,10 @@
 //!   route they name.
 //! - [`delivery`]: the sink of Knative's KafkaSource, which pushes a topic's
 //!   events to a consumer's handler.
+//! - [`intake_auth`]: who may push events to a function's intakes
+//!   (Knative Eventing OIDC sender tokens, or a shared delivery token).
 //! - [`kafkasink`]: the publisher that hands events to Knative's KafkaSink.
+//! - [`otlp`]: the OTLP/HTTP span exporter, when `OTEL_EXPORTER_OTLP_*` asks for one.
 //! - `testing` (feature `testing`): calling a router in tests.
 //!
 //! ```
@@ -43,12 +48,15 @@ pub mod client;
 pub mod commands;
 pub mod delivery;
 pub mod id;
+pub mod intake_auth;
 pub mod json;
 pub mod kafkasink;
 pub mod layers;
 pub mod openapi;
+pub mod otlp;
 pub mod problem;
 pub mod routes;
+pub mod token_file;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

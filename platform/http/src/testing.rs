@@ -14,6 +14,9 @@ use uuid::Uuid;
 
 use super::auth::Authenticator;
 
+mod refusals;
+pub use refusals::{BadInput, Refusal, assert_refusals};
+
 /// A router and the key its tokens are signed with.
 pub struct Client {
     pub app: Router,

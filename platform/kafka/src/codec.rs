@@ -127,6 +127,16 @@ pub fn decode(record: &impl Message) -> Result<HrmsEvent, RecordError> {
     Ok(event)
 }
 
+/// Reads a consumed record and checks it as every consumer checks an event
+/// ([`hrms_events::checks`], as the HTTP intake does); the reason to
+/// dead-letter it (`undecodable: ...`, `refused: <attribute>: ...`) if not.
+pub fn admit(record: &impl Message) -> Result<HrmsEvent, String> {
+    let event = decode(record).map_err(|e| format!("undecodable: {}", hrms_platform::Chain(&e)))?;
+    hrms_events::checks::check(&event, chrono::Utc::now())
+        .map_err(|refused| format!("refused: {refused}"))?;
+    Ok(event)
+}
+
 /// A consumed record seen through the CloudEvents message traits. Headers
 /// with null values are skipped (the upstream binding would panic on them).
 struct RecordReader {

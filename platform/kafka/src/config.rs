@@ -144,6 +144,7 @@ impl KafkaConfig {
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", settings.session_timeout.as_millis().to_string())
             .set("max.poll.interval.ms", settings.max_poll_interval.as_millis().to_string())
+            .set("fetch.wait.max.ms", settings.fetch_wait.as_millis().to_string())
             .set("statistics.interval.ms", settings.statistics_interval.as_millis().to_string());
         c
     }
@@ -169,6 +170,11 @@ pub struct ConsumerSettings {
     /// `max.poll.interval.ms` (default 300 s). Must exceed the worst batch
     /// time: all retries of a batch and then of each record.
     pub max_poll_interval: Duration,
+    /// `fetch.wait.max.ms` (default 500 ms, librdkafka's): how long the
+    /// broker may hold a fetch that finds no new record. Kafka answers a
+    /// held fetch as soon as a record arrives; tansu only when it expires,
+    /// which adds up to this much to every event's way to its consumer.
+    pub fetch_wait: Duration,
     /// `statistics.interval.ms` (default 5 s; 0 turns statistics off): how
     /// often librdkafka reports, among others, the consumer lag that becomes
     /// `hrms_consumer_lag`.
@@ -184,6 +190,7 @@ impl ConsumerSettings {
             retry: RetryPolicy::default(),
             session_timeout: Duration::from_secs(45),
             max_poll_interval: Duration::from_secs(300),
+            fetch_wait: Duration::from_millis(500),
             statistics_interval: Duration::from_secs(5),
         }
     }
@@ -191,7 +198,7 @@ impl ConsumerSettings {
 
 impl ConsumerSettings {
     /// The defaults for `group_id`, overridden by `KAFKA_SESSION_TIMEOUT_MS`,
-    /// `KAFKA_MAX_POLL_INTERVAL_MS`, `KAFKA_STATISTICS_INTERVAL_MS`,
+    /// `KAFKA_MAX_POLL_INTERVAL_MS`, `KAFKA_FETCH_WAIT_MAX_MS`, `KAFKA_STATISTICS_INTERVAL_MS`,
     /// `HRMS_BATCH_MAX_RECORDS` and `HRMS_BATCH_MAX_WAIT_MS`.
     pub fn from_env(group_id: impl Into<String>) -> Result<Self, ConfigError> {
         let mut settings = Self::new(group_id);
@@ -200,6 +207,9 @@ impl ConsumerSettings {
         }
         if let Some(t) = env_millis("KAFKA_MAX_POLL_INTERVAL_MS")? {
             settings.max_poll_interval = t;
+        }
+        if let Some(t) = env_millis("KAFKA_FETCH_WAIT_MAX_MS")? {
+            settings.fetch_wait = t;
         }
         if let Some(t) = env_millis("KAFKA_STATISTICS_INTERVAL_MS")? {
             settings.statistics_interval = t;

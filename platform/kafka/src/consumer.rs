@@ -17,7 +17,7 @@ use rdkafka::{Offset, Statistics, TopicPartitionList};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::codec::decode;
+use super::codec::admit;
 use super::config::{ConsumerSettings, KafkaConfig};
 use super::dlq::DeadLetterRecord;
 use super::lag::LagGauges;
@@ -207,13 +207,15 @@ impl KafkaConsumer {
         let mut deliveries = Vec::with_capacity(records.len());
         let mut positions = Vec::with_capacity(records.len());
         for (i, m) in records.iter().enumerate() {
-            match decode(m) {
+            // Checked as the HTTP intake checks it: a refused event is
+            // dead-lettered untried.
+            match admit(m) {
                 Ok(event) => {
                     deliveries.push(Delivery { event, topic: topic.clone(), partition, offset: m.offset() });
                     positions.push(i);
                 }
-                Err(e) => {
-                    dead.insert(i, (format!("undecodable: {}", Chain(&e)), 0));
+                Err(reason) => {
+                    dead.insert(i, (reason, 0));
                 }
             }
         }

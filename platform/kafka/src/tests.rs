@@ -222,6 +222,55 @@ async fn poison_and_undecodable_records_go_to_the_dlq_and_the_partition_moves_on
     assert_eq!(header(poison, dlq::GROUP).as_deref(), Some("dlq"));
 }
 
+/// Events the checks refuse (a far-future time, a number outside its
+/// schema's range) are dead-lettered untried, the reason naming the field,
+/// as the HTTP intake refuses them with 400.
+#[tokio::test(flavor = "multi_thread")]
+async fn events_the_checks_refuse_are_dead_lettered_naming_the_field() {
+    let (_cluster, config) = cluster();
+    let publisher = KafkaPublisher::new(&config).expect("producer");
+    let mut future = fixtures::sample(EventType::AttendanceMarked);
+    future.time += chrono::TimeDelta::days(30);
+    let mut huge = fixtures::sample(EventType::AttendanceMarked);
+    if let hrms_events::Payload::AttendanceMarked(p) = &mut huge.payload {
+        p.worked_minutes = Some(i64::MAX);
+    }
+    let fine = fixtures::sample(EventType::AttendanceMarked);
+    publisher.publish_all(&[future.clone(), huge.clone(), fine.clone()]).await.expect("published");
+
+    let handler = Recorder::default();
+    let consumer = KafkaConsumer::new(&config, settings("checks"), &[TOPIC]).expect("consumer");
+    let done = async {
+        while handler.handled.lock().unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), consumer.run(&handler, done))
+        .await
+        .expect("the good event handled")
+        .expect("ran");
+    let handled: Vec<_> = handler.handled.lock().unwrap().iter().map(|d| d.event.id).collect();
+    assert_eq!(handled, [fine.id], "the refused ones never reach the handler");
+
+    let letters = read_all(&config, &topics::dlq_name(TOPIC), 2);
+    let reasons: Vec<(String, String)> = letters
+        .iter()
+        .map(|m| {
+            let header = |k: &str| {
+                m.headers()
+                    .and_then(|hs| hs.iter().find(|h| h.key == k).and_then(|h| h.value))
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .unwrap_or_default()
+            };
+            (codec::decode(m).map(|e| e.id.to_string()).unwrap_or_default(), header(dlq::REASON))
+        })
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    let reason = |id: uuid::Uuid| reasons.iter().find(|(i, _)| *i == id.to_string()).map(|(_, r)| r.clone());
+    assert!(reason(future.id).is_some_and(|r| r.starts_with("refused: time:")), "{reasons:?}");
+    assert!(reason(huge.id).is_some_and(|r| r.starts_with("refused: data.worked_minutes:")), "{reasons:?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_producer_with_a_fatal_error_is_replaced_and_nothing_is_reported_sent() {
     let (cluster, config) = cluster();

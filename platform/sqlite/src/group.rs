@@ -130,7 +130,10 @@ fn commit(
     jobs: &mut Vec<Job>,
 ) -> rusqlite::Result<()> {
     let mut next = Some(first);
-    let tx = match conn.transaction() {
+    // IMMEDIATE: the write lock is taken at BEGIN, where the busy timeout
+    // waits for another process's writer, rather than at the first write,
+    // where a deferred transaction that has read fails at once with BUSY.
+    let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             // Answered with why, not dropped unanswered.

@@ -160,8 +160,10 @@ impl Database {
         f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, E>> + Send + 'static,
     ) -> BoxFuture<'static, Result<Result<T, E>, Error>> {
         // Encoded here, so that the writer's thread, which every write of
-        // the database waits for, only inserts.
-        let encoded = encode(events);
+        // the database waits for, only inserts. The events continue the
+        // current trace (the request's), if any.
+        let events = hrms_platform::traces::stamped(events);
+        let encoded = encode(&events);
         let handed = self.relay.clone().map(|relay| (relay, events.to_vec()));
         let written = self.writer.submit_then(
             move |tx| {

@@ -8,9 +8,9 @@ output "table_arns" {
   value       = { for name, t in aws_dynamodb_table.function : name => t.arn }
 }
 
-output "role_arn" {
-  description = "IAM role for the ServiceAccount of the function pods (annotation eks.amazonaws.com/role-arn)."
-  value       = aws_iam_role.functions.arn
+output "role_arns" {
+  description = "IAM role by function, for its ServiceAccount hrms-<function> (annotation eks.amazonaws.com/role-arn)."
+  value       = { for name, role in aws_iam_role.function : name => role.arn }
 }
 
 output "kms_key_arn" {

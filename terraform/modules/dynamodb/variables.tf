@@ -15,10 +15,10 @@ variable "oidc_provider_arn" {
   type        = string
 }
 
-variable "service_account" {
-  description = "namespace:name of the ServiceAccount of the function pods."
+variable "namespace" {
+  description = "Namespace of the function pods; each runs as the ServiceAccount hrms-<function> there."
   type        = string
-  default     = "hrms:hrms"
+  default     = "hrms"
 }
 
 variable "deletion_protection" {

@@ -14,13 +14,23 @@ locals {
   }
 }
 
-# HRMS_JWT_SECRET when no identity provider signs the tokens.
+# Every function's: HRMS_JWT_SECRET when no identity provider signs the
+# tokens, else HRMS_SERVICE_TOKEN, with which all but User check callers'
+# accounts at HRMS_USER_URL (they refuse to start without it) and
+# Notification looks employees up.
 resource "kubernetes_secret_v1" "auth" {
   metadata {
     name      = "hrms-auth"
     namespace = var.namespace
   }
-  data = var.jwt_secret == "" ? {} : { HRMS_JWT_SECRET = var.jwt_secret }
+  data = var.jwt_secret == "" ? { HRMS_SERVICE_TOKEN = var.service_token } : { HRMS_JWT_SECRET = var.jwt_secret }
+
+  lifecycle {
+    precondition {
+      condition     = var.jwt_secret != "" || var.service_token != ""
+      error_message = "With an identity provider (jwks_url) the functions check accounts at HRMS_USER_URL with service_token: set TF_VAR_service_token."
+    }
+  }
 }
 
 # The public twins of the event functions refuse /deliveries/* without it.
@@ -37,8 +47,8 @@ resource "kubernetes_secret_v1" "delivery_token" {
   data = { HRMS_DELIVERY_TOKEN = random_password.delivery_token.result }
 }
 
-# The Notification function's own secrets: SMTP login, its service token
-# (with an identity provider) and each webhook's signing secret.
+# The Notification function's own secrets: SMTP login and each webhook's
+# signing secret (its service token is in hrms-auth).
 resource "kubernetes_secret_v1" "notification" {
   metadata {
     name      = "hrms-notification-secrets"
@@ -49,7 +59,6 @@ resource "kubernetes_secret_v1" "notification" {
       HRMS_SMTP_USERNAME = var.smtp_username
       HRMS_SMTP_PASSWORD = var.smtp_password
     },
-    var.service_token == "" ? {} : { HRMS_SERVICE_TOKEN = var.service_token },
     { for name, secret in var.webhook_secrets : "HRMS_WEBHOOK_${upper(name)}_SECRET" => secret },
   )
 }

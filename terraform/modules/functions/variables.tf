@@ -36,7 +36,7 @@ variable "smtp_password" {
 }
 
 variable "service_token" {
-  description = "HRMS_SERVICE_TOKEN: the identity provider's token with which Notification looks employees up (with HRMS_JWKS_URL)."
+  description = "HRMS_SERVICE_TOKEN in hrms-auth (with HRMS_JWKS_URL, i.e. when jwt_secret is empty; then required): the identity provider's token (role hr or admin) with which the functions check accounts at HRMS_USER_URL and Notification looks employees up."
   type        = string
   default     = ""
   sensitive   = true

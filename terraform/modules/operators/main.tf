@@ -1,6 +1,7 @@
 # The platform the HRMS runs on: Strimzi (Helm), Knative Serving with
 # Kourier, Knative Eventing with the Kafka extension (release manifests,
-# applied in dependency order), and optionally Prometheus and Grafana.
+# applied in dependency order) with OIDC sender tokens and KEDA scaling of
+# the KafkaSources, KEDA (Helm), and optionally Prometheus and Grafana.
 
 resource "helm_release" "strimzi" {
   name             = "strimzi"
@@ -49,6 +50,36 @@ data "kustomization_overlay" "knative" {
     }])
   }
 
+  # Sources and sinks send (and KafkaSinks require) OIDC tokens; the
+  # EventPolicies of the overlay need it (knative/README.md, Who may deliver).
+  patches {
+    target = {
+      kind      = "ConfigMap"
+      name      = "config-features"
+      namespace = "knative-eventing"
+    }
+    patch = jsonencode([{
+      op    = "add"
+      path  = "/data/authentication-oidc"
+      value = "enabled"
+    }])
+  }
+
+  # KEDA scales each KafkaSource's consumers on its group's lag (the
+  # autoscaling.eventing.knative.dev annotations of the sources).
+  patches {
+    target = {
+      kind      = "ConfigMap"
+      name      = "config-kafka-features"
+      namespace = "knative-eventing"
+    }
+    patch = jsonencode([{
+      op    = "add"
+      path  = "/data/controller-autoscaler-keda"
+      value = "enabled"
+    }])
+  }
+
   # Kourier is the ingress of Knative Serving.
   patches {
     target = {
@@ -64,6 +95,17 @@ data "kustomization_overlay" "knative" {
   }
 }
 
+# KEDA, which the Kafka controller drives (ScaledObjects of its own).
+resource "helm_release" "keda" {
+  name             = "keda"
+  repository       = "https://kedacore.github.io/charts"
+  chart            = "keda"
+  version          = var.keda_version
+  namespace        = "keda"
+  create_namespace = true
+  wait             = true
+}
+
 # Namespaces and CRDs, then everything else, then the webhooks that check it.
 resource "kustomization_resource" "knative_p0" {
   for_each = data.kustomization_overlay.knative.ids_prio[0]
@@ -74,7 +116,7 @@ resource "kustomization_resource" "knative_p1" {
   for_each   = data.kustomization_overlay.knative.ids_prio[1]
   manifest   = data.kustomization_overlay.knative.manifests[each.value]
   wait       = true
-  depends_on = [kustomization_resource.knative_p0]
+  depends_on = [kustomization_resource.knative_p0, helm_release.keda]
 }
 
 resource "kustomization_resource" "knative_p2" {

@@ -16,6 +16,12 @@ variable "knative_eventing_version" {
   default     = "1.23.0"
 }
 
+variable "keda_version" {
+  description = "Helm chart version of KEDA, which scales the KafkaSources on consumer lag."
+  type        = string
+  default     = "2.20.2"
+}
+
 variable "install_monitoring" {
   description = "Install kube-prometheus-stack into the namespace monitoring."
   type        = bool

@@ -67,6 +67,7 @@ pub struct Correction {
     /// Closes an open record; a closed one cannot be reopened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_out: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500, pattern = r"\S"))]
     pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u64>,

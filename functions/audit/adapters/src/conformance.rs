@@ -1,5 +1,6 @@
 //! The audit log: appends kept once and chained per subject, listings and
-//! their pages, the read model and its replay, verification of an intact log.
+//! their pages, the read model and its replay (both by event time: a late
+//! event does not become current), verification of an intact log.
 //!
 //! Each suite function takes a fresh, empty store; [`audit_conformance!`]
 //! makes one test of it per implementation.
@@ -153,6 +154,34 @@ pub async fn states_follow_the_log_and_replay_rebuilds_them(store: Box<dyn Audit
     assert_eq!(store.state(&subject).await.expect("state"), Some(current));
 }
 
+pub async fn an_older_event_appended_late_does_not_become_the_current_state(store: Box<dyn AuditStore>) {
+    let (subject, actor) = (Uuid::now_v7(), Uuid::now_v7());
+    let [first, second, third] = [1, 2, 3].map(|v| employee_updated(subject, v, at(v as i64 * 10), actor));
+    let key = subject.to_string();
+    let version =
+        |state: Option<hrms_audit::store::SubjectState>| state.and_then(|s| s.state["version"].as_u64());
+
+    // The second update dead-lettered, the third consumed, then the second redriven.
+    persist(store.as_ref(), [&first, &third]).await.expect("persisted");
+    persist(store.as_ref(), [&second]).await.expect("redriven");
+    assert_eq!(version(store.state(&key).await.expect("state")), Some(3), "the latest by event time");
+    let chain = store.chain(&key).await.expect("chain");
+    assert_eq!(chain.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3], "appended in arrival order");
+    assert_eq!(version(state_at(&chain, at(25))), Some(2), "at a time: by event time");
+    assert_eq!(version(state_at(&chain, at(35))), Some(3));
+
+    // Late in one batch too, and through a replay.
+    let (other, late) = (Uuid::now_v7(), at(5));
+    let newer = employee_updated(other, 2, at(50), actor);
+    let older = employee_updated(other, 1, late, actor);
+    persist(store.as_ref(), [&newer, &older]).await.expect("persisted");
+    assert_eq!(version(store.state(&other.to_string()).await.expect("state")), Some(2));
+    store.put_states(&[], States::First).await.expect("emptied");
+    replay(store.as_ref(), |_| {}).await.expect("replayed");
+    assert_eq!(version(store.state(&key).await.expect("state")), Some(3), "replay follows event time");
+    assert_eq!(version(store.state(&other.to_string()).await.expect("state")), Some(2));
+}
+
 pub async fn subjects_are_listed_in_pages(store: Box<dyn AuditStore>) {
     let mut subjects: Vec<Uuid> = (0..7).map(|_| Uuid::now_v7()).collect();
     persist(store.as_ref(), &history(&subjects, 1, [Uuid::now_v7(); 2])).await.expect("persisted");
@@ -225,5 +254,6 @@ audit_conformance!(
     appends_are_kept_once_and_chained_per_subject,
     listings_filter_and_page_without_gaps,
     states_follow_the_log_and_replay_rebuilds_them,
+    an_older_event_appended_late_does_not_become_the_current_state,
     subjects_are_listed_in_pages,
 );

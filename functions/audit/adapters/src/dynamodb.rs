@@ -8,7 +8,7 @@
 //! | --- | --- | --- | --- |
 //! | row | `SUBJECT#<subject>` | `SEQ#<seq, 20 digits>` | the [`Entry`] (`event_id`, `subject`, `seq` N, `event_type`, `actor`, `time`, `recorded_at`, `event`, `prev_hash`, `hash`), `day_key` `DAY#<YYYY-MM-DD>`, `time_key` `<time>#<event id>` |
 //! | head | `SUBJECT#<subject>` | `HEAD` | `subject`, `seq` N, `hash` |
-//! | state (read model) | `SUBJECT#<subject>` | `STATE` | `seq` N, `record` ([`SubjectState`] JSON) |
+//! | state (read model) | `SUBJECT#<subject>` | `STATE` | `seq` N, `time` (event time), `record` ([`SubjectState`] JSON) |
 //! | event logged | `EVENT#<event id>` | `EVENT` | `subject`, `seq` N |
 //! | subject listed | `SUBJECTS` | `<subject>` | |
 //! | day listed | `DAYS` | `<YYYY-MM-DD>` | |
@@ -45,8 +45,9 @@
 //!    gets [`StoreError::Contended`] and wrote nothing. An `EVENT` item that
 //!    fails its condition is an event logged meanwhile: it is skipped, the
 //!    head read again and the rest of the subject's rows linked anew.
-//! 4. The subjects' states are put with `BatchWriteItem`, unprocessed items
-//!    retried with backoff.
+//! 4. Each subject's state is put, the latest new row's by event time, with
+//!    a conditional `PutItem` that keeps a stored state of a later event
+//!    (`time`, then `seq`): a late (redriven) event never becomes current.
 //!
 //! Atomicity is per transaction: a batch that fails part-way leaves, for
 //! each subject, a prefix of its new rows (with the head), and its caller

@@ -4,7 +4,10 @@
 //! - `GET /audit/subjects/{id}`: a subject's history, oldest first.
 //! - `GET /audit/subjects/{id}/state?at=`: its state now, or at a time,
 //!   rebuilt from its events.
-//! - `GET /audit/verify`: every chain checked; what is wrong is named.
+//! - `GET /audit/verify`: every chain checked; what is wrong is named. It
+//!   reads the whole log, so one run serves every request for
+//!   [`VERIFY_TTL`] ([`Verified`]): callers meanwhile get that report, and
+//!   concurrent callers wait for the one run instead of starting their own.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,10 +34,49 @@ use hrms_http::{Api, Routes};
 /// Who may read the audit trail.
 const READERS: &[Role] = &[Role::Admin, Role::Hr];
 
+/// How long a verification report is served before the log is read again.
+pub const VERIFY_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What the routes need.
 #[derive(Clone)]
 pub struct AuditDeps {
     pub store: Arc<dyn AuditStore>,
+    pub verified: Verified,
+}
+
+impl AuditDeps {
+    /// The routes on `store`, reports kept for [`VERIFY_TTL`].
+    pub fn new(store: Arc<dyn AuditStore>) -> Self {
+        Self { store, verified: Verified::new(VERIFY_TTL) }
+    }
+}
+
+/// The last verification report and when it was made; its lock is held
+/// while the log is read, so one run serves all who ask meanwhile.
+#[derive(Clone)]
+pub struct Verified {
+    ttl: std::time::Duration,
+    last: Arc<tokio::sync::Mutex<Option<(tokio::time::Instant, Report)>>>,
+}
+
+impl Verified {
+    /// Reports served for `ttl` after they are made.
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self { ttl, last: Arc::default() }
+    }
+
+    /// The report of a run less than `ttl` old, or of a new run.
+    async fn report(&self, store: &dyn AuditStore) -> Result<Report, StoreError> {
+        let mut last = self.last.lock().await;
+        if let Some((at, report)) = last.as_ref()
+            && at.elapsed() < self.ttl
+        {
+            return Ok(report.clone());
+        }
+        let report = verify(store).await?;
+        *last = Some((tokio::time::Instant::now(), report.clone()));
+        Ok(report)
+    }
 }
 
 /// The routes' state.
@@ -112,8 +154,12 @@ struct ListParams {
     /// Events before this time (RFC 3339).
     to: Option<DateTime<Utc>>,
     /// The `next_cursor` of the page before.
+    #[param(
+        pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}Z~[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )]
     cursor: Option<String>,
     /// Rows per page (1 to 1000; 100 when absent).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -147,7 +193,7 @@ async fn list(
         event_type: text("type"),
         from: time(&params, "from")?,
         to: time(&params, "to")?,
-        after: match text("cursor") {
+        after: match params.get("cursor").cloned() {
             None => None,
             Some(c) => Some(
                 Cursor::decode(&c)
@@ -207,7 +253,8 @@ struct StateParams {
 
 /// A subject's state, now or at a time
 ///
-/// Admin and hr only. Rebuilt from the subject's events: the state its last event up to then left.
+/// Admin and hr only. Rebuilt from the subject's events: the state its latest event (by event time)
+/// up to then left.
 #[utoipa::path(
     get,
     path = "/audit/subjects/{id}/state",
@@ -240,7 +287,8 @@ async fn state(
 /// Verify the audit log
 ///
 /// Admin and hr only. Checks every chain (hashes, links, heads) and names each row altered, removed,
-/// inserted or reordered; `digest` covers every chain's head, to keep elsewhere.
+/// inserted or reordered; `digest` covers every chain's head, to keep elsewhere. A run serves every
+/// request for 60 s: within that time the answer is its report.
 #[utoipa::path(
     get,
     path = "/audit/verify",
@@ -255,16 +303,16 @@ async fn state(
 )]
 async fn check(State(api): State<AuditApi>, caller: Caller) -> Result<Json<Report>, Problem> {
     caller.require(READERS)?;
-    let report = verify(api.store.as_ref()).await.map_err(unavailable)?;
+    let report = api.verified.report(api.store.as_ref()).await.map_err(unavailable)?;
     if !report.is_intact() {
         tracing::error!(findings = report.findings.len(), "the audit log fails verification");
     }
     Ok(Json(report))
 }
 
-/// The RFC 3339 time in query parameter `name`, if given.
+/// The RFC 3339 time in query parameter `name`, if given (an empty value is not one).
 fn time(params: &HashMap<String, String>, name: &str) -> Result<Option<DateTime<Utc>>, Problem> {
-    match params.get(name).filter(|v| !v.is_empty()) {
+    match params.get(name) {
         None => Ok(None),
         Some(v) => DateTime::parse_from_rfc3339(v)
             .map(|t| Some(t.with_timezone(&Utc)))

@@ -190,6 +190,14 @@ impl AuditStore for SqliteAuditStore {
 
 const PUT_STATE: &str = "INSERT OR REPLACE INTO audit_state (subject, event_id) VALUES (?1, ?2)";
 
+/// An append's state: it replaces the stored one only if its event is not
+/// older (an event appended late, e.g. a redriven dead letter, is history,
+/// not the current state). Event times are stored as text that sorts.
+const PUT_LATER_STATE: &str = "INSERT INTO audit_state (subject, event_id) VALUES (?1, ?2)
+    ON CONFLICT (subject) DO UPDATE SET event_id = excluded.event_id
+    WHERE (SELECT time FROM audit_log WHERE event_id = excluded.event_id)
+       >= (SELECT time FROM audit_log WHERE event_id = audit_state.event_id)";
+
 /// A chain's last row: its place, hash and row number.
 type Last = (u64, String, Option<i64>);
 
@@ -203,7 +211,8 @@ fn append(tx: &Connection, entries: Vec<NewEntry>) -> rusqlite::Result<Appended>
          ON CONFLICT (event_id) DO NOTHING"
     ))?;
     let mut heads: HashMap<String, Last> = HashMap::new();
-    let mut states: HashMap<String, String> = HashMap::new();
+    // Each subject's latest new row by (event time, seq): its id and time.
+    let mut states: HashMap<String, (String, String)> = HashMap::new();
     let mut outcome = Appended::default();
     for new in entries {
         let id = new.event_id.to_string();
@@ -240,7 +249,9 @@ fn append(tx: &Connection, entries: Vec<NewEntry>) -> rusqlite::Result<Appended>
             continue;
         }
         outcome.recorded += 1;
-        states.insert(row.subject.clone(), id);
+        if states.get(&row.subject).is_none_or(|(_, latest)| *latest <= time) {
+            states.insert(row.subject.clone(), (id, time));
+        }
         heads.insert(row.subject, (row.seq, row.hash, Some(tx.last_insert_rowid())));
     }
     let mut put_head = tx.prepare_cached(
@@ -249,8 +260,8 @@ fn append(tx: &Connection, entries: Vec<NewEntry>) -> rusqlite::Result<Appended>
     for (subject, (seq, hash, row)) in &heads {
         put_head.execute(params![subject, *seq as i64, hash, row])?;
     }
-    let mut put_state = tx.prepare_cached(PUT_STATE)?;
-    for (subject, event_id) in &states {
+    let mut put_state = tx.prepare_cached(PUT_LATER_STATE)?;
+    for (subject, (event_id, _)) in &states {
         put_state.execute(params![subject, event_id])?;
     }
     Ok(outcome)

@@ -1,5 +1,7 @@
 //! Event sourcing over the log: a subject's state at any time, and the read
-//! model rebuilt from the log.
+//! model rebuilt from the log. Both follow event time (then chain order),
+//! not append order: an event appended late (a redriven dead letter) never
+//! becomes the state over a newer one.
 
 use chrono::{DateTime, Utc};
 
@@ -24,7 +26,8 @@ pub async fn replay(store: &dyn AuditStore, mut progress: impl FnMut(u64)) -> Re
         let mut states = Vec::with_capacity(subjects.len());
         for subject in &subjects {
             let chain = store.chain(subject).await?;
-            if let Some(state) = chain.last().map(SubjectState::of) {
+            // The latest by event time (a redriven letter is appended late).
+            if let Some(state) = chain.iter().max_by_key(|e| (e.time, e.seq)).map(SubjectState::of) {
                 states.push(state);
             }
         }

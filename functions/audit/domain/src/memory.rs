@@ -47,7 +47,12 @@ impl Log {
             let row = new.link(seq + 1, prev, recorded_at);
             let head = Head { subject: row.subject.clone(), seq: row.seq, hash: row.hash.clone() };
             self.heads.insert(row.subject.clone(), head);
-            self.states.insert(row.subject.clone(), row.event_id);
+            // The read model follows event time: an older event appended
+            // late does not become the state.
+            let current = self.states.get(&row.subject).and_then(|id| self.by_event.get(id));
+            if current.is_none_or(|&i| (self.rows[i].time, self.rows[i].seq) <= (row.time, row.seq)) {
+                self.states.insert(row.subject.clone(), row.event_id);
+            }
             self.by_event.insert(row.event_id, self.rows.len());
             self.rows.push(row);
             appended.recorded += 1;

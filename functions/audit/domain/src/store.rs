@@ -107,7 +107,8 @@ impl Page {
     }
 }
 
-/// The read model: a subject's state after its last event.
+/// The read model: a subject's state after its latest event (by event
+/// time, then chain order: one appended late does not replace a newer one).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubjectState {

@@ -105,14 +105,23 @@ async fn validate(
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
+// The pattern of `from` and `to` leaves out days past the 28th, so that
+// every string it matches is a day; the code reads them too.
 struct ViolationsQuery {
     /// Only the checks about this employee.
     employee_id: Option<Uuid>,
     /// Only checks made at or after this time (RFC 3339, or a date: its start in UTC).
+    #[param(
+        pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?$"
+    )]
     from: Option<String>,
     /// Only checks made before this time (RFC 3339, or a date: its start in UTC).
+    #[param(
+        pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?$"
+    )]
     to: Option<String>,
     /// At most this many checks (1 to 1000; 100 when absent).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -156,10 +165,14 @@ async fn violations(
     let (from, to) = (time("from")?, time("to")?);
     let limit = params
         .get("limit")
-        .map(|v| v.parse::<usize>().map_err(|_| field("limit", "a number")))
+        .map(|v| {
+            v.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| field("limit", "from 1 to 1000"))
+        })
         .transpose()?
-        .unwrap_or(100)
-        .clamp(1, 1000);
+        .unwrap_or(100);
     let own = caller.employee_id.is_some() && employee_id == caller.employee_id;
     if !own {
         caller.require(&[Role::Admin, Role::Hr])?;
@@ -244,6 +257,33 @@ mod tests {
             let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
             (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
         }
+    }
+
+    #[tokio::test]
+    async fn every_route_refuses_as_documented() {
+        use hrms_http::testing::{Client, Refusal, assert_refusals};
+        let f = fixture();
+        let client = Client { app: f.app.clone(), auth: f.auth.clone() };
+        let subject: Value = serde_json::from_str(&employee(37.5)).expect("json");
+        let mut unnamed = subject.clone();
+        unnamed["employee"].as_object_mut().expect("facts").remove("first_name");
+        let table = [
+            Refusal::new("POST", "/compliance/validate", Some(subject), Some(Role::Employee)).bad(
+                Role::Hr,
+                None,
+                "/compliance/validate",
+                Some(unnamed),
+                "employee.first_name",
+            ),
+            Refusal::new("GET", "/compliance/violations", None, Some(Role::Employee)).bad(
+                Role::Hr,
+                None,
+                "/compliance/violations?limit=0",
+                None,
+                "limit",
+            ),
+        ];
+        assert_refusals(&client, &table).await;
     }
 
     fn employee(weekly_hours: f64) -> String {

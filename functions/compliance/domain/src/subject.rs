@@ -11,11 +11,42 @@ use uuid::Uuid;
 /// What is being checked: `{"user": {...}}` or `{"employee": {...}}`
 /// (externally tagged, so that a bad field is reported with its path).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Subject {
     User(UserFacts),
     Employee(EmployeeFacts),
+}
+
+/// One of `{"user": UserFacts}` and `{"employee": EmployeeFacts}`, each
+/// with no other member (a body with both is refused).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Subject {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+        let only = |name: &str, facts: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property(name, utoipa::openapi::Ref::from_schema_name(facts))
+                .required(name)
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        OneOfBuilder::new()
+            .item(only("user", "UserFacts"))
+            .item(only("employee", "EmployeeFacts"))
+            .description(Some("What is being checked: `{\"user\": {...}}` or `{\"employee\": {...}}`."))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Subject {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        use utoipa::PartialSchema;
+        schemas.push(("UserFacts".into(), UserFacts::schema()));
+        <UserFacts as utoipa::ToSchema>::schemas(schemas);
+        schemas.push(("EmployeeFacts".into(), EmployeeFacts::schema()));
+        <EmployeeFacts as utoipa::ToSchema>::schemas(schemas);
+    }
 }
 
 /// A user account about to be created or changed.
@@ -26,6 +57,10 @@ pub struct UserFacts {
     pub email: String,
     pub full_name: String,
     pub role: Role,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    )]
     pub employee_id: Option<Uuid>,
 }
 
@@ -44,6 +79,10 @@ pub struct EmployeeFacts {
     pub date_of_birth: Option<NaiveDate>,
     pub hire_date: NaiveDate,
     pub weekly_hours: f64,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    )]
     pub manager_id: Option<Uuid>,
 }
 

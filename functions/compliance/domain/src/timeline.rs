@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use hrms_events::attendance::Mark;
 use hrms_events::{HrmsEvent, Payload};
 use serde::{Deserialize, Serialize};
@@ -112,8 +112,8 @@ impl Timeline {
                         Shift { check_in: p.at, check_out: None, time_zone: p.time_zone.clone(), as_of: time }
                     }
                     (Mark::CheckOut, known) => {
-                        let minutes = p.worked_minutes.unwrap_or(0);
-                        let check_in = known.map_or(p.at - Duration::minutes(minutes), |s| s.check_in);
+                        let check_in =
+                            known.map_or_else(|| dated_back(p.at, p.worked_minutes), |s| s.check_in);
                         Shift { check_in, check_out: Some(p.at), time_zone: p.time_zone.clone(), as_of: time }
                     }
                 };
@@ -184,9 +184,17 @@ impl Timeline {
         self.shifts.retain(|_, s| s.check_in >= cutoff);
         let day = cutoff.date_naive();
         self.reported.retain(|_, date| *date >= day);
-        let year_before = day - Duration::days(366);
+        let year_before = day.checked_sub_days(Days::new(366)).unwrap_or(NaiveDate::MIN);
         self.leaves.retain(|_, l| l.end_date >= year_before);
     }
+}
+
+/// The check-in of a check-out at `at` after `minutes` (never negative);
+/// `at` itself when the minutes reach past the start of time. Intake
+/// refuses minutes outside the contract's range, yet no value panics here.
+fn dated_back(at: DateTime<Utc>, minutes: Option<i64>) -> DateTime<Utc> {
+    let minutes = minutes.unwrap_or(0).max(0);
+    Duration::try_minutes(minutes).and_then(|d| at.checked_sub_signed(d)).unwrap_or(at)
 }
 
 #[cfg(test)]
@@ -257,6 +265,21 @@ mod tests {
         let record = Uuid::now_v7();
         timeline.learn(&marked(record, Mark::CheckOut, 17));
         assert_eq!(timeline.shifts[&record].check_in, at(8));
+    }
+
+    #[test]
+    fn no_worked_minutes_panic_whatever_their_value() {
+        for minutes in [i64::MAX, i64::MIN, -1, 0, 480] {
+            let mut timeline = Timeline::new(fixtures::EMPLOYEE);
+            let mut event = marked(Uuid::now_v7(), Mark::CheckOut, 17);
+            if let Payload::AttendanceMarked(p) = &mut event.payload {
+                p.worked_minutes = Some(minutes);
+            }
+            let Some(Learnt::Shift(id)) = timeline.learn(&event) else { panic!("a shift") };
+            let check_in = timeline.shifts[&id].check_in;
+            assert!(check_in <= at(17), "{minutes}: {check_in}");
+            timeline.prune(DateTime::<Utc>::MIN_UTC);
+        }
     }
 
     #[test]

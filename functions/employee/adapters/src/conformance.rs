@@ -14,6 +14,7 @@ use futures::future::BoxFuture;
 use hrms_employee::EmployeeStore;
 use hrms_platform::outbox::OutboxStore;
 
+mod list;
 mod outbox;
 
 /// Reads the dead letters of an outbox: (event id, reason), oldest first.
@@ -82,7 +83,7 @@ fn on_sqlite() -> Stores {
 async fn on_dynamodb() -> Stores {
     use hrms_dynamodb::Store as _;
     use hrms_dynamodb::outbox::DynamoOutbox;
-    let tables = hrms_dynamodb::testing::tables(&["employee"]).await;
+    let tables = hrms_dynamodb::testing::laid_out_tables(&[("employee", &crate::dynamodb::LAYOUT)]).await;
     let (table, client) = (tables.table("employee"), tables.client.clone());
     let dead = Arc::new(DynamoOutbox::new(client.clone(), &table));
     Stores {
@@ -102,6 +103,7 @@ async fn on_dynamodb() -> Stores {
     }
 }
 
+use list::*;
 use outbox::*;
 
 hrms_platform::suite!(
@@ -112,6 +114,9 @@ hrms_platform::suite!(
     a_changed_email_frees_the_old_one,
     the_outbox_gives_events_in_write_order,
     settled_events_leave_and_dead_ones_keep_their_reason,
+    listings_select_by_every_filter_and_page_through_each_match_once,
+    a_changed_employee_is_listed_as_it_now_is,
+    a_cursor_the_store_did_not_give_is_refused,
 );
 
 /// A new employee (version 1) with a unique e-mail.

@@ -1,8 +1,10 @@
 //! The Employee store on DynamoDB (table `<prefix>employee`): the record, the
 //! item that reserves its lower-cased e-mail, and the events of each write,
-//! in one transaction (see the key design in [`super`]).
+//! in one transaction (see the key design in [`super`]); listed through the
+//! table's global indexes ([`LAYOUT`], see `list`).
 
 use futures::future::BoxFuture;
+use hrms_employee::listing::{EmployeePage, EmployeeQuery};
 use hrms_employee::{Employee, EmployeeStore, StoreError};
 use hrms_events::HrmsEvent;
 use uuid::Uuid;
@@ -10,6 +12,9 @@ use uuid::Uuid;
 use hrms_dynamodb::versioned::{Kind, Record, Versioned};
 use hrms_dynamodb::{Failure, Store, Table};
 use hrms_platform::store::StoreContext;
+
+mod list;
+pub use list::LAYOUT;
 
 const EMPLOYEES: Kind = Kind {
     entity: "EMPLOYEE",
@@ -42,6 +47,7 @@ fn record(employee: &Employee) -> Result<Record<'_>, Failure> {
         email: &employee.email,
         version: employee.version,
         json: serde_json::to_string(employee).context("encoding an employee")?,
+        indexed: list::indexed(employee),
     })
 }
 
@@ -71,6 +77,10 @@ impl EmployeeStore for DynamoEmployeeStore {
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move { Ok(self.records.update(record(employee)?, events).await?) })
+    }
+
+    fn list<'a>(&'a self, query: &'a EmployeeQuery) -> BoxFuture<'a, Result<EmployeePage, StoreError>> {
+        Box::pin(self.list_employees(query))
     }
 }
 

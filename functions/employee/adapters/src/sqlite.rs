@@ -4,6 +4,7 @@
 //! transaction.
 
 use futures::future::BoxFuture;
+use hrms_employee::listing::{EmployeePage, EmployeeQuery};
 use hrms_employee::{Employee, EmployeeStore, StoreError};
 use hrms_events::HrmsEvent;
 use rusqlite::{OptionalExtension, params};
@@ -12,7 +13,10 @@ use uuid::Uuid;
 use hrms_platform::store::StoreContext;
 use hrms_sqlite::{Database, Store, write_record};
 
-const MIGRATIONS: &[&str] = &["CREATE TABLE employee (
+mod list;
+
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE employee (
         employee_id TEXT PRIMARY KEY,
         email_key TEXT NOT NULL UNIQUE,
         user_id TEXT,
@@ -21,7 +25,24 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE employee (
         version INTEGER NOT NULL,
         body TEXT NOT NULL
     );
-    CREATE INDEX employee_manager ON employee (manager_id);"];
+    CREATE INDEX employee_manager ON employee (manager_id);",
+    // The listing's filters (see `list`): each in the listing's order.
+    "ALTER TABLE employee ADD COLUMN department_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE employee ADD COLUMN country TEXT NOT NULL DEFAULT '';
+    ALTER TABLE employee ADD COLUMN last_name_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE employee ADD COLUMN hire_date TEXT NOT NULL DEFAULT '';
+    UPDATE employee SET department_key = lower(json_extract(body, '$.department')),
+        country = json_extract(body, '$.country'),
+        last_name_key = lower(json_extract(body, '$.last_name')),
+        hire_date = json_extract(body, '$.hire_date');
+    DROP INDEX employee_manager;
+    CREATE INDEX employee_by_manager ON employee (manager_id, employee_id);
+    CREATE INDEX employee_by_department ON employee (department_key, employee_id);
+    CREATE INDEX employee_by_country ON employee (country, employee_id);
+    CREATE INDEX employee_by_status ON employee (status, employee_id);
+    CREATE INDEX employee_by_name ON employee (last_name_key);
+    CREATE INDEX employee_by_hire ON employee (hire_date);",
+];
 
 /// Employees and their events in the service's database.
 #[derive(Clone)]
@@ -57,7 +78,19 @@ impl SqliteEmployeeStore {
         let outcome = self
             .db
             .commit(events, move |tx| {
-                let row = params![r.id, r.email_key, r.user_id, r.manager_id, r.status, r.version, r.body];
+                let row = params![
+                    r.id,
+                    r.email_key,
+                    r.user_id,
+                    r.manager_id,
+                    r.status,
+                    r.version,
+                    r.body,
+                    r.department_key,
+                    r.country,
+                    r.last_name_key,
+                    r.hire_date
+                ];
                 write_record(tx, sql, row, "employee", &r.id)
             })
             .await
@@ -75,6 +108,10 @@ struct Row {
     status: String,
     version: i64,
     body: String,
+    department_key: String,
+    country: String,
+    last_name_key: String,
+    hire_date: String,
 }
 
 fn row(e: &Employee) -> Result<Row, StoreError> {
@@ -89,6 +126,10 @@ fn row(e: &Employee) -> Result<Row, StoreError> {
             .unwrap_or_default(),
         version: e.version as i64,
         body: serde_json::to_string(e).context("encoding an employee")?,
+        department_key: e.department.to_lowercase(),
+        country: e.country.clone(),
+        last_name_key: e.last_name.to_lowercase(),
+        hire_date: e.hire_date.to_string(),
     })
 }
 
@@ -99,8 +140,9 @@ impl EmployeeStore for SqliteEmployeeStore {
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(self.write(
-            "INSERT INTO employee (employee_id, email_key, user_id, manager_id, status, version, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO employee (employee_id, email_key, user_id, manager_id, status, version, body,
+                 department_key, country, last_name_key, hire_date)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             employee,
             events,
         ))
@@ -128,11 +170,16 @@ impl EmployeeStore for SqliteEmployeeStore {
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(self.write(
-            "UPDATE employee SET email_key = ?2, user_id = ?3, manager_id = ?4, status = ?5, version = ?6, body = ?7
+            "UPDATE employee SET email_key = ?2, user_id = ?3, manager_id = ?4, status = ?5, version = ?6, body = ?7,
+                 department_key = ?8, country = ?9, last_name_key = ?10, hire_date = ?11
              WHERE employee_id = ?1 AND version = ?6 - 1",
             employee,
             events,
         ))
+    }
+
+    fn list<'a>(&'a self, query: &'a EmployeeQuery) -> BoxFuture<'a, Result<EmployeePage, StoreError>> {
+        Box::pin(self.list_employees(query))
     }
 }
 

@@ -40,6 +40,7 @@ impl From<StoreError> for EmployeeError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => Self::Conflict(what),
+            StoreError::InvalidCursor(why) => Self::invalid("cursor", why),
             e @ StoreError::Unavailable(_) => Self::Unavailable(e.into()),
         }
     }

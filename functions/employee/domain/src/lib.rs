@@ -5,6 +5,7 @@
 //! # Layout
 //! - [`model`]: the employee record and the inputs of its commands.
 //! - [`commands`]: one file per operation (create, get, update, terminate).
+//! - [`listing`]: the filters and pages of `GET /employees`.
 //! - [`store`]: the storage it needs ([`EmployeeStore`]); the embedded and
 //!   DynamoDB implementations live with the adapters.
 //! - [`client`]: how User, Leave and Attendance call it ([`EmployeeClient`]),
@@ -20,6 +21,7 @@ pub mod client;
 pub mod commands;
 pub mod error;
 pub mod fixtures;
+pub mod listing;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
 pub mod model;

@@ -9,6 +9,7 @@ use hrms_events::HrmsEvent;
 use hrms_platform::testing::{MemoryTable, email_is_free};
 use uuid::Uuid;
 
+use crate::listing::{EmployeePage, EmployeeQuery};
 use crate::model::Employee;
 use crate::store::{EmployeeStore, StoreError};
 
@@ -75,5 +76,24 @@ impl EmployeeStore for MemoryEmployeeStore {
             _ => Err(format!("employee {id} changed since it was read")),
         });
         Box::pin(async move { written })
+    }
+
+    /// In id order; the cursor is the last id of the page before.
+    fn list<'a>(&'a self, query: &'a EmployeeQuery) -> BoxFuture<'a, Result<EmployeePage, StoreError>> {
+        let after = match query.cursor.as_deref().map(Uuid::parse_str).transpose() {
+            Ok(after) => after,
+            Err(e) => return Box::pin(async move { Err(StoreError::InvalidCursor(e.to_string())) }),
+        };
+        let mut found: Vec<Employee> = self
+            .0
+            .rows()
+            .values()
+            .filter(|e| after.is_none_or(|a| e.employee_id > a) && query.filter.matches(e))
+            .cloned()
+            .collect();
+        found.sort_by_key(|e| e.employee_id);
+        let next_cursor = (found.len() > query.limit).then(|| found[query.limit - 1].employee_id.to_string());
+        found.truncate(query.limit);
+        Box::pin(async move { Ok(EmployeePage { employees: found, next_cursor }) })
     }
 }

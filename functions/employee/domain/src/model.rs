@@ -95,19 +95,44 @@ fn utc() -> String {
 #[serde(deny_unknown_fields)]
 pub struct NewEmployee {
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    )]
     pub employee_id: Option<Uuid>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    )]
     pub user_id: Option<Uuid>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
     pub first_name: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
     pub last_name: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 254, pattern = r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    )]
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
     pub department: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
     pub job_title: String,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    )]
     pub manager_id: Option<Uuid>,
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Z]{2}$"))]
     pub country: String,
     #[serde(default = "utc")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = iana_time_zone))]
     pub time_zone: String,
+    /// Contracted hours per week, 0 to 168.
+    // `hrms_events::checks::WEEKLY_HOURS`: events/tests/contract_limits.rs compares.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 168))]
     pub weekly_hours: f64,
     pub hire_date: NaiveDate,
     #[serde(default)]
@@ -124,24 +149,45 @@ pub struct EmployeeChanges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    )]
     pub user_id: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
     pub first_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
     pub last_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 254, pattern = r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    )]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
     pub department: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
     pub job_title: Option<String>,
     #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    )]
     pub manager_id: Option<Option<Uuid>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Z]{2}$"))]
     pub country: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = iana_time_zone))]
     pub time_zone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Contracted hours per week, 0 to 168.
+    // `hrms_events::checks::WEEKLY_HOURS`: events/tests/contract_limits.rs compares.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 168))]
     pub weekly_hours: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hire_date: Option<NaiveDate>,
@@ -155,7 +201,19 @@ pub struct EmployeeChanges {
 #[serde(deny_unknown_fields)]
 pub struct Termination {
     pub termination_date: NaiveDate,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000, pattern = r"\S"))]
     pub reason: String,
+}
+
+/// The names of the IANA time zone database (the `tz` names chrono-tz
+/// knows), as the OpenAPI document lists them: any other is refused.
+#[cfg(feature = "openapi")]
+fn iana_time_zone() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some("An IANA time zone, e.g. `Europe/Berlin`."))
+        .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+        .build()
 }
 
 /// `Option<Option<T>>` where an absent field is `None` and `null` is
@@ -174,5 +232,42 @@ mod double_option {
         d: D,
     ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// The first text field longer than [`hrms_events::limits`] allows, and why.
+pub trait Lengths {
+    fn too_long(&self) -> Option<(&'static str, String)>;
+}
+
+impl Lengths for NewEmployee {
+    fn too_long(&self) -> Option<(&'static str, String)> {
+        use hrms_events::limits::{self, EMAIL, LABEL, NAME};
+        limits::too_long(&[
+            ("first_name", Some(&self.first_name), NAME),
+            ("last_name", Some(&self.last_name), NAME),
+            ("email", Some(&self.email), EMAIL),
+            ("department", Some(&self.department), LABEL),
+            ("job_title", Some(&self.job_title), LABEL),
+        ])
+    }
+}
+
+impl Lengths for EmployeeChanges {
+    fn too_long(&self) -> Option<(&'static str, String)> {
+        use hrms_events::limits::{self, EMAIL, LABEL, NAME};
+        limits::too_long(&[
+            ("first_name", self.first_name.as_deref(), NAME),
+            ("last_name", self.last_name.as_deref(), NAME),
+            ("email", self.email.as_deref(), EMAIL),
+            ("department", self.department.as_deref(), LABEL),
+            ("job_title", self.job_title.as_deref(), LABEL),
+        ])
+    }
+}
+
+impl Lengths for Termination {
+    fn too_long(&self) -> Option<(&'static str, String)> {
+        hrms_events::limits::too_long(&[("reason", Some(&self.reason), hrms_events::limits::REASON)])
     }
 }

@@ -5,11 +5,15 @@ use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 use uuid::Uuid;
 
+use crate::listing::{EmployeePage, EmployeeQuery};
 use crate::model::Employee;
 
 /// What a store could not do.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The listing's cursor is not one this store gave.
+    #[error("unreadable cursor: {0}")]
+    InvalidCursor(String),
     /// A unique field is taken (id or e-mail), or the record changed since
     /// it was read (version); nothing was written.
     #[error("{0}")]
@@ -40,6 +44,11 @@ pub trait EmployeeStore: Send + Sync {
         employee: &'a Employee,
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Up to `query.limit` employees passing `query.filter`, after
+    /// `query.cursor`, in an order the store keeps from page to page, with
+    /// the cursor of the next page if there may be one.
+    fn list<'a>(&'a self, query: &'a EmployeeQuery) -> BoxFuture<'a, Result<EmployeePage, StoreError>>;
 }
 
 impl From<hrms_platform::StoreFailure> for StoreError {

@@ -89,7 +89,12 @@ impl Leave {
 #[serde(deny_unknown_fields)]
 pub struct NewLeave {
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    )]
     pub employee_id: Option<Uuid>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub leave_type: String,
     pub start_date: NaiveDate,
     #[serde(default)]
@@ -97,6 +102,7 @@ pub struct NewLeave {
     #[serde(default)]
     pub half_day: Option<HalfDay>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub reason: Option<String>,
 }
 
@@ -105,6 +111,7 @@ pub struct NewLeave {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Rejection {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000, pattern = r"\S"))]
     pub reason: String,
 }
 
@@ -114,6 +121,7 @@ pub struct Rejection {
 #[serde(deny_unknown_fields)]
 pub struct Cancellation {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub reason: Option<String>,
 }
 

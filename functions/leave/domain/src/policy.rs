@@ -239,8 +239,10 @@ impl Policy {
             if !well_named {
                 return invalid(format!("type {name:?}: names are lower-case letters, digits and _"));
             }
-            if !(t.allowance.is_finite() && (0.0..=366.0).contains(&t.allowance)) {
-                return invalid(format!("types.{name}.allowance must be within [0, 366]"));
+            // The event contract's range of days, so balances stay in its range.
+            let (min, max) = hrms_events::checks::LEAVE_DAYS;
+            if !(t.allowance.is_finite() && (min..=max).contains(&t.allowance)) {
+                return invalid(format!("types.{name}.allowance must be within [{min}, {max}]"));
             }
             if t.max_consecutive_days.is_some_and(|m| !(m.is_finite() && m >= 0.5)) {
                 return invalid(format!("types.{name}.max_consecutive_days must be at least 0.5"));

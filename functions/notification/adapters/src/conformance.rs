@@ -5,7 +5,9 @@
 //! within its limit, the inbox lists a user's in-app deliveries newest first
 //! and is read by its owner only, a dead delivery waits with its event for
 //! the dead-letter topic, and an event is kept only while a delivery of it
-//! may still need it.
+//! may still need it; a dispatcher claims a delivery before sending it
+//! (one claim at a time, another once the lease is over), only the
+//! claimant notes the attempt, and a sent delivery never changes again.
 //!
 //! `hrms_platform::suite!` makes one test of each suite function per
 //! implementation, on a store of its own.
@@ -97,9 +99,37 @@ impl NotificationStores {
         self.preparer(templates, &Webhooks::default()).prepare(event).await.expect("prepared")
     }
 
+    /// Claims delivery `id` when it is due and notes an attempt.
     async fn attempted(&self, id: Uuid, status: Status, next: Option<DateTime<Utc>>) {
         let attempt = Attempt { status, attempts: 1, last_error: None, next_attempt_at: next };
-        self.store.attempted(id, &attempt).await.expect("attempted");
+        self.claim_and_note(id, &attempt).await;
+    }
+
+    async fn claim_and_note(&self, id: Uuid, attempt: &Attempt) {
+        let due = self.store.get(id).await.expect("get").and_then(|d| d.due_at()).expect("waiting");
+        let claimed = self.store.claim(id, "tester", due, due + Duration::seconds(60)).await;
+        assert!(claimed.expect("claim").is_some(), "claimable when due");
+        assert!(
+            self.store.attempted(id, "tester", attempt).await.expect("attempted"),
+            "noted by its claimant"
+        );
+    }
+
+    async fn claim(&self, id: Uuid, owner: &str, now: DateTime<Utc>) -> Option<Delivery> {
+        self.store.claim(id, owner, now, now + Duration::seconds(60)).await.expect("claim")
+    }
+
+    async fn note(&self, id: Uuid, owner: &str, status: Status) -> bool {
+        let attempt = Attempt { status, attempts: 1, last_error: None, next_attempt_at: Some(at(3600)) };
+        let attempt = Attempt {
+            next_attempt_at: attempt.next_attempt_at.filter(|_| status == Status::Failed),
+            ..attempt
+        };
+        self.store.attempted(id, owner, &attempt).await.expect("attempted")
+    }
+
+    async fn status(&self, id: Uuid) -> Option<Status> {
+        self.store.get(id).await.expect("get").map(|d| d.status)
     }
 
     async fn due(&self, now: DateTime<Utc>, limit: usize) -> Vec<Uuid> {
@@ -135,6 +165,8 @@ fn delivery(channel: Channel, recipient: Uuid, created: DateTime<Utc>, status: S
         updated_at: created,
         next_attempt_at: waiting.then_some(created),
         read_at: None,
+        claimed_by: None,
+        lease_until: None,
     }
 }
 
@@ -345,7 +377,7 @@ pub async fn a_dead_delivery_waits_with_its_event_and_a_redrive_revives_it(s: No
         last_error: Some(refused.clone()),
         next_attempt_at: None,
     };
-    s.store.attempted(email.id, &dead).await.expect("attempted");
+    s.claim_and_note(email.id, &dead).await;
     let letters = s.store.dead_letters(10).await.expect("read");
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].event, event, "the event as it came");
@@ -369,7 +401,86 @@ pub async fn a_dead_delivery_waits_with_its_event_and_a_redrive_revives_it(s: No
     assert_eq!(s.store.get(email.id).await.expect("get").map(|d| d.status), Some(Status::Sent));
 }
 
+pub async fn a_claim_is_held_by_one_dispatcher_until_its_lease_ends(s: NotificationStores) {
+    let mail = delivery(Channel::Email, USER, at(0), Status::Pending);
+    let later =
+        Delivery { next_attempt_at: Some(at(100)), ..delivery(Channel::Email, HR, at(0), Status::Pending) };
+    s.store.record(vec![mail.clone(), later.clone()], Vec::new()).await.expect("recorded");
+    assert_eq!(s.claim(later.id, "a", at(50)).await, None, "not due yet");
+    assert_eq!(s.claim(Uuid::now_v7(), "a", at(50)).await, None, "no such delivery");
+
+    let claimed = s.claim(mail.id, "a", at(1)).await.expect("claimed when due");
+    assert_eq!((claimed.claimed_by.as_deref(), claimed.lease_until), (Some("a"), Some(at(61))));
+    assert_eq!(s.store.get(mail.id).await.expect("get"), Some(claimed), "as answered");
+    assert_eq!(s.claim(mail.id, "b", at(2)).await, None, "held by a");
+    assert_eq!(s.claim(mail.id, "a", at(2)).await, None, "a claim is made once");
+    assert!(!s.due(at(60), 10).await.contains(&mail.id), "not due while claimed");
+    assert!(!s.note(mail.id, "b", Status::Sent).await, "only its claimant notes an attempt");
+    assert_eq!(s.status(mail.id).await, Some(Status::Pending));
+
+    // a's lease ends (a died, or is slow): b may claim it, and a may no longer note.
+    assert_eq!(s.due(at(61), 10).await, [mail.id], "due again at its lease's end");
+    assert!(s.claim(mail.id, "b", at(61)).await.is_some(), "claimed once the lease is over");
+    assert!(!s.note(mail.id, "a", Status::Failed).await, "a lost the claim");
+    assert!(s.note(mail.id, "b", Status::Failed).await);
+    let failed = s.store.get(mail.id).await.expect("get").expect("recorded");
+    assert_eq!(
+        (failed.status, failed.claimed_by, failed.lease_until),
+        (Status::Failed, None, None),
+        "released"
+    );
+    assert_eq!(s.due(at(3600), 10).await, [later.id, mail.id], "due at its next attempt");
+}
+
+pub async fn of_dispatchers_claiming_at_once_one_gets_the_delivery(s: NotificationStores) {
+    let mails: Vec<Delivery> =
+        (0..5).map(|i| delivery(Channel::Email, Uuid::now_v7(), at(i), Status::Pending)).collect();
+    s.store.record(mails.clone(), Vec::new()).await.expect("recorded");
+    let owners = ["a", "b", "c", "d"];
+    for mail in &mails {
+        let claims = owners.map(|owner| s.store.claim(mail.id, owner, at(10), at(70)));
+        let won: Vec<_> =
+            futures::future::join_all(claims).await.into_iter().map(|c| c.expect("claim")).collect();
+        let mut winners: Vec<_> = won.iter().flatten().map(|d| d.claimed_by.clone()).collect();
+        assert!(winners.len() <= 1, "at most one claim of {owners:?} succeeds: {winners:?}");
+        if winners.is_empty() {
+            // Every claim collided with another (a store may cancel them
+            // all): not claimed by anyone, so a later claim gets it.
+            let later = s.store.claim(mail.id, "e", at(10), at(70)).await.expect("claim");
+            winners.extend(later.map(|d| d.claimed_by));
+            assert_eq!(winners.len(), 1, "no claim held it, so a later one succeeds");
+        }
+        let stored = s.store.get(mail.id).await.expect("get").and_then(|d| d.claimed_by);
+        assert_eq!(Some(stored), winners.first().cloned(), "the winner holds it");
+    }
+}
+
+pub async fn a_sent_delivery_never_changes_again(s: NotificationStores) {
+    let event = fixtures::sample(EventType::LeaveApproved);
+    let mail = of_event(event.id, delivery(Channel::Email, USER, at(0), Status::Pending));
+    s.store.record(vec![mail.clone()], vec![event.clone()]).await.expect("recorded");
+    assert!(s.claim(mail.id, "a", at(1)).await.is_some());
+    assert!(s.note(mail.id, "a", Status::Sent).await);
+    let sent = s.store.get(mail.id).await.expect("get").expect("recorded");
+    assert_eq!(s.store.kept_events().await, 0, "its event is not needed any more");
+
+    for status in [Status::Failed, Status::Dead, Status::Pending, Status::Sent] {
+        assert!(!s.note(mail.id, "a", status).await, "{status:?} after sent");
+    }
+    for now in [at(2), at(3600), at(86_400 * 365)] {
+        assert_eq!(s.claim(mail.id, "b", now).await, None, "a sent delivery is never claimed");
+        assert!(s.due(now, 10).await.is_empty());
+    }
+    let again = s.store.record(vec![mail.clone()], vec![event]).await.expect("recorded");
+    assert_eq!(again, std::slice::from_ref(&sent), "a redelivered event does not revive it");
+    assert_eq!(s.store.get(mail.id).await.expect("get"), Some(sent));
+    assert!(s.store.dead_letters(10).await.expect("read").is_empty());
+}
+
 hrms_platform::suite!(
+    a_claim_is_held_by_one_dispatcher_until_its_lease_ends,
+    of_dispatchers_claiming_at_once_one_gets_the_delivery,
+    a_sent_delivery_never_changes_again,
     a_contact_learned_by_either_id_is_one_contact,
     hr_lists_the_active_hr_contacts,
     each_type_reaches_the_people_its_route_names,

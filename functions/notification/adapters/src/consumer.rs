@@ -4,6 +4,16 @@
 //! backoff and jitter off the partition's path, so a slow or failing
 //! channel never holds back the events behind it.
 //!
+//! Many dispatchers may share one store (replicas, the `-events` twin):
+//! each claims a delivery ([`NotificationStore::claim`], a conditional
+//! write with a [`Lease`]) before sending it, so one of them sends it, and
+//! notes the attempt only while it holds the claim; a sent delivery never
+//! changes again. A send not noted leaves its claim to lapse, and after the
+//! lease another dispatcher sends the delivery again (a mail twice, with
+//! the same Message-ID): when the dispatcher dies mid-send, when the note
+//! fails [`NOTE_TRIES`] times, or when the send outlasts the lease (a send
+//! timeout over half the lease is refused: [`Lease::allows`]).
+//!
 //! Metrics: `hrms_notifications_total{channel,outcome}` (outcome `sent`;
 //! `failed` for every failed attempt, then `retried` or `dead`),
 //! `hrms_dead_letters_total{topic}` (dead deliveries written to
@@ -26,6 +36,8 @@ use crate::channels::{Email, Mailer, Subscribers, message_id};
 use hrms_platform::Chain;
 use hrms_platform::consume::{Delivery as Record, Handler, HandlerError, RetryPolicy};
 use hrms_platform::publish::{DeadLetter, DeadLetterSink};
+use hrms_platform::traces;
+use tracing::Instrument;
 
 /// The consumer group of the Notification function.
 pub const GROUP: &str = "notification-service";
@@ -82,6 +94,48 @@ impl Handler for NotificationHandler {
     }
 }
 
+/// Tries to note an attempt before leaving it to the lease (about 5 s in all).
+pub const NOTE_TRIES: u32 = 12;
+
+/// A dispatcher's claims: who it is, and how long a claim holds.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    /// The dispatcher's name in its claims, unique per dispatcher.
+    pub owner: String,
+    /// How long a claim holds: longer than any send takes (SMTP and
+    /// webhooks time out in seconds), as a crashed dispatcher's claims wait
+    /// this long for another.
+    pub length: Duration,
+}
+
+/// A channel's send timeout too long for the lease.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} ({timeout:?}) must be at most half the dispatcher's lease ({lease:?})")]
+pub struct TimeoutOverLease {
+    what: String,
+    timeout: Duration,
+    lease: Duration,
+}
+
+impl Lease {
+    /// Refuses a send `timeout` (named `what`, e.g. `HRMS_SMTP_TIMEOUT_MS`)
+    /// over half the lease: a send that outlasts the claim is sent twice.
+    pub fn allows(&self, what: &str, timeout: Duration) -> Result<(), TimeoutOverLease> {
+        if timeout > self.length / 2 {
+            return Err(TimeoutOverLease { what: what.to_owned(), timeout, lease: self.length });
+        }
+        Ok(())
+    }
+}
+
+impl Default for Lease {
+    /// The host's name and a fresh id; 5 minutes.
+    fn default() -> Self {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "dispatcher".into());
+        Self { owner: format!("{host}/{}", uuid::Uuid::now_v7()), length: Duration::from_secs(300) }
+    }
+}
+
 /// Sends the recorded deliveries that are due, retries the failed ones, and
 /// writes those given up on to `notification-queue.dlq`.
 pub struct Dispatcher {
@@ -95,6 +149,8 @@ pub struct Dispatcher {
     /// Attempts per delivery and the backoff between them (default: 5 over about a minute).
     pub retry: RetryPolicy,
     pub wake: Arc<Notify>,
+    /// Its claims on the deliveries it sends.
+    pub lease: Lease,
 }
 
 impl Dispatcher {
@@ -121,7 +177,7 @@ impl Dispatcher {
             };
             let taken = due.len();
             let recorded = futures::stream::iter(due)
-                .map(|d| self.attempt(d))
+                .map(|d| self.claim_and_attempt(d))
                 .buffer_unordered(16)
                 .filter(|recorded| std::future::ready(*recorded))
                 .count()
@@ -180,38 +236,56 @@ impl Dispatcher {
         written
     }
 
-    /// Tries `d` once; whether the attempt was recorded.
-    async fn attempt(&self, d: Delivery) -> bool {
-        let sent = match d.channel {
-            Channel::Email => {
-                let email = Email {
-                    from: self.from.clone(),
-                    to: d.address.clone(),
-                    subject: d.subject.clone(),
-                    text: d.text.clone(),
-                    html: Some(d.html.clone()),
-                    message_id: message_id(d.event_id, d.channel.as_str(), &d.address),
-                };
-                self.mailer.send(&email).await
+    /// Claims `d` and tries it once; whether it was settled here (claimed
+    /// by another dispatcher counts: it is not due here any more).
+    async fn claim_and_attempt(&self, d: Delivery) -> bool {
+        let now = Utc::now();
+        let until = now + chrono::Duration::from_std(self.lease.length).unwrap_or(chrono::Duration::MAX);
+        match self.store.claim(d.id, &self.lease.owner, now, until).await {
+            Ok(Some(claimed)) => self.attempt(claimed).await,
+            Ok(None) => true,
+            Err(e) => {
+                tracing::warn!(delivery = %d.id, error = %Chain(&e), "cannot claim a delivery");
+                false
             }
-            Channel::InApp => Ok(()),
-            Channel::Webhook => self.subscribers.send(&d.address, &d.id.to_string(), &d.text).await,
-        };
+        }
+    }
+
+    /// Tries `d` (claimed) once; whether the attempt was recorded.
+    async fn attempt(&self, d: Delivery) -> bool {
+        // In the trace of the event's handling, when this process handled it.
+        let span = traces::after(&format!("send {}", d.channel.as_str()), d.event_id);
+        let sent = async {
+            match d.channel {
+                Channel::Email => {
+                    let email = Email {
+                        from: self.from.clone(),
+                        to: d.address.clone(),
+                        subject: d.subject.clone(),
+                        text: d.text.clone(),
+                        html: Some(d.html.clone()),
+                        message_id: message_id(d.event_id, d.channel.as_str(), &d.address),
+                    };
+                    self.mailer.send(&email).await
+                }
+                Channel::InApp => Ok(()),
+                Channel::Webhook => self.subscribers.send(&d.address, &d.id.to_string(), &d.text).await,
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        if let Err(e) = &sent {
+            traces::failed(&span, &Chain(e).to_string());
+        }
         let attempts = d.attempts + 1;
         let channel = d.channel.as_str();
         if sent.is_err() {
             metrics::counter!("hrms_notifications_total", "channel" => channel, "outcome" => "failed")
                 .increment(1);
         }
+        let delay = (Utc::now() - d.event_time).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6;
         let attempt = match sent {
-            Ok(()) => {
-                let delay = (Utc::now() - d.event_time).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6;
-                metrics::histogram!("hrms_notification_delivered_seconds", "channel" => channel)
-                    .record(delay);
-                metrics::counter!("hrms_notifications_total", "channel" => channel, "outcome" => "sent")
-                    .increment(1);
-                Attempt { status: Status::Sent, attempts, last_error: None, next_attempt_at: None }
-            }
+            Ok(()) => Attempt { status: Status::Sent, attempts, last_error: None, next_attempt_at: None },
             Err(e) if e.is_transient() && attempts < self.retry.max_attempts => {
                 metrics::counter!("hrms_notifications_total", "channel" => channel, "outcome" => "retried")
                     .increment(1);
@@ -236,14 +310,47 @@ impl Dispatcher {
                 }
             }
         };
-        match self.store.attempted(d.id, &attempt).await {
-            Ok(()) => true,
-            Err(e) => {
-                // It stays due and is tried again after the pause: a mail may
-                // then go twice, with the same Message-ID for the receiver to spot.
-                tracing::error!(delivery = %d.id, error = %Chain(&e), "cannot record a delivery attempt");
-                false
+        let noted = self.note(d.id, &attempt).await;
+        if noted == Some(true) && attempt.status == Status::Sent {
+            // Counted once noted: a send not noted is sent again.
+            metrics::histogram!("hrms_notification_delivered_seconds", "channel" => channel).record(delay);
+            metrics::counter!("hrms_notifications_total", "channel" => channel, "outcome" => "sent")
+                .increment(1);
+        }
+        noted.is_some()
+    }
+
+    /// Notes `attempt`, trying again for a while if the store fails: a send
+    /// not noted is sent again once the lease is over. Whether it was
+    /// noted (`Some(false)`: not, the claim being lost), `None` if the
+    /// store kept failing.
+    async fn note(&self, id: uuid::Uuid, attempt: &Attempt) -> Option<bool> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.store.attempted(id, &self.lease.owner, attempt).await {
+                Ok(true) => return Some(true),
+                Ok(false) => {
+                    // The lease ran out during the send and another claimed
+                    // it (or an earlier try noted it, its reply lost).
+                    tracing::warn!(delivery = %id, "a delivery's claim was lost before its attempt was noted");
+                    return Some(false);
+                }
+                Err(e) if tries < NOTE_TRIES => {
+                    tracing::warn!(delivery = %id, tries, error = %Chain(&e), "cannot record a delivery attempt; retrying");
+                    tokio::time::sleep(Duration::from_millis(50) * tries).await;
+                }
+                Err(e) => {
+                    // It stays claimed and is tried again when the lease
+                    // ends: a mail may then go twice, with the same
+                    // Message-ID for the receiver to spot.
+                    tracing::error!(delivery = %id, error = %Chain(&e), "cannot record a delivery attempt");
+                    return None;
+                }
             }
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -12,8 +12,8 @@
 //! | contact, by employee record | `EMPLOYEE#<employee id>` | `CONTACT` | `record`, `version` N |
 //! | active hr contact | `HR` | `<user id>` | `record` |
 //! | preferences | `USER#<user id>` | `PREFERENCES` | `record` ([`Preferences`] JSON) |
-//! | delivery | `DELIVERY#<delivery id>` | `DELIVERY` | `record` ([`Delivery`] JSON), `version` N |
-//! | … due (pending or failed) | `DUE` | `<next attempt>#<delivery id>` | `record` |
+//! | delivery | `DELIVERY#<delivery id>` | `DELIVERY` | `record` ([`Delivery`] JSON), `version` N, `sent_at` once sent |
+//! | … due (pending or failed) | `DUE` | `<next claimable>#<delivery id>` | `record` |
 //! | … in its owner's inbox | `INBOX#<user id>` | `<created>#<delivery id>` | `record` |
 //! | … dead, not yet in the topic | `DEAD` | `<failed>#<delivery id>` | `record`, `event_id` |
 //! | kept event | `EVENT#<event id>` | `EVENT` | `event` (structured CloudEvent JSON), `waiting` (SS of delivery ids) |
@@ -26,7 +26,10 @@
 //! delivery's copies follow its status: `DUE` while it waits for an
 //! attempt, `DEAD` from its last attempt until `dead_lettered`, `INBOX` for
 //! in-app ones; each write of the delivery is conditioned on its `version`
-//! and moves them in the same transaction. An event is kept while `waiting`
+//! and moves them in the same transaction. A dispatcher's claim and its
+//! attempt are such writes, conditioned as well on the item having no
+//! `sent_at` (`attribute_not_exists`): a sent delivery is final; a claimed
+//! one sits in `DUE` at its lease's end, when another may claim it. An event is kept while `waiting`
 //! names a delivery that may still need it (pending, failed, or dead and
 //! not yet in the topic); the write that takes the last one out is followed
 //! by a delete conditioned on `waiting` being gone.
@@ -86,6 +89,8 @@ enum Expect {
     Anything,
     Absent,
     Version(u64),
+    /// That version, and not sent (no `sent_at`): a sent delivery is final.
+    Unsent(u64),
 }
 
 impl Expect {
@@ -95,6 +100,10 @@ impl Expect {
             Self::Anything => (None, None),
             Self::Absent => (Some("attribute_not_exists(pk)".into()), None),
             Self::Version(v) => (Some("version = :v".into()), Some(HashMap::from([(":v".into(), n(v))]))),
+            Self::Unsent(v) => (
+                Some("version = :v AND attribute_not_exists(sent_at)".into()),
+                Some(HashMap::from([(":v".into(), n(v))])),
+            ),
         }
     }
 }
@@ -245,12 +254,46 @@ impl NotificationStore for DynamoNotificationStore {
         Box::pin(async move { retrying(|| self.record_once(&deliveries, &events)).await })
     }
 
-    fn attempted<'a>(&'a self, id: Uuid, attempt: &'a Attempt) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn claim<'a>(
+        &'a self,
+        id: Uuid,
+        owner: &'a str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Option<Delivery>, StoreError>> {
         Box::pin(async move {
-            if let Some(sent) = retrying(|| self.attempt_once(id, attempt)).await? {
-                self.forget_when_done(sent).await?;
+            for _ in 0..TRIES {
+                match self.claim_once(id, owner, now, until).await {
+                    Err(Failure::Conflict(_)) => continue,
+                    done => return Ok(done?),
+                }
             }
-            Ok(())
+            // Other dispatchers kept writing it: not claimed here.
+            Ok(None)
+        })
+    }
+
+    fn attempted<'a>(
+        &'a self,
+        id: Uuid,
+        owner: &'a str,
+        attempt: &'a Attempt,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let (noted, event) = match retrying(|| self.attempt_once(id, owner, attempt)).await? {
+                Some(sent) => (true, sent),
+                // Not noted now; but if an earlier try of this note was (its
+                // reply lost), its event may still wait for the delete.
+                None => (false, self.sent_already(id, attempt).await?),
+            };
+            if let Some(event) = event {
+                // Best effort: the attempt is noted; the event item stays
+                // until a later delete (its deliveries' last) goes through.
+                if let Err(e) = self.forget_when_done(event).await {
+                    tracing::warn!(%event, error = %hrms_platform::Chain(&e), "cannot delete a sent delivery's event");
+                }
+            }
+            Ok(noted)
         })
     }
 

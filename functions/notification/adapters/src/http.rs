@@ -19,7 +19,10 @@ use utoipa_axum::routes;
 
 use hrms_http::auth::Caller;
 use hrms_http::json::ProblemJson;
-use hrms_http::openapi::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable, Unprocessable};
+use hrms_http::openapi::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
+    UnsupportedMediaType,
+};
 use hrms_http::problem::Problem;
 use hrms_http::{Api, Id, Resource, Routes};
 
@@ -154,7 +157,7 @@ async fn read(
     path = "/notifications/preferences",
     tag = "notification",
     responses(
-        (status = 200, description = "The caller's opt-outs.", body = Object),
+        (status = 200, description = "The caller's opt-outs.", body = PreferencesSchema),
         (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
     ),
@@ -175,11 +178,13 @@ async fn preferences(
     put,
     path = "/notifications/preferences",
     tag = "notification",
-    request_body(content = Object, example = json!({ "opt_outs": [{ "event_type": "attendance.marked", "channel": "in_app" }] })),
+    request_body(content = PreferencesSchema, example = json!({ "opt_outs": [{ "event_type": "attendance.marked", "channel": "in_app" }] })),
     responses(
-        (status = 200, description = "The preferences as stored.", body = Object),
+        (status = 200, description = "The preferences as stored.", body = PreferencesSchema),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable),
         (status = 503, response = Unavailable),
     ),
@@ -204,7 +209,42 @@ async fn set_preferences(
     Ok(Json(preferences))
 }
 
+/// [`Preferences`] as documented: each opt-out names a notification event
+/// type (no audit type) and a channel.
+struct PreferencesSchema;
+
+impl utoipa::ToSchema for PreferencesSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Preferences".into()
+    }
+}
+
+impl utoipa::PartialSchema for PreferencesSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let types = hrms_events::EventType::ALL.iter().filter(|t| !t.is_audit()).map(|t| t.as_str());
+        let opt_out = ObjectBuilder::new()
+            .property("event_type", ObjectBuilder::new().schema_type(Type::String).enum_values(Some(types)))
+            .required("event_type")
+            .property(
+                "channel",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["email", "in_app", "webhook"])),
+            )
+            .required("channel");
+        ObjectBuilder::new()
+            .description(Some("What the person chose not to receive: event types per channel."))
+            .property("opt_outs", ArrayBuilder::new().items(opt_out))
+            .required("opt_outs")
+            .into()
+    }
+}
+
 fn unavailable(e: StoreError) -> Problem {
     tracing::error!(error = %hrms_platform::Chain(&e), "notification store unavailable");
     Problem::unavailable("notifications cannot be read or changed right now")
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,6 +3,11 @@
 //! the columns it is found by. The events of deliveries still to be sent are
 //! kept too (as structured CloudEvents), for the dead letters of those given
 //! up on: `dead_letter` lists the dead deliveries not yet in the topic.
+//!
+//! A dispatcher claims a delivery and notes its attempt with conditional
+//! `UPDATE`s (`WHERE status IN ('pending', 'failed') AND ...`): a claim
+//! takes only a claimable delivery, an attempt is noted only by the claim's
+//! holder, and a sent delivery is never written by either.
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -50,6 +55,10 @@ const MIGRATIONS: &[&str] = &[
     // HR's contacts are looked up for every notice to hr: without an index
     // that read the whole table, which grows with every person.
     "CREATE INDEX contact_hr ON contact (id) WHERE is_hr = 1;",
+    // Dispatchers claim a delivery before sending it: `claimed_by` holds
+    // the claim, and `next_attempt_at` from now on holds when it is next
+    // claimable (`Delivery::due_at`: its next attempt, or its lease's end).
+    "ALTER TABLE delivery ADD COLUMN claimed_by TEXT;",
 ];
 
 const HR_CONTACTS: &str = "SELECT body FROM contact WHERE is_hr = 1 ORDER BY id";
@@ -129,11 +138,13 @@ fn status(s: Status) -> &'static str {
     }
 }
 
-/// Writes `d` whole (insert or replace).
+/// Writes `d` whole (insert or replace); `next_attempt_at` is when it is
+/// next claimable.
 fn put(tx: &Connection, d: &Delivery) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO delivery (id, event_id, user_id, channel, status, next_attempt_at, created_at, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT OR REPLACE INTO delivery
+         (id, event_id, user_id, channel, status, next_attempt_at, created_at, body, claimed_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         d.id.to_string(),
@@ -141,9 +152,10 @@ fn put(tx: &Connection, d: &Delivery) -> rusqlite::Result<()> {
         d.user_id.map(|u| u.to_string()),
         d.channel.as_str(),
         status(d.status),
-        d.next_attempt_at.as_ref().map(time),
+        d.due_at().as_ref().map(time),
         time(&d.created_at),
         text(d)?,
+        d.claimed_by,
     ])?;
     Ok(())
 }
@@ -301,36 +313,78 @@ impl NotificationStore for SqliteNotificationStore {
         }))
     }
 
-    fn attempted<'a>(&'a self, id: Uuid, attempt: &'a Attempt) -> BoxFuture<'a, Result<(), StoreError>> {
-        let attempt = attempt.clone();
+    fn claim<'a>(
+        &'a self,
+        id: Uuid,
+        owner: &'a str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Option<Delivery>, StoreError>> {
+        let owner = owner.to_owned();
         Box::pin(self.write(move |tx| {
-            if let Some(d) = get(tx, id)? {
-                let d = Delivery {
-                    status: attempt.status,
-                    attempts: attempt.attempts,
-                    last_error: attempt.last_error,
-                    next_attempt_at: attempt.next_attempt_at,
-                    updated_at: Utc::now(),
-                    ..d
-                };
-                put(tx, &d)?;
-                match d.status {
-                    Status::Dead => {
-                        tx.prepare_cached(
-                            "INSERT OR REPLACE INTO dead_letter (delivery_id, event_id, failed_at)
-                             VALUES (?1, ?2, ?3)",
-                        )?
-                        .execute(params![
-                            id.to_string(),
-                            d.event_id.to_string(),
-                            time(&d.updated_at)
-                        ])?;
-                    }
-                    Status::Sent => forget_event_when_done(tx, d.event_id)?,
-                    Status::Pending | Status::Failed => {}
-                }
+            let Some(claimed) = get(tx, id)?.and_then(|d| d.claim(&owner, now, until)) else {
+                return Ok(None);
+            };
+            // Claimable: waiting, and due with no live lease by `now`.
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE delivery SET next_attempt_at = ?2, claimed_by = ?3, body = ?4
+                     WHERE id = ?1 AND status IN ('pending', 'failed') AND next_attempt_at <= ?5",
+                )?
+                .execute(params![
+                    id.to_string(),
+                    claimed.due_at().as_ref().map(time),
+                    owner,
+                    text(&claimed)?,
+                    time(&now)
+                ])?;
+            Ok((changed == 1).then_some(claimed))
+        }))
+    }
+
+    fn attempted<'a>(
+        &'a self,
+        id: Uuid,
+        owner: &'a str,
+        attempt: &'a Attempt,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let (attempt, owner) = (attempt.clone(), owner.to_owned());
+        Box::pin(self.write(move |tx| {
+            let Some(d) = get(tx, id)?.and_then(|d| d.attempted(&owner, &attempt, Utc::now())) else {
+                return Ok(false);
+            };
+            // Only the claim's holder, and never once sent (or dead).
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE delivery SET status = ?2, next_attempt_at = ?3, claimed_by = NULL, body = ?4
+                     WHERE id = ?1 AND status IN ('pending', 'failed') AND claimed_by = ?5",
+                )?
+                .execute(params![
+                    id.to_string(),
+                    status(d.status),
+                    d.due_at().as_ref().map(time),
+                    text(&d)?,
+                    owner
+                ])?;
+            if changed == 0 {
+                return Ok(false);
             }
-            Ok(())
+            match d.status {
+                Status::Dead => {
+                    tx.prepare_cached(
+                        "INSERT OR REPLACE INTO dead_letter (delivery_id, event_id, failed_at)
+                             VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![
+                        id.to_string(),
+                        d.event_id.to_string(),
+                        time(&d.updated_at)
+                    ])?;
+                }
+                Status::Sent => forget_event_when_done(tx, d.event_id)?,
+                Status::Pending | Status::Failed => {}
+            }
+            Ok(true)
         }))
     }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::route::Channel;
+use crate::store::Attempt;
 
 /// Names the deliveries' ids (UUIDv5 namespace).
 const NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_3c8e_2b7a_5d41_9e0f_4a6b_8c2d_1e37);
@@ -86,4 +87,55 @@ pub struct Delivery {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// When its owner read it (inbox).
     pub read_at: Option<DateTime<Utc>>,
+    /// The dispatcher that claimed it to send it ([`Delivery::claim`]);
+    /// cleared when the attempt is noted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
+    /// Until when the claim holds: after it, another dispatcher may claim it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<DateTime<Utc>>,
+}
+
+impl Delivery {
+    /// Whether it waits for an attempt (pending or failed).
+    pub fn waiting(&self) -> bool {
+        matches!(self.status, Status::Pending | Status::Failed)
+    }
+
+    /// When a dispatcher may next claim it: its next attempt, or the end of
+    /// its claim's lease if that is later; `None` once sent or dead.
+    pub fn due_at(&self) -> Option<DateTime<Utc>> {
+        let next = self.next_attempt_at.filter(|_| self.waiting())?;
+        Some(self.lease_until.map_or(next, |lease| lease.max(next)))
+    }
+
+    /// Whether a dispatcher may claim it at `now`: waiting, due, and not
+    /// claimed or its lease over.
+    pub fn claimable(&self, now: DateTime<Utc>) -> bool {
+        self.due_at().is_some_and(|due| due <= now)
+    }
+
+    /// Claimed by `owner` until `until`, if claimable at `now`.
+    pub fn claim(&self, owner: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Option<Delivery> {
+        self.claimable(now).then(|| Delivery {
+            claimed_by: Some(owner.to_owned()),
+            lease_until: Some(until),
+            ..self.clone()
+        })
+    }
+
+    /// With `attempt` noted, if `owner` holds its claim and it still waits
+    /// for an attempt: a sent (or dead) delivery never changes state again.
+    pub fn attempted(&self, owner: &str, attempt: &Attempt, now: DateTime<Utc>) -> Option<Delivery> {
+        (self.waiting() && self.claimed_by.as_deref() == Some(owner)).then(|| Delivery {
+            status: attempt.status,
+            attempts: attempt.attempts,
+            last_error: attempt.last_error.clone(),
+            next_attempt_at: attempt.next_attempt_at,
+            updated_at: now,
+            claimed_by: None,
+            lease_until: None,
+            ..self.clone()
+        })
+    }
 }

@@ -110,13 +110,16 @@ impl State {
         stored
     }
 
-    fn attempted(&mut self, id: Uuid, attempt: &Attempt) {
-        let Some(d) = self.deliveries.get_mut(&id) else { return };
-        d.status = attempt.status;
-        d.attempts = attempt.attempts;
-        d.last_error = attempt.last_error.clone();
-        d.next_attempt_at = attempt.next_attempt_at;
-        d.updated_at = Utc::now();
+    fn claim(&mut self, id: Uuid, owner: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Option<Delivery> {
+        let d = self.deliveries.get_mut(&id)?;
+        *d = d.claim(owner, now, until)?;
+        Some(d.clone())
+    }
+
+    fn attempted(&mut self, id: Uuid, owner: &str, attempt: &Attempt) -> bool {
+        let Some(d) = self.deliveries.get_mut(&id) else { return false };
+        let Some(after) = d.attempted(owner, attempt, Utc::now()) else { return false };
+        *d = after;
         let (event_id, at) = (d.event_id, d.updated_at);
         match attempt.status {
             Status::Dead => {
@@ -125,6 +128,7 @@ impl State {
             Status::Sent => self.forget_event_when_done(event_id),
             Status::Pending | Status::Failed => {}
         }
+        true
     }
 }
 
@@ -180,9 +184,25 @@ impl NotificationStore for MemoryNotificationStore {
         Box::pin(async move { Ok(stored) })
     }
 
-    fn attempted<'a>(&'a self, id: Uuid, attempt: &'a Attempt) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.state().attempted(id, attempt);
-        Box::pin(async { Ok(()) })
+    fn claim<'a>(
+        &'a self,
+        id: Uuid,
+        owner: &'a str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Option<Delivery>, StoreError>> {
+        let claimed = self.state().claim(id, owner, now, until);
+        Box::pin(async move { Ok(claimed) })
+    }
+
+    fn attempted<'a>(
+        &'a self,
+        id: Uuid,
+        owner: &'a str,
+        attempt: &'a Attempt,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let noted = self.state().attempted(id, owner, attempt);
+        Box::pin(async move { Ok(noted) })
     }
 
     fn dead_letters(&self, limit: usize) -> BoxFuture<'_, Result<Vec<DeadDelivery>, StoreError>> {
@@ -206,10 +226,8 @@ impl NotificationStore for MemoryNotificationStore {
 
     fn due(&self, now: DateTime<Utc>, limit: usize) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>> {
         let state = self.state();
-        let waiting = |d: &&Delivery| matches!(d.status, Status::Pending | Status::Failed);
-        let due =
-            state.deliveries.values().filter(waiting).filter(|d| d.next_attempt_at.is_some_and(|t| t <= now));
-        let due = first(due.cloned().collect(), limit, |d| (d.next_attempt_at, d.created_at, d.id));
+        let due = state.deliveries.values().filter(|d| d.claimable(now));
+        let due = first(due.cloned().collect(), limit, |d| (d.due_at(), d.created_at, d.id));
         Box::pin(async move { Ok(due) })
     }
 

@@ -109,6 +109,8 @@ impl Preparer<'_> {
                     updated_at: now,
                     next_attempt_at: (!in_app).then_some(now),
                     read_at: None,
+                    claimed_by: None,
+                    lease_until: None,
                 });
             }
         }
@@ -152,6 +154,8 @@ impl Preparer<'_> {
                     updated_at: now,
                     next_attempt_at: Some(now),
                     read_at: None,
+                    claimed_by: None,
+                    lease_until: None,
                 }
             })
             .collect())

@@ -70,9 +70,31 @@ pub trait NotificationStore: Send + Sync {
         events: Vec<HrmsEvent>,
     ) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>>;
 
-    /// Notes an attempt at delivery `id`. A delivery that ends [`Status::Dead`]
-    /// waits, in the same write, among the [`dead_letters`](Self::dead_letters).
-    fn attempted<'a>(&'a self, id: Uuid, attempt: &'a Attempt) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Claims delivery `id` for dispatcher `owner` until `until`, in one
+    /// conditional write that succeeds only if the delivery is claimable at
+    /// `now` ([`Delivery::claimable`]: waiting, due, and unclaimed or its
+    /// lease over): of dispatchers claiming it at once, one gets it. The
+    /// delivery as claimed, or `None` (not claimable, or another got it).
+    fn claim<'a>(
+        &'a self,
+        id: Uuid,
+        owner: &'a str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Option<Delivery>, StoreError>>;
+
+    /// Notes `owner`'s attempt at delivery `id` and releases the claim, in
+    /// one conditional write that succeeds only while `owner` holds the
+    /// claim and the delivery waits for an attempt: a sent delivery never
+    /// changes state again. Whether it was noted. A delivery that ends
+    /// [`Status::Dead`] waits, in the same write, among the
+    /// [`dead_letters`](Self::dead_letters).
+    fn attempted<'a>(
+        &'a self,
+        id: Uuid,
+        owner: &'a str,
+        attempt: &'a Attempt,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// Dead deliveries not yet in the dead-letter topic, oldest first.
     fn dead_letters(&self, limit: usize) -> BoxFuture<'_, Result<Vec<DeadDelivery>, StoreError>>;
@@ -80,7 +102,7 @@ pub trait NotificationStore: Send + Sync {
     /// Notes that dead delivery `id` is in the dead-letter topic.
     fn dead_lettered(&self, id: Uuid) -> BoxFuture<'_, Result<(), StoreError>>;
 
-    /// Deliveries pending or failed whose next attempt is due by `now`, oldest first.
+    /// Deliveries claimable at `now` ([`Delivery::claimable`]), oldest due first.
     fn due(&self, now: DateTime<Utc>, limit: usize) -> BoxFuture<'_, Result<Vec<Delivery>, StoreError>>;
 
     fn get(&self, id: Uuid) -> BoxFuture<'_, Result<Option<Delivery>, StoreError>>;

@@ -4,9 +4,10 @@
 //! ```toml
 //! [[webhook]]
 //! name = "payroll"                            # names its deliveries; unique
-//! url = "https://payroll.example.com/hrms"    # http or https
+//! url = "https://payroll.example.com/hrms"    # https (http only with allow_http)
 //! events = ["employee.*", "leave.approved"]   # types, `<service>.*`, or `*`
 //! secret_env = "HRMS_WEBHOOK_PAYROLL_SECRET"  # the variable holding its signing secret
+//! allow_http = false                          # true lets `url` be plain http:// (a local receiver)
 //! ```
 //!
 //! The secret itself never sits in the file: the adapter reads the variable
@@ -24,6 +25,10 @@ pub struct Subscription {
     pub url: String,
     pub events: Vec<String>,
     pub secret_env: String,
+    /// Whether `url` may be plain `http://`: off unless set, since the body
+    /// (names, e-mail addresses) and the signature would cross in clear.
+    #[serde(default)]
+    pub allow_http: bool,
 }
 
 impl Subscription {
@@ -64,8 +69,15 @@ impl Webhooks {
             if s.name.trim().is_empty() || !names.insert(s.name.as_str()) {
                 return Err(invalid("the name must be set and unique".into()));
             }
-            if !(s.url.starts_with("https://") || s.url.starts_with("http://")) {
+            let http = s.url.starts_with("http://");
+            if !(s.url.starts_with("https://") || http) {
                 return Err(invalid(format!("url {:?} is not http(s)", s.url)));
+            }
+            if http && !s.allow_http {
+                return Err(invalid(format!(
+                    "url {:?} is plain http: use https, or set allow_http = true",
+                    s.url
+                )));
             }
             if s.secret_env.trim().is_empty() {
                 return Err(invalid("secret_env must name the variable holding the secret".into()));
@@ -111,6 +123,7 @@ mod tests {
         url = "http://127.0.0.1:9000/"
         events = ["*"]
         secret_env = "HRMS_WEBHOOK_ALL_SECRET"
+        allow_http = true
     "#;
 
     #[test]
@@ -131,6 +144,7 @@ mod tests {
         assert!(refused(&hook(r#"["employee.fired"]"#, "https://x")).contains("employee.fired"));
         assert!(refused(&hook(r#"["audit.*"]"#, "https://x")).contains("audit.*"));
         assert!(refused(&hook(r#"["*"]"#, "ftp://x")).contains("ftp://x"));
+        assert!(refused(&hook(r#"["*"]"#, "http://x")).contains("allow_http"));
         assert!(refused(&format!("{0}{0}", hook(r#"["*"]"#, "https://x"))).contains("unique"));
         assert!(refused("[[webhook]]\nname = \"a\"\nsecret = \"x\"\n").contains("secret"));
     }

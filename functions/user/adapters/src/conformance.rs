@@ -40,7 +40,7 @@ fn on_sqlite() -> Stores {
 async fn on_dynamodb() -> Stores {
     use hrms_dynamodb::Store as _;
     use hrms_dynamodb::outbox::DynamoOutbox;
-    let tables = hrms_dynamodb::testing::tables(&["user"]).await;
+    let tables = hrms_dynamodb::testing::laid_out_tables(&[("user", &crate::dynamodb::LAYOUT)]).await;
     let (table, client) = (tables.table("user"), tables.client.clone());
     Stores {
         user: Box::new(crate::dynamodb::DynamoUserStore::new(client.clone(), &table)),
@@ -57,7 +57,13 @@ hrms_platform::suite!(
     a_changed_account_email_frees_the_old_one,
     a_deleted_account_keeps_its_email,
     account_events_are_queued_in_write_order,
+    accounts_are_listed_by_every_filter_page_by_page,
+    a_changed_account_is_listed_as_it_now_is,
+    a_cursor_the_user_store_did_not_give_is_refused,
 );
+
+mod list;
+use list::*;
 
 /// A new account (version 1) with a unique e-mail and password hash.
 pub fn account() -> User {
@@ -72,6 +78,7 @@ pub fn account() -> User {
         employee_id: Some(Uuid::now_v7()),
         password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ${}", id.simple()),
         password_changed_at: now,
+        role_changed_at: None,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -79,7 +86,7 @@ pub fn account() -> User {
 }
 
 /// `user` changed as the next write would: one version more.
-fn changed(user: &User, change: impl FnOnce(&mut User)) -> User {
+pub fn changed(user: &User, change: impl FnOnce(&mut User)) -> User {
     let mut next = user.clone();
     change(&mut next);
     next.version += 1;

@@ -1,17 +1,22 @@
 //! The User store on DynamoDB (table `<prefix>user`): the account, the item
 //! that reserves its lower-cased e-mail (kept when the account is deleted),
 //! and the events of each write, in one transaction (see the key design in
-//! [`super`]). The password hash is in the account's `record` and nowhere
+//! [`super`]); listed through the table's global indexes ([`LAYOUT`], see
+//! `list`). The password hash is in the account's `record` and nowhere
 //! else: not in the e-mail item, the events, or an error message.
 
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
+use hrms_user::listing::{UserPage, UserQuery};
 use hrms_user::{StoreError, User, UserStore};
 use uuid::Uuid;
 
 use hrms_dynamodb::versioned::{Kind, Record, Versioned};
 use hrms_dynamodb::{Failure, Store, Table};
 use hrms_platform::store::StoreContext;
+
+mod list;
+pub use list::LAYOUT;
 
 const ACCOUNTS: Kind =
     Kind { entity: "USER", owner: "user_id", noun: "account", exists: "an account with this id exists" };
@@ -36,7 +41,13 @@ impl Store for DynamoUserStore {
 
 fn record(user: &User) -> Result<Record<'_>, Failure> {
     let json = serde_json::to_string(user).context("encoding an account")?;
-    Ok(Record { id: user.user_id, email: &user.email, version: user.version, json })
+    Ok(Record {
+        id: user.user_id,
+        email: &user.email,
+        version: user.version,
+        json,
+        indexed: list::indexed(user),
+    })
 }
 
 impl UserStore for DynamoUserStore {
@@ -74,6 +85,10 @@ impl UserStore for DynamoUserStore {
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move { Ok(self.records.update(record(user)?, events).await?) })
+    }
+
+    fn list<'a>(&'a self, query: &'a UserQuery) -> BoxFuture<'a, Result<UserPage, StoreError>> {
+        Box::pin(self.list_users(query))
     }
 }
 

@@ -5,6 +5,7 @@
 
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
+use hrms_user::listing::{UserPage, UserQuery};
 use hrms_user::{StoreError, User, UserStore};
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
@@ -12,13 +13,26 @@ use uuid::Uuid;
 use hrms_platform::store::StoreContext;
 use hrms_sqlite::{Database, Store, write_record};
 
-const MIGRATIONS: &[&str] = &["CREATE TABLE user_account (
+mod list;
+
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE user_account (
         user_id TEXT PRIMARY KEY,
         email_key TEXT NOT NULL UNIQUE,
         employee_id TEXT,
         version INTEGER NOT NULL,
         body TEXT NOT NULL
-    );"];
+    );",
+    // The listing's filters (see `list`): each in the listing's order.
+    "ALTER TABLE user_account ADD COLUMN status TEXT NOT NULL DEFAULT '';
+    ALTER TABLE user_account ADD COLUMN role TEXT NOT NULL DEFAULT '';
+    ALTER TABLE user_account ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
+    UPDATE user_account SET status = json_extract(body, '$.status'), role = json_extract(body, '$.role'),
+        name_key = lower(json_extract(body, '$.full_name'));
+    CREATE INDEX user_by_status ON user_account (status, user_id);
+    CREATE INDEX user_by_role ON user_account (role, user_id);
+    CREATE INDEX user_by_name ON user_account (name_key);",
+];
 
 /// Accounts and their events in the service's database.
 #[derive(Clone)]
@@ -47,10 +61,13 @@ impl SqliteUserStore {
         let (id, email, employee) =
             (user.user_id.to_string(), user.email.to_lowercase(), user.employee_id.map(|id| id.to_string()));
         let version = user.version as i64;
+        let (status, role, name_key) =
+            (list::text(user.status), list::text(user.role), user.full_name.to_lowercase());
         let outcome = self
             .db
             .commit(events, move |tx| {
-                write_record(tx, sql, params![id, email, employee, version, body], "account", &id)
+                let row = params![id, email, employee, version, body, status, role, name_key];
+                write_record(tx, sql, row, "account", &id)
             })
             .await
             .context("writing an account")?;
@@ -65,7 +82,8 @@ impl UserStore for SqliteUserStore {
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(self.write(
-            "INSERT INTO user_account (user_id, email_key, employee_id, version, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO user_account (user_id, email_key, employee_id, version, body, status, role, name_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             user,
             events,
         ))
@@ -114,10 +132,15 @@ impl UserStore for SqliteUserStore {
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(self.write(
-            "UPDATE user_account SET email_key = ?2, employee_id = ?3, version = ?4, body = ?5
+            "UPDATE user_account SET email_key = ?2, employee_id = ?3, version = ?4, body = ?5,
+                 status = ?6, role = ?7, name_key = ?8
              WHERE user_id = ?1 AND version = ?4 - 1",
             user,
             events,
         ))
+    }
+
+    fn list<'a>(&'a self, query: &'a UserQuery) -> BoxFuture<'a, Result<UserPage, StoreError>> {
+        Box::pin(self.list_users(query))
     }
 }

@@ -10,6 +10,7 @@
 //! - [`password`]: the password policy, hashing and verification.
 //! - [`commands`]: one file per operation (create, get, update, delete,
 //!   suspend, change password).
+//! - [`listing`]: the filters and pages of `GET /users`.
 //! - [`store`]: the storage it needs ([`UserStore`]); the embedded and
 //!   DynamoDB implementations live with the adapters.
 //! - [`error`]: [`UserError`], which the adapters map to statuses.
@@ -20,6 +21,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod listing;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
 pub mod model;

@@ -9,6 +9,7 @@ use hrms_events::HrmsEvent;
 use hrms_platform::testing::{MemoryTable, email_is_free};
 use uuid::Uuid;
 
+use crate::listing::{UserPage, UserQuery};
 use crate::model::User;
 use crate::store::{StoreError, UserStore};
 
@@ -78,5 +79,23 @@ impl UserStore for MemoryUserStore {
             _ => Err(format!("account {id} changed since it was read")),
         });
         Box::pin(async move { written })
+    }
+
+    /// In id order; the cursor is the last id of the page before.
+    fn list<'a>(&'a self, query: &'a UserQuery) -> BoxFuture<'a, Result<UserPage, StoreError>> {
+        let after = match query.cursor.as_deref().map(Uuid::parse_str).transpose() {
+            Ok(after) => after,
+            Err(e) => return Box::pin(async move { Err(StoreError::InvalidCursor(e.to_string())) }),
+        };
+        let mut found: Vec<User> = self
+            .rows()
+            .values()
+            .filter(|u| after.is_none_or(|a| u.user_id > a) && query.filter.matches(u))
+            .cloned()
+            .collect();
+        found.sort_by_key(|u| u.user_id);
+        let next_cursor = (found.len() > query.limit).then(|| found[query.limit - 1].user_id.to_string());
+        found.truncate(query.limit);
+        Box::pin(async move { Ok(UserPage { users: found, next_cursor }) })
     }
 }

@@ -5,11 +5,15 @@ use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 use uuid::Uuid;
 
+use crate::listing::{UserPage, UserQuery};
 use crate::model::User;
 
 /// What a store could not do.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The listing's cursor is not one this store gave.
+    #[error("unreadable cursor: {0}")]
+    InvalidCursor(String),
     /// A unique field is taken (id or e-mail), or the account changed since
     /// it was read (version); nothing was written.
     #[error("{0}")]
@@ -38,6 +42,11 @@ pub trait UserStore: Send + Sync {
     /// (else [`StoreError::Conflict`]), with its events.
     fn update<'a>(&'a self, user: &'a User, events: &'a [HrmsEvent])
     -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Up to `query.limit` accounts passing `query.filter`, after
+    /// `query.cursor`, in an order the store keeps from page to page, with
+    /// the cursor of the next page if there may be one.
+    fn list<'a>(&'a self, query: &'a UserQuery) -> BoxFuture<'a, Result<UserPage, StoreError>>;
 }
 
 impl From<hrms_platform::StoreFailure> for StoreError {

@@ -1,8 +1,8 @@
-//! The Attendance function in a process: its store and relay and its
-//! routes. It calls Employee (in-process or over HTTP).
+//! The Attendance function in a process: its store and relay, its routes
+//! and commands. It calls Employee (in-process or over HTTP).
 
 use anyhow::Context as _;
-use hrms_attendance_adapters::http::AttendanceDeps;
+use hrms_attendance_adapters::http::{self, AttendanceDeps};
 use hrms_http::Api;
 
 use super::{Callees, Context, Hosted};
@@ -14,5 +14,6 @@ pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>, callees: &Callees) -> any
     let (store, probe) = backend.attendance(&mut |outbox| cx.relay(outbox))?;
     hosted.probes.push(("attendance", probe));
     hosted.serve(Api::new(cx.auth.clone(), AttendanceDeps { store, employees }));
+    hosted.commands.extend_from_slice(http::COMMANDS);
     Ok(())
 }

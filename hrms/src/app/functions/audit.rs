@@ -3,23 +3,18 @@
 
 use std::sync::Arc;
 
-use hrms_audit_adapters::consumer::{AuditHandler, GROUP};
+use hrms_audit_adapters::consumer::AuditHandler;
 use hrms_audit_adapters::http::AuditDeps;
-use hrms_events::topics::AUDIT_QUEUE;
 use hrms_http::Api;
 
-use super::{Consumer, Context, Durability, Hosted};
+use super::{Context, Hosted};
+use crate::app::consumers;
 
 /// Adds the Audit function to `hosted`.
 pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>) -> anyhow::Result<()> {
     let (store, probe) = cx.backend.audit()?;
     hosted.probes.push(("audit", probe));
-    hosted.serve(Api::new(cx.auth.clone(), AuditDeps { store: store.clone() }));
-    hosted.consumers.push(Consumer {
-        topics: vec![AUDIT_QUEUE.name],
-        group: GROUP,
-        handler: Arc::new(AuditHandler { store }),
-        durable: Durability::RetryUntilHandled,
-    });
+    hosted.serve(Api::new(cx.auth.clone(), AuditDeps::new(store.clone())));
+    hosted.consumers.push(consumers::of("audit").consumer(Arc::new(AuditHandler { store })));
     Ok(())
 }

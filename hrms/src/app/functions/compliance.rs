@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use hrms_compliance::client::Local;
 use hrms_compliance::{ComplianceClient, Policy};
-use hrms_compliance_adapters::consumer::{ComplianceHandler, GROUP};
+use hrms_compliance_adapters::consumer::ComplianceHandler;
 use hrms_compliance_adapters::http::{self, ComplianceDeps};
-use hrms_events::topics::NOTIFICATION_QUEUE;
 use hrms_http::{Api, Callee};
 
-use super::{Consumer, Context, Durability, Hosted};
+use super::{Context, Hosted};
+use crate::app::consumers;
 
 /// Adds the Compliance function to `hosted`; answers how the others call it.
 pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>) -> anyhow::Result<Callee<dyn ComplianceClient>> {
@@ -25,11 +25,7 @@ pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>) -> anyhow::Result<Callee<
     hosted.probes.push(("compliance", probe));
     hosted.serve(Api::new(cx.auth.clone(), ComplianceDeps { policy: policy.clone(), store: store.clone() }));
     hosted.commands.extend_from_slice(http::COMMANDS);
-    hosted.consumers.push(Consumer {
-        topics: vec![NOTIFICATION_QUEUE.name],
-        group: GROUP,
-        handler: Arc::new(ComplianceHandler { store: store.clone(), policy: policy.clone() }),
-        durable: Durability::RetryUntilHandled,
-    });
+    let handler = ComplianceHandler { store: store.clone(), policy: policy.clone() };
+    hosted.consumers.push(consumers::of("compliance").consumer(Arc::new(handler)));
     Ok(Callee::local(Arc::new(Local { policy, store }) as Arc<dyn ComplianceClient>))
 }

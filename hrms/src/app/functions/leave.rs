@@ -1,18 +1,18 @@
 //! The Leave function in a process: its policy (`HRMS_LEAVE_POLICY`, or
-//! the defaults), its store and relay, its routes, and its consumer of
+//! the defaults), its store and relay, its routes and commands, and its consumer of
 //! `notification-queue` (group `leave-service`), which cancels the leave
 //! of a terminated employee. It calls Employee (in-process or over HTTP).
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use hrms_events::topics::NOTIFICATION_QUEUE;
 use hrms_http::Api;
 use hrms_leave::Policy;
-use hrms_leave_adapters::consumer::{GROUP, LeaveHandler};
-use hrms_leave_adapters::http::LeaveDeps;
+use hrms_leave_adapters::consumer::LeaveHandler;
+use hrms_leave_adapters::http::{self, LeaveDeps};
 
-use super::{Callees, Consumer, Context, Durability, Hosted};
+use super::{Callees, Context, Hosted};
+use crate::app::consumers;
 
 /// Adds the Leave function to `hosted`.
 pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>, callees: &Callees) -> anyhow::Result<()> {
@@ -26,11 +26,7 @@ pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>, callees: &Callees) -> any
     hosted.probes.push(("leave", probe));
     let deps = LeaveDeps { store: store.clone(), policy: policy.clone(), employees };
     hosted.serve(Api::new(cx.auth.clone(), deps));
-    hosted.consumers.push(Consumer {
-        topics: vec![NOTIFICATION_QUEUE.name],
-        group: GROUP,
-        handler: Arc::new(LeaveHandler { store, policy }),
-        durable: Durability::RetryUntilHandled,
-    });
+    hosted.commands.extend_from_slice(http::COMMANDS);
+    hosted.consumers.push(consumers::of("leave").consumer(Arc::new(LeaveHandler { store, policy })));
     Ok(())
 }

@@ -53,6 +53,8 @@ pub struct Hosted {
     /// What sends the Notification function's deliveries.
     #[cfg(feature = "notification")]
     pub dispatchers: Vec<Dispatcher>,
+    /// The accounts' standing, when the User function is hosted here.
+    pub accounts: Option<Arc<dyn hrms_http::auth::account::AccountLookup>>,
 }
 
 impl Hosted {
@@ -63,7 +65,8 @@ impl Hosted {
     }
 }
 
-/// A Kafka-triggered function: its handler, the topics it reads and its group.
+/// A Kafka-triggered function: its handler, the topics it reads and its
+/// group, from its row of [`super::consumers::CONSUMERS`].
 pub struct Consumer {
     pub topics: Vec<&'static str>,
     pub group: &'static str,

@@ -6,18 +6,18 @@
 use std::sync::Arc;
 
 use hrms_employee::EmployeeClient;
-use hrms_events::topics::NOTIFICATION_QUEUE;
 use hrms_http::{Api, Authenticator, Callee};
 use hrms_notification::{Directory, Templates};
 use hrms_notification_adapters::channels::{
     DEFAULT_FROM, FileMailer, Mailer, SmtpConfig, SmtpMailer, Subscribers,
 };
-use hrms_notification_adapters::consumer::{Dispatcher, GROUP, NotificationHandler};
+use hrms_notification_adapters::consumer::{Dispatcher, Lease, NotificationHandler};
 use hrms_notification_adapters::directory::{EmployeeDirectory, ServiceToken};
 use hrms_notification_adapters::http::NotificationDeps;
 use tokio::sync::Notify;
 
-use super::{Consumer, Context, Durability, Hosted};
+use super::{Context, Hosted};
+use crate::app::consumers;
 
 /// Adds the Notification function to `hosted`.
 pub fn host(
@@ -31,8 +31,13 @@ pub fn host(
         Some(dir) => Templates::with_overrides(std::path::Path::new(&dir))?,
         None => Templates::embedded(),
     };
+    let lease = Lease::default();
+    lease.allows("the webhook timeout", Subscribers::TIMEOUT)?;
     let (mailer, from): (Arc<dyn Mailer>, String) = match SmtpConfig::from_env()? {
-        Some(config) => (Arc::new(SmtpMailer::new(&config)?), config.from.clone()),
+        Some(config) => {
+            lease.allows("HRMS_SMTP_TIMEOUT_MS", config.timeout)?;
+            (Arc::new(SmtpMailer::new(&config)?), config.from.clone())
+        }
         None => {
             let from = std::env::var("HRMS_SMTP_FROM").ok().filter(|f| !f.trim().is_empty());
             (
@@ -52,12 +57,7 @@ pub fn host(
         subscribers: subscribers.clone(),
         wake: wake.clone(),
     };
-    hosted.consumers.push(Consumer {
-        topics: vec![NOTIFICATION_QUEUE.name],
-        group: GROUP,
-        handler: Arc::new(handler),
-        durable: Durability::RetryUntilHandled,
-    });
+    hosted.consumers.push(consumers::of("notification").consumer(Arc::new(handler)));
     hosted.dispatchers.push(Dispatcher {
         store,
         dead_letters: cx.sinks.dead_letters.clone(),
@@ -66,6 +66,7 @@ pub fn host(
         from,
         retry: Dispatcher::retry(),
         wake,
+        lease,
     });
     Ok(())
 }

@@ -107,11 +107,16 @@ impl Dynamo {
 }
 
 impl Function {
-    /// The secondary indexes of the function's table: the audit log's; none for the others.
+    /// The secondary indexes of the function's table: the audit log's, the
+    /// listings' of Employee and User; none for the others.
     pub fn layout(self) -> &'static Layout {
         match self {
             #[cfg(feature = "audit")]
             Function::Audit => &hrms_audit_adapters::dynamodb::LAYOUT,
+            #[cfg(feature = "employee")]
+            Function::Employee => &hrms_employee_adapters::dynamodb::LAYOUT,
+            #[cfg(feature = "user")]
+            Function::User => &hrms_user_adapters::dynamodb::LAYOUT,
             #[allow(unreachable_patterns)]
             _ => &Layout::PLAIN,
         }

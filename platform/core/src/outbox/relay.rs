@@ -6,9 +6,10 @@
 //! without a hand-over ([`RelayWaker::wake`]), when the hand-overs overflow,
 //! and every `interval`. A store read yields the events up to some `seq`;
 //! hand-overs at or below the highest `seq` read are dropped (they went out
-//! with it), so each event goes once, in write order.
+//! with it), so each event goes once, in write order; a key's event goes
+//! only after its earlier ones are acknowledged (see `publish`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,11 +19,12 @@ use super::{OutboxEntry, OutboxError, OutboxStore};
 use crate::consume::RetryPolicy;
 use crate::error::Chain;
 use crate::publish::{EventPublisher, PublishError};
+use crate::traces;
 
 /// How the relay paces itself.
 #[derive(Debug, Clone, Copy)]
 pub struct RelaySettings {
-    /// Events per publish call.
+    /// Events read (from the store or the hand-overs) at a time.
     pub batch: usize,
     /// How often to read the store for pending events.
     pub interval: Duration,
@@ -62,6 +64,10 @@ pub struct DrainReport {
     pub read_up_to: i64,
 }
 
+/// Most rounds of one publish: the events of a key past them (a key with
+/// that many events in one read) wait for the next read.
+const MAX_ROUNDS: usize = 32;
+
 /// Publishes an [`OutboxStore`]'s pending events.
 pub struct Relay {
     store: Arc<dyn OutboxStore>,
@@ -96,8 +102,9 @@ impl Relay {
             let read = pending.entries.len();
             let last = pending.entries.iter().map(|e| e.seq).chain(pending.unreadable.iter().map(|u| u.0));
             report.read_up_to = report.read_up_to.max(last.max().unwrap_or(0));
-            self.publish(&pending.entries, pending.unreadable, &mut report).await?;
-            if report.interrupted || read < self.settings.batch {
+            // Events past the rounds of one publish stay pending: read again.
+            let left = self.publish(&pending.entries, pending.unreadable, &mut report).await?;
+            if report.interrupted || (left.is_empty() && read < self.settings.batch) {
                 break;
             }
         }
@@ -118,8 +125,10 @@ impl Relay {
                 Next::Entries(entries) => entries,
             };
             let taken = entries.len();
-            let entries: Vec<_> = entries.into_iter().filter(|e| e.seq > read_up_to).collect();
-            self.publish(&entries, Vec::new(), &mut report).await?;
+            let mut entries: Vec<_> = entries.into_iter().filter(|e| e.seq > read_up_to).collect();
+            while !entries.is_empty() && !report.interrupted {
+                entries = self.publish(&entries, Vec::new(), &mut report).await?;
+            }
             if report.interrupted || taken < self.settings.batch {
                 break;
             }
@@ -128,42 +137,92 @@ impl Relay {
         Ok(Some(report))
     }
 
-    /// Publishes `entries` (in write order) and settles them with `dead`.
+    /// Publishes `entries` (in write order) and settles them with `dead`;
+    /// returns those not tried, in write order: the events of a key past
+    /// [`MAX_ROUNDS`] (none after a retryable failure).
+    ///
+    /// Per key, write order holds through failures: each round publishes
+    /// the next event of every key still going, so a key's event is sent
+    /// only once its earlier one was acknowledged (or set aside); after a
+    /// retryable failure the key's later events are not sent at all and
+    /// stay pending behind it. Keys with one event each go in one round.
+    /// Each round is settled before the next, so a crash (or a Lambda's
+    /// timeout) re-sends at most the round under way.
     async fn publish(
         &self,
         entries: &[OutboxEntry],
         mut dead: Vec<(i64, String)>,
         report: &mut DrainReport,
-    ) -> Result<(), OutboxError> {
-        let events: Vec<_> = entries.iter().map(|e| e.event.clone()).collect();
-        let results = if events.is_empty() { Vec::new() } else { self.publisher.publish(&events).await };
-
-        // Per key, keep write order: after a retryable failure the key's
-        // later events stay pending, even if they went through (they go
-        // again, with the same ids, after the one that failed).
-        let mut blocked: HashSet<String> = HashSet::new();
-        let mut published = Vec::new();
-        for (entry, result) in entries.iter().zip(results) {
-            let key = entry.event.partition_key();
-            match result {
-                _ if blocked.contains(&key) => {}
-                Ok(()) => published.push(entry.seq),
-                Err(e @ PublishError::Fatal { .. }) => {
-                    let reason = e.explain();
-                    tracing::error!(event_id = %entry.event.id, %reason, "outbox event can never be published; set aside");
-                    dead.push((entry.seq, reason));
-                }
-                Err(e @ PublishError::Retryable { .. }) => {
-                    tracing::warn!(event_id = %entry.event.id, reason = %e.explain(), "publish failed; will retry");
-                    report.interrupted = true;
-                    blocked.insert(key);
+    ) -> Result<Vec<OutboxEntry>, OutboxError> {
+        let mut keys: HashMap<String, usize> = HashMap::new();
+        let mut queues: Vec<VecDeque<&OutboxEntry>> = Vec::new();
+        for entry in entries {
+            let next = keys.len();
+            let i = *keys.entry(entry.event.partition_key()).or_insert(next);
+            if i == queues.len() {
+                queues.push(VecDeque::new());
+            }
+            queues[i].push_back(entry);
+        }
+        for _ in 0..MAX_ROUNDS {
+            let round: Vec<&OutboxEntry> = queues.iter_mut().filter_map(VecDeque::pop_front).collect();
+            if round.is_empty() {
+                break;
+            }
+            let mut published = Vec::new();
+            // A publish span per event, in its trace; the event sent carries it.
+            let (spans, events): (Vec<_>, Vec<_>) = round
+                .iter()
+                .map(|e| {
+                    let (span, event) = traces::publishing(&e.event);
+                    (span, event.into_owned())
+                })
+                .unzip();
+            let results = self.publisher.publish(&events).await;
+            for (span, result) in spans.iter().zip(&results) {
+                if let Err(e) = result {
+                    traces::failed(span, &e.explain());
                 }
             }
+            for (entry, result) in round.iter().zip(results) {
+                match result {
+                    Ok(()) => published.push(entry.seq),
+                    Err(e @ PublishError::Fatal { .. }) => {
+                        let reason = e.explain();
+                        tracing::error!(event_id = %entry.event.id, %reason, "outbox event can never be published; set aside");
+                        dead.push((entry.seq, reason));
+                    }
+                    Err(e @ PublishError::Retryable { .. }) => {
+                        tracing::warn!(event_id = %entry.event.id, reason = %e.explain(), "publish failed; will retry");
+                        report.interrupted = true;
+                        // Its key's later events wait for it.
+                        queues[keys[&entry.event.partition_key()]].clear();
+                    }
+                }
+            }
+            self.settle(&published, std::mem::take(&mut dead), report).await?;
         }
+        // Unreadable events when nothing was read.
+        self.settle(&[], dead, report).await?;
+        if report.interrupted {
+            return Ok(Vec::new());
+        }
+        let mut left: Vec<OutboxEntry> = queues.into_iter().flatten().cloned().collect();
+        left.sort_by_key(|e| e.seq);
+        Ok(left)
+    }
+
+    /// Marks `published` done and sets `dead` aside.
+    async fn settle(
+        &self,
+        published: &[i64],
+        dead: Vec<(i64, String)>,
+        report: &mut DrainReport,
+    ) -> Result<(), OutboxError> {
         if published.is_empty() && dead.is_empty() {
             return Ok(());
         }
-        self.store.settle(&published, &dead).await?;
+        self.store.settle(published, &dead).await?;
         report.published += published.len() as u64;
         report.dead += dead.len() as u64;
         metrics::counter!("hrms_outbox_dead_total").increment(dead.len() as u64);

@@ -3,9 +3,12 @@
 //! token names an unknown `kid`, never more than once per
 //! [`Refresh::min_interval`]. A fetch that fails keeps the cached keys; a
 //! successful one replaces them, so keys the provider retired stop working.
-//! Only RSA signing keys fit for RS256 are kept.
+//! Only RSA signing keys fit for RS256 are kept. A key set served by a
+//! cluster's API server is fetched with [`Access`]: its CA trusted, the
+//! pod's service-account token presented.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -21,7 +24,7 @@ const MAX_BODY: usize = 1 << 20;
 
 /// When the key set is fetched again.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Refresh {
+pub(crate) struct Refresh {
     /// Fetches are at least this far apart, whatever tokens arrive.
     pub min_interval: Duration,
     /// Cached keys older than this are fetched again on use.
@@ -40,6 +43,17 @@ impl Default for Refresh {
     }
 }
 
+/// How the key set is reached beyond its URL: what a Kubernetes API server
+/// asks of a pod fetching its `/openid/v1/jwks`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Access {
+    /// CA certificates trusted besides the built-in roots (the cluster's CA).
+    pub extra_roots: Vec<reqwest::Certificate>,
+    /// A file whose content is sent as `Authorization: Bearer`: read on
+    /// every fetch, as a projected service-account token rotates.
+    pub token_file: Option<PathBuf>,
+}
+
 /// The time source of the refresh schedule (replaceable in tests).
 pub(super) type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 
@@ -55,9 +69,10 @@ struct Cache {
 }
 
 /// The key set of one JWKS URL.
-pub(super) struct Jwks {
+pub(crate) struct Jwks {
     url: Url,
     client: reqwest::Client,
+    token_file: Option<PathBuf>,
     refresh: Refresh,
     clock: Clock,
     cache: RwLock<Cache>,
@@ -66,19 +81,29 @@ pub(super) struct Jwks {
 }
 
 impl Jwks {
-    pub(super) fn new(url: &str, refresh: Refresh) -> Result<Self, AuthError> {
+    pub(crate) fn new(url: &str, refresh: Refresh) -> Result<Self, AuthError> {
+        Self::with_access(url, refresh, Access::default())
+    }
+
+    /// [`Jwks::new`], fetching as `access` says.
+    pub(crate) fn with_access(url: &str, refresh: Refresh, access: Access) -> Result<Self, AuthError> {
         let parsed = Url::parse(url).map_err(|_| AuthError::JwksUrl(url.to_owned()))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(AuthError::JwksUrl(url.to_owned()));
         }
+        if access.token_file.is_some() && parsed.scheme() != "https" {
+            return Err(AuthError::TokenOverHttp(url.to_owned()));
+        }
         let client = reqwest::Client::builder()
             .timeout(refresh.timeout)
             .connect_timeout(refresh.timeout)
+            .tls_certs_merge(access.extra_roots)
             .build()
             .map_err(AuthError::Client)?;
         Ok(Self {
             url: parsed,
             client,
+            token_file: access.token_file,
             refresh,
             clock: Arc::new(Instant::now),
             cache: RwLock::default(),
@@ -88,7 +113,7 @@ impl Jwks {
 
     /// The key that must have signed `token`: RS256 only, chosen by `kid`;
     /// and the [`generation`](Self::generation) of the key set it is from.
-    pub(super) async fn key_for(&self, token: &str) -> Result<(DecodingKey, u64), AuthError> {
+    pub(crate) async fn key_for(&self, token: &str) -> Result<(DecodingKey, u64), AuthError> {
         let header = jsonwebtoken::decode_header(token)?;
         if header.alg != Algorithm::RS256 {
             return Err(AuthError::Algorithm(header.alg));
@@ -116,7 +141,7 @@ impl Jwks {
 
     /// Which key set is cached, while it is fresh: verdicts on tokens are
     /// good only with the key set that gave them.
-    pub(super) fn generation(&self) -> Option<u64> {
+    pub(crate) fn generation(&self) -> Option<u64> {
         let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
         let fresh = cache.fetched.is_some_and(|t| (self.clock)().duration_since(t) < self.refresh.max_age);
         fresh.then_some(cache.generation)
@@ -157,8 +182,13 @@ impl Jwks {
     }
 
     async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, FetchError> {
-        let mut response =
-            self.client.get(self.url.clone()).send().await.and_then(|r| r.error_for_status())?;
+        let mut request = self.client.get(self.url.clone());
+        if let Some(file) = &self.token_file {
+            let token = std::fs::read_to_string(file)
+                .map_err(|source| FetchError::Token { file: file.clone(), source })?;
+            request = request.bearer_auth(token.trim());
+        }
+        let mut response = request.send().await.and_then(|r| r.error_for_status())?;
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await? {
             body.extend_from_slice(&chunk);
@@ -176,6 +206,12 @@ impl Jwks {
 enum FetchError {
     #[error("the JWKS cannot be fetched")]
     Http(#[from] reqwest::Error),
+    #[error("cannot read the token for the JWKS from {}", file.display())]
+    Token {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the JWKS is larger than {MAX_BODY} bytes")]
     TooLarge,
     #[error("not a JWKS")]
@@ -194,6 +230,9 @@ fn rs256_key(jwk: &Jwk) -> Option<(String, DecodingKey)> {
     DecodingKey::from_rsa_components(&rsa.n, &rsa.e).ok().map(|key| (kid, key))
 }
 
+#[cfg(test)]
+#[path = "jwks_access_tests.rs"]
+pub(crate) mod access_tests;
 #[cfg(test)]
 #[path = "jwks_tests.rs"]
 mod tests;

@@ -203,6 +203,15 @@ async fn foreign_keys_other_algorithms_and_wrong_claims_are_refused() {
     let user = Uuid::now_v7();
     let good = claims(user, json!({}));
     auth.verify(&a.sign("a", &good)).await.expect("valid");
+    let now = chrono::Utc::now().timestamp();
+    let lifetime = |seconds: i64| json!({"iat": now - 60, "exp": now - 60 + seconds});
+    for (what, changes) in [
+        ("valid for 12 h", lifetime(12 * 3600)),
+        ("nbf now", json!({"nbf": now})),
+        ("iat a little ahead of this clock", json!({"iat": now + 10})),
+    ] {
+        auth.verify(&a.sign("a", &claims(user, changes))).await.expect(what);
+    }
 
     let with_header = |header: Header, secret: &[u8]| {
         jsonwebtoken::encode(&header, &good, &EncodingKey::from_secret(secret)).expect("signed")
@@ -227,6 +236,10 @@ async fn foreign_keys_other_algorithms_and_wrong_claims_are_refused() {
         ("no audience", a.sign("a", &claims(user, json!({"aud": null})))),
         ("no role", a.sign("a", &claims(user, json!({"role": null})))),
         ("a sub that is no UUID", a.sign("a", &claims(user, json!({"sub": "idp|42"})))),
+        ("no iat", a.sign("a", &claims(user, json!({"iat": null})))),
+        ("valid for 12 h and a minute", a.sign("a", &claims(user, lifetime(12 * 3600 + 60)))),
+        ("iat in the future", a.sign("a", &claims(user, json!({"iat": now + 120, "exp": now + 300})))),
+        ("nbf in the future", a.sign("a", &claims(user, json!({"nbf": now + 120})))),
     ];
     for (what, token) in refused {
         assert!(auth.verify(&token).await.is_err(), "{what}");

@@ -7,17 +7,28 @@
 //!
 //! Every business route takes a [`Caller`], so a request without a valid
 //! token never reaches a function: it gets 401 with a problem body. Tokens
-//! must carry `sub` (a UUID), `role`, `iss`, `exp`, `aud` when one is
-//! configured, and optionally `employee_id` ([`Claims`]): an identity
-//! provider must issue `role` and `employee_id` as custom claims.
+//! must carry `sub` (a UUID), `role`, `iss` (the configured issuer, for
+//! either key source), `iat`, `exp` at most [`MAX_LIFETIME`] after `iat`,
+//! `aud` when one is configured, and optionally `nbf` and `employee_id`
+//! ([`Claims`]): an identity provider must issue `role` and `employee_id`
+//! as custom claims. `iat` and `nbf` may not lie in the future, `exp` not
+//! in the past, give or take [`LEEWAY`] seconds.
+//!
+//! With an [`AccountCheck`] ([`Authenticator::check_accounts`]) a verified
+//! token is also checked against its account's current standing
+//! (`account.rs`): that is how suspension, deletion, a new role or a
+//! terminated employee record revoke tokens already issued.
 
+pub mod account;
+pub mod account_remote;
 mod hs256;
-mod jwks;
+pub(crate) mod jwks;
+pub mod service_token;
 #[cfg(test)]
 mod tests;
 mod verified;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::extract::{FromRef, FromRequestParts};
@@ -29,12 +40,19 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::problem::Problem;
+use account::AccountCheck;
 use hs256::Hs256;
 use jwks::Jwks;
 use verified::Verified;
 
 /// The issuer our tokens carry and require.
 pub const ISSUER: &str = "hrms";
+
+/// The longest a token may be valid: `exp - iat`, 12 hours.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
+/// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.
+pub const LEEWAY: u64 = 30;
 
 /// What a token says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,8 +64,11 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub employee_id: Option<Uuid>,
     pub iss: String,
-    #[serde(default)]
+    /// Issued at (Unix seconds): required.
     pub iat: i64,
+    /// Not before (Unix seconds), if the issuer sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     pub exp: i64,
 }
 
@@ -102,6 +123,8 @@ pub enum AuthError {
     CannotMint,
     #[error("the JWKS URL {0:?} is not an http(s) URL")]
     JwksUrl(String),
+    #[error("the JWKS URL {0:?} is not https: a bearer token is sent only over https")]
+    TokenOverHttp(String),
     #[error("cannot build the JWKS client")]
     Client(#[source] reqwest::Error),
     #[error("the token is signed with {0:?}; only RS256 is accepted")]
@@ -110,6 +133,16 @@ pub enum AuthError {
     NoKeyId,
     #[error("no key {0:?} in the JWKS")]
     UnknownKey(String),
+    #[error("a token may be valid for at most {} hours", MAX_LIFETIME.as_secs() / 3600)]
+    TooLong,
+    #[error("the token is issued in the future")]
+    IssuedInFuture,
+    #[error("cannot read the service token file {file:?}")]
+    ServiceToken {
+        file: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 enum Keys {
@@ -123,6 +156,7 @@ pub struct Authenticator {
     settings: AuthSettings,
     validation: Validation,
     verified: Verified,
+    accounts: OnceLock<Arc<AccountCheck>>,
 }
 
 impl Authenticator {
@@ -155,8 +189,20 @@ impl Authenticator {
             required.push("aud");
         }
         validation.set_required_spec_claims(&required);
-        validation.leeway = 30;
-        Self { keys, settings, validation, verified: Verified::default() }
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY;
+        Self { keys, settings, validation, verified: Verified::default(), accounts: OnceLock::new() }
+    }
+
+    /// From now on, checks every [`Caller`] against its account with
+    /// `check` too; `false` (and nothing changes) if a check was set already.
+    pub fn check_accounts(&self, check: Arc<AccountCheck>) -> bool {
+        self.accounts.set(check).is_ok()
+    }
+
+    /// Whether callers are checked against their accounts.
+    pub fn checks_accounts(&self) -> bool {
+        self.accounts.get().is_some()
     }
 
     /// Whether [`mint`](Self::mint) can make tokens (HS256, a shared secret).
@@ -165,7 +211,8 @@ impl Authenticator {
     }
 
     /// A token for `user_id` acting as `role`, valid for `ttl`
-    /// ([`AuthError::CannotMint`] for RS256).
+    /// ([`AuthError::CannotMint`] for RS256; [`AuthError::TooLong`] past
+    /// [`MAX_LIFETIME`]).
     pub fn mint(
         &self,
         user_id: Uuid,
@@ -174,6 +221,9 @@ impl Authenticator {
         ttl: Duration,
     ) -> Result<String, AuthError> {
         let Keys::Secret(key) = &self.keys else { return Err(AuthError::CannotMint) };
+        if ttl > MAX_LIFETIME {
+            return Err(AuthError::TooLong);
+        }
         let now = chrono::Utc::now().timestamp();
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let claims = Claims {
@@ -182,22 +232,43 @@ impl Authenticator {
             employee_id,
             iss: self.settings.issuer.clone(),
             iat: now,
+            nbf: None,
             exp: now.saturating_add(ttl),
         };
         key.mint(&claims, self.settings.audience.as_deref())
     }
 
-    /// The caller a token names, if its signature, issuer, audience and
-    /// expiry hold. A token these keys accepted less than a minute ago is
-    /// not verified again while unexpired (`verified.rs`).
+    /// The caller a token names, if its signature, issuer, audience,
+    /// lifetime, `iat`, `nbf` and expiry hold (the account is not checked:
+    /// see [`authenticate`](Self::authenticate)).
     pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        self.verify_issued(token).await.map(|(caller, _)| caller)
+    }
+
+    /// The caller a token names, if [`verify`](Self::verify) accepts it
+    /// and, with an [`AccountCheck`], its account still stands as it says.
+    pub async fn authenticate(&self, token: &str) -> Result<Caller, Problem> {
+        let (caller, iat) = self.verify_issued(token).await.map_err(|e| {
+            tracing::debug!(error = %hrms_platform::Chain(&e), "token refused");
+            Problem::unauthorized("the token is invalid or expired")
+        })?;
+        if let Some(accounts) = self.accounts.get() {
+            accounts.check(&caller, iat).await?;
+        }
+        Ok(caller)
+    }
+
+    /// [`verify`](Self::verify), with the token's `iat`. A token these keys
+    /// accepted less than a minute ago is not verified again while
+    /// unexpired (`verified.rs`).
+    async fn verify_issued(&self, token: &str) -> Result<(Caller, i64), AuthError> {
         let (now, leeway) = (chrono::Utc::now().timestamp(), self.validation.leeway as i64);
         let keys = match &self.keys {
             Keys::Secret(_) => Some(0),
             Keys::Jwks(jwks) => jwks.generation(),
         };
-        if let Some(caller) = keys.and_then(|keys| self.verified.get(token, keys, now, leeway)) {
-            return Ok(caller);
+        if let Some(verdict) = keys.and_then(|keys| self.verified.get(token, keys, now, leeway)) {
+            return Ok(verdict);
         }
         let (claims, keys) = match &self.keys {
             Keys::Secret(key) => (jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation)?, 0),
@@ -207,9 +278,15 @@ impl Authenticator {
             }
         };
         let claims = claims.claims;
+        if claims.iat > now.saturating_add(leeway) {
+            return Err(AuthError::IssuedInFuture);
+        }
+        if claims.exp.saturating_sub(claims.iat) > MAX_LIFETIME.as_secs() as i64 {
+            return Err(AuthError::TooLong);
+        }
         let caller = Caller { user_id: claims.sub, role: claims.role, employee_id: claims.employee_id };
-        self.verified.put(token, keys, caller, claims.exp);
-        Ok(caller)
+        self.verified.put(token, keys, caller, claims.iat, claims.exp);
+        Ok((caller, claims.iat))
     }
 }
 
@@ -281,9 +358,6 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?;
-        Arc::<Authenticator>::from_ref(state).verify(token).await.map_err(|e| {
-            tracing::debug!(error = %hrms_platform::Chain(&e), "token refused");
-            Problem::unauthorized("the token is invalid or expired")
-        })
+        Arc::<Authenticator>::from_ref(state).authenticate(token).await
     }
 }

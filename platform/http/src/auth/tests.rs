@@ -54,6 +54,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
         employee_id: None,
         iss: ISSUER.into(),
         iat: 0,
+        nbf: None,
         exp: i64::MAX / 2,
     };
     let forged_body = jsonwebtoken::encode(
@@ -77,6 +78,56 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
     let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{forged_payload}.");
     assert!(auth.verify(&unsigned).await.is_err(), "alg none");
     assert!(matches!(Authenticator::hs256(b"short"), Err(AuthError::WeakSecret)));
+}
+
+/// `claims` signed with the test secret.
+fn signed(claims: &Claims) -> String {
+    let key = EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef");
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key).expect("encoded")
+}
+
+#[tokio::test]
+async fn lifetime_iat_nbf_and_issuer_are_checked() {
+    let auth = auth();
+    let now = chrono::Utc::now().timestamp();
+    let hours = |h: i64| h * 3600;
+    let claims = Claims {
+        sub: Uuid::now_v7(),
+        role: Role::Hr,
+        employee_id: None,
+        iss: ISSUER.into(),
+        iat: now - 60,
+        nbf: None,
+        exp: now - 60 + hours(12),
+    };
+    assert!(auth.verify(&signed(&claims)).await.is_ok(), "12 hours");
+    assert!(auth.verify(&signed(&Claims { nbf: Some(now), ..claims.clone() })).await.is_ok(), "nbf now");
+    let refused = [
+        ("12 hours and a minute", Claims { exp: now + hours(12), ..claims.clone() }),
+        ("a year", Claims { exp: now + hours(24 * 365), ..claims.clone() }),
+        ("iat in the future", Claims { iat: now + 120, exp: now + 600, ..claims.clone() }),
+        ("nbf in the future", Claims { nbf: Some(now + 120), ..claims.clone() }),
+        ("another issuer", Claims { iss: "https://elsewhere.example".into(), ..claims.clone() }),
+    ];
+    for (what, claims) in refused {
+        assert!(auth.verify(&signed(&claims)).await.is_err(), "{what}");
+    }
+    let no_iat = serde_json::json!({"sub": Uuid::now_v7(), "role": "hr", "iss": ISSUER, "exp": now + 60});
+    let no_iat = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &no_iat,
+        &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
+    )
+    .expect("encoded");
+    assert!(auth.verify(&no_iat).await.is_err(), "no iat");
+}
+
+#[test]
+fn tokens_are_minted_for_at_most_12_hours() {
+    let auth = auth();
+    assert!(auth.mint(Uuid::now_v7(), Role::Hr, None, MAX_LIFETIME).is_ok());
+    let longer = MAX_LIFETIME + Duration::from_secs(1);
+    assert!(matches!(auth.mint(Uuid::now_v7(), Role::Hr, None, longer), Err(AuthError::TooLong)));
 }
 
 #[tokio::test]

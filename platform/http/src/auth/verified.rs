@@ -17,10 +17,11 @@ pub(super) const KEPT_FOR: Duration = Duration::from_secs(60);
 /// Most tokens kept; past them the stale ones go, or all of them.
 const CAPACITY: usize = 10_000;
 
-/// A verdict: who the token names, its `exp`, when it was verified, and
-/// with which key set.
+/// A verdict: who the token names, its `iat` and `exp`, when it was
+/// verified, and with which key set.
 struct Entry {
     caller: Caller,
+    iat: i64,
     exp: i64,
     verified: Instant,
     keys: u64,
@@ -32,20 +33,20 @@ pub(super) struct Verified {
 }
 
 impl Verified {
-    /// The caller `token` names, if it was verified with the key set `keys`
+    /// The caller `token` names and its `iat`, if it was verified with the key set `keys`
     /// less than [`KEPT_FOR`] ago and is still unexpired at `now` (Unix
     /// seconds) give or take `leeway`.
-    pub(super) fn get(&self, token: &str, keys: u64, now: i64, leeway: i64) -> Option<Caller> {
+    pub(super) fn get(&self, token: &str, keys: u64, now: i64, leeway: i64) -> Option<(Caller, i64)> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let entry = entries.get(token)?;
         let fresh = entry.keys == keys
             && entry.verified.elapsed() < KEPT_FOR
             && entry.exp >= now.saturating_sub(leeway);
-        fresh.then_some(entry.caller)
+        fresh.then_some((entry.caller, entry.iat))
     }
 
     /// Keeps the verdict on a token that the key set `keys` just verified.
-    pub(super) fn put(&self, token: &str, keys: u64, caller: Caller, exp: i64) {
+    pub(super) fn put(&self, token: &str, keys: u64, caller: Caller, iat: i64, exp: i64) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= CAPACITY {
             entries.retain(|_, e| e.verified.elapsed() < KEPT_FOR);
@@ -53,7 +54,7 @@ impl Verified {
                 entries.clear();
             }
         }
-        entries.insert(token.into(), Entry { caller, exp, verified: Instant::now(), keys });
+        entries.insert(token.into(), Entry { caller, iat, exp, verified: Instant::now(), keys });
     }
 
     #[cfg(test)]
@@ -85,9 +86,9 @@ mod tests {
     fn a_verdict_lasts_until_the_token_expires_or_it_is_a_minute_old() {
         let verified = Verified::default();
         let ada = caller();
-        verified.put("token-a", 1, ada, 1_000);
-        assert_eq!(verified.get("token-a", 1, 990, 30), Some(ada));
-        assert_eq!(verified.get("token-a", 1, 1_030, 30), Some(ada), "within the leeway");
+        verified.put("token-a", 1, ada, 900, 1_000);
+        assert_eq!(verified.get("token-a", 1, 990, 30), Some((ada, 900)));
+        assert_eq!(verified.get("token-a", 1, 1_030, 30), Some((ada, 900)), "within the leeway");
         assert_eq!(verified.get("token-a", 1, 1_031, 30), None, "expired");
         assert_eq!(verified.get("token-b", 1, 990, 30), None, "another token");
         assert_eq!(verified.get("token-a", 2, 990, 30), None, "other keys");
@@ -99,7 +100,7 @@ mod tests {
     fn it_keeps_a_bounded_number_of_verdicts() {
         let verified = Verified::default();
         for i in 0..CAPACITY + 10 {
-            verified.put(&format!("token-{i}"), 0, caller(), i64::MAX);
+            verified.put(&format!("token-{i}"), 0, caller(), 0, i64::MAX);
         }
         assert!(verified.len() <= CAPACITY);
         assert!(verified.get(&format!("token-{}", CAPACITY + 9), 0, 0, 30).is_some(), "the latest is kept");

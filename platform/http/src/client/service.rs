@@ -15,6 +15,8 @@ use tokio::time::Instant;
 use url::Url;
 
 use hrms_platform::error::{BoxError, Cause, Chain};
+use hrms_platform::traces;
+use tracing::Instrument;
 
 use super::Forward;
 use super::answer::{Failure, RemoteProblem};
@@ -129,12 +131,20 @@ impl ServiceClient {
             Miss::Final(self.unavailable("circuit open".into()))
         })?;
         let timeout = self.settings.timeout.min(deadline.saturating_duration_since(Instant::now()));
-        let request = self.request(forward, call).map_err(Miss::Final)?.timeout(timeout);
+        let span = traces::http_client(call.method.as_str(), self.callee, &call.path);
+        let request = self.request(forward, call, &span).map_err(Miss::Final)?.timeout(timeout);
         let started = Instant::now();
-        let answer = match request.send().await {
-            Ok(response) => read(response).await,
-            Err(e) => Err(e),
-        };
+        let answer = async {
+            match request.send().await {
+                Ok(response) => read(response).await,
+                Err(e) => Err(e),
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        if let Ok((status, _)) = &answer {
+            traces::http_status(&span, *status);
+        }
         metrics::histogram!("hrms_sync_call_seconds", "callee" => self.callee)
             .record(started.elapsed().as_secs_f64());
         let (status, body) = match answer {
@@ -184,7 +194,14 @@ impl ServiceClient {
         }
     }
 
-    fn request(&self, forward: &Forward, call: &Call) -> Result<reqwest::RequestBuilder, Failure> {
+    /// The request of `call`, with the trace context of `span` (else the one
+    /// the caller came with).
+    fn request(
+        &self,
+        forward: &Forward,
+        call: &Call,
+        span: &tracing::Span,
+    ) -> Result<reqwest::RequestBuilder, Failure> {
         let url = self.base.join(&call.path).map_err(|e| self.unavailable_by("bad path".into(), e))?;
         let bearer = HeaderValue::try_from(format!("Bearer {}", forward.bearer))
             .map_err(|e| self.unavailable_by("the caller's token cannot be sent on".into(), e))?;
@@ -193,8 +210,8 @@ impl ServiceClient {
             .request(call.method.clone(), url)
             .header(AUTHORIZATION, bearer)
             .header(ACCEPT, "application/json, application/problem+json");
-        if let Some(traceparent) = forward.traceparent.as_deref().and_then(|t| HeaderValue::try_from(t).ok())
-        {
+        let traceparent = traces::traceparent_of(span).or_else(|| forward.traceparent.clone());
+        if let Some(traceparent) = traceparent.and_then(|t| HeaderValue::try_from(t).ok()) {
             request = request.header("traceparent", traceparent);
         }
         if let Some(body) = &call.body {

@@ -35,9 +35,9 @@ pub fn openapi(routes: &OpenApi, commands: &[Command]) -> Result<OpenApi, serde_
     let types: Vec<&str> = commands.iter().map(|c| c.event_type).collect();
     let event_schema = ObjectBuilder::new()
         .property("specversion", one_of(vec!["1.0"]))
-        .property("id", ObjectBuilder::new().schema_type(Type::String))
+        .property("id", text())
         .property("source", string(SchemaFormat::Custom("uri-reference".into())))
-        .property("type", one_of(types))
+        .property("type", one_of(types.clone()))
         .property(
             "subject",
             string(SchemaFormat::KnownFormat(KnownFormat::Uuid)).description(Some("The record's id.")),
@@ -80,11 +80,15 @@ pub fn openapi(routes: &OpenApi, commands: &[Command]) -> Result<OpenApi, serde_
         )))
         .operation_id(Some("command"))
         .parameters(Some([
-            header("ce-specversion", "Binary mode: `1.0`."),
-            header("ce-id", "Binary mode: the event's id."),
-            header("ce-source", "Binary mode: who sends it."),
-            header("ce-type", "Binary mode: the command."),
-            header("ce-subject", "Binary mode: the record's id, for commands on a record."),
+            header("ce-specversion", "Binary mode: `1.0`.", one_of(vec!["1.0"])),
+            header("ce-id", "Binary mode: the event's id.", text()),
+            header("ce-source", "Binary mode: who sends it.", text()),
+            header("ce-type", "Binary mode: the command.", one_of(types.clone())),
+            header(
+                "ce-subject",
+                "Binary mode: the record's id, for commands on a record.",
+                string(SchemaFormat::KnownFormat(KnownFormat::Uuid)),
+            ),
         ]))
         .request_body(Some(body.build()))
         .responses(responses.build())
@@ -121,12 +125,17 @@ fn any() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::AnyValue)
 }
 
-fn header(name: &str, description: &str) -> utoipa::openapi::path::Parameter {
+/// A non-empty string (an empty `ce-*` header is no attribute).
+fn text() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).pattern(Some(r"\S"))
+}
+
+fn header(name: &str, description: &str, schema: ObjectBuilder) -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
         .description(Some(description))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .schema(Some(schema))
         .build()
 }

@@ -49,6 +49,14 @@ pub struct AttendanceDeps {
 /// The routes' state.
 pub type AttendanceApi = Api<AttendanceDeps>;
 
+/// The Attendance function's operations that a CloudEvent may invoke on
+/// `POST /` (see `hrms_http::commands`).
+pub const COMMANDS: &[hrms_http::commands::Command] = &[
+    hrms_http::commands::command("hrms.command.attendance.check-in", "POST", "/attendance/check-in"),
+    hrms_http::commands::command("hrms.command.attendance.check-out", "POST", "/attendance/check-out"),
+    hrms_http::commands::command("hrms.command.attendance.correct", "PATCH", "/attendance/{id}"),
+];
+
 impl AttendanceDeps {
     /// The commands' context now, with Employee bound to the request's caller.
     fn context<'a>(&'a self, employees: &'a dyn EmployeeClient) -> Context<'a> {
@@ -99,7 +107,10 @@ pub fn problem(e: AttendanceError) -> Problem {
     path = "/attendance/check-in",
     tag = "attendance",
     responses(
-        (status = 201, description = "Checked in: the open record.", body = AttendanceRecord),
+        (status = 201, description = "Checked in: the open record.", body = AttendanceRecord,
+            links(
+                ("CorrectAttendance" = (operation_id = "correct_attendance", parameters(("id" = "$response.body#/record_id")))),
+            )),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
@@ -229,12 +240,24 @@ async fn list_attendance(
     let Query(params) = params.map_err(|e| Problem::bad_request(e.body_text()))?;
     let query = ListQuery {
         employee_id: param(&params, "employee_id", "a UUID")?,
-        from: param(&params, "from", "a date, YYYY-MM-DD")?,
-        to: param(&params, "to", "a date, YYYY-MM-DD")?,
+        from: day(&params, "from")?,
+        to: day(&params, "to")?,
     };
     let employees = api.employees.bind(&bearer);
     let who = requester(&caller);
     Ok(Json(list::handle(query, &who, &api.context(employees.as_ref())).await.map_err(problem)?))
+}
+
+/// The date parameter `name`, if given: 400 naming it unless it is a
+/// `YYYY-MM-DD` date (a four-digit year, as OpenAPI's `date` format).
+fn day(params: &HashMap<String, String>, name: &str) -> Result<Option<NaiveDate>, Problem> {
+    let four_digit_year = |v: &String| v.len() == 10 && v.as_bytes()[..4].iter().all(u8::is_ascii_digit);
+    match params.get(name) {
+        Some(v) if !four_digit_year(v) => {
+            Err(Problem::bad_request(format!("{name} must be a date, YYYY-MM-DD")).with_field(name))
+        }
+        _ => param(params, name, "a date, YYYY-MM-DD"),
+    }
 }
 
 /// The query parameter `name`, if given: 400 naming it when it is not `what`.

@@ -249,6 +249,10 @@ async fn listings_name_a_bad_parameter() {
     let hr = f.client.token(Role::Hr, None);
     let bad = f.client.call("GET", "/attendance?from=yesterday", Some(&hr), None).await;
     assert_problem(&bad, StatusCode::BAD_REQUEST, Some("from"));
+    let far = f.client.call("GET", "/attendance?to=-262143-01-01", Some(&hr), None).await;
+    assert_problem(&far, StatusCode::BAD_REQUEST, Some("to"));
+    let far = f.client.call("GET", "/attendance?from=%2B262142-12-31", Some(&hr), None).await;
+    assert_problem(&far, StatusCode::BAD_REQUEST, Some("from"));
     let bad = f.client.call("GET", "/attendance?employee_id=ada", Some(&hr), None).await;
     assert_problem(&bad, StatusCode::BAD_REQUEST, Some("employee_id"));
     let backwards = f.client.call("GET", "/attendance?from=2027-01-05&to=2027-01-04", Some(&hr), None).await;
@@ -273,4 +277,32 @@ async fn listings_name_a_bad_parameter() {
         (status, listed["from"].clone(), listed["days"].clone()),
         (StatusCode::OK, json!("2027-01-04"), json!([]))
     );
+}
+
+#[tokio::test]
+async fn every_route_refuses_as_documented() {
+    use hrms_http::testing::{Refusal, assert_refusals};
+    let f = on_sqlite(EmployeeIs::Up);
+    let id = Uuid::now_v7();
+    let correction = json!({ "check_in": "2026-01-05T08:00:00Z", "reason": "badge reader down" });
+    let table = [
+        Refusal::new("POST", "/attendance/check-in", None, None),
+        Refusal::new("POST", "/attendance/check-out", None, None),
+        Refusal::new("PATCH", format!("/attendance/{id}"), Some(correction), Some(Role::Employee)).bad(
+            Role::Hr,
+            None,
+            format!("/attendance/{id}"),
+            Some(json!({ "check_in": "2026-01-05T08:00:00Z", "reason": " " })),
+            "reason",
+        ),
+        Refusal::new("GET", "/attendance", None, None).bad(
+            Role::Hr,
+            None,
+            "/attendance?to=-262143-01-01",
+            None,
+            "to",
+        ),
+    ];
+    assert_refusals(&f.client, &table).await;
+    assert!(f.events().await.is_empty(), "no refusal wrote anything");
 }

@@ -1,7 +1,9 @@
 //! `check_out`: the person ends the work they checked in for. Employee is
 //! asked first, as for a check-in; no open record is 409. The worked
 //! minutes are counted. Events: `attendance.marked` (`check_out`, with the
-//! minutes) and `audit.attendance.marked` (before and after).
+//! minutes) and `audit.attendance.marked` (before and after). A record
+//! open longer than the contract's [`hrms_events::checks::WORKED_MINUTES`]
+//! (a year) is not closed by the clock (409): a correction closes it.
 
 use hrms_employee::Requester;
 use hrms_events::attendance::Mark;
@@ -20,6 +22,14 @@ pub async fn handle(requester: &Requester, ctx: &Context<'_>) -> Result<Marked, 
         .ok_or_else(|| AttendanceError::Conflict("not checked in: check in first".into()))?;
     // A check-in corrected to a later time than the clock says ends at once.
     let out = second(now).max(before.check_in);
+    let limit = hrms_events::checks::WORKED_MINUTES.1;
+    if worked_minutes(before.check_in, Some(out)).is_some_and(|minutes| minutes > limit) {
+        return Err(AttendanceError::Conflict(format!(
+            "checked in at {}, more than {limit} minutes (a year) ago: the record needs a correction \
+             of its check-out by the manager or hr",
+            before.check_in
+        )));
+    }
     let after = AttendanceRecord {
         check_out: Some(out),
         worked_minutes: worked_minutes(before.check_in, Some(out)),

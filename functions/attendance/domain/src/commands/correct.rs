@@ -1,10 +1,12 @@
 //! `correct`: the employee's manager (as Employee names them), hr or admin
 //! set a record's check-in, check-out or both, with a reason. A plain
-//! employee may not, nor a manager of others (403). Times may not lie in
+//! employee may not, nor a manager of others, nor anyone their own record
+//! whatever their role (403). Times may not lie in
 //! the future, a check-out comes after its check-in and at most 24 hours
 //! later, and a corrected record may not overlap another of the employee's
 //! (409); a correction may close an open record, never reopen one. With
-//! `version`, it applies only to that version (409). Events:
+//! `version`, it applies only to that version (409). No time lies before
+//! 1970 ([`EARLIEST`]). Events:
 //! `attendance.updated` (to the employee) and `audit.attendance.updated`
 //! (before, after, each change and the reason). A correction that changes
 //! no time stores and emits nothing.
@@ -25,6 +27,8 @@ use crate::store::{AttendanceStore, RecordsQuery};
 pub const MAX_SPAN: Duration = Duration::hours(24);
 /// The longest reason kept.
 pub const MAX_REASON: usize = 500;
+/// The earliest time a correction may set.
+pub const EARLIEST: DateTime<Utc> = DateTime::UNIX_EPOCH;
 
 /// The record after the correction, and the events (none if no time changed).
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +61,11 @@ pub async fn handle(
         .get(record_id)
         .await?
         .ok_or_else(|| AttendanceError::NotFound("no such attendance record".into()))?;
+    if requester.is(before.employee_id) {
+        return Err(AttendanceError::Forbidden(
+            "nobody corrects their own attendance, whatever their role".into(),
+        ));
+    }
     if !requester.is_hr() {
         manager_of(&before, requester, employees).await?;
     }
@@ -116,6 +125,9 @@ fn check_times(
 ) -> Result<(), AttendanceError> {
     if check_in > now {
         return Err(AttendanceError::invalid("check_in", "the check-in lies in the future"));
+    }
+    if check_in < EARLIEST {
+        return Err(AttendanceError::invalid("check_in", format!("the check-in lies before {EARLIEST}")));
     }
     if let Some(out) = check_out {
         if out > now {

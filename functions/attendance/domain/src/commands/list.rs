@@ -26,6 +26,11 @@ pub const DEFAULT_DAYS: i64 = 7;
 pub const MAX_DAYS: i64 = 366;
 /// The most records one listing returns.
 pub const MAX_RECORDS: usize = 5000;
+/// The first day a range may name (the first of the 4-digit years a
+/// `YYYY-MM-DD` date has, so that no arithmetic on it overflows).
+pub const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("a valid date");
+/// The last day a range may name.
+pub const LATEST: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
 
 /// What to list: whose (everyone's for hr when absent, else the caller's
 /// own), and the first and last local day (the last 7 days to today, UTC,
@@ -81,6 +86,11 @@ pub async fn handle(
 ) -> Result<Listing, AttendanceError> {
     let Context { store, employees, now } = *ctx;
     let employee_id = whose(query.employee_id, requester, employees).await?;
+    for (name, day) in [("from", query.from), ("to", query.to)] {
+        if day.is_some_and(|d| !(EARLIEST..=LATEST).contains(&d)) {
+            return Err(AttendanceError::invalid(name, format!("a day from {EARLIEST} to {LATEST}")));
+        }
+    }
     let to = query.to.unwrap_or_else(|| now.date_naive());
     let from = query.from.unwrap_or(to - Duration::days(DEFAULT_DAYS - 1));
     if from > to {

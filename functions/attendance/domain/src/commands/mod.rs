@@ -8,6 +8,8 @@ pub mod correct;
 pub mod list;
 
 #[cfg(test)]
+mod contract_tests;
+#[cfg(test)]
 pub(crate) mod testing;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -47,7 +47,12 @@ fn entry(subject: &str, actor: &str, ty: &str, time: DateTime<Utc>) -> NewEntry 
 }
 
 fn entries(subject: &str, n: usize) -> Vec<NewEntry> {
-    (0..n).map(|i| entry(subject, "user:hr", UPDATED, base() + Duration::seconds(i as i64))).collect()
+    entries_from(subject, n, base())
+}
+
+/// `n` updates of `subject`, a second apart from `start`.
+fn entries_from(subject: &str, n: usize, start: DateTime<Utc>) -> Vec<NewEntry> {
+    (0..n).map(|i| entry(subject, "user:hr", UPDATED, start + Duration::seconds(i as i64))).collect()
 }
 
 fn ids(rows: &[Entry]) -> Vec<Uuid> {
@@ -104,7 +109,7 @@ async fn a_chain_goes_on_across_transactions_and_batches() {
     let store = store().await;
     let many = entries("ada", 2 * ROWS_PER_WRITE + 3);
     assert_eq!(store.append(many.clone()).await.expect("appended").recorded, many.len());
-    let more = entries("ada", 4);
+    let more = entries_from("ada", 4, base() + Duration::hours(1));
     assert_eq!(store.append(more.clone()).await.expect("appended").recorded, 4);
 
     let chain = store.chain("ada").await.expect("chain");
@@ -187,6 +192,27 @@ fn row_head(row: &Entry) -> Item {
     item.insert("seq".into(), n(row.seq));
     item.insert("hash".into(), s(&row.hash));
     item
+}
+
+#[tokio::test]
+async fn a_state_left_behind_catches_up_with_its_latest_event_when_a_late_one_comes() {
+    let t = tables().await;
+    let store = audit_store(&t);
+    // Appended in this order: the last row is not the latest event.
+    let later = entry("ada", "user:hr", UPDATED, base() + Duration::seconds(10));
+    let earlier = entry("ada", "user:hr", UPDATED, base());
+    store.append(vec![later.clone(), earlier]).await.expect("appended");
+    let want = store.state("ada").await.expect("state").expect("a state");
+    assert_eq!(want.event_id, later.event_id, "the latest event's state");
+
+    // As if putting the state had failed after the rows committed.
+    let state = item_key(subject_pk("ada"), STATE_SK);
+    t.client.delete_item().table_name(t.table("audit")).set_key(Some(state)).send().await.expect("deleted");
+
+    // A late event (a redriven dead letter) is all the next append brings.
+    let late = entry("ada", "user:hr", UPDATED, base() - Duration::seconds(100));
+    store.append(vec![late]).await.expect("appended");
+    assert_eq!(store.state("ada").await.expect("state"), Some(want));
 }
 
 #[tokio::test]

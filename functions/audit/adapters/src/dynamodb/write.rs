@@ -38,6 +38,8 @@ pub(super) struct Outcome {
     pub(super) duplicates: usize,
     /// The last row written.
     pub(super) last: Option<Entry>,
+    /// The row written with the latest event (by event time, then `seq`).
+    pub(super) latest: Option<Entry>,
     /// Why the rest was not written.
     pub(super) error: Option<Failure>,
 }
@@ -87,25 +89,23 @@ impl DynamoAuditStore {
             .await;
 
         let mut states = Vec::new();
-        let mut behind = Vec::new();
         let mut error = None;
         for (subject, outcome) in outcomes {
             appended.recorded += outcome.recorded;
             appended.duplicates += outcome.duplicates;
-            match (&outcome.last, known.heads.get(&subject)) {
-                (Some(last), _) => states.push(SubjectState::of(last)),
-                (None, Some(head)) if known.states.get(&subject).is_none_or(|seq| *seq < head.seq) => {
-                    behind.push(item_key(subject_pk(&subject), seq_sk(head.seq)));
+            if let Some(latest) = &outcome.latest {
+                states.push(SubjectState::of(latest));
+            }
+            // Rows whose state an earlier append failed to write: their
+            // latest is offered too (the put keeps the latest of all).
+            if let Some((after, upto)) = unstated(known.states.get(&subject), known.heads.get(&subject)) {
+                if let Some(latest) = self.latest_row(&subject, after, upto).await? {
+                    states.push(SubjectState::of(&latest));
                 }
-                _ => {}
             }
             error = error.or(outcome.error);
         }
-        // States that an earlier append failed to write: the head's row's.
-        for item in batch::get(&self.client, &self.table, behind, None).await? {
-            states.push(SubjectState::of(&entry_of(&item)?));
-        }
-        self.put_state_items(&states).await?;
+        self.put_later_states(&states).await?;
         match error {
             Some(e) => Err(e.into()),
             None => Ok(appended),
@@ -174,6 +174,7 @@ impl DynamoAuditStore {
                 Ok(()) => {
                     pending.drain(..count);
                     outcome.recorded += count;
+                    outcome.latest = latest(rows.iter().chain(&outcome.latest).cloned());
                     outcome.last = rows.into_iter().last();
                     if let Some(last) = &outcome.last {
                         head = Link { seq: last.seq, hash: last.hash.clone() };
@@ -271,6 +272,24 @@ impl DynamoAuditStore {
         Ok(TransactWriteItem::builder().put(put.build().map_err(hrms_dynamodb::error::build)?).build())
     }
 
+    /// The row with the latest event (by event time, then `seq`) of
+    /// `subject`'s rows `after` < seq <= `upto` (the last [`REPAIR_ROWS`]).
+    async fn latest_row(&self, subject: &str, after: u64, upto: u64) -> Result<Option<Entry>, Failure> {
+        let (low, high) = (seq_sk(after + 1), seq_sk(upto));
+        let pk = subject_pk(subject);
+        let items = hrms_dynamodb::query_between(
+            &self.client,
+            &self.table,
+            &pk,
+            Some((&low, &high)),
+            false,
+            REPAIR_ROWS,
+        )
+        .await?;
+        let rows = items.iter().map(entry_of).collect::<Result<Vec<_>, _>>()?;
+        Ok(latest(rows))
+    }
+
     /// The head of `subject`'s chain, read strongly consistently.
     async fn read_head(&self, subject: &str) -> Result<Link, Failure> {
         let out = self
@@ -285,6 +304,42 @@ impl DynamoAuditStore {
         out.item.as_ref().map_or_else(|| Ok(Link::start()), Link::of)
     }
 
+    /// Puts each state unless the stored one's event is later (by event
+    /// time, then `seq`): an event appended late, such as a redriven dead
+    /// letter, does not become the current state. One conditional
+    /// `PutItem` per subject, a failed condition meaning "older".
+    pub(super) async fn put_later_states(&self, states: &[SubjectState]) -> Result<(), Failure> {
+        let puts: Vec<_> = states.iter().map(|state| self.put_later_state(state)).collect();
+        let done: Vec<Result<(), Failure>> =
+            stream::iter(puts).buffer_unordered(self.writers).collect().await;
+        done.into_iter().collect()
+    }
+
+    async fn put_later_state(&self, state: &SubjectState) -> Result<(), Failure> {
+        let time = hrms_audit::entry::format_time(&state.time);
+        let mut item = item_key(subject_pk(&state.subject), STATE_SK);
+        item.insert("seq".into(), n(state.seq));
+        item.insert("time".into(), s(&time));
+        let record = serde_json::to_string(state).map_err(|e| unreadable("state", e))?;
+        item.insert("record".into(), s(record));
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#t) OR #t < :t OR (#t = :t AND #seq <= :seq)")
+            .expression_attribute_names("#t", "time")
+            .expression_attribute_names("#seq", "seq")
+            .expression_attribute_values(":t", s(time))
+            .expression_attribute_values(":seq", n(state.seq))
+            .send()
+            .await;
+        match put.map_err(|e| hrms_dynamodb::error::from_sdk("put state", e)) {
+            Ok(_) | Err(Failure::Conflict(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     pub(super) async fn put_state_items(&self, states: &[SubjectState]) -> Result<(), Failure> {
         // One request per key: the last state of each subject.
         let mut last: HashMap<&str, &SubjectState> = HashMap::new();
@@ -296,6 +351,7 @@ impl DynamoAuditStore {
             .map(|state| {
                 let mut item = item_key(subject_pk(&state.subject), STATE_SK);
                 item.insert("seq".into(), n(state.seq));
+                item.insert("time".into(), s(hrms_audit::entry::format_time(&state.time)));
                 let record = serde_json::to_string(state).map_err(|e| unreadable("state", e))?;
                 item.insert("record".into(), s(record));
                 put_request(item)
@@ -331,6 +387,21 @@ enum Overwrite {
     Allowed,
 }
 
+/// Most rows read to repair a subject's state.
+const REPAIR_ROWS: usize = 1000;
+
+/// The rows (`after`, `upto`] of a subject whose state (its `seq`, if
+/// any) is behind its head: their state was not written.
+fn unstated(state: Option<&u64>, head: Option<&Link>) -> Option<(u64, u64)> {
+    let (after, head) = (state.copied().unwrap_or(0), head?.seq);
+    (after < head).then_some((after, head))
+}
+
+/// The row with the latest event: by event time, then `seq`.
+fn latest(rows: impl IntoIterator<Item = Entry>) -> Option<Entry> {
+    rows.into_iter().max_by_key(|e| (e.time, e.seq))
+}
+
 /// How many of `pending` go in the next transaction (at least one).
 fn chunk_len(pending: &[NewEntry]) -> usize {
     let mut bytes = 0;
@@ -357,4 +428,32 @@ fn link(entries: &[NewEntry], head: &Link, recorded_at: DateTime<Utc>) -> Vec<En
 fn put_request(item: Item) -> Result<WriteRequest, Failure> {
     let put = PutRequest::builder().set_item(Some(item)).build().map_err(hrms_dynamodb::error::build)?;
     Ok(WriteRequest::builder().put_request(put).build())
+}
+
+#[cfg(test)]
+mod choice {
+    use super::*;
+
+    #[test]
+    fn only_rows_past_the_state_up_to_the_head_are_unstated() {
+        let head = |seq| Link { seq, hash: String::new() };
+        assert_eq!(unstated(Some(&3), Some(&head(7))), Some((3, 7)));
+        assert_eq!(unstated(None, Some(&head(2))), Some((0, 2)), "no state yet");
+        assert_eq!(unstated(Some(&7), Some(&head(7))), None);
+        assert_eq!(unstated(None, None), None, "a new subject");
+    }
+
+    #[test]
+    fn the_latest_row_is_by_event_time_then_seq_not_the_last_appended() {
+        let event = hrms_events::fixtures::sample(hrms_events::EventType::EmployeeUpdated);
+        let at = |secs| DateTime::<Utc>::from_timestamp(secs, 0).expect("a time");
+        let row = |seq, time| {
+            let new = NewEntry::new(&event).expect("an entry");
+            Entry { seq, time, ..new.link(seq, "", at(0)) }
+        };
+        let rows = vec![row(4, at(100)), row(5, at(300)), row(6, at(200)), row(7, at(300))];
+        assert_eq!(latest(rows.clone()).map(|e| e.seq), Some(7), "the same time: the higher seq");
+        assert_eq!(latest(rows[..3].to_vec()).map(|e| e.seq), Some(5), "a late event appended last loses");
+        assert_eq!(latest(Vec::new()).map(|e| e.seq), None);
+    }
 }

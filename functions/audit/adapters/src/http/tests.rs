@@ -19,7 +19,7 @@ async fn fixture(n: u64) -> (Client, Uuid, Vec<hrms_events::HrmsEvent>) {
         .collect();
     persist(&store, &events).await.expect("persisted");
     let auth = Arc::new(Authenticator::hs256(&[5u8; 32]).expect("key"));
-    let app = AuditApi::new(auth.clone(), AuditDeps { store: Arc::new(store) }).router();
+    let app = AuditApi::new(auth.clone(), AuditDeps::new(Arc::new(store))).router();
     (Client { app, auth }, subject, events)
 }
 
@@ -93,6 +93,18 @@ async fn a_query_that_cannot_be_read_names_its_field() {
 }
 
 #[tokio::test]
+async fn a_cursor_on_any_day_of_a_month_is_read() {
+    let (client, _, _) = fixture(1).await;
+    let token = client.token(Role::Admin, None);
+    for day in ["2026-01-29", "2026-01-30", "2026-01-31"] {
+        let cursor = format!("{day}T10:00:00.000000Z~0192f0c1-0000-7000-8000-000000000000");
+        let uri = format!("/audit?cursor={}", urlencode(&cursor));
+        let (status, body) = client.call("GET", &uri, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn history_and_state_at_a_time_come_from_the_events() {
     let (client, subject, events) = fixture(3).await;
     let token = client.token(Role::Hr, None);
@@ -124,4 +136,54 @@ async fn verify_reports_an_intact_log() {
     assert_eq!((report["chains"].as_u64(), report["rows"].as_u64()), (Some(1), Some(4)));
     assert_eq!(report["findings"], Value::Array(vec![]));
     assert_eq!(report["digest"].as_str().map(str::len), Some(64));
+}
+
+#[tokio::test]
+async fn one_verification_serves_the_requests_of_its_ttl() {
+    let store: Arc<dyn AuditStore> =
+        Arc::new(SqliteAuditStore::open(temp_dir("audit-verify").join("audit.db")).expect("store"));
+    let subject = Uuid::now_v7();
+    let at = |v: u64| Utc::now() - Duration::hours(1) + Duration::minutes(v as i64);
+    persist(store.as_ref(), &[employee_updated(subject, 1, at(1), Uuid::now_v7())]).await.expect("persisted");
+    let auth = Arc::new(Authenticator::hs256(&[5u8; 32]).expect("key"));
+    let client = |ttl| Client {
+        app: AuditApi::new(auth.clone(), AuditDeps { store: store.clone(), verified: Verified::new(ttl) })
+            .router(),
+        auth: auth.clone(),
+    };
+    let (cached, fresh) = (client(VERIFY_TTL), client(std::time::Duration::ZERO));
+    let rows = async |c: &Client| {
+        let (status, report) = c.call("GET", "/audit/verify", Some(&c.token(Role::Hr, None)), None).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        report["rows"].as_u64()
+    };
+    assert_eq!((rows(&cached).await, rows(&fresh).await), (Some(1), Some(1)));
+    persist(store.as_ref(), &[employee_updated(subject, 2, at(2), Uuid::now_v7())]).await.expect("persisted");
+    assert_eq!(rows(&cached).await, Some(1), "within the TTL: the report of the first run");
+    assert_eq!(rows(&fresh).await, Some(2), "past it: a new run");
+}
+
+#[tokio::test]
+async fn every_route_refuses_as_documented() {
+    use hrms_http::testing::{Refusal, assert_refusals};
+    let (client, subject, _) = fixture(1).await;
+    let table = [
+        Refusal::new("GET", "/audit", None, Some(Role::Manager)).bad(
+            Role::Hr,
+            None,
+            "/audit?limit=0",
+            None,
+            "limit",
+        ),
+        Refusal::new("GET", format!("/audit/subjects/{subject}"), None, Some(Role::Employee)),
+        Refusal::new("GET", format!("/audit/subjects/{subject}/state"), None, Some(Role::Employee)).bad(
+            Role::Hr,
+            None,
+            format!("/audit/subjects/{subject}/state?at=yesterday"),
+            None,
+            "at",
+        ),
+        Refusal::new("GET", "/audit/verify", None, Some(Role::Employee)),
+    ];
+    assert_refusals(&client, &table).await;
 }

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use hrms_events::compliance::{ComplianceCheck, Outcome, Severity, SubjectKind};
 use hrms_events::{Actor, HrmsEvent};
 use uuid::Uuid;
@@ -88,7 +88,7 @@ pub fn decide(event: &HrmsEvent, mut timeline: Timeline, policy: &Policy) -> Opt
         timeline.reported.insert(f.key.clone(), f.date);
     }
     let look_back = Duration::weeks(i64::from(policy.weekly_average.reference_weeks) + 1);
-    timeline.prune(event.time - look_back);
+    timeline.prune(event.time.checked_sub_signed(look_back).unwrap_or(DateTime::<Utc>::MIN_UTC));
     timeline.version += 1;
     let check = (!new.is_empty()).then(|| check(&timeline, subject_kind, subject_id, policy, new));
     let events = check.as_ref().map(|c| check_events(c, timeline.manager_id, &actor())).unwrap_or_default();

@@ -1,6 +1,8 @@
 //! The Employee routes:
 //! - `POST /employees` (admin, hr): 201 with the record; with a known
 //!   `employee_id` and the same details, 200 with the stored record.
+//! - `GET /employees` (admin and hr everyone, a manager their reports):
+//!   filters and cursor paging (`list`).
 //! - `GET /employees/{id}` (admin, hr, the person, their manager).
 //! - `PATCH /employees/{id}` (admin, hr): the changed fields, optionally
 //!   with the `version` read before.
@@ -61,7 +63,7 @@ impl EmployeeDeps {
 impl Routes for EmployeeDeps {
     fn routes(router: OpenApiRouter<EmployeeApi>) -> OpenApiRouter<EmployeeApi> {
         router
-            .routes(routes!(create_employee))
+            .routes(routes!(create_employee, list::list_employees))
             .routes(routes!(get_employee, update_employee))
             .routes(routes!(terminate_employee))
     }
@@ -73,6 +75,10 @@ pub fn problem(e: EmployeeError) -> Problem {
         match e {
             EmployeeError::Forbidden(why) => Problem::forbidden(why),
             EmployeeError::NotFound => Problem::not_found("no such employee"),
+            // Not a time zone at all (the document lists the IANA names).
+            EmployeeError::Invalid { field, message } if field == "time_zone" => {
+                Problem::bad_request(message).with_field(field)
+            }
             EmployeeError::Invalid { field, message } => Problem::unprocessable(field, message),
             EmployeeError::Refused(verdict) => Problem::refused(&verdict),
             EmployeeError::Conflict(why) => Problem::conflict(why),
@@ -118,7 +124,14 @@ impl Resource for Employees {
     })),
     responses(
         (status = 201, description = "Created.", body = Employee,
-            headers(("Location" = String, description = "`/employees/{id}`"))),
+            headers(("Location" = String, description = "`/employees/{id}`")),
+            links(
+                ("GetEmployee" = (operation_id = "get_employee", parameters(("id" = "$response.body#/employee_id")))),
+                ("UpdateEmployee" = (operation_id = "update_employee", parameters(("id" = "$response.body#/employee_id")))),
+                ("TerminateEmployee" = (operation_id = "terminate_employee", parameters(("id" = "$response.body#/employee_id")))),
+                ("LeaveBalances" = (operation_id = "leave_balances", parameters(("employee_id" = "$response.body#/employee_id")))),
+                ("EmployeeHistory" = (operation_id = "history", parameters(("id" = "$response.body#/employee_id")))),
+            )),
         (status = 200, description = "The same record, created before.", body = Employee),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
@@ -259,5 +272,11 @@ async fn terminate_employee(
     Ok(Json(view(done.employee, &who)))
 }
 
+mod list;
+#[cfg(test)]
+mod time_zones;
+
+#[cfg(test)]
+mod contract_tests;
 #[cfg(test)]
 mod tests;

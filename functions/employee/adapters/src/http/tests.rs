@@ -196,3 +196,43 @@ async fn compliance_down_is_503_and_nothing_is_stored() {
     assert_eq!((status, problem["status"].clone()), (StatusCode::SERVICE_UNAVAILABLE, json!(503)));
     assert!(f.outbox("employee.db").await.is_empty());
 }
+
+#[tokio::test]
+async fn every_route_refuses_as_documented() {
+    use hrms_http::testing::{Refusal, assert_refusals};
+    let f = fixture();
+    let hr = f.client.token(Role::Hr, None);
+    let (_, created) = f.client.call("POST", "/employees", Some(&hr), Some(&new_employee())).await;
+    let id = created["employee_id"].as_str().expect("id").to_owned();
+    let mut lower_case = new_employee();
+    lower_case["country"] = json!("us");
+    let termination = json!({ "termination_date": "2027-01-31", "reason": "x" });
+    let long_name = json!({ "first_name": "x".repeat(hrms_events::limits::NAME + 1) });
+    let table = [
+        Refusal::new("POST", "/employees", Some(new_employee()), Some(Role::Employee)).bad(
+            Role::Hr,
+            None,
+            "/employees",
+            Some(lower_case),
+            "country",
+        ),
+        Refusal::new("GET", format!("/employees/{id}"), None, Some(Role::Employee)),
+        Refusal::new(
+            "PATCH",
+            format!("/employees/{id}"),
+            Some(json!({ "job_title": "X" })),
+            Some(Role::Manager),
+        )
+        .bad(Role::Hr, None, format!("/employees/{id}"), Some(long_name), "first_name"),
+        Refusal::new("POST", format!("/employees/{id}/terminate"), Some(termination), Some(Role::Employee))
+            .bad(
+                Role::Hr,
+                None,
+                format!("/employees/{id}/terminate"),
+                Some(json!({ "termination_date": "2027-01-31", "reason": "  " })),
+                "reason",
+            ),
+    ];
+    assert_refusals(&f.client, &table).await;
+    assert_eq!(types(&f.outbox("employee.db").await).len(), 2, "only the one creation was written");
+}

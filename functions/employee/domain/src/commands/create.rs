@@ -8,7 +8,7 @@ use hrms_events::employee::{EmployeeCreated, EmployeeStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Context, check_shape, validate};
+use super::{Context, check_hours, check_shape, validate};
 use crate::error::EmployeeError;
 use crate::model::{Employee, NewEmployee};
 use crate::store::StoreError;
@@ -32,6 +32,10 @@ pub async fn handle(
     if !requester.is_hr() {
         return Err(EmployeeError::Forbidden("only hr and admin add employees".into()));
     }
+    if let Some((field, why)) = crate::model::Lengths::too_long(&new) {
+        return Err(EmployeeError::invalid(field, why));
+    }
+    check_hours(new.weekly_hours)?;
     check_shape(&new.country, &new.time_zone)?;
     let named = new.employee_id.is_some();
     let employee = record(new);

@@ -33,6 +33,9 @@ pub async fn handle(
     if !requester.is_hr() {
         return Err(EmployeeError::Forbidden("only hr and admin terminate employments".into()));
     }
+    if let Some((field, why)) = crate::model::Lengths::too_long(&termination) {
+        return Err(EmployeeError::invalid(field, why));
+    }
     let reason = termination.reason.trim().to_owned();
     if reason.is_empty() {
         return Err(EmployeeError::invalid("reason", "a termination needs a reason"));

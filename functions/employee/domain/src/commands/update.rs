@@ -12,7 +12,7 @@ use hrms_events::{FieldChange, HrmsEvent, Payload};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Context, check_shape, validate};
+use super::{Context, check_hours, check_shape, validate};
 use crate::error::EmployeeError;
 use crate::model::{Employee, EmployeeChanges};
 use hrms_platform::Requester;
@@ -34,6 +34,10 @@ pub async fn handle(
     if !requester.is_hr() {
         return Err(EmployeeError::Forbidden("only hr and admin change employees".into()));
     }
+    if let Some((field, why)) = crate::model::Lengths::too_long(&changes) {
+        return Err(EmployeeError::invalid(field, why));
+    }
+    changes.weekly_hours.map(check_hours).transpose()?;
     let before = store.get(employee_id).await?.ok_or(EmployeeError::NotFound)?;
     if let Some(version) = changes.version
         && version != before.version

@@ -57,6 +57,15 @@ pub struct LeaveDeps {
 /// The routes' state.
 pub type LeaveApi = Api<LeaveDeps>;
 
+/// The Leave function's operations that a CloudEvent may invoke on `POST /`
+/// (see `hrms_http::commands`).
+pub const COMMANDS: &[hrms_http::commands::Command] = &[
+    hrms_http::commands::command("hrms.command.leave.request", "POST", "/leaves"),
+    hrms_http::commands::command("hrms.command.leave.approve", "POST", "/leaves/{id}/approve"),
+    hrms_http::commands::command("hrms.command.leave.reject", "POST", "/leaves/{id}/reject"),
+    hrms_http::commands::command("hrms.command.leave.cancel", "POST", "/leaves/{id}/cancel"),
+];
+
 impl LeaveDeps {
     /// The commands' context, with Employee bound to the request's caller.
     fn context<'a>(&'a self, employees: &'a dyn EmployeeClient) -> Context<'a> {
@@ -119,7 +128,7 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-/// A JSON body that may be left out (no body: `T::default()`).
+/// A JSON body that may be left out (no body, or JSON `null`: `T::default()`).
 struct OptionalJson<T>(T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJson<T> {
@@ -127,8 +136,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         if request.headers().contains_key(header::CONTENT_TYPE) {
-            let ProblemJson(body) = ProblemJson::from_request(request, state).await?;
-            return Ok(Self(body));
+            let ProblemJson(body) = ProblemJson::<Option<T>>::from_request(request, state).await?;
+            return Ok(Self(body.unwrap_or_default()));
         }
         let bytes = Bytes::from_request(request, state)
             .await
@@ -149,7 +158,7 @@ fn param<T>(
     expected: &str,
     parse: impl FnOnce(&str) -> Option<T>,
 ) -> Result<Option<T>, Problem> {
-    match params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+    match params.get(name).map(|v| v.trim()) {
         None => Ok(None),
         Some(v) => parse(v)
             .map(Some)
@@ -176,7 +185,14 @@ fn status(text: &str) -> Option<LeaveStatus> {
     })),
     responses(
         (status = 201, description = "Requested (or, for a type that needs no approval, approved).", body = Leave,
-            headers(("Location" = String, description = "`/leaves/{id}`"))),
+            headers(("Location" = String, description = "`/leaves/{id}`")),
+            links(
+                ("GetLeave" = (operation_id = "get_leave", parameters(("id" = "$response.body#/leave_id")))),
+                ("ApproveLeave" = (operation_id = "approve_leave", parameters(("id" = "$response.body#/leave_id")))),
+                ("RejectLeave" = (operation_id = "reject_leave", parameters(("id" = "$response.body#/leave_id")))),
+                ("CancelLeave" = (operation_id = "cancel_leave", parameters(("id" = "$response.body#/leave_id")))),
+                ("LeaveHistory" = (operation_id = "history", parameters(("id" = "$response.body#/leave_id")))),
+            )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -215,6 +231,7 @@ struct ListParams {
     /// Requests starting on or before this date.
     to: Option<NaiveDate>,
     /// At most this many (1 to 500; 100 when absent).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
 }
 
@@ -371,7 +388,7 @@ async fn reject_leave(
     path = "/leaves/{id}/cancel",
     tag = "leave",
     params(("id" = Uuid, Path, description = "The request's id.")),
-    request_body(content = Cancellation, example = json!({ "reason": "Plans changed" })),
+    request_body(content = Option<Cancellation>, description = "Optional: no body is no reason.", example = json!({ "reason": "Plans changed" })),
     responses(
         (status = 200, description = "The cancelled request.", body = Leave),
         (status = 400, response = BadRequest),
@@ -406,6 +423,7 @@ async fn cancel_leave(
 #[allow(dead_code)] // Documents the query; the handler reads it field by field.
 struct BalanceParams {
     /// The calendar year; this year (UTC) when absent.
+    #[param(minimum = 1, maximum = 9999)]
     year: Option<i32>,
 }
 

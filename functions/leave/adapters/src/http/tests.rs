@@ -369,3 +369,61 @@ async fn employee_down_is_503_and_nothing_is_stored() {
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("date")
 }
+
+#[tokio::test]
+async fn every_route_refuses_as_documented() {
+    use hrms_http::testing::{Refusal, assert_refusals};
+    let f = fixture();
+    let e = f.employee("GB").await;
+    let (start, end) = week(8);
+    let (status, made) = f.post("/leaves", &f.as_employee(&e), ask(start, end)).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let id = made["leave_id"].as_str().expect("id").to_owned();
+    let written = f.outbox().await.len();
+    let for_someone = json!({ "employee_id": e.employee_id, "leave_type": "annual", "start_date": start });
+    let long = "x".repeat(hrms_events::limits::REASON + 1);
+    let mut long_reason = ask(start, end);
+    long_reason["reason"] = json!(long);
+    let balances = format!("/leave-balances/{}", e.employee_id);
+    let table = [
+        Refusal::new("POST", "/leaves", Some(for_someone), Some(Role::Employee)).bad(
+            Role::Employee,
+            Some(e.employee_id),
+            "/leaves",
+            Some(long_reason),
+            "reason",
+        ),
+        Refusal::new("GET", "/leaves", None, None).bad(Role::Hr, None, "/leaves?to=", None, "to"),
+        Refusal::new("GET", format!("/leaves/{id}"), None, Some(Role::Employee)),
+        Refusal::new("POST", format!("/leaves/{id}/approve"), None, Some(Role::Employee)),
+        Refusal::new(
+            "POST",
+            format!("/leaves/{id}/reject"),
+            Some(json!({ "reason": "no" })),
+            Some(Role::Employee),
+        )
+        .bad(
+            Role::Hr,
+            None,
+            format!("/leaves/{id}/reject"),
+            Some(json!({ "reason": " " })),
+            "reason",
+        ),
+        Refusal::new("POST", format!("/leaves/{id}/cancel"), Some(json!({})), Some(Role::Employee)).bad(
+            Role::Hr,
+            None,
+            format!("/leaves/{id}/cancel"),
+            Some(json!({ "reason": long })),
+            "reason",
+        ),
+        Refusal::new("GET", balances.clone(), None, Some(Role::Employee)).bad(
+            Role::Hr,
+            None,
+            format!("{balances}?year=0"),
+            None,
+            "year",
+        ),
+    ];
+    assert_refusals(&f.client, &table).await;
+    assert_eq!(f.outbox().await.len(), written, "nothing written by the refusals");
+}

@@ -11,7 +11,9 @@ use hrms_events::leave::{LeaveApproved, LeaveStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, Context, audit, balance_of, decider_id, may_decide, pending, remaining, visible};
+use super::{
+    Changed, Context, audit, balance_of, decider_id, may_decide, pending, remaining, visible, within_contract,
+};
 use crate::error::LeaveError;
 use crate::model::Leave;
 
@@ -50,6 +52,7 @@ async fn attempt(leave_id: Uuid, requester: &Requester, ctx: &Context<'_>) -> Re
         ..before.clone()
     };
     let (left_before, left_after) = (remaining(policy, &balance), remaining(policy, &debited));
+    within_contract(after.days, left_after)?;
     let actor = requester.actor();
     let notice = LeaveApproved {
         leave_id,

@@ -1,5 +1,6 @@
 //! `cancel`: the employee withdraws a pending or approved request before
-//! its start date; hr and admin cancel one at any time. An approved
+//! its start date; hr and admin cancel others' at any time (their own only
+//! as anyone does, before it starts). An approved
 //! request's days are credited back to its balance in the same
 //! transaction. Events: `leave.cancelled` (to the employee, and to the
 //! approver if it was approved) and `audit.leave.cancelled`.
@@ -37,7 +38,9 @@ async fn attempt(
     ctx: &Context<'_>,
 ) -> Result<Changed, LeaveError> {
     let before = visible(leave_id, requester, ctx.store).await?;
-    if !requester.is_hr() {
+    // Hr and admin cancel others' leave at any time; their own, as anyone
+    // does, only before it starts.
+    if !requester.is_hr() || requester.is(before.employee_id) {
         if !requester.is(before.employee_id) {
             return Err(LeaveError::Forbidden("only the employee, hr and admin cancel a request".into()));
         }
@@ -178,5 +181,23 @@ mod tests {
 
         handle(leave.leave_id, Cancellation::default(), &h.hr, &h.on(date(2027, 4, 1))).await.expect("hr");
         assert_eq!(h.taken(leave.employee_id, "annual", 2027).await, 0.0);
+    }
+
+    #[tokio::test]
+    async fn hr_and_admin_cancel_their_own_leave_only_as_anyone_does() {
+        let h = Harness::new();
+        let leave = h.request(date(2027, 3, 1), date(2027, 3, 5)).await;
+        h.approve(leave.leave_id).await;
+        let written = h.outbox().len();
+        for role in [Role::Hr, Role::Admin] {
+            let me = Requester { role, ..h.employee_requester() };
+            let late = handle(leave.leave_id, Cancellation::default(), &me, &h.on(date(2027, 3, 2))).await;
+            assert!(matches!(late, Err(LeaveError::Forbidden(_))), "{role:?}: {late:?}");
+        }
+        assert_eq!(h.outbox().len(), written, "nothing written");
+        let me = Requester { role: Role::Hr, ..h.employee_requester() };
+        handle(leave.leave_id, Cancellation::default(), &me, &h.on(date(2027, 2, 1)))
+            .await
+            .expect("before it starts");
     }
 }

@@ -27,6 +27,8 @@ pub mod request;
 pub mod terminated;
 
 #[cfg(test)]
+mod contract_tests;
+#[cfg(test)]
 pub(crate) mod testing;
 
 use chrono::NaiveDate;
@@ -123,6 +125,28 @@ async fn balance_of(leave: &Leave, store: &dyn LeaveStore) -> Result<Balance, Le
         .unwrap_or_else(|| Balance::empty(leave.employee_id, &leave.leave_type, leave.year())))
 }
 
+/// Refuses a count of days or a balance outside the event contract's
+/// ranges ([`hrms_events::checks::LEAVE_DAYS`], `LEAVE_BALANCE`): the
+/// policy's bounds and the one-year rule keep them inside; this keeps an
+/// event no consumer would accept from being written if they did not.
+fn within_contract(days: f64, balance_after: Option<f64>) -> Result<(), LeaveError> {
+    use hrms_events::checks::{LEAVE_BALANCE, LEAVE_DAYS};
+    if !(LEAVE_DAYS.0..=LEAVE_DAYS.1).contains(&days) {
+        let (min, max) = LEAVE_DAYS;
+        return Err(LeaveError::invalid("end_date", format!("{days} days: a request takes {min} to {max}")));
+    }
+    if let Some(left) = balance_after
+        && !(LEAVE_BALANCE.0..=LEAVE_BALANCE.1).contains(&left)
+    {
+        let (min, max) = LEAVE_BALANCE;
+        return Err(LeaveError::conflict(
+            "leave_type",
+            format!("{left} days left: a balance is {min} to {max}"),
+        ));
+    }
+    Ok(())
+}
+
 /// What is left of the allowance of `balance`'s type, if the policy still
 /// has the type.
 fn remaining(policy: &Policy, balance: &Balance) -> Option<f64> {
@@ -156,11 +180,13 @@ fn audit(
     }
 }
 
-/// A free-text field trimmed, `None` when blank, at most 1000 characters.
+/// A free-text field trimmed, `None` when blank, at most
+/// [`hrms_events::limits::REASON`] characters.
 fn text(field: &str, value: Option<String>) -> Result<Option<String>, LeaveError> {
     let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    if value.as_ref().is_some_and(|v| v.chars().count() > 1000) {
-        return Err(LeaveError::invalid(field, "at most 1000 characters"));
+    let max = hrms_events::limits::REASON;
+    if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+        return Err(LeaveError::invalid(field, format!("at most {max} characters")));
     }
     Ok(value)
 }

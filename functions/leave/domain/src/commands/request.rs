@@ -13,7 +13,7 @@ use hrms_events::leave::{LeaveApproved, LeaveRequested, LeaveStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, Context, audit, balance_of, decider_id, remaining, text};
+use super::{Changed, Context, audit, balance_of, decider_id, remaining, text, within_contract};
 use crate::error::LeaveError;
 use crate::model::{Balance, Leave, NewLeave};
 use crate::policy::{LeaveType, Policy};
@@ -44,6 +44,7 @@ async fn attempt(
     let balance = balance_of(leave, store).await?;
     let leave = Leave { leave_id: Uuid::now_v7(), ..leave.clone() };
     let (leave, debited) = decide(leave, &balance, rules, requester)?;
+    within_contract(leave.days, remaining(policy, debited.as_ref().unwrap_or(&balance)))?;
     let events = events(&leave, &balance, debited.as_ref(), policy, requester);
     store.insert(&leave, debited.as_ref(), &events).await?;
     Ok(Changed { leave, events })

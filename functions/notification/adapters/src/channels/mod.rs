@@ -23,7 +23,8 @@
 //! - [`email`]: the [`Email`] data type, the [`Mailer`] trait, [`message_id`].
 //! - [`smtp`]: [`SmtpMailer`] (lettre, pooled, STARTTLS or implicit TLS).
 //! - [`file`](mod@file): [`FileMailer`], each mail an RFC 5322 `.eml` file (`hrms dev`).
-//! - [`webhook`]: [`WebhookSender`], a JSON POST signed with HMAC-SHA256.
+//! - [`webhook`]: [`WebhookSender`], a JSON POST signed with HMAC-SHA256;
+//!   redirects are not followed.
 //! - [`signature`]: signing, [`verify`] and [`ReplayGuard`] for receivers.
 //! - [`subscribers`]: the webhook subscribers of `HRMS_WEBHOOKS`, secrets
 //!   from the variables the file names.
@@ -32,9 +33,9 @@
 //! | variable | meaning | default |
 //! | --- | --- | --- |
 //! | `HRMS_SMTP_URL` | `smtp://host:port` (plain), `smtp://host:port?tls=required` (STARTTLS), `smtps://host:port` (implicit TLS) | unset: no SMTP |
-//! | `HRMS_SMTP_USERNAME`, `HRMS_SMTP_PASSWORD` | SMTP credentials (never logged) | unset: no authentication |
+//! | `HRMS_SMTP_USERNAME`, `HRMS_SMTP_PASSWORD` | SMTP credentials (never logged); only with `smtps://` or `tls=required` | unset: no authentication |
 //! | `HRMS_SMTP_FROM` | sender mailbox | `HRMS <hrms@localhost>` |
-//! | `HRMS_SMTP_TIMEOUT_MS` | limit on one send, connecting included | 10000 |
+//! | `HRMS_SMTP_TIMEOUT_MS` | limit on one send, connecting included; at most half the dispatcher's 5-minute lease (refused at start-up) | 10000 |
 //! | `HRMS_SMTP_POOL_SIZE` | pooled SMTP connections | 4 |
 //! | `HRMS_WEBHOOKS` | the webhook subscriptions file (TOML) | unset: no webhooks |
 //!

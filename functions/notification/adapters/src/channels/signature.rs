@@ -1,10 +1,15 @@
 //! Webhook signatures, both sides: [`sign`] for the sender, [`verify`] and
 //! [`ReplayGuard`] for a receiver.
 //!
-//! The header is `HRMS-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
-//! "<t>.<body>")>`; a receiver accepts a `t` within its tolerance of its own
-//! clock (older is a replay, newer a forgery or a skewed clock) and, with a
-//! [`ReplayGuard`], each `HRMS-Delivery` id once inside that window.
+//! The header is `HRMS-Signature: t=<unix seconds>,v2=<hex HMAC-SHA256(secret,
+//! "<t>.<delivery id>.<body>")>`, the delivery id being the `HRMS-Delivery`
+//! header's value, so that neither the time, the id nor the body can be
+//! changed without the secret. The id must be a UUID: having no `.`, it
+//! cannot shift the boundary between itself and the body; any other id is
+//! refused on both sides. A receiver accepts a `t` within its tolerance
+//! of its own clock (older is a replay, newer a forgery or a skewed clock)
+//! and, with a [`ReplayGuard`], each delivery id once inside that window.
+//! (`v1`, which did not cover the id, is no longer sent nor accepted.)
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
@@ -23,6 +28,8 @@ pub const DELIVERY_HEADER: &str = "HRMS-Delivery";
 pub enum SignatureError {
     #[error("malformed signature header: {0}")]
     Malformed(&'static str),
+    #[error("the delivery id is not a UUID")]
+    DeliveryId,
     #[error("the signature does not match")]
     Mismatch,
     #[error("the timestamp is outside the tolerance (a replay or a skewed clock)")]
@@ -31,30 +38,44 @@ pub enum SignatureError {
     Replayed,
 }
 
-/// The `HRMS-Signature` header value for `body` sent at `timestamp` (unix seconds).
-pub fn sign(secret: &[u8], timestamp: u64, body: &[u8]) -> String {
-    format!("t={timestamp},v1={}", hex::encode(mac(secret, timestamp, body).finalize().into_bytes()))
+/// The `HRMS-Signature` header value for delivery `delivery_id` (a UUID)
+/// of `body` sent at `timestamp` (unix seconds).
+pub fn sign(secret: &[u8], timestamp: u64, delivery_id: &str, body: &[u8]) -> Result<String, SignatureError> {
+    let mac = mac(secret, timestamp, uuid_id(delivery_id)?, body).finalize().into_bytes();
+    Ok(format!("t={timestamp},v2={}", hex::encode(mac)))
 }
 
-fn mac(secret: &[u8], timestamp: u64, body: &[u8]) -> Hmac<Sha256> {
+/// `delivery_id` if it is a UUID (which has no `.`, so the signed string
+/// reads one way only).
+fn uuid_id(delivery_id: &str) -> Result<&str, SignatureError> {
+    uuid::Uuid::try_parse(delivery_id).map(|_| delivery_id).map_err(|_| SignatureError::DeliveryId)
+}
+
+/// The MAC of `"<timestamp>.<delivery_id>.<body>"`.
+fn mac(secret: &[u8], timestamp: u64, delivery_id: &str, body: &[u8]) -> Hmac<Sha256> {
     // HMAC accepts keys of any length: this cannot fail.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
     mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(delivery_id.as_bytes());
     mac.update(b".");
     mac.update(body);
     mac
 }
 
-/// Checks `signature_header` against `body`: the timestamp must lie within
-/// `tolerance` of `now`, and one `v1` signature must match (compared in
-/// constant time; several `v1` entries allow rotating the secret).
+/// Checks `signature_header` against the `HRMS-Delivery` id `delivery_id`
+/// (refused unless a UUID) and `body`: the timestamp must lie within `tolerance` of `now`, and one
+/// `v2` signature must match (compared in constant time; several `v2`
+/// entries allow rotating the secret).
 pub fn verify(
     secret: &[u8],
     signature_header: &str,
+    delivery_id: &str,
     body: &[u8],
     now: SystemTime,
     tolerance: Duration,
 ) -> Result<(), SignatureError> {
+    let delivery_id = uuid_id(delivery_id)?;
     let mut timestamp = None;
     let mut signatures = Vec::new();
     for part in signature_header.split(',') {
@@ -62,8 +83,8 @@ pub fn verify(
             Some(("t", t)) => {
                 timestamp = Some(t.parse::<u64>().map_err(|_| SignatureError::Malformed("bad t"))?)
             }
-            Some(("v1", hexed)) => {
-                signatures.push(hex::decode(hexed).map_err(|_| SignatureError::Malformed("bad v1"))?)
+            Some(("v2", hexed)) => {
+                signatures.push(hex::decode(hexed).map_err(|_| SignatureError::Malformed("bad v2"))?)
             }
             Some(_) => {} // other schemes, for later versions
             None => return Err(SignatureError::Malformed("expected key=value pairs")),
@@ -71,14 +92,14 @@ pub fn verify(
     }
     let timestamp = timestamp.ok_or(SignatureError::Malformed("no t"))?;
     if signatures.is_empty() {
-        return Err(SignatureError::Malformed("no v1"));
+        return Err(SignatureError::Malformed("no v2"));
     }
     let sent = UNIX_EPOCH + Duration::from_secs(timestamp);
     let skew = now.duration_since(sent).or_else(|e| Ok::<_, SignatureError>(e.duration()))?;
     if skew > tolerance {
         return Err(SignatureError::Expired);
     }
-    let expected = mac(secret, timestamp, body);
+    let expected = mac(secret, timestamp, delivery_id, body);
     if signatures.iter().any(|s| expected.clone().verify_slice(s).is_ok()) {
         Ok(())
     } else {
@@ -148,6 +169,7 @@ mod tests {
     const SECRET: &[u8] = b"whsec-test";
     const BODY: &[u8] = br#"{"type":"leave.approved"}"#;
     const WINDOW: Duration = Duration::from_secs(300);
+    const ID: &str = "0193a4a0-0000-7000-8000-00000000d001";
 
     fn at(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)
@@ -155,47 +177,73 @@ mod tests {
 
     #[test]
     fn a_valid_signature_verifies() {
-        let header = sign(SECRET, 1_700_000_000, BODY);
-        assert!(header.starts_with("t=1700000000,v1=") && header.len() == "t=1700000000,v1=".len() + 64);
-        assert_eq!(verify(SECRET, &header, BODY, at(1_700_000_010), WINDOW), Ok(()));
+        let header = sign(SECRET, 1_700_000_000, ID, BODY).expect("a UUID id");
+        assert!(header.starts_with("t=1700000000,v2=") && header.len() == "t=1700000000,v2=".len() + 64);
+        assert_eq!(verify(SECRET, &header, ID, BODY, at(1_700_000_010), WINDOW), Ok(()));
     }
 
     #[test]
     fn a_tampered_body_or_a_wrong_secret_is_a_mismatch() {
-        let header = sign(SECRET, 1_700_000_000, BODY);
+        let header = sign(SECRET, 1_700_000_000, ID, BODY).expect("a UUID id");
         let now = at(1_700_000_000);
         assert_eq!(
-            verify(SECRET, &header, br#"{"type":"leave.rejected"}"#, now, WINDOW),
+            verify(SECRET, &header, ID, br#"{"type":"leave.rejected"}"#, now, WINDOW),
             Err(SignatureError::Mismatch)
         );
-        assert_eq!(verify(b"another", &header, BODY, now, WINDOW), Err(SignatureError::Mismatch));
+        assert_eq!(verify(b"another", &header, ID, BODY, now, WINDOW), Err(SignatureError::Mismatch));
         let moved = header.replace("t=1700000000", "t=1700000001");
-        assert_eq!(verify(SECRET, &moved, BODY, now, WINDOW), Err(SignatureError::Mismatch));
+        assert_eq!(verify(SECRET, &moved, ID, BODY, now, WINDOW), Err(SignatureError::Mismatch));
+        // Another delivery id (to slip a replay past the receiver's guard) breaks it too.
+        let other = "0193a4a0-0000-7000-8000-00000000d002";
+        assert_eq!(verify(SECRET, &header, other, BODY, now, WINDOW), Err(SignatureError::Mismatch));
     }
 
     #[test]
     fn timestamps_outside_the_tolerance_are_refused_both_ways() {
-        let header = sign(SECRET, 1_700_000_000, BODY);
-        assert_eq!(verify(SECRET, &header, BODY, at(1_700_000_301), WINDOW), Err(SignatureError::Expired));
-        assert_eq!(verify(SECRET, &header, BODY, at(1_699_999_699), WINDOW), Err(SignatureError::Expired));
-        assert_eq!(verify(SECRET, &header, BODY, at(1_700_000_300), WINDOW), Ok(()));
+        let header = sign(SECRET, 1_700_000_000, ID, BODY).expect("a UUID id");
+        assert_eq!(
+            verify(SECRET, &header, ID, BODY, at(1_700_000_301), WINDOW),
+            Err(SignatureError::Expired)
+        );
+        assert_eq!(
+            verify(SECRET, &header, ID, BODY, at(1_699_999_699), WINDOW),
+            Err(SignatureError::Expired)
+        );
+        assert_eq!(verify(SECRET, &header, ID, BODY, at(1_700_000_300), WINDOW), Ok(()));
     }
 
     #[test]
     fn a_rotated_secret_verifies_with_either_signature() {
-        let old = sign(b"old", 1_700_000_000, BODY);
-        let new = sign(SECRET, 1_700_000_000, BODY);
+        let old = sign(b"old", 1_700_000_000, ID, BODY).expect("a UUID id");
+        let new = sign(SECRET, 1_700_000_000, ID, BODY).expect("a UUID id");
         let both = format!("{new},{}", old.split_once(',').map(|(_, v1)| v1).unwrap_or_default());
-        assert_eq!(verify(b"old", &both, BODY, at(1_700_000_000), WINDOW), Ok(()));
-        assert_eq!(verify(SECRET, &both, BODY, at(1_700_000_000), WINDOW), Ok(()));
+        assert_eq!(verify(b"old", &both, ID, BODY, at(1_700_000_000), WINDOW), Ok(()));
+        assert_eq!(verify(SECRET, &both, ID, BODY, at(1_700_000_000), WINDOW), Ok(()));
+    }
+
+    #[test]
+    fn delivery_ids_that_are_not_uuids_are_refused_on_both_sides() {
+        // With dotted ids, id "a.b" and body "c" would sign the same string
+        // as id "a" and body "b.c".
+        assert_eq!(sign(SECRET, 1_700_000_000, "a.b", b"c"), Err(SignatureError::DeliveryId));
+        let header = sign(SECRET, 1_700_000_000, ID, BODY).expect("a UUID id");
+        let dotted = format!("{ID}.x");
+        for id in ["", "d-1", "a", dotted.as_str()] {
+            assert_eq!(
+                verify(SECRET, &header, id, BODY, at(1_700_000_000), WINDOW),
+                Err(SignatureError::DeliveryId),
+                "{id:?}"
+            );
+        }
     }
 
     #[test]
     fn malformed_headers_are_refused() {
         let now = at(1_700_000_000);
-        for header in ["", "t=1700000000", "v1=00", "t=soon,v1=00", "t=1700000000,v1=zz", "garbage"] {
+        let v1 = "t=1700000000,v1=00";
+        for header in ["", "t=1700000000", "v2=00", "t=soon,v2=00", "t=1700000000,v2=zz", "garbage", v1] {
             assert!(
-                matches!(verify(SECRET, header, BODY, now, WINDOW), Err(SignatureError::Malformed(_))),
+                matches!(verify(SECRET, header, ID, BODY, now, WINDOW), Err(SignatureError::Malformed(_))),
                 "{header:?}"
             );
         }

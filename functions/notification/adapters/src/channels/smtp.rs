@@ -1,7 +1,8 @@
 //! [`SmtpMailer`]: e-mail over SMTP with lettre (pooled connections,
 //! STARTTLS or implicit TLS on rustls), configured by [`SmtpConfig`]
 //! (`HRMS_SMTP_*`, see [`super`]). Credentials never reach logs, `Debug`
-//! output or error texts.
+//! output or error texts, and are never sent unencrypted: with a username
+//! and password the URL must be `smtps://` or `smtp://…?tls=required`.
 
 use std::fmt;
 use std::time::Duration;
@@ -137,6 +138,12 @@ impl SmtpMailer {
             .timeout(Some(config.timeout))
             .pool_config(PoolConfig::new().max_size(config.pool_size.max(1)));
         match (&config.username, &config.password) {
+            (Some(_), Some(_)) if !encrypted(&url) => {
+                return Err(SmtpConfigError::new(
+                    "SMTP credentials are sent over TLS only: use smtps://host:port or \
+                     smtp://host:port?tls=required with HRMS_SMTP_USERNAME and HRMS_SMTP_PASSWORD",
+                ));
+            }
             (Some(user), Some(password)) => {
                 builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
             }
@@ -151,6 +158,15 @@ impl SmtpMailer {
     }
 }
 
+/// Whether every connection to `url` is encrypted before anything else is
+/// said: implicit TLS (`smtps`), or STARTTLS required (`tls=required`; an
+/// opportunistic STARTTLS may fall back to plain text). Like lettre's
+/// `from_url`, only the first `tls` pair counts.
+fn encrypted(url: &url::Url) -> bool {
+    url.scheme() == "smtps"
+        || url.query_pairs().find(|(k, _)| k == "tls").is_some_and(|(_, v)| v == "required")
+}
+
 impl fmt::Debug for SmtpMailer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SmtpMailer").field("server", &self.server).field("timeout", &self.timeout).finish()
@@ -159,17 +175,21 @@ impl fmt::Debug for SmtpMailer {
 
 impl Mailer for SmtpMailer {
     fn send<'a>(&'a self, email: &'a Email) -> BoxFuture<'a, Result<(), SendError>> {
-        Box::pin(async move {
-            let message = email.to_message()?;
-            match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
-                Ok(Ok(_)) => Ok(()),
-                Ok(Err(e)) => Err(classify(e)),
-                Err(_) => Err(SendError::Transient {
-                    reason: format!("no answer from {} within {:?}", self.server, self.timeout),
-                    cause: None,
-                }),
-            }
-        })
+        let span = hrms_platform::traces::outgoing("smtp", "send", &self.server);
+        Box::pin(tracing::Instrument::instrument(
+            async move {
+                let message = email.to_message()?;
+                match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(e)) => Err(classify(e)),
+                    Err(_) => Err(SendError::Transient {
+                        reason: format!("no answer from {} within {:?}", self.server, self.timeout),
+                        cause: None,
+                    }),
+                }
+            },
+            span,
+        ))
     }
 }
 
@@ -206,13 +226,34 @@ mod tests {
         let config = SmtpConfig {
             username: Some("me".into()),
             password: Some("hunter2".into()),
-            ..SmtpConfig::new("smtp://example.com:25")
+            ..SmtpConfig::new("smtp://example.com:587?tls=required")
         };
         assert!(!format!("{config:?}").contains("hunter2"));
         let mailer = SmtpMailer::new(&config).map(|m| format!("{m:?}")).unwrap_or_default();
         assert!(mailer.contains("example.com") && !mailer.contains("hunter2"), "{mailer}");
         let half = SmtpConfig { password: None, ..config };
         assert!(SmtpMailer::new(&half).is_err());
+    }
+
+    #[tokio::test]
+    async fn credentials_are_refused_on_a_connection_that_may_be_plain() {
+        let with = |url: &str| SmtpConfig {
+            username: Some("me".into()),
+            password: Some("hunter2".into()),
+            ..SmtpConfig::new(url)
+        };
+        // lettre heeds the first `tls` pair only: a later `required` changes nothing.
+        for plain in [
+            "smtp://example.com:25",
+            "smtp://example.com:587?tls=opportunistic",
+            "smtp://example.com:587?tls=opportunistic&tls=required",
+        ] {
+            let refused = SmtpMailer::new(&with(plain)).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(refused.contains("TLS") && !refused.contains("hunter2"), "{plain}: {refused}");
+        }
+        for encrypted in ["smtps://example.com:465", "smtp://example.com:587?tls=required"] {
+            assert!(SmtpMailer::new(&with(encrypted)).is_ok(), "{encrypted}");
+        }
     }
 
     /// A server that greets every connection with `greeting` and hangs up.

@@ -28,6 +28,10 @@ pub enum SubscribersError {
         "webhook {name:?}: {variable} must hold its signing secret, at least {MIN_SECRET_LEN} characters"
     )]
     Secret { name: String, variable: String },
+    #[error("webhook {name:?}: its url is plain http; use https, or set allow_http = true for it")]
+    PlainHttp { name: String },
+    #[error("webhook {name:?}: its url is not an http(s) URL")]
+    Url { name: String },
     #[error("webhook client")]
     Client(#[source] SendError),
 }
@@ -56,6 +60,9 @@ impl Subscribers {
         Self::new(webhooks, |variable| std::env::var(variable).ok())
     }
 
+    /// The limit on one webhook call, connecting included.
+    pub const TIMEOUT: Duration = Duration::from_secs(10);
+
     /// The subscribers of `webhooks`, each secret looked up by its variable's name.
     pub fn new(
         webhooks: Webhooks,
@@ -63,12 +70,19 @@ impl Subscribers {
     ) -> Result<Self, SubscribersError> {
         let mut hooks = HashMap::new();
         for s in &webhooks.subscriptions {
+            // Parsed, so that `HTTP://` is plain http too.
+            match url::Url::parse(&s.url).as_ref().map(url::Url::scheme) {
+                Ok("https") => {}
+                Ok("http") if s.allow_http => {}
+                Ok("http") => return Err(SubscribersError::PlainHttp { name: s.name.clone() }),
+                _ => return Err(SubscribersError::Url { name: s.name.clone() }),
+            }
             let value = secret(&s.secret_env).filter(|v| v.len() >= MIN_SECRET_LEN).ok_or_else(|| {
                 SubscribersError::Secret { name: s.name.clone(), variable: s.secret_env.clone() }
             })?;
             hooks.insert(s.name.clone(), Webhook { url: s.url.clone(), secret: WebhookSecret::new(value) });
         }
-        let sender = WebhookSender::new(Duration::from_secs(10)).map_err(SubscribersError::Client)?;
+        let sender = WebhookSender::new(Self::TIMEOUT).map_err(SubscribersError::Client)?;
         Ok(Self { webhooks, hooks, sender })
     }
 
@@ -98,5 +112,32 @@ mod tests {
             "{named}"
         );
         assert!(Subscribers::new(webhooks, |_| Some("s".repeat(MIN_SECRET_LEN))).is_ok());
+    }
+
+    #[test]
+    fn a_plain_http_subscriber_needs_allow_http() {
+        let file = |allow: bool| {
+            format!(
+                "[[webhook]]\nname = \"bridge\"\nurl = \"http://127.0.0.1:9000/hook\"\nevents = [\"*\"]\n\
+                 secret_env = \"S\"\nallow_http = {allow}\n"
+            )
+        };
+        let secret = |_: &str| Some("s".repeat(MIN_SECRET_LEN));
+        assert!(Webhooks::from_toml(&file(false)).is_err(), "refused when the file is read");
+        let mut webhooks = Webhooks::from_toml(&file(true)).expect("allowed");
+        assert!(Subscribers::new(webhooks.clone(), secret).is_ok());
+        webhooks.subscriptions[0].allow_http = false;
+        let refused =
+            Subscribers::new(webhooks.clone(), secret).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(refused.contains("bridge") && refused.contains("allow_http"), "{refused}");
+        // Schemes are case-insensitive: an upper-case one is plain http all the same.
+        webhooks.subscriptions[0].url = "HTTP://127.0.0.1:9000/hook".into();
+        let refused = Subscribers::new(webhooks.clone(), secret).err();
+        assert!(matches!(refused, Some(SubscribersError::PlainHttp { .. })), "{refused:?}");
+        for other in ["ftp://127.0.0.1/hook", "not a url"] {
+            webhooks.subscriptions[0].url = other.into();
+            let refused = Subscribers::new(webhooks.clone(), secret).err();
+            assert!(matches!(refused, Some(SubscribersError::Url { .. })), "{other}: {refused:?}");
+        }
     }
 }

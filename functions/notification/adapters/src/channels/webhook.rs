@@ -45,9 +45,12 @@ pub struct WebhookSender {
 }
 
 impl WebhookSender {
-    /// A sender whose requests give up after `timeout` (connecting included).
+    /// A sender whose requests give up after `timeout` (connecting included)
+    /// and follow no redirect (a 3xx is a permanent failure: the signed body
+    /// goes only where the subscription says).
     pub fn new(timeout: Duration) -> Result<Self, SendError> {
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout)
             .build()
@@ -58,6 +61,7 @@ impl WebhookSender {
     /// POSTs the JSON `body` (of media type `content_type`, e.g.
     /// `application/cloudevents+json`) to the hook with `HRMS-Signature`
     /// (now) and `HRMS-Delivery: delivery_id`; use the same id on every retry.
+    /// An id that is not a UUID cannot be signed: a permanent failure.
     pub async fn send(
         &self,
         hook: &Webhook,
@@ -67,16 +71,21 @@ impl WebhookSender {
     ) -> Result<(), SendError> {
         let bytes = body.as_bytes().to_vec();
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-        let response = self
+        let signature = sign(hook.secret.expose(), now, delivery_id, &bytes)
+            .map_err(|e| SendError::permanent("cannot sign the webhook", e))?;
+        let span = hrms_platform::traces::outgoing("webhook", "POST", &host(&hook.url));
+        let mut request = self
             .client
             .post(&hook.url)
             .header(reqwest::header::CONTENT_TYPE, content_type)
-            .header(SIGNATURE_HEADER, sign(hook.secret.expose(), now, &bytes))
-            .header(DELIVERY_HEADER, delivery_id)
-            .body(bytes)
-            .send()
-            .await
-            .map_err(request_error)?;
+            .header(SIGNATURE_HEADER, signature)
+            .header(DELIVERY_HEADER, delivery_id);
+        if let Some(traceparent) = hrms_platform::traces::traceparent_of(&span) {
+            request = request.header("traceparent", traceparent);
+        }
+        let sent = tracing::Instrument::instrument(request.body(bytes).send(), span.clone());
+        let response = sent.await.map_err(request_error)?;
+        hrms_platform::traces::http_status(&span, response.status().as_u16());
         match classify(response.status()) {
             Ok(()) => Ok(()),
             Err(kind) => Err(kind(format!("{} answered {}", host(&hook.url), response.status()))),
@@ -127,6 +136,8 @@ fn host(url: &str) -> String {
 mod tests {
     use super::*;
 
+    const DELIVERY: &str = "0193a4a0-0000-7000-8000-00000000d001";
+
     fn kind(status: u16) -> &'static str {
         match classify(StatusCode::from_u16(status).expect("status")) {
             Ok(()) => "ok",
@@ -165,6 +176,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_redirect_is_not_followed_and_is_permanent() -> Result<(), SendError> {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let target = format!("http://{}/stolen", elsewhere.local_addr().expect("address"));
+        let reached = Arc::new(AtomicUsize::new(0));
+        let counter = reached.clone();
+        tokio::spawn(async move {
+            while let Ok((_socket, _)) = elsewhere.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let redirector = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let hook_url = format!("http://{}/hook", redirector.local_addr().expect("address"));
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = redirector.accept().await {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let answer = format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n"
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+        let sender = WebhookSender::new(Duration::from_secs(5))?;
+        let hook = Webhook { url: hook_url, secret: WebhookSecret::new("s") };
+        let result = sender.send(&hook, DELIVERY, "application/json", "{}").await;
+        assert!(
+            matches!(&result, Err(SendError::Permanent { reason, .. }) if reason.contains("307")),
+            "{result:?}"
+        );
+        assert_eq!(reached.load(Ordering::SeqCst), 0, "the redirect target was never contacted");
+        Ok(())
+    }
+
+    #[tokio::test]
     async fn a_refused_connection_is_transient_and_a_bad_url_permanent() -> Result<(), SendError> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -173,10 +221,12 @@ mod tests {
         let sender = WebhookSender::new(Duration::from_secs(5))?;
         let secret = WebhookSecret::new("s");
         let down = Webhook { url: format!("http://127.0.0.1:{port}/hook"), secret: secret.clone() };
-        let result = sender.send(&down, "d-1", "application/json", "{}").await;
+        let result = sender.send(&down, DELIVERY, "application/json", "{}").await;
         assert!(matches!(result, Err(SendError::Transient { .. })), "{result:?}");
+        let result = sender.send(&down, "d.1", "application/json", "{}").await;
+        assert!(matches!(result, Err(SendError::Permanent { .. })), "not a UUID: {result:?}");
         let bad = Webhook { url: "not a url".into(), secret };
-        let result = sender.send(&bad, "d-1", "application/json", "{}").await;
+        let result = sender.send(&bad, DELIVERY, "application/json", "{}").await;
         assert!(matches!(result, Err(SendError::Permanent { .. })), "{result:?}");
         Ok(())
     }

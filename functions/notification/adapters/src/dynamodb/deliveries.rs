@@ -23,10 +23,10 @@ fn inbox_pk(user_id: Uuid) -> String {
     format!("INBOX#{user_id}")
 }
 
-/// Its key in `DUE`, while it waits for an attempt.
+/// Its key in `DUE`, while it waits for an attempt: when it is next
+/// claimable (its next attempt, or its claim's lease's end).
 fn due_sk(d: &Delivery) -> Option<String> {
-    let waiting = matches!(d.status, Status::Pending | Status::Failed);
-    d.next_attempt_at.filter(|_| waiting).map(|at| format!("{}#{}", sortable(&at), d.id))
+    d.due_at().map(|at| format!("{}#{}", sortable(&at), d.id))
 }
 
 /// Its key in `DEAD`, once given up on.
@@ -85,16 +85,25 @@ impl DynamoNotificationStore {
     }
 
     /// The items that write `after` over `before` (none: a new delivery)
-    /// and move its copies.
+    /// and move its copies; `final_if_sent`: only if `before` is not sent.
     fn delivery_writes(
         &self,
         before: Option<&Stored<Delivery>>,
         after: &Delivery,
+        final_if_sent: bool,
     ) -> Result<Vec<TransactWriteItem>, Failure> {
         let body = json(after)?;
         let mut item = with_record(delivery_key(after.id), &body);
         item.insert("version".into(), n(before.map_or(1, |b| b.version + 1)));
-        let mut items = vec![self.put(item, before.map_or(Expect::Absent, |b| Expect::Version(b.version)))?];
+        if after.status == Status::Sent {
+            item.insert("sent_at".into(), s(sortable(&after.updated_at)));
+        }
+        let expect = match before {
+            None => Expect::Absent,
+            Some(b) if final_if_sent => Expect::Unsent(b.version),
+            Some(b) => Expect::Version(b.version),
+        };
+        let mut items = vec![self.put(item, expect)?];
         let was = before.map(|b| &b.value);
         for (pk, old, new) in
             [(DUE_PK, was.and_then(due_sk), due_sk(after)), (DEAD_PK, was.and_then(dead_sk), dead_sk(after))]
@@ -153,11 +162,11 @@ impl DynamoNotificationStore {
                         updated_at: d.updated_at,
                         ..dead.value.clone()
                     };
-                    let items = self.delivery_writes(Some(dead), &again)?;
+                    let items = self.delivery_writes(Some(dead), &again, true)?;
                     (again, items)
                 }
                 Some(known) => (known.value.clone(), Vec::new()),
-                None => (d.clone(), self.delivery_writes(None, d)?),
+                None => (d.clone(), self.delivery_writes(None, d, true)?),
             };
             let waiting = (now.status == Status::Pending).then_some((now.event_id, now.id));
             let bytes = if items.is_empty() { 0 } else { json(&now)?.len() * items.len() };
@@ -177,24 +186,51 @@ impl DynamoNotificationStore {
         Ok(answer)
     }
 
-    /// Notes `attempt`; answers the event of a delivery now sent.
-    pub(super) async fn attempt_once(&self, id: Uuid, attempt: &Attempt) -> Result<Option<Uuid>, Failure> {
+    /// Claims delivery `id` for `owner` if claimable at `now`, on the
+    /// version read (a claim made meanwhile fails the write, which is read
+    /// and tried again, and then finds it claimed).
+    pub(super) async fn claim_once(
+        &self,
+        id: Uuid,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<Delivery>, Failure> {
         let Some(before) = self.delivery(id).await? else { return Ok(None) };
-        let after = Delivery {
-            status: attempt.status,
-            attempts: attempt.attempts,
-            last_error: attempt.last_error.clone(),
-            next_attempt_at: attempt.next_attempt_at,
-            updated_at: Utc::now(),
-            ..before.value.clone()
-        };
-        let mut items = self.delivery_writes(Some(&before), &after)?;
+        let Some(claimed) = before.value.claim(owner, now, until) else { return Ok(None) };
+        self.commit(self.delivery_writes(Some(&before), &claimed, true)?).await?;
+        Ok(Some(claimed))
+    }
+
+    /// Notes `owner`'s `attempt` if it holds the claim: `None` if not noted,
+    /// else whether the delivery is now sent (and its event).
+    pub(super) async fn attempt_once(
+        &self,
+        id: Uuid,
+        owner: &str,
+        attempt: &Attempt,
+    ) -> Result<Option<Option<Uuid>>, Failure> {
+        let Some(before) = self.delivery(id).await? else { return Ok(None) };
+        let Some(after) = before.value.attempted(owner, attempt, Utc::now()) else { return Ok(None) };
+        let mut items = self.delivery_writes(Some(&before), &after, true)?;
         let sent = after.status == Status::Sent;
         if sent {
             items.push(self.release(after.event_id, id)?);
         }
         self.commit(items).await?;
-        Ok(sent.then_some(after.event_id))
+        Ok(Some(sent.then_some(after.event_id)))
+    }
+
+    /// The event of delivery `id` if `attempt` is a send and the delivery
+    /// is sent and unclaimed, as an earlier try of the note (its reply
+    /// lost) may have left it.
+    pub(super) async fn sent_already(&self, id: Uuid, attempt: &Attempt) -> Result<Option<Uuid>, Failure> {
+        if attempt.status != Status::Sent {
+            return Ok(None);
+        }
+        let Some(stored) = self.delivery(id).await? else { return Ok(None) };
+        let d = stored.value;
+        Ok((d.status == Status::Sent && d.claimed_by.is_none()).then_some(d.event_id))
     }
 
     pub(super) async fn mark_read_once(&self, id: Uuid, user_id: Uuid) -> Result<bool, Failure> {
@@ -204,7 +240,7 @@ impl DynamoNotificationStore {
         }
         if before.value.read_at.is_none() {
             let after = Delivery { read_at: Some(Utc::now()), ..before.value.clone() };
-            self.commit(self.delivery_writes(Some(&before), &after)?).await?;
+            self.commit(self.delivery_writes(Some(&before), &after, false)?).await?;
         }
         Ok(true)
     }

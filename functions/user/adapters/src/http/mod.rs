@@ -1,5 +1,6 @@
 //! The User routes (answers show the account without credentials):
 //! - `POST /users` (admin; hr for employees and managers): 201.
+//! - `GET /users` (admin, hr): filters and cursor paging (`list`).
 //! - `GET /users/{id}` (admin, hr, the owner).
 //! - `PATCH /users/{id}`: the owner their name; admin and hr name and
 //!   e-mail; admin the role.
@@ -7,6 +8,8 @@
 //! - `POST /users/{id}/suspend` (admin; hr for employees and managers).
 //! - `POST /users/{id}/password` (the owner with the current password, or
 //!   admin): 204.
+//! - `GET /users/{id}/standing` (admin, hr): what every function checks
+//!   tokens against ([`accounts`]).
 //!
 //! Each route is registered with its `#[utoipa::path]` ([`Routes`]).
 
@@ -80,10 +83,11 @@ impl UserDeps {
 impl Routes for UserDeps {
     fn routes(router: OpenApiRouter<UserApi>) -> OpenApiRouter<UserApi> {
         router
-            .routes(routes!(create_user))
+            .routes(routes!(create_user, list::list_users))
             .routes(routes!(get_user, update_user, delete_user))
             .routes(routes!(suspend_user))
             .routes(routes!(change_password))
+            .routes(routes!(accounts::user_standing))
     }
 }
 
@@ -131,7 +135,14 @@ impl Resource for Users {
     })),
     responses(
         (status = 201, description = "Created.", body = UserSnapshot,
-            headers(("Location" = String, description = "`/users/{id}`"))),
+            headers(("Location" = String, description = "`/users/{id}`")),
+            links(
+                ("GetUser" = (operation_id = "get_user", parameters(("id" = "$response.body#/user_id")))),
+                ("UpdateUser" = (operation_id = "update_user", parameters(("id" = "$response.body#/user_id")))),
+                ("SuspendUser" = (operation_id = "suspend_user", parameters(("id" = "$response.body#/user_id")))),
+                ("ChangePassword" = (operation_id = "change_password", parameters(("id" = "$response.body#/user_id")))),
+                ("DeleteUser" = (operation_id = "delete_user", parameters(("id" = "$response.body#/user_id")))),
+            )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -324,5 +335,7 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+pub mod accounts;
+mod list;
 #[cfg(test)]
 mod tests;

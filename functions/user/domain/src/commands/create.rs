@@ -39,6 +39,9 @@ pub async fn handle(new: NewUser, requester: &Requester, ctx: &Context<'_>) -> R
             requester.role, new.role
         )));
     }
+    if let Some((field, why)) = crate::model::Lengths::too_long(&new) {
+        return Err(UserError::invalid(field, why));
+    }
     let email = new.email.trim().to_owned();
     password::check(&new.password, "password", &email)?;
     let needs_record = matches!(new.role, Role::Employee | Role::Manager);
@@ -65,6 +68,7 @@ pub async fn handle(new: NewUser, requester: &Requester, ctx: &Context<'_>) -> R
         employee_id: new.employee_id.or(new.employee.as_ref().map(|_| Uuid::now_v7())),
         password_hash: String::new(),
         password_changed_at: now,
+        role_changed_at: None,
         version: 1,
         created_at: now,
         updated_at: now,

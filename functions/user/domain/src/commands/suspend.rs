@@ -26,6 +26,9 @@ pub async fn handle(
     ctx: &Context<'_>,
 ) -> Result<Suspended, UserError> {
     let store = ctx.store;
+    if let Some((field, why)) = crate::model::Lengths::too_long(&suspension) {
+        return Err(UserError::invalid(field, why));
+    }
     let reason = suspension.reason.trim().to_owned();
     if reason.is_empty() {
         return Err(UserError::invalid("reason", "a suspension needs a reason"));

@@ -28,6 +28,9 @@ pub async fn handle(
     ctx: &Context<'_>,
 ) -> Result<Updated, UserError> {
     let Context { store, compliance, .. } = *ctx;
+    if let Some((field, why)) = crate::model::Lengths::too_long(&changes) {
+        return Err(UserError::invalid(field, why));
+    }
     let before = load(store, user_id).await?;
     let own = requester.user_id == user_id;
     let manages = may_manage(requester, before.role);
@@ -77,7 +80,10 @@ pub async fn handle(
     if !verdict.allowed {
         return Err(UserError::Refused(verdict));
     }
-    let after = next(&before, after);
+    let mut after = next(&before, after);
+    if after.role != before.role {
+        after.role_changed_at = Some(after.updated_at);
+    }
     let notice = UserUpdated {
         user_id,
         email: after.email.clone(),

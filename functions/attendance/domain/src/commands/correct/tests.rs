@@ -100,6 +100,13 @@ async fn impossible_times_are_refused_naming_the_field() {
         (correction(Some(record.check_in), Some(record.check_in)), "check_out"),
         (correction(None, Some(record.check_in + Duration::hours(25))), "check_out"),
         (correction(None, None), "check_in"),
+        (correction(Some(DateTime::<Utc>::MIN_UTC), None), "check_in"),
+        (
+            correction(Some(DateTime::<Utc>::MIN_UTC), Some(DateTime::<Utc>::MIN_UTC + Duration::hours(1))),
+            "check_in",
+        ),
+        (correction(None, Some(DateTime::<Utc>::MAX_UTC)), "check_out"),
+        (correction(Some(EARLIEST - Duration::seconds(1)), None), "check_in"),
         (Correction { reason: "  ".into(), ..correction(Some(record.check_in), None) }, "reason"),
     ];
     for (fix, field) in cases {
@@ -146,4 +153,21 @@ async fn employee_down_refuses_a_managers_correction() {
     let refused = handle(record.record_id, fix, &h.manager_of(&ada), &h.ctx()).await;
     assert!(matches!(refused, Err(AttendanceError::Unavailable(_))));
     assert_eq!(h.store.get(record.record_id).await.expect("read"), Some(record));
+}
+
+#[tokio::test]
+async fn nobody_corrects_their_own_attendance_whatever_their_role() {
+    let mut h = Harness::new();
+    let ada = h.employee("UTC").await;
+    let me = h.person(&ada);
+    let record = closed(&mut h, &me).await;
+    let written = h.outbox().len();
+    let fix = correction(Some(record.check_in - Duration::hours(1)), None);
+    for role in [Role::Hr, Role::Admin, Role::Manager] {
+        let own = requester(role, Some(ada.employee_id));
+        let refused = handle(record.record_id, fix.clone(), &own, &h.ctx()).await;
+        assert!(matches!(refused, Err(AttendanceError::Forbidden(_))), "{role:?}: {refused:?}");
+    }
+    assert_eq!(h.store.get(record.record_id).await.expect("read"), Some(record));
+    assert_eq!(h.outbox().len(), written, "no event");
 }

@@ -137,3 +137,24 @@ async fn ranges_default_to_the_last_week_and_are_bounded() {
     let refused = handle(long, &h.hr, &h.ctx()).await;
     assert!(matches!(refused, Err(AttendanceError::Invalid { ref field, .. }) if field == "to"));
 }
+
+#[tokio::test]
+async fn days_beyond_four_digit_years_are_refused_and_the_edges_list() {
+    let h = Harness::new();
+    let far = NaiveDate::from_ymd_opt(-262_143, 1, 1).expect("chrono's first year");
+    for (query, field) in [
+        (ListQuery { to: Some(far), ..ListQuery::default() }, "to"),
+        (ListQuery { from: Some(NaiveDate::MAX), to: Some(NaiveDate::MAX), ..ListQuery::default() }, "from"),
+    ] {
+        match handle(query, &h.hr, &h.ctx()).await {
+            Err(AttendanceError::Invalid { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    for day in [EARLIEST, LATEST] {
+        let edge = ListQuery { from: Some(day), to: Some(day), ..ListQuery::default() };
+        assert!(handle(edge, &h.hr, &h.ctx()).await.expect("listed").records.is_empty());
+    }
+    let first = ListQuery { to: Some(EARLIEST), ..ListQuery::default() };
+    assert_eq!(handle(first, &h.hr, &h.ctx()).await.expect("listed").to, EARLIEST);
+}

@@ -55,6 +55,7 @@ pub mod layers;
 pub mod openapi;
 pub mod otlp;
 pub mod problem;
+pub mod query;
 pub mod routes;
 pub mod token_file;
 

@@ -37,6 +37,7 @@ use hrms_http::openapi::{
     UnsupportedMediaType,
 };
 use hrms_http::problem::Problem;
+use hrms_http::query::param;
 use hrms_http::{Api, Id, Resource, Routes};
 
 /// What the routes need.
@@ -258,20 +259,6 @@ fn day(params: &HashMap<String, String>, name: &str) -> Result<Option<NaiveDate>
         }
         _ => param(params, name, "a date, YYYY-MM-DD"),
     }
-}
-
-/// The query parameter `name`, if given: 400 naming it when it is not `what`.
-fn param<T: std::str::FromStr>(
-    params: &HashMap<String, String>,
-    name: &str,
-    what: &str,
-) -> Result<Option<T>, Problem> {
-    params
-        .get(name)
-        .map(|v| {
-            v.parse().map_err(|_| Problem::bad_request(format!("{name} must be {what}")).with_field(name))
-        })
-        .transpose()
 }
 
 #[cfg(test)]

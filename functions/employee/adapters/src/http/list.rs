@@ -14,6 +14,7 @@ use uuid::Uuid;
 use hrms_http::auth::{Bearer, Caller, requester};
 use hrms_http::openapi::{BadRequest, Forbidden, Unauthorized, Unavailable, Unprocessable};
 use hrms_http::problem::Problem;
+use hrms_http::query::param;
 
 use super::{EmployeeApi, problem, view};
 
@@ -145,20 +146,6 @@ pub(super) async fn list_employees(
     })?;
     let employees = page.employees.into_iter().map(|e| view(e, &who)).collect();
     Ok(Json(EmployeePage { employees, ..page }))
-}
-
-/// The query parameter `name`, if given: 400 naming it when it is not `what`.
-fn param<T: std::str::FromStr>(
-    params: &HashMap<String, String>,
-    name: &str,
-    what: &str,
-) -> Result<Option<T>, Problem> {
-    params
-        .get(name)
-        .map(|v| {
-            v.parse().map_err(|_| Problem::bad_request(format!("{name} must be {what}")).with_field(name))
-        })
-        .transpose()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! built for that function alone:
 //!
 //! ```text
-//! cargo build --profile lambda -p hrms --no-default-features --features employee,lambda
+//! cargo build --profile lambda -p hrms --no-default-features --features employee,lambda,system-allocator
 //! cargo run --release -p hrms-bench -- lambda --hrms $CARGO_TARGET_DIR/lambda/hrms \
 //!     --function employee --dynamodb-endpoint http://127.0.0.1:5000
 //! ```

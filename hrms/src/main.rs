@@ -29,7 +29,9 @@ mod topics;
 use clap::{Parser, Subcommand};
 
 /// mimalloc instead of the C library's allocator: requests allocate and
-/// free many small buffers (JSON, HTTP, SQLite rows) across threads.
+/// free many small buffers (JSON, HTTP, SQLite rows) across threads. Not
+/// with the `system-allocator` feature (the Lambda zips).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

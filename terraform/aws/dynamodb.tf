@@ -42,6 +42,7 @@ locals {
         { name = "by_role", partition = "role", sort = "list_key" },
         { name = "by_name", partition = "entity", sort = "name_key" },
         { name = "by_email", partition = "entity", sort = "email" },
+        { name = "by_employee", partition = "employee_key", sort = "list_key" },
       ]
     }
     leave        = { local_indexes = [], global_indexes = [] }
@@ -122,6 +123,12 @@ resource "aws_dynamodb_table" "function" {
 
   point_in_time_recovery {
     enabled = true
+  }
+
+  # The Kafka mappings' dead-letter marks expire (hrms_lambda::kafka::marks).
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
   }
 
   server_side_encryption {

@@ -9,15 +9,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use axum::Router;
 use hrms_kafka::{KafkaConfig, KafkaPublisher};
 use hrms_lambda::Target;
 use hrms_lambda::kafka::KafkaTarget;
+use hrms_lambda::kafka::marks::DynamoMarks;
 use hrms_lambda::relay::StreamRelay;
 use hrms_platform::inprocess::InProcessBus;
 
 use super::stores::StoreKind;
-use super::{AppState, Function, Stores, Transport, functions, metrics, ops};
+use super::{AppState, Function, Opened, Stores, Transport, metrics, serving};
 
 /// What a Lambda function runs: a function of this build, or the relay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,10 +84,7 @@ pub async fn target(which: LambdaFunction, stores: Stores) -> anyhow::Result<Tar
     match which {
         LambdaFunction::Relay => {
             let config = kafka.context("the relay publishes to Kafka: set KAFKA_BOOTSTRAP_SERVERS")?;
-            let dynamo = hrms_dynamodb::DynamoConfig {
-                table_prefix: stores.dynamodb_table_prefix.clone(),
-                endpoint: stores.dynamodb_endpoint.clone().filter(|e| !e.trim().is_empty()),
-            };
+            let dynamo = stores.dynamo_config();
             let tables = relayed()?.into_iter().map(|f| dynamo.table(f.service())).collect();
             let relay = StreamRelay {
                 client: dynamo.connect().await,
@@ -95,7 +92,13 @@ pub async fn target(which: LambdaFunction, stores: Stores) -> anyhow::Result<Tar
                 publisher: Arc::new(KafkaPublisher::new(&config).context("creating the Kafka producer")?),
                 sweep_after: sweep_after()?,
             };
-            Ok(Target { function: "relay".into(), http: None, kafka: None, relay: Some(relay) })
+            Ok(Target {
+                function: "relay".into(),
+                http: None,
+                kafka: None,
+                relay: Some(relay),
+                secrets: None,
+            })
         }
         LambdaFunction::Function(function) => host(function, stores, kafka).await,
     }
@@ -121,13 +124,7 @@ async fn host(function: Function, stores: Stores, kafka: Option<KafkaConfig>) ->
         },
         None => Transport::InProcess(InProcessBus::default()),
     };
-    std::fs::create_dir_all(&stores.data_dir)
-        .with_context(|| format!("creating the data directory {}", stores.data_dir.display()))?;
-    let auth = crate::auth::authenticator(&stores.data_dir).context("configuring authentication")?;
-    let backend = stores.open(&[function]).await.context("opening the stores")?;
-    let mut hosted = functions::host(&[function], backend.as_ref(), &stores, &auth, transport.sinks())?;
-    super::accounts::install(&auth, hosted.accounts.take()).context("configuring the account check")?;
-    let openapi = ops::openapi(&hosted.openapi, &hosted.commands)?;
+    let Opened { auth, backend: _, hosted, openapi } = Opened::open(&stores, &[function], &transport).await?;
     #[cfg(feature = "notification")]
     for dispatcher in hosted.dispatchers {
         // Runs while the sandbox is thawed: during invocations.
@@ -136,25 +133,25 @@ async fn host(function: Function, stores: Stores, kafka: Option<KafkaConfig>) ->
     let mut consumers = hosted.consumers.into_iter();
     let kafka = match (consumers.next(), &transport) {
         (None, _) => None,
-        (Some(c), Transport::Kafka { probe, .. }) => Some(KafkaTarget {
-            handler: c.handler,
-            group: c.group.to_owned(),
-            dead_letters: Arc::new(probe.clone()),
-        }),
+        (Some(c), Transport::Kafka { probe, .. }) => {
+            let dynamo = stores.dynamo_config();
+            let table = dynamo.table(function.service());
+            Some(KafkaTarget {
+                handler: c.handler,
+                group: c.group.to_owned(),
+                dead_letters: Arc::new(probe.clone()),
+                marks: Arc::new(DynamoMarks::new(dynamo, table)),
+            })
+        }
         (Some(c), _) => {
             bail!("{} consumes Kafka and writes dead letters there: set KAFKA_BOOTSTRAP_SERVERS", c.group)
         }
     };
     let transport = Arc::new(transport);
     let probes = Arc::new(hosted.probes);
-    let state = AppState { metrics, transport, auth: auth.clone(), probes, openapi };
-    let router = Router::from(ops::routes().with_state(state)).merge(hrms_http::commands::with_intake(
-        hosted.router,
-        hosted.commands,
-        auth,
-    ));
-    let router = hrms_http::layers::serve(router);
-    Ok(Target { function: function.service().into(), http: Some(router), kafka, relay: None })
+    let state = AppState { metrics, transport, auth, probes, openapi };
+    let router = hrms_http::layers::serve(serving(state, hosted.router, hosted.commands));
+    Ok(Target { function: function.service().into(), http: Some(router), kafka, relay: None, secrets: None })
 }
 
 impl Function {

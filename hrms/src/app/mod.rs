@@ -151,20 +151,14 @@ impl App {
     /// says (tests run apps on in-process buses side by side).
     pub async fn build_on(options: Options, transport: Transport) -> anyhow::Result<Self> {
         let metrics = metrics()?;
-        std::fs::create_dir_all(&options.stores.data_dir)
-            .with_context(|| format!("creating the data directory {}", options.stores.data_dir.display()))?;
-        let auth =
-            crate::auth::authenticator(&options.stores.data_dir).context("configuring authentication")?;
-        let backend = options.stores.open(&options.functions).await.context("opening the stores")?;
+        let Opened { auth, backend, hosted, openapi } =
+            Opened::open(&options.stores, &options.functions, &transport).await?;
         let (stop, stopping) = watch::channel(false);
         let mut tasks = Vec::new();
         if options.event_log {
             tasks.extend(spawn_event_log(&transport, stopping.clone())?);
         }
 
-        let mut hosted =
-            functions::host(&options.functions, backend.as_ref(), &options.stores, &auth, transport.sinks())?;
-        accounts::install(&auth, hosted.accounts.take()).context("configuring the account check")?;
         if !options.consume && !hosted.consumers.is_empty() && !options.intake.is_configured() {
             let names: Vec<&str> = hosted.consumers.iter().map(|c| c.handler.name()).collect();
             anyhow::bail!(
@@ -175,7 +169,6 @@ impl App {
                 names.join(", ")
             );
         }
-        let openapi = ops::openapi(&hosted.openapi, &hosted.commands)?;
         for relay in hosted.relays {
             tasks.push(spawn_relay(relay, stopping.clone()));
         }
@@ -208,10 +201,8 @@ impl App {
 
         let transport = Arc::new(transport);
         let probes = Arc::new(hosted.probes);
-        let state = AppState { metrics, transport: transport.clone(), auth: auth.clone(), probes, openapi };
-        let router = Router::from(ops::routes().with_state(state))
-            .merge(hrms_http::commands::with_intake(hosted.router, hosted.commands, auth))
-            .merge(deliveries);
+        let state = AppState { metrics, transport: transport.clone(), auth, probes, openapi };
+        let router = serving(state, hosted.router, hosted.commands).merge(deliveries);
         let router = hrms_http::layers::serve(router);
         Ok(Self { transport, stores: backend.describe(), router, tasks, stop })
     }
@@ -234,6 +225,37 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// The hosted functions as every host opens them (`serve`, `dev`, `hrms
+/// lambda`): the data directory, authentication, the stores, the functions
+/// on `transport`'s sinks, the account check, and the OpenAPI document.
+struct Opened {
+    auth: Arc<Authenticator>,
+    backend: Box<dyn stores::Backend>,
+    hosted: functions::Hosted,
+    openapi: Bytes,
+}
+
+impl Opened {
+    async fn open(stores: &Stores, functions: &[Function], transport: &Transport) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&stores.data_dir)
+            .with_context(|| format!("creating the data directory {}", stores.data_dir.display()))?;
+        let auth = crate::auth::authenticator(&stores.data_dir).context("configuring authentication")?;
+        let backend = stores.open(functions).await.context("opening the stores")?;
+        let mut hosted = functions::host(functions, backend.as_ref(), stores, &auth, transport.sinks())?;
+        accounts::install(&auth, hosted.accounts.take()).context("configuring the account check")?;
+        let openapi = ops::openapi(&hosted.openapi, &hosted.commands)?;
+        Ok(Self { auth, backend, hosted, openapi })
+    }
+}
+
+/// The process's own routes ([`ops`]) on `state`, and the functions'
+/// `routes` with their `commands` taken as CloudEvents on `POST /`.
+fn serving(state: AppState, routes: Router, commands: Vec<hrms_http::commands::Command>) -> Router {
+    let auth = state.auth.clone();
+    Router::from(ops::routes().with_state(state))
+        .merge(hrms_http::commands::with_intake(routes, commands, auth))
 }
 
 /// The process's metrics recorder: installed by the first app built, shared

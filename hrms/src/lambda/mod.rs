@@ -20,9 +20,9 @@ pub struct Args {
 }
 
 /// Fills `<NAME>` from `<NAME>_SECRET_ARN` or `<NAME>_PARAMETER_ARN`
-/// (Secrets Manager, SSM) through the Parameters and Secrets extension;
-/// nothing to do without such variables. A failure is kept for [`run`] to
-/// report as the init error.
+/// (Secrets Manager, SSM) through the Parameters and Secrets extension
+/// (`<NAME>_FILE` for those of [`REFRESHED`]); nothing to do without such
+/// variables. A failure is kept for [`run`] to report as the init error.
 ///
 /// # Safety
 /// Sets environment variables: call it before the process starts any
@@ -37,6 +37,22 @@ pub unsafe fn load_secrets() {
 /// Why the secrets could not be read, if they could not.
 static SECRETS_FAILED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
+/// The secrets the code reads from a file again whenever it changes
+/// (`<NAME>_FILE`): from an ARN, they are kept in a file, set as
+/// `<NAME>_FILE`, and read again from the extension before an invocation
+/// when due (`hrms_lambda::secrets::SecretFiles`), so that a sandbox
+/// outliving a 12-hour service token does not keep it.
+const REFRESHED: [&str; 1] = ["HRMS_SERVICE_TOKEN"];
+
+/// How often they are read again at the latest
+/// (`HRMS_SECRET_REFRESH_SECS`, default an hour; sooner for a JWT near its
+/// expiry).
+const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The refreshed secrets' files, once read.
+static REFRESHING: std::sync::OnceLock<std::sync::Arc<hrms_lambda::secrets::SecretFiles>> =
+    std::sync::OnceLock::new();
+
 /// # Safety
 /// As [`load_secrets`].
 unsafe fn set_secrets() -> anyhow::Result<()> {
@@ -50,10 +66,28 @@ unsafe fn set_secrets() -> anyhow::Result<()> {
         Err(_) => 2773,
     };
     let token = std::env::var("AWS_SESSION_TOKEN").unwrap_or_default();
-    for (name, value) in secrets::fetch(&wanted, port, &token)? {
+    let (refreshed, fixed): (Vec<_>, Vec<_>) =
+        wanted.into_iter().partition(|(name, _)| REFRESHED.contains(&name.as_str()));
+    for (name, value) in secrets::fetch(&fixed, port, &token)? {
         // SAFETY: the caller runs this before any other thread exists.
         unsafe { std::env::set_var(name, value) };
     }
+    if refreshed.is_empty() {
+        return Ok(());
+    }
+    let every = match std::env::var("HRMS_SECRET_REFRESH_SECS") {
+        Ok(s) if !s.trim().is_empty() => std::time::Duration::from_secs(
+            s.trim().parse().context("HRMS_SECRET_REFRESH_SECS: whole seconds")?,
+        ),
+        _ => REFRESH_EVERY,
+    };
+    let dir = std::env::temp_dir().join("hrms-secrets");
+    let files = secrets::SecretFiles::load(refreshed, &dir, port, &token, every)?;
+    for (name, path) in files.files() {
+        // SAFETY: as above.
+        unsafe { std::env::set_var(format!("{name}_FILE"), path) };
+    }
+    let _ = REFRESHING.set(std::sync::Arc::new(files));
     Ok(())
 }
 
@@ -82,7 +116,7 @@ pub async fn run(mut args: Args) -> anyhow::Result<()> {
         Some(failed) => Err(anyhow::anyhow!("reading the secrets: {failed}")),
         None => target(args.function, args.stores).await,
     };
-    let target = match built {
+    let mut target = match built {
         Ok(target) => target,
         Err(e) => {
             let message = format!("{e:#}");
@@ -93,6 +127,7 @@ pub async fn run(mut args: Args) -> anyhow::Result<()> {
             return Err(e);
         }
     };
+    target.secrets = REFRESHING.get().cloned();
     tracing::info!(function = %target.function, "ready for invocations");
     hrms_lambda::run(target).await.map_err(|e| anyhow::anyhow!(e)).context("the Lambda runtime stopped")
 }

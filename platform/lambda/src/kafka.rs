@@ -18,8 +18,9 @@
 //! ([`hrms_platform::traces::handling`]).
 //!
 //! Each partition's records are handled in offset order, so the order of a
-//! key is kept. Handlers are idempotent on the event id: a batch delivered
-//! again changes nothing twice (a poison record is dead-lettered again).
+//! key is kept. Handlers are idempotent on the event id, and dead letters
+//! on the record's topic-partition-offset ([`marks`]): a batch delivered
+//! again changes nothing twice and writes no dead letter twice.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,19 +40,24 @@ use rdkafka::Timestamp;
 use rdkafka::message::{Header, Message, OwnedHeaders, OwnedMessage};
 use tracing::Instrument;
 
+use self::marks::{DeadLetterMarks, Origin};
+
+pub mod marks;
+
 /// The `eventSource` of MSK's mapping.
 pub const MSK: &str = "aws:kafka";
 /// The `eventSource` of a self-managed Kafka mapping.
 pub const SELF_MANAGED: &str = "SelfManagedKafka";
 
 /// A Kafka-triggered function on Lambda: its handler, its consumer group
-/// (named in the dead letters' `dlq_group`, and the mapping's group id), and
-/// where dead letters go.
+/// (named in the dead letters' `dlq_group`, and the mapping's group id),
+/// where dead letters go, and the marks of those written.
 #[derive(Clone)]
 pub struct KafkaTarget {
     pub handler: Arc<dyn Handler>,
     pub group: String,
     pub dead_letters: Arc<dyn DeadLetterWriter>,
+    pub marks: Arc<dyn DeadLetterMarks>,
 }
 
 /// Writes dead letters, returning once they are stored.
@@ -87,13 +93,24 @@ pub enum BatchError {
         #[source]
         source: PublishError,
     },
+    #[error("cannot read or record the dead-letter mark of {topic}/{partition}@{offset}")]
+    Mark {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        #[source]
+        source: hrms_platform::StoreFailure,
+    },
 }
 
 /// What a batch came to.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct BatchReport {
     pub handled: u64,
+    /// Dead letters written by this invocation.
     pub dead_lettered: u64,
+    /// Records whose dead letter an earlier delivery of the batch wrote.
+    pub dead_lettered_before: u64,
 }
 
 /// A record of a batch as a consumer would have read it.
@@ -184,6 +201,7 @@ pub async fn handle(target: &KafkaTarget, event: &KafkaEvent) -> Result<BatchRep
         let o = outcome?;
         report.handled += o.handled;
         report.dead_lettered += o.dead_lettered;
+        report.dead_lettered_before += o.dead_lettered_before;
     }
     Ok(report)
 }
@@ -243,8 +261,18 @@ async fn handle_partition(target: &KafkaTarget, records: &[Record]) -> Result<Ba
         }
         record_event_ages(handler.name(), &deliveries);
     }
+    let mut before = 0;
     for (i, (reason, attempts)) in &dead {
         let m = &records[*i].message;
+        let origin =
+            Origin { group: target.group.clone(), topic: topic.clone(), partition, offset: m.offset() };
+        let mark_failed =
+            |source| BatchError::Mark { topic: topic.clone(), partition, offset: m.offset(), source };
+        if target.marks.marked(&origin).await.map_err(mark_failed)? {
+            tracing::info!(handler = handler.name(), %topic, partition, offset = m.offset(), "dead-lettered before");
+            before += 1;
+            continue;
+        }
         tracing::warn!(handler = handler.name(), %topic, partition, offset = m.offset(), %reason, "dead-lettering");
         let letter = DeadLetterRecord::new(m, &target.group, reason, *attempts);
         target.dead_letters.write(&letter).await.map_err(|source| BatchError::DeadLetter {
@@ -253,9 +281,14 @@ async fn handle_partition(target: &KafkaTarget, records: &[Record]) -> Result<Ba
             offset: m.offset(),
             source,
         })?;
+        target.marks.mark(&origin).await.map_err(mark_failed)?;
     }
-    let dead_lettered = dead.len() as u64;
-    Ok(BatchReport { handled: records.len() as u64 - dead_lettered, dead_lettered })
+    let dead = dead.len() as u64;
+    Ok(BatchReport {
+        handled: records.len() as u64 - dead,
+        dead_lettered: dead - before,
+        dead_lettered_before: before,
+    })
 }
 
 #[cfg(test)]

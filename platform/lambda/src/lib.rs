@@ -16,11 +16,13 @@
 //! # Layout
 //! - [`runtime`]: [`Target`], [`runtime::run`] (the loop), [`runtime::invoke`]
 //!   (one invocation, by the event's shape) and init errors.
-//! - [`kafka`]: a mapping's batch: records per partition, dead letters.
+//! - [`kafka`]: a mapping's batch: records per partition, dead letters, and
+//!   their marks ([`kafka::marks`]: one dead letter per record).
 //! - [`relay`]: the Streams-fed and scheduled outbox relay.
 //! - [`emf`]: CloudWatch Embedded Metric Format lines.
 //! - [`secrets`]: `<NAME>_SECRET_ARN` / `<NAME>_PARAMETER_ARN`, read from the
-//!   Parameters and Secrets extension at init.
+//!   Parameters and Secrets extension at init; [`secrets::SecretFiles`], those
+//!   kept in files and read again when due.
 
 pub mod emf;
 pub mod kafka;

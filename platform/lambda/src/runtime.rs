@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::emf;
 use crate::kafka::{self, BatchError, KafkaTarget};
 use crate::relay::{RelayError, StreamRelay};
+use crate::secrets::SecretFiles;
 
 /// What one Lambda function does with its invocations: what `hrms::app`
 /// built for the function the handler setting names.
@@ -29,6 +30,8 @@ pub struct Target {
     pub kafka: Option<KafkaTarget>,
     /// The outbox relay, for Streams records and the schedule.
     pub relay: Option<StreamRelay>,
+    /// Secrets read again before an invocation when due.
+    pub secrets: Option<Arc<SecretFiles>>,
 }
 
 /// Why an invocation failed: the runtime reports it, and the caller (a
@@ -48,7 +51,9 @@ pub enum InvokeError {
 impl From<InvokeError> for Diagnostic {
     fn from(error: InvokeError) -> Self {
         let error_type = match &error {
-            InvokeError::Kafka(BatchError::Transient { .. } | BatchError::DeadLetter { .. }) => "Retryable",
+            InvokeError::Kafka(
+                BatchError::Transient { .. } | BatchError::DeadLetter { .. } | BatchError::Mark { .. },
+            ) => "Retryable",
             InvokeError::Relay(_) => "Retryable",
             _ => "NonRetryable",
         };
@@ -103,7 +108,11 @@ pub async fn invoke(target: &Target, event: Value, context: Context) -> Result<V
                 ],
             );
             let report = report?;
-            Ok(json!({"handled": report.handled, "dead_lettered": report.dead_lettered}))
+            Ok(json!({
+                "handled": report.handled,
+                "dead_lettered": report.dead_lettered,
+                "dead_lettered_before": report.dead_lettered_before,
+            }))
         }
         Kind::Stream | Kind::Schedule => {
             let Some(relay) = target.relay.as_ref() else {
@@ -167,6 +176,9 @@ pub async fn run(target: Target) -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let target = target.clone();
         async move {
+            if let Some(secrets) = target.secrets.clone() {
+                refresh(secrets).await;
+            }
             let answer = invoke(&target, event.payload, event.context).await;
             // The sandbox may be frozen once the answer is posted: the
             // invocation's spans go first, off the async worker: the flush
@@ -178,6 +190,23 @@ pub async fn run(target: Target) -> Result<(), lambda_runtime::Error> {
         }
     }))
     .await
+}
+
+/// Reads again the secrets that are due, off the async workers (the
+/// extension's client is blocking). One that cannot be read keeps its old
+/// value, and is tried again at the next invocation.
+async fn refresh(secrets: Arc<SecretFiles>) {
+    if !secrets.due(std::time::SystemTime::now()) {
+        return;
+    }
+    let read = tokio::task::spawn_blocking(move || secrets.refresh(std::time::SystemTime::now())).await;
+    match read {
+        Ok(Ok(n)) => tracing::info!(secrets = n, "secrets read again"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %hrms_platform::Chain(&e), "cannot read a secret again; keeping its value")
+        }
+        Err(e) => tracing::warn!(error = %e, "reading the secrets again failed"),
+    }
 }
 
 /// Tells the Runtime API that the function could not start

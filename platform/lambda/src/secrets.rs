@@ -5,11 +5,16 @@
 //! `localhost:$PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`, default 2773), so
 //! that no secret is in the function's configuration. Plain HTTP on the
 //! loopback, authenticated by the function's session token: std only, read
-//! before the process starts any thread.
+//! before the process starts any thread. Secrets that change while a
+//! sandbox lives are kept in files and read again when due
+//! ([`SecretFiles`]).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
+
+mod refresh;
+pub use refresh::{LEAST_GAP, MARGIN, SecretFiles};
 
 /// Why a secret could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +32,12 @@ pub enum SecretError {
     Refused { variable: String, status: u16, body: String },
     #[error("{variable}: the extension's answer holds no value")]
     NoValue { variable: String },
+    #[error("{variable}: cannot write the secret's file")]
+    File {
+        variable: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Where a variable's value is kept.

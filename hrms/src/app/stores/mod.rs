@@ -109,7 +109,7 @@ impl Stores {
         }
     }
 
-    fn dynamo_config(&self) -> DynamoConfig {
+    pub(super) fn dynamo_config(&self) -> DynamoConfig {
         DynamoConfig {
             table_prefix: self.dynamodb_table_prefix.clone(),
             endpoint: self.dynamodb_endpoint.clone().filter(|e| !e.trim().is_empty()),

@@ -79,7 +79,8 @@ impl DeadLetterWriter for Letters {
 }
 
 fn target(handler: Arc<Recorder>, letters: Arc<Letters>) -> KafkaTarget {
-    KafkaTarget { handler, group: "audit-service".into(), dead_letters: letters }
+    let marks = Arc::new(marks::MemoryMarks::default());
+    KafkaTarget { handler, group: "audit-service".into(), dead_letters: letters, marks }
 }
 
 fn events(n: usize) -> Vec<HrmsEvent> {
@@ -135,7 +136,7 @@ async fn a_record_that_is_not_base64_is_dead_lettered_as_it_came_and_the_rest_is
     let (handler, letters) = (Arc::new(Recorder::default()), Arc::new(Letters::default()));
     let report = handle(&target(handler.clone(), letters.clone()), &event).await.expect("taken");
 
-    assert_eq!(report, BatchReport { handled: 1, dead_lettered: 2 });
+    assert_eq!(report, BatchReport { handled: 1, dead_lettered: 2, dead_lettered_before: 0 });
     let handled: Vec<_> = handler.handled.lock().unwrap().iter().map(|d| d.event.id).collect();
     assert_eq!(handled, vec![sent[0].id]);
     let written = letters.written.lock().unwrap().clone();
@@ -158,7 +159,7 @@ async fn a_partition_beyond_i32_is_dead_lettered_not_truncated() {
     let (handler, letters) = (Arc::new(Recorder::default()), Arc::new(Letters::default()));
     let report = handle(&target(handler.clone(), letters.clone()), &event).await.expect("taken");
 
-    assert_eq!(report, BatchReport { handled: 0, dead_lettered: 1 });
+    assert_eq!(report, BatchReport { handled: 0, dead_lettered: 1, dead_lettered_before: 0 });
     assert!(handler.handled.lock().unwrap().is_empty(), "never handled as partition 0 or any other");
     let reasons = letter_headers(&letters, dlq::REASON);
     assert!(reasons[0].contains(&format!("partition {huge} is out of range")), "{reasons:?}");
@@ -177,7 +178,7 @@ async fn a_poison_record_goes_to_the_dlq_with_its_headers_and_the_rest_is_handle
     let (handler, letters) = (Arc::new(Recorder::default()), Arc::new(Letters::default()));
     let report = handle(&target(handler.clone(), letters.clone()), &event).await.expect("taken");
 
-    assert_eq!(report, BatchReport { handled: 2, dead_lettered: 1 });
+    assert_eq!(report, BatchReport { handled: 2, dead_lettered: 1, dead_lettered_before: 0 });
     let handled: Vec<_> = handler.handled.lock().unwrap().iter().map(|d| d.event.id).collect();
     assert_eq!(handled, vec![sent[0].id, sent[2].id]);
     let written = letters.written.lock().unwrap();
@@ -194,6 +195,22 @@ async fn a_poison_record_goes_to_the_dlq_with_its_headers_and_the_rest_is_handle
 }
 
 #[tokio::test]
+async fn a_batch_delivered_again_writes_no_dead_letter_twice() {
+    let sent = events(2);
+    let mut poison = record_json(&sent[1], "audit-queue", 0, 8);
+    poison["value"] = json!(STANDARD.encode(b"\x00not json"));
+    let event = parse(event_json(MSK, vec![record_json(&sent[0], "audit-queue", 0, 7), poison]));
+    let (handler, letters) = (Arc::new(Recorder::default()), Arc::new(Letters::default()));
+    let target = target(handler, letters.clone());
+    let first = handle(&target, &event).await.expect("taken");
+    let again = handle(&target, &event).await.expect("taken");
+
+    assert_eq!(first, BatchReport { handled: 1, dead_lettered: 1, dead_lettered_before: 0 });
+    assert_eq!(again, BatchReport { handled: 1, dead_lettered: 0, dead_lettered_before: 1 });
+    assert_eq!(letter_headers(&letters, dlq::ORIGINAL_OFFSET), vec!["8"], "one dead letter");
+}
+
+#[tokio::test]
 async fn an_event_the_handler_refuses_is_isolated_and_dead_lettered() {
     let sent = events(3);
     let handler =
@@ -202,7 +219,7 @@ async fn an_event_the_handler_refuses_is_isolated_and_dead_lettered() {
     let records = sent.iter().zip(20..).map(|(e, offset)| record_json(e, "audit-queue", 0, offset)).collect();
     let report = handle(&target(handler.clone(), letters.clone()), &parse(event_json(MSK, records))).await;
 
-    assert_eq!(report.expect("taken"), BatchReport { handled: 2, dead_lettered: 1 });
+    assert_eq!(report.expect("taken"), BatchReport { handled: 2, dead_lettered: 1, dead_lettered_before: 0 });
     let handled: Vec<_> = handler.handled.lock().unwrap().iter().map(|d| d.event.id).collect();
     assert_eq!(handled, vec![sent[0].id, sent[2].id], "in order, without the refused one");
     let written = letters.written.lock().unwrap();
@@ -224,13 +241,14 @@ async fn a_transient_failure_fails_the_invocation_and_dead_letters_nothing() {
 }
 
 #[tokio::test]
-async fn a_dead_letter_that_cannot_be_written_fails_the_invocation() {
+async fn a_dead_letter_that_cannot_be_written_fails_the_invocation_and_is_not_marked() {
     let mut poison = record_json(&events(1)[0], "audit-queue", 0, 3);
     poison["headers"] = json!([]);
     let letters = Arc::new(Letters { down: true, ..Letters::default() });
-    let error =
-        handle(&target(Arc::new(Recorder::default()), letters), &parse(event_json(MSK, vec![poison])))
-            .await
-            .expect_err("to be retried");
+    let target = target(Arc::new(Recorder::default()), letters);
+    let error = handle(&target, &parse(event_json(MSK, vec![poison]))).await.expect_err("to be retried");
     assert!(matches!(error, BatchError::DeadLetter { offset: 3, .. }), "{error}");
+    let origin =
+        marks::Origin { group: "audit-service".into(), topic: "audit-queue".into(), partition: 0, offset: 3 };
+    assert!(!target.marks.marked(&origin).await.expect("read"), "written on the next delivery");
 }

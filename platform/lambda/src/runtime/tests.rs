@@ -33,7 +33,7 @@ fn router() -> Router {
 }
 
 fn http_target() -> Target {
-    Target { function: "employee".into(), http: Some(router()), kafka: None, relay: None }
+    Target { function: "employee".into(), http: Some(router()), kafka: None, relay: None, secrets: None }
 }
 
 fn request_context_v2(stage: &str) -> Value {
@@ -132,10 +132,12 @@ async fn a_kafka_batch_reaches_the_handler_and_other_functions_refuse_it() {
         handler: recorder.clone(),
         group: "audit-service".into(),
         dead_letters: Arc::new(hrms_platform_dead_letters_never()),
+        marks: Arc::new(kafka::marks::MemoryMarks::default()),
     };
-    let target = Target { function: "audit".into(), http: None, kafka: Some(consumer), relay: None };
+    let target =
+        Target { function: "audit".into(), http: None, kafka: Some(consumer), relay: None, secrets: None };
     let answer = invoke(&target, batch.clone(), Context::default()).await.expect("handled");
-    assert_eq!(answer, json!({"handled": 1, "dead_lettered": 0}));
+    assert_eq!(answer, json!({"handled": 1, "dead_lettered": 0, "dead_lettered_before": 0}));
     assert_eq!(recorder.handled.lock().unwrap()[0].event, event);
 
     let refused = invoke(&http_target(), batch, Context::default()).await.expect_err("not a consumer");

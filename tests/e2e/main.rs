@@ -8,6 +8,7 @@ mod independent_reader;
 mod notification;
 mod notify_channels;
 mod notify_dispatch;
+mod notify_pool;
 mod outbox;
 mod redrive;
 mod round_trip;

@@ -160,6 +160,13 @@ pub async fn run(args: SloArgs) -> anyhow::Result<()> {
     let published: Published = Arc::default();
     let (stop, stopping) = watch::channel(false);
     let observer = tokio::spawn(observe::published(bootstrap.clone(), published.clone(), stopping.clone()));
+    // The load starts once the population's events went through: every
+    // consumer has joined its group, which takes tansu seconds.
+    let warming = Instant::now();
+    if !warmed_up(&topology, &published, Duration::from_secs(60)).await {
+        eprintln!("the population's events did not all go through within 60 s; loading anyway");
+    }
+    eprintln!("warmed up in {:.1} s", warming.elapsed().as_secs_f64());
     let start = Instant::now() + Duration::from_secs(1);
     let start_wall = Utc::now() + chrono::Duration::seconds(1);
     let lag = tokio::spawn(observe::lag(bootstrap, start, stopping.clone()));
@@ -189,7 +196,7 @@ pub async fn run(args: SloArgs) -> anyhow::Result<()> {
     for task in injected {
         faults.push(task.await.context("a fault's task")??);
     }
-    drained(&topology, &published, args.drain).await;
+    let _ = drained(&topology, &published, args.drain).await;
     let drained_in = loaded.elapsed().as_secs_f64();
     let _ = stop.send(true);
     let lag = lag.await.unwrap_or_default();
@@ -220,7 +227,13 @@ pub async fn run(args: SloArgs) -> anyhow::Result<()> {
     }
     let audited: HashSet<&str> = rows.iter().map(|r| r.event_id.as_str()).collect();
     let audit_lost = expected.iter().filter(|id| !audited.contains(id.as_str())).count();
-    let audit = rows.iter().map(|r| (at(r.time), (r.recorded_at - r.time).as_seconds_f64() * 1e3)).collect();
+    // Latencies from the load's events only: the population's went out
+    // before the consumers had joined (`warmed_up`).
+    let audit = rows
+        .iter()
+        .map(|r| (at(r.time), (r.recorded_at - r.time).as_seconds_f64() * 1e3))
+        .filter(|(at, _)| *at >= 0.0)
+        .collect();
 
     let notification_db = topology.store("notification").context("no notification store")?;
     let statuses = records::email_deliveries(&notification_db).context("reading the deliveries")?;
@@ -238,6 +251,7 @@ pub async fn run(args: SloArgs) -> anyhow::Result<()> {
             let arrived = chrono::DateTime::from_timestamp_micros((first * 1e6) as i64)?;
             Some((at(event.time), (arrived - event.time).as_seconds_f64() * 1e3))
         })
+        .filter(|(at, _)| *at >= 0.0)
         .collect();
 
     let http = Op::ALL
@@ -334,16 +348,31 @@ async fn scrape_every_second(
     }
 }
 
+/// Waits until the observer has seen an audit event and [`drained`] holds,
+/// or `limit` has passed; whether it held.
+async fn warmed_up(topology: &tokio::sync::Mutex<Topology>, published: &Published, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    let seen_audit =
+        || published.lock().is_ok_and(|p| p.values().any(|s| s.event_type.starts_with("audit.")));
+    while !seen_audit() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drained(topology, published, deadline.saturating_duration_since(Instant::now())).await
+}
+
 /// Waits until the outboxes are empty, every audit event published is in
 /// the log and every e-mail due is sent (twice in a row, a second apart),
-/// or `limit` has passed.
-async fn drained(topology: &tokio::sync::Mutex<Topology>, published: &Published, limit: Duration) {
+/// or `limit` has passed; whether that happened.
+async fn drained(topology: &tokio::sync::Mutex<Topology>, published: &Published, limit: Duration) -> bool {
     let (audit_db, notification_db, stores, arrivals, smtp) = {
         let t = topology.lock().await;
         let stores: Vec<PathBuf> = topology::FUNCTIONS.iter().filter_map(|f| t.store(f)).collect();
         (t.store("audit"), t.store("notification"), stores, t.arrivals.clone(), t.smtp.is_some())
     };
-    let (Some(audit_db), Some(notification_db)) = (audit_db, notification_db) else { return };
+    let (Some(audit_db), Some(notification_db)) = (audit_db, notification_db) else { return false };
     let deadline = Instant::now() + limit;
     let mut in_a_row = 0;
     while Instant::now() < deadline && in_a_row < 2 {
@@ -373,4 +402,5 @@ async fn drained(topology: &tokio::sync::Mutex<Topology>, published: &Published,
         .unwrap_or(false);
         in_a_row = if done { in_a_row + 1 } else { 0 };
     }
+    in_a_row >= 2
 }

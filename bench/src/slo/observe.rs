@@ -19,11 +19,13 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::sync::watch;
 
 /// The consumer groups of the system and the topic each reads.
-pub const GROUPS: [(&str, &str); 4] = [
+pub const GROUPS: [(&str, &str); 6] = [
     ("audit-service", AUDIT_QUEUE.name),
     ("notification-service", NOTIFICATION_QUEUE.name),
     ("leave-service", NOTIFICATION_QUEUE.name),
     ("compliance-service", NOTIFICATION_QUEUE.name),
+    ("user-service", NOTIFICATION_QUEUE.name),
+    ("attendance-service", NOTIFICATION_QUEUE.name),
 ];
 
 /// An event as published.

@@ -17,7 +17,7 @@ use anyhow::{Context, bail};
 pub const FUNCTIONS: [&str; 7] =
     ["compliance", "employee", "user", "leave", "attendance", "audit", "notification"];
 /// The functions that consume their topics.
-const CONSUMERS: [&str; 4] = ["compliance", "leave", "audit", "notification"];
+const CONSUMERS: [&str; 6] = ["compliance", "leave", "audit", "notification", "user", "attendance"];
 /// The HS256 secret every process verifies tokens with.
 pub const JWT_SECRET: &str = "hrms-bench-slo-secret-of-at-least-32-characters";
 /// The delivery token of every process (nothing pushes to `/deliveries`).
@@ -222,6 +222,12 @@ impl Topology {
             }
             if CONSUMERS.contains(&function) {
                 env.push(("HRMS_CONSUME".into(), "true".into()));
+                // Static membership, as a platform that restarts a replica
+                // under its own name (a StatefulSet's pod): the restarted
+                // process takes its partitions back at once. (A new member
+                // id waits out its dead predecessor's session, and on tansu
+                // 0.6 can be left with no partitions: docs/events.md.)
+                env.push(("KAFKA_GROUP_INSTANCE_ID".into(), format!("{function}-0")));
             }
             let hrms = setup.hrms.clone();
             let proc = Proc::new(function, ports[function], logs, move || {
@@ -242,6 +248,7 @@ impl Topology {
         let mut env = common_env(&self.bootstrap, &data);
         env.push(("HRMS_LISTEN".into(), format!("127.0.0.1:{port}")));
         env.push(("HRMS_SMTP_URL".into(), self.smtp_url.clone()));
+        env.push(("KAFKA_GROUP_INSTANCE_ID".into(), "dev-0".into()));
         let hrms = setup.hrms.clone();
         let proc = Proc::new("dev", port, logs, move || {
             let mut command = Command::new(&hrms);

@@ -2,7 +2,9 @@
 //! prepared and recorded durably (in-app ones are then in the inbox) before
 //! the handler answers; a [`Dispatcher`] sends the others, retrying with
 //! backoff and jitter off the partition's path, so a slow or failing
-//! channel never holds back the events behind it.
+//! channel never holds back the events behind it. A round sends to up to
+//! [`SENDS`] recipients at once, each recipient's mails one after the other
+//! in the order they fell due.
 //!
 //! Many dispatchers may share one store (replicas, the `-events` twin):
 //! each claims a delivery ([`NotificationStore::claim`], a conditional
@@ -20,6 +22,8 @@
 //! `notification-queue.dlq`), `hrms_notification_delivered_seconds` (event
 //! time to accepted by the channel, a histogram).
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -136,6 +140,35 @@ impl Default for Lease {
     }
 }
 
+/// Deliveries a dispatcher takes in one round.
+pub const DUE_BATCH: usize = 256;
+
+/// Recipients a dispatcher sends to at a time. The SMTP pool bounds the
+/// mails on the wire (`HRMS_SMTP_POOL_SIZE`); more attempts than that in
+/// flight keep it busy while others claim and note theirs in the store
+/// (16 made 520-870 mails/s on 2 busy cores where 64 made 1,200).
+pub const SENDS: usize = 64;
+
+/// `due` (in the order it is due) as one queue per recipient (channel and
+/// address), in the order of each one's first delivery: a round attempts
+/// a recipient's deliveries one after the other, in order, and different
+/// recipients' at once. A failed one does not hold the next back: it is
+/// tried again after its backoff.
+fn by_recipient(due: Vec<Delivery>) -> Vec<Vec<Delivery>> {
+    let mut queues: Vec<Vec<Delivery>> = Vec::new();
+    let mut index: HashMap<(Channel, String), usize> = HashMap::new();
+    for d in due {
+        match index.entry((d.channel, d.address.clone())) {
+            Entry::Occupied(at) => queues[*at.get()].push(d),
+            Entry::Vacant(slot) => {
+                slot.insert(queues.len());
+                queues.push(vec![d]);
+            }
+        }
+    }
+    queues
+}
+
 /// Sends the recorded deliveries that are due, retries the failed ones, and
 /// writes those given up on to `notification-queue.dlq`.
 pub struct Dispatcher {
@@ -168,7 +201,7 @@ impl Dispatcher {
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            let due = match self.store.due(Utc::now(), 64).await {
+            let due = match self.store.due(Utc::now(), DUE_BATCH).await {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::warn!(error = %Chain(&e), "cannot read the deliveries due");
@@ -176,11 +209,16 @@ impl Dispatcher {
                 }
             };
             let taken = due.len();
-            let recorded = futures::stream::iter(due)
-                .map(|d| self.claim_and_attempt(d))
-                .buffer_unordered(16)
-                .filter(|recorded| std::future::ready(*recorded))
-                .count()
+            let recorded = futures::stream::iter(by_recipient(due))
+                .map(|queue| async move {
+                    let mut recorded = 0;
+                    for d in queue {
+                        recorded += usize::from(self.claim_and_attempt(d).await);
+                    }
+                    recorded
+                })
+                .buffer_unordered(SENDS)
+                .fold(0, |all, recorded| std::future::ready(all + recorded))
                 .await;
             let dead_lettered = self.write_dead_letters().await;
             // More may be due; but when attempts could not be recorded, the

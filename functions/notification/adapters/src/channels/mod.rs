@@ -21,7 +21,7 @@
 //!
 //! # Layout
 //! - [`email`]: the [`Email`] data type, the [`Mailer`] trait, [`message_id`].
-//! - [`smtp`]: [`SmtpMailer`] (lettre, pooled, STARTTLS or implicit TLS).
+//! - [`smtp`]: [`SmtpMailer`] (lettre over a pool of its own, STARTTLS or implicit TLS).
 //! - [`file`](mod@file): [`FileMailer`], each mail an RFC 5322 `.eml` file (`hrms dev`).
 //! - [`webhook`]: [`WebhookSender`], a JSON POST signed with HMAC-SHA256;
 //!   redirects are not followed.

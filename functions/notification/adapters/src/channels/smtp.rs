@@ -8,12 +8,14 @@ use std::fmt;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::client::TlsParameters;
 
 use super::{Email, Mailer, SendError};
 use hrms_platform::error::BoxError;
+use pool::Security;
+
+mod pool;
 
 /// The sender mailbox when `HRMS_SMTP_FROM` is unset.
 pub const DEFAULT_FROM: &str = "HRMS <hrms@localhost>";
@@ -30,9 +32,10 @@ pub struct SmtpConfig {
     pub password: Option<String>,
     /// `HRMS_SMTP_FROM`: the sender mailbox (default `HRMS <hrms@localhost>`).
     pub from: String,
-    /// `HRMS_SMTP_TIMEOUT_MS`: limit on one send, connecting included (default 10 s).
+    /// `HRMS_SMTP_TIMEOUT_MS`: limit on one send, waiting for a pooled
+    /// connection and connecting included (default 10 s).
     pub timeout: Duration,
-    /// `HRMS_SMTP_POOL_SIZE`: pooled connections (default 4).
+    /// `HRMS_SMTP_POOL_SIZE`: most connections open at once (default 4).
     pub pool_size: u32,
 }
 
@@ -111,16 +114,17 @@ impl fmt::Debug for SmtpConfig {
     }
 }
 
-/// Sends e-mails through one SMTP server over a connection pool.
+/// Sends e-mails through one SMTP server over a connection pool (module
+/// `pool`: at most `HRMS_SMTP_POOL_SIZE` connections, `TCP_NODELAY`).
 pub struct SmtpMailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    pool: pool::Pool,
     server: String,
     timeout: Duration,
 }
 
 impl SmtpMailer {
-    /// Builds the transport (connections are opened on first use). Call it
-    /// inside a Tokio runtime: the pool runs a task there.
+    /// Builds the pool (connections are opened on first use). Call it
+    /// inside a Tokio runtime, where the sends run.
     pub fn new(config: &SmtpConfig) -> Result<Self, SmtpConfigError> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(SmtpConfigError::new("the SMTP pool needs a Tokio runtime"));
@@ -132,29 +136,52 @@ impl SmtpMailer {
                 "HRMS_SMTP_URL must not carry credentials: use HRMS_SMTP_USERNAME and HRMS_SMTP_PASSWORD",
             ));
         }
-        let server = format!("{}:{}", url.host_str().unwrap_or_default(), url.port().unwrap_or_default());
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())
-            .map_err(|e| SmtpConfigError::caused("HRMS_SMTP_URL", e))?
-            .timeout(Some(config.timeout))
-            .pool_config(PoolConfig::new().max_size(config.pool_size.max(1)));
-        match (&config.username, &config.password) {
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| SmtpConfigError::new("HRMS_SMTP_URL names no host"))?;
+        // The host without the brackets of an IPv6 literal, to connect to and check certificates for.
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let tls = |host: &str| {
+            TlsParameters::new(host.to_owned()).map_err(|e| SmtpConfigError::caused("HRMS_SMTP_URL (TLS)", e))
+        };
+        // As lettre's `from_url`: the first `tls` pair counts; the ports of SMTP, submission and submissions.
+        let mode = url.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
+        let (security, port) = match (url.scheme(), mode.as_deref()) {
+            ("smtp", None) => (Security::Plain, 25),
+            ("smtp", Some("required")) => {
+                (Security::StartTls { parameters: tls(&host)?, required: true }, 587)
+            }
+            ("smtp", Some("opportunistic")) => {
+                (Security::StartTls { parameters: tls(&host)?, required: false }, 587)
+            }
+            ("smtps", _) => (Security::Implicit(tls(&host)?), 465),
+            _ => {
+                return Err(SmtpConfigError::new(
+                    "HRMS_SMTP_URL must be smtp://host:port, smtp://host:port?tls=required|opportunistic \
+                     or smtps://host:port",
+                ));
+            }
+        };
+        let port = url.port().unwrap_or(port);
+        let server = format!("{}:{}", url.host_str().unwrap_or_default(), port);
+        let credentials = match (&config.username, &config.password) {
             (Some(_), Some(_)) if !encrypted(&url) => {
                 return Err(SmtpConfigError::new(
                     "SMTP credentials are sent over TLS only: use smtps://host:port or \
                      smtp://host:port?tls=required with HRMS_SMTP_USERNAME and HRMS_SMTP_PASSWORD",
                 ));
             }
-            (Some(user), Some(password)) => {
-                builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
-            }
-            (None, None) => {}
+            (Some(user), Some(password)) => Some(Credentials::new(user.clone(), password.clone())),
+            (None, None) => None,
             _ => {
                 return Err(SmtpConfigError::new(
                     "set both HRMS_SMTP_USERNAME and HRMS_SMTP_PASSWORD, or neither",
                 ));
             }
-        }
-        Ok(Self { transport: builder.build(), server, timeout: config.timeout })
+        };
+        let pool = pool::Pool::new(host, port, security, credentials, config.pool_size);
+        Ok(Self { pool, server, timeout: config.timeout })
     }
 }
 
@@ -179,11 +206,15 @@ impl Mailer for SmtpMailer {
         Box::pin(tracing::Instrument::instrument(
             async move {
                 let message = email.to_message()?;
-                match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
-                    Ok(Ok(_)) => Ok(()),
-                    Ok(Err(e)) => Err(classify(e)),
+                let formatted = message.formatted();
+                let sent = self.pool.send(message.envelope(), &formatted);
+                match tokio::time::timeout(self.timeout, sent).await {
+                    Ok(sent) => sent,
                     Err(_) => Err(SendError::Transient {
-                        reason: format!("no answer from {} within {:?}", self.server, self.timeout),
+                        reason: format!(
+                            "not sent to {} within {:?} (waiting for a pooled connection included)",
+                            self.server, self.timeout
+                        ),
                         cause: None,
                     }),
                 }

@@ -1,4 +1,5 @@
-//! Two dispatchers on one store send each of 500 mails exactly once: on the
+//! A round queues each recipient's deliveries in order. Two dispatchers on
+//! one store send each of 500 mails exactly once: on the
 //! store in memory, on SQLite (two stores on one file, as two processes
 //! would have) and on DynamoDB (moto).
 
@@ -13,7 +14,7 @@ use hrms_notification::{Channel, Delivery, DeliveryKey, NotificationStore, Statu
 use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
-use super::{Dispatcher, Lease};
+use super::{Dispatcher, Lease, by_recipient};
 use crate::channels::{Email, Mailer, SendError, Subscribers};
 
 const MAILS: usize = 500;
@@ -156,4 +157,16 @@ fn a_send_timeout_over_half_the_lease_is_refused() {
     let refused = lease.allows("HRMS_SMTP_TIMEOUT_MS", Duration::from_secs(151)).expect_err("over half");
     assert!(refused.to_string().contains("HRMS_SMTP_TIMEOUT_MS"), "{refused}");
     assert!(Lease::default().allows("the webhook timeout", Subscribers::TIMEOUT).is_ok());
+}
+
+#[test]
+fn a_round_keeps_each_recipients_deliveries_in_order() {
+    let mut due: Vec<Delivery> = (0..6).map(|i| mail(i % 2)).collect();
+    due[5].channel = Channel::InApp;
+    let ids = |queue: &[Delivery]| queue.iter().map(|d| d.id).collect::<Vec<_>>();
+    let queues = by_recipient(due.clone());
+    assert_eq!(queues.len(), 3, "person0 and person1 by mail, person1 in the app");
+    assert_eq!(ids(&queues[0]), [due[0].id, due[2].id, due[4].id]);
+    assert_eq!(ids(&queues[1]), [due[1].id, due[3].id]);
+    assert_eq!(ids(&queues[2]), [due[5].id]);
 }

@@ -111,6 +111,15 @@ pub fn service_bearer(auth: &Arc<Authenticator>) -> anyhow::Result<Option<Servic
     })))
 }
 
+/// The configured service token (`HRMS_SERVICE_TOKEN_FILE`, read again
+/// when it changes, or `HRMS_SERVICE_TOKEN`), as a source of the current
+/// token; `None` when neither is set.
+pub fn configured_service_token() -> anyhow::Result<Option<ServiceBearer>> {
+    let Some(token) = service_token()? else { return Ok(None) };
+    token.current().context("reading the service token")?;
+    Ok(Some(Arc::new(move || token.current())))
+}
+
 /// The user id of the service token's subject, which the account check
 /// does not ask about (it acts as that identity): `None` without a token
 /// or with a subject that is no user id.

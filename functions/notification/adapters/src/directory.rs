@@ -14,6 +14,7 @@ use hrms_events::Role;
 use hrms_notification::{Contact, Directory};
 use uuid::Uuid;
 
+use hrms_http::auth::account_remote::ServiceBearer;
 use hrms_http::auth::{AuthError, Authenticator, Bearer};
 use hrms_http::callee::Callee;
 use hrms_platform::error::BoxError;
@@ -26,8 +27,9 @@ pub fn service_user() -> Uuid {
 /// The bearer token the lookups carry.
 #[derive(Clone)]
 pub enum ServiceToken {
-    /// `HRMS_SERVICE_TOKEN`: issued by the identity provider (with JWKS).
-    Fixed(String),
+    /// Issued by the identity provider (with JWKS), read at each lookup
+    /// (`HRMS_SERVICE_TOKEN_FILE` may change under it).
+    Provided(ServiceBearer),
     /// Minted with the shared HS256 secret, for five minutes, per lookup.
     Minted(Arc<Authenticator>),
 }
@@ -35,7 +37,7 @@ pub enum ServiceToken {
 impl ServiceToken {
     fn bearer(&self) -> Result<Bearer, MintError> {
         match self {
-            ServiceToken::Fixed(token) => Ok(Bearer::new(token.clone())),
+            ServiceToken::Provided(token) => token().map(Bearer::new).map_err(MintError),
             ServiceToken::Minted(auth) => auth
                 .mint(service_user(), Role::Hr, None, Duration::from_secs(300))
                 .map(Bearer::new)
@@ -44,9 +46,9 @@ impl ServiceToken {
     }
 }
 
-/// The service token could not be minted.
+/// The service token could not be read or minted.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot mint the service token")]
+#[error("no service token to look employees up with")]
 struct MintError(#[source] AuthError);
 
 /// Looks employees up in the Employee service (in-process or over HTTP).

@@ -25,7 +25,10 @@ pub fn host(
     cx: &mut Context<'_>,
     employees: Option<Callee<dyn EmployeeClient>>,
 ) -> anyhow::Result<()> {
-    let directory = employees.and_then(|employees| directory(employees, cx.auth));
+    let directory = match employees {
+        Some(employees) => directory(employees, cx.auth)?,
+        None => None,
+    };
     let (store, probe) = cx.backend.notification()?;
     let templates = match std::env::var_os("HRMS_NOTIFICATION_TEMPLATES") {
         Some(dir) => Templates::with_overrides(std::path::Path::new(&dir))?,
@@ -71,19 +74,24 @@ pub fn host(
     Ok(())
 }
 
-/// Employee as the Notification function's directory, asked with
-/// `HRMS_SERVICE_TOKEN`, or with a token it mints (HS256); none without either.
-fn directory(employees: Callee<dyn EmployeeClient>, auth: &Arc<Authenticator>) -> Option<Arc<dyn Directory>> {
-    let token = match std::env::var("HRMS_SERVICE_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
-        Some(token) => ServiceToken::Fixed(token),
+/// Employee as the Notification function's directory, asked with the
+/// configured service token (`HRMS_SERVICE_TOKEN_FILE` or
+/// `HRMS_SERVICE_TOKEN`), or with a token it mints (HS256); none without
+/// either.
+fn directory(
+    employees: Callee<dyn EmployeeClient>,
+    auth: &Arc<Authenticator>,
+) -> anyhow::Result<Option<Arc<dyn Directory>>> {
+    let token = match crate::auth::configured_service_token()? {
+        Some(token) => ServiceToken::Provided(token),
         None if auth.can_mint() => ServiceToken::Minted(auth.clone()),
         None => {
             tracing::warn!(
-                "employees no event has introduced are not looked up: set HRMS_SERVICE_TOKEN \
-                 (a token of the identity provider with the hr role) for the Notification function"
+                "employees no event has introduced are not looked up: set HRMS_SERVICE_TOKEN_FILE or \
+                 HRMS_SERVICE_TOKEN (a token of the identity provider with the hr role) for the Notification function"
             );
-            return None;
+            return Ok(None);
         }
     };
-    Some(Arc::new(EmployeeDirectory { employees, token }))
+    Ok(Some(Arc::new(EmployeeDirectory { employees, token })))
 }

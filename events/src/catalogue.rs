@@ -10,7 +10,9 @@ use crate::audit::AuditRecord;
 use crate::common::Keyed;
 use crate::compliance::{ComplianceCheck, ComplianceFinding};
 use crate::employee::{EmployeeCreated, EmployeeSnapshot, EmployeeTerminated, EmployeeUpdated};
-use crate::leave::{LeaveApproved, LeaveCancelled, LeaveRejected, LeaveRequested, LeaveSnapshot};
+use crate::leave::{
+    LeaveApproved, LeaveCancelled, LeaveReassigned, LeaveRejected, LeaveRequested, LeaveSnapshot,
+};
 use crate::service::Service;
 use crate::topics::{AUDIT_QUEUE, NOTIFICATION_QUEUE, TopicSpec};
 use crate::user::{UserCreated, UserDeleted, UserPasswordChanged, UserSnapshot, UserSuspended, UserUpdated};
@@ -103,6 +105,7 @@ catalogue! {
     LeaveApproved => "leave.approved", LeaveApproved, Leave, 1;
     LeaveRejected => "leave.rejected", LeaveRejected, Leave, 1;
     LeaveCancelled => "leave.cancelled", LeaveCancelled, Leave, 1;
+    LeaveReassigned => "leave.reassigned", LeaveReassigned, Leave, 1;
     AttendanceMarked => "attendance.marked", AttendanceMarked, Attendance, 1;
     AttendanceUpdated => "attendance.updated", AttendanceUpdated, Attendance, 1;
     ComplianceViolation => "compliance.violation", ComplianceFinding, Compliance, 1;
@@ -119,6 +122,7 @@ catalogue! {
     AuditLeaveApproved => "audit.leave.approved", AuditRecord<LeaveSnapshot>, Leave, 1;
     AuditLeaveRejected => "audit.leave.rejected", AuditRecord<LeaveSnapshot>, Leave, 1;
     AuditLeaveCancelled => "audit.leave.cancelled", AuditRecord<LeaveSnapshot>, Leave, 1;
+    AuditLeaveReassigned => "audit.leave.reassigned", AuditRecord<LeaveSnapshot>, Leave, 1;
     AuditAttendanceMarked => "audit.attendance.marked", AuditRecord<AttendanceSnapshot>, Attendance, 1;
     AuditAttendanceUpdated => "audit.attendance.updated", AuditRecord<AttendanceSnapshot>, Attendance, 1;
     AuditComplianceValidated => "audit.compliance.validated", AuditRecord<ComplianceCheck>, Compliance, 1;

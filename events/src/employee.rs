@@ -64,6 +64,11 @@ pub struct EmployeeCreated {
     pub job_title: String,
     pub manager_id: Option<Uuid>,
     pub hire_date: NaiveDate,
+    /// Contracted hours per week, which Compliance holds worked time
+    /// against; absent from events written before it was carried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = crate::checks::WEEKLY_HOURS.0, max = crate::checks::WEEKLY_HOURS.1))]
+    pub weekly_hours: Option<f64>,
 }
 
 /// `employee.updated`: which fields changed, and who manages the employee now.
@@ -74,6 +79,11 @@ pub struct EmployeeUpdated {
     pub email: String,
     pub manager_id: Option<Uuid>,
     pub changed_fields: Vec<String>,
+    /// Contracted hours per week, which Compliance holds worked time
+    /// against; absent from events written before it was carried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = crate::checks::WEEKLY_HOURS.0, max = crate::checks::WEEKLY_HOURS.1))]
+    pub weekly_hours: Option<f64>,
 }
 
 /// `employee.terminated`: to hr and the manager.

@@ -22,6 +22,8 @@ pub const USER: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0002
 pub const MANAGER: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0003);
 /// An hr user.
 pub const HR: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0004);
+/// The employee's manager before [`MANAGER`] (in the `leave.reassigned` samples).
+pub const FORMER_MANAGER: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0008);
 const LEAVE: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0005);
 const RECORD: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0006);
 const CHECK: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0007);
@@ -235,12 +237,14 @@ fn payload(ty: EventType) -> Payload {
             job_title: e.job_title,
             manager_id: e.manager_id,
             hire_date: e.hire_date,
+            weekly_hours: Some(e.weekly_hours),
         }),
         T::EmployeeUpdated => Payload::EmployeeUpdated(EmployeeUpdated {
             employee_id: e.employee_id,
             email: e.email,
             manager_id: e.manager_id,
             changed_fields: vec!["department".into()],
+            weekly_hours: Some(e.weekly_hours),
         }),
         T::EmployeeTerminated => Payload::EmployeeTerminated(EmployeeTerminated {
             employee_id: e.employee_id,
@@ -263,6 +267,7 @@ fn payload(ty: EventType) -> Payload {
                 end_date: l.end_date,
                 days: l.days,
                 balance_after: 21.0,
+                without_approval: false,
             })
         }
         T::LeaveRejected => {
@@ -289,6 +294,20 @@ fn payload(ty: EventType) -> Payload {
                 end_date: l.end_date,
                 was_approved: true,
                 reason: None,
+            })
+        }
+        T::LeaveReassigned => {
+            let l = leave(LeaveStatus::Pending);
+            Payload::LeaveReassigned(LeaveReassigned {
+                leave_id: l.leave_id,
+                employee_id: l.employee_id,
+                previous_approver_id: Some(FORMER_MANAGER),
+                approver_id: l.approver_id,
+                leave_type: l.leave_type,
+                start_date: l.start_date,
+                end_date: l.end_date,
+                days: l.days,
+                reason: "the manager changed".into(),
             })
         }
         T::AttendanceMarked => {
@@ -355,6 +374,15 @@ fn payload(ty: EventType) -> Payload {
             Some(leave(LeaveStatus::Approved)),
             leave(LeaveStatus::Cancelled),
             vec![status("approved", "cancelled")],
+        )),
+        T::AuditLeaveReassigned => Payload::AuditLeaveReassigned(audit(
+            Some(LeaveSnapshot { approver_id: Some(FORMER_MANAGER), ..leave(LeaveStatus::Pending) }),
+            LeaveSnapshot { version: 2, ..leave(LeaveStatus::Pending) },
+            vec![FieldChange::new(
+                "approver_id",
+                FORMER_MANAGER.to_string().into(),
+                MANAGER.to_string().into(),
+            )],
         )),
         T::AuditAttendanceMarked => Payload::AuditAttendanceMarked(audit(None, attendance(), vec![])),
         T::AuditAttendanceUpdated => Payload::AuditAttendanceUpdated(audit(

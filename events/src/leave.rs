@@ -129,6 +129,10 @@ pub struct LeaveApproved {
     pub days: f64,
     #[schemars(range(min = crate::checks::LEAVE_BALANCE.0, max = crate::checks::LEAVE_BALANCE.1))]
     pub balance_after: f64,
+    /// Approved when requested, the type needing no approval (sick leave):
+    /// the employee's manager is told too. Absent in older events: false.
+    #[serde(default)]
+    pub without_approval: bool,
 }
 
 /// `leave.rejected`: to the employee, with the approver's reason.
@@ -160,6 +164,28 @@ pub struct LeaveCancelled {
     pub reason: Option<String>,
 }
 
+/// `leave.reassigned`: a pending request now awaits another approver,
+/// because the employee's manager changed or the approver left; to the
+/// employee and the new approver (hr and admin when there is none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LeaveReassigned {
+    pub leave_id: Uuid,
+    pub employee_id: Uuid,
+    /// Who was to decide (none: hr and admin).
+    pub previous_approver_id: Option<Uuid>,
+    /// Who decides now (none: hr and admin).
+    pub approver_id: Option<Uuid>,
+    #[schemars(length(max = crate::limits::LABEL))]
+    pub leave_type: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    #[schemars(range(min = crate::checks::LEAVE_DAYS.0, max = crate::checks::LEAVE_DAYS.1))]
+    pub days: f64,
+    /// Why, e.g. `the manager changed`.
+    #[schemars(length(max = crate::limits::REASON))]
+    pub reason: String,
+}
+
 macro_rules! keyed_by_leave {
     ($($t:ty),*) => {$(
         impl Keyed for $t {
@@ -168,4 +194,4 @@ macro_rules! keyed_by_leave {
         }
     )*};
 }
-keyed_by_leave!(LeaveSnapshot, LeaveRequested, LeaveApproved, LeaveRejected, LeaveCancelled);
+keyed_by_leave!(LeaveSnapshot, LeaveRequested, LeaveApproved, LeaveRejected, LeaveCancelled, LeaveReassigned);

@@ -19,6 +19,8 @@ locals {
     notification = { topics = ["notification-queue"], group = "notification-service" }
     leave        = { topics = ["notification-queue"], group = "leave-service" }
     compliance   = { topics = ["notification-queue"], group = "compliance-service" }
+    user         = { topics = ["notification-queue"], group = "user-service" }
+    attendance   = { topics = ["notification-queue"], group = "attendance-service" }
   }
 
   # The functions whose tables hold an outbox (all but Audit and Notification).

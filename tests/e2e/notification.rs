@@ -1,4 +1,4 @@
-//! The Notification function on real parts: each of the 16 notification
+//! The Notification function on real parts: each of the 17 notification
 //! types, produced to tansu, consumed by the handler, reaches exactly the
 //! people of the crate's table by e-mail (aiosmtpd, read back by Python's
 //! email package) and the subscriber by a signed webhook, each once.
@@ -108,7 +108,7 @@ async fn each_type_reaches_its_people_by_mail_and_its_subscriber_by_webhook_once
     let mut mail_ids = BTreeSet::new();
     let mut event_ids = BTreeSet::new();
     let types: Vec<EventType> = EventType::ALL.iter().copied().filter(|t| !t.is_audit()).collect();
-    assert_eq!(types.len(), 16);
+    assert_eq!(types.len(), 17);
     for ty in types {
         let preparer = Preparer {
             store: store.as_ref(),
@@ -167,7 +167,7 @@ async fn each_type_reaches_its_people_by_mail_and_its_subscriber_by_webhook_once
         .iter()
         .filter_map(|e| e["id"].as_str().map(str::to_owned))
         .collect();
-    assert_eq!(hooks.len(), 16, "one webhook per event");
+    assert_eq!(hooks.len(), 17, "one webhook per event");
     assert_eq!(hooks.into_iter().collect::<BTreeSet<_>>(), event_ids);
 
     stop.send_replace(true);

@@ -92,7 +92,7 @@ pub const CONSUMERS: &[ConsumerSpec] = &[
         function: "leave",
         topics: &[NOTIFICATION_QUEUE.name],
         group: "leave-service",
-        handles: Handles::Only(&[EventType::EmployeeTerminated]),
+        handles: Handles::Only(&[EventType::EmployeeUpdated, EventType::EmployeeTerminated]),
         ordering: Ordering::Ordered,
         durable: Durability::RetryUntilHandled,
     },
@@ -109,6 +109,22 @@ pub const CONSUMERS: &[ConsumerSpec] = &[
             EventType::LeaveApproved,
             EventType::LeaveCancelled,
         ]),
+        ordering: Ordering::Ordered,
+        durable: Durability::RetryUntilHandled,
+    },
+    ConsumerSpec {
+        function: "user",
+        topics: &[NOTIFICATION_QUEUE.name],
+        group: "user-service",
+        handles: Handles::Only(&[EventType::EmployeeTerminated]),
+        ordering: Ordering::Ordered,
+        durable: Durability::RetryUntilHandled,
+    },
+    ConsumerSpec {
+        function: "attendance",
+        topics: &[NOTIFICATION_QUEUE.name],
+        group: "attendance-service",
+        handles: Handles::Only(&[EventType::EmployeeTerminated]),
         ordering: Ordering::Ordered,
         durable: Durability::RetryUntilHandled,
     },
@@ -142,16 +158,26 @@ mod tests {
             }
             assert!(!c.event_types().is_empty(), "{} handles nothing", c.function);
         }
-        assert_eq!(of("leave").event_types(), vec![EventType::EmployeeTerminated]);
+        let leave = of("leave").event_types();
+        assert_eq!(leave, vec![EventType::EmployeeUpdated, EventType::EmployeeTerminated]);
         assert!(of("audit").event_types().iter().all(|t| t.is_audit()));
     }
 
-    #[cfg(all(feature = "audit", feature = "notification", feature = "leave", feature = "compliance"))]
+    #[cfg(all(
+        feature = "audit",
+        feature = "notification",
+        feature = "leave",
+        feature = "compliance",
+        feature = "user",
+        feature = "attendance"
+    ))]
     #[test]
     fn the_groups_are_those_of_the_adapters() {
         assert_eq!(of("audit").group, hrms_audit_adapters::consumer::GROUP);
         assert_eq!(of("notification").group, hrms_notification_adapters::consumer::GROUP);
         assert_eq!(of("leave").group, hrms_leave_adapters::consumer::GROUP);
         assert_eq!(of("compliance").group, hrms_compliance_adapters::consumer::GROUP);
+        assert_eq!(of("user").group, hrms_user_adapters::consumer::GROUP);
+        assert_eq!(of("attendance").group, hrms_attendance_adapters::consumer::GROUP);
     }
 }

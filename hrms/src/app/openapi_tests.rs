@@ -111,7 +111,7 @@ fn routers(dir: &std::path::Path, auth: &Arc<Authenticator>) -> [Router; 3] {
         Arc::new(LocalEmployees { store: people.clone(), compliance: local.clone() });
     let accounts = Arc::new(SqliteUserStore::open(dir.join("user.db")).expect("user store"));
     [
-        Api::new(auth.clone(), ComplianceDeps { policy, store: checks }).router(),
+        Api::new(auth.clone(), ComplianceDeps::new(policy, checks)).router(),
         Api::new(auth.clone(), EmployeeDeps { store: people, compliance: Callee::local(local.clone()) })
             .router(),
         Api::new(

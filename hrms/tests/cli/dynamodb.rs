@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::binary::{Dev, dev, free_port};
 use crate::running::Running;
-use crate::{api_leave, api_notifications, api_users};
+use crate::{api_leave, api_notifications, api_termination, api_users};
 
 /// The environment of `hrms` on the DynamoDB at `endpoint` (moto), with
 /// test credentials; each test chooses the store, by flag or environment.
@@ -58,6 +58,15 @@ async fn dev_on_dynamodb_keeps_leave_and_balances_there() {
     let dev = dev_on_dynamodb(&moto, &data).await;
     api_leave::leave_is_approved_and_cancelled_when_the_employment_ends(&dev).await;
     assert!(!data.0.join("leave.db").exists(), "the requests are in DynamoDB");
+    assert!(dev.terminate().await.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dev_on_dynamodb_suspends_the_account_and_closes_the_check_in_of_a_terminated_employee() {
+    let moto = Moto::start();
+    let data = TempDir::new();
+    let dev = dev_on_dynamodb(&moto, &data).await;
+    api_termination::a_termination_suspends_the_account_and_closes_the_check_in(&dev).await;
     assert!(dev.terminate().await.success());
 }
 

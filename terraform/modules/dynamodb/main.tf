@@ -43,6 +43,7 @@ locals {
         { name = "by_role", partition = "role", sort = "list_key" },
         { name = "by_name", partition = "entity", sort = "name_key" },
         { name = "by_email", partition = "entity", sort = "email" },
+        { name = "by_employee", partition = "employee_key", sort = "list_key" },
       ]
     }
     leave        = { local_indexes = [], global_indexes = [] }

@@ -1,8 +1,10 @@
 //! The Attendance store's contract, on SQLite and on DynamoDB (moto): one
 //! open record per employee, each write on the stored version, a closed
 //! record never reopened, listings by check-in for one employee or
-//! everyone (a correction moves the record), and a write that fails leaves
-//! neither change nor event.
+//! everyone (a correction moves the record), no two records of an employee
+//! overlapping however old, even written at once through two handles (as
+//! two processes would), and a write that fails leaves neither change nor
+//! event.
 
 use std::sync::Arc;
 
@@ -14,17 +16,19 @@ use uuid::Uuid;
 
 use hrms_platform::outbox::OutboxStore;
 
-/// An empty Attendance store and its outbox.
+/// An empty Attendance store, a second handle on the same data (as
+/// another process opens it), and its outbox.
 pub struct Stores {
-    pub store: Box<dyn AttendanceStore>,
+    pub store: Arc<dyn AttendanceStore>,
+    pub other: Arc<dyn AttendanceStore>,
     pub outbox: Arc<dyn OutboxStore>,
     _keep: Box<dyn std::any::Any + Send + Sync>,
 }
 
 /// The store in memory, its outbox beside it.
 fn on_memory() -> Stores {
-    let store = hrms_attendance::memory::MemoryAttendanceStore::default();
-    Stores { outbox: store.outbox(), store: Box::new(store), _keep: Box::new(()) }
+    let store = Arc::new(hrms_attendance::memory::MemoryAttendanceStore::default());
+    Stores { outbox: store.outbox(), other: store.clone(), store, _keep: Box::new(()) }
 }
 
 #[cfg(feature = "sqlite")]
@@ -32,9 +36,15 @@ fn on_sqlite() -> Stores {
     use crate::sqlite::SqliteAttendanceStore;
     use hrms_sqlite::Store;
     let dir = hrms_platform::testing::TempDir::new("attendance-conformance");
-    let store =
-        <SqliteAttendanceStore as Store>::open(dir.0.join("attendance.db")).expect("attendance store");
-    Stores { outbox: Arc::new(store.outbox()), store: Box::new(store), _keep: Box::new(dir) }
+    let path = dir.0.join("attendance.db");
+    let store = <SqliteAttendanceStore as Store>::open(&path).expect("attendance store");
+    let other = <SqliteAttendanceStore as Store>::open(&path).expect("second handle");
+    Stores {
+        outbox: Arc::new(store.outbox()),
+        store: Arc::new(store),
+        other: Arc::new(other),
+        _keep: Box::new(dir),
+    }
 }
 
 #[cfg(feature = "dynamodb")]
@@ -45,7 +55,8 @@ async fn on_dynamodb() -> Stores {
     let tables = hrms_dynamodb::testing::tables(&["attendance"]).await;
     let table = tables.table("attendance");
     Stores {
-        store: Box::new(DynamoAttendanceStore::new(tables.client.clone(), &table)),
+        store: Arc::new(DynamoAttendanceStore::new(tables.client.clone(), &table)),
+        other: Arc::new(DynamoAttendanceStore::new(tables.client.clone(), &table)),
         outbox: Arc::new(DynamoOutbox::new(tables.client.clone(), &table)),
         _keep: Box::new(()),
     }
@@ -57,7 +68,18 @@ hrms_platform::suite!(
     an_update_needs_the_stored_version_and_never_reopens,
     records_are_listed_by_check_in_for_one_or_everyone,
     a_correction_moves_the_record_in_listings,
+    an_overlap_is_refused_however_old,
+    records_may_touch,
+    of_two_overlapping_writes_at_once_one_wins,
+    a_terminated_employees_open_record_is_closed_once,
 );
+
+mod overlap;
+mod terminated;
+use overlap::{
+    an_overlap_is_refused_however_old, of_two_overlapping_writes_at_once_one_wins, records_may_touch,
+};
+use terminated::a_terminated_employees_open_record_is_closed_once;
 
 fn at(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, day, hour, 0, 0).single().expect("valid")
@@ -74,6 +96,7 @@ fn open(employee_id: Uuid, check_in: DateTime<Utc>) -> AttendanceRecord {
         worked_minutes: None,
         corrected: false,
         correction_reason: None,
+        closed_at_termination: false,
         version: 1,
         created_at: check_in,
         updated_at: check_in,
@@ -136,7 +159,7 @@ async fn an_employee_has_one_open_record(stores: Stores) {
     let ada = Uuid::now_v7();
     let first = open(ada, at(4, 8));
     stores.store.insert(&first, &marked(&first)).await.expect("inserted");
-    let second = open(ada, at(4, 9));
+    let second = open(ada, at(4, 17));
     assert_conflict(stores.store.insert(&second, &marked(&second)).await, "checked in");
     assert_eq!(stores.store.get(second.record_id).await.expect("read"), None);
     assert_eq!(queued(&stores).await.len(), 1, "the refused insert queued nothing");

@@ -1,7 +1,11 @@
 //! The Attendance store on DynamoDB (table `<prefix>attendance`): the
 //! record, the `OPEN` item that holds an employee to one open record, the
-//! record's copies in its employee's and its day's partitions, and each
-//! write's events, in one transaction (see the key design in [`super`]).
+//! record's copies in its employee's and its day's partitions, the
+//! employee's next version that keeps their records apart ([`overlap`]),
+//! and each write's events, in one transaction (see the key design in
+//! [`super`]).
+
+mod overlap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, Duration, Utc};
@@ -143,7 +147,7 @@ impl AttendanceStore for DynamoAttendanceStore {
                 items.insert(1, self.put(open, Some(("attribute_not_exists(pk)", None)))?);
             }
             let exists = format!("attendance record {} exists", record.record_id);
-            Ok(self.table.commit(items, events, &[&exists, "checked in already: check out first"]).await?)
+            self.commit_alone(record, items, &[&exists, "checked in already: check out first"], events).await
         })
     }
 
@@ -174,7 +178,7 @@ impl AttendanceStore for DynamoAttendanceStore {
                     items.push(self.delete(key, None)?);
                 }
             }
-            Ok(self.table.commit(items, events, &conditions).await?)
+            self.commit_alone(after, items, &conditions, events).await
         })
     }
 

@@ -1,13 +1,15 @@
 //! The Attendance store on SQLite (`<data dir>/attendance.db`): one row per
 //! record (the record as JSON, with its keys in columns), at most one open
-//! record per employee (a unique partial index), and every write's events
-//! in the outbox of the same transaction.
+//! record per employee (a unique partial index), no two of an employee's
+//! records overlapping (checked in each write's transaction), and every
+//! write's events in the outbox of the same transaction.
 
 use futures::future::BoxFuture;
+use hrms_attendance::overlap::{end_key, judge};
 use hrms_attendance::store::sortable;
 use hrms_attendance::{AttendanceRecord, AttendanceStore, RecordsQuery, StoreError};
 use hrms_events::HrmsEvent;
-use rusqlite::{ErrorCode, OptionalExtension, params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use uuid::Uuid;
 
 use hrms_platform::store::StoreContext;
@@ -86,6 +88,31 @@ fn row(r: &AttendanceRecord) -> Result<Row, StoreError> {
     })
 }
 
+/// An employee's records checked in before a time, latest first.
+const EARLIER: &str =
+    "SELECT body FROM attendance WHERE employee_id = ?1 AND check_in < ?2 ORDER BY check_in DESC";
+
+/// Refuses `record`, just written in the transaction `tx` (which holds the
+/// database's write lock, so no other writer can slip in between), if it
+/// overlaps another of the employee's records: those checked in before it
+/// ends, latest first, until one decides (see [`hrms_attendance::overlap`]),
+/// on the index by employee and check-in.
+fn no_overlap(tx: &Connection, record: &AttendanceRecord) -> rusqlite::Result<Result<(), StoreError>> {
+    let mut earlier = tx.prepare_cached(EARLIER)?;
+    let mut rows = earlier.query(params![record.employee_id.to_string(), end_key(record)])?;
+    while let Some(row) = rows.next()? {
+        let body = row.get::<_, String>(0)?;
+        let other = match serde_json::from_str(&body).context("unreadable attendance record") {
+            Ok(other) => other,
+            Err(e) => return Ok(Err(StoreError::from(e))),
+        };
+        if let Some(decided) = judge(record, &other) {
+            return Ok(decided.map_err(StoreError::from));
+        }
+    }
+    Ok(Ok(()))
+}
+
 impl AttendanceStore for SqliteAttendanceStore {
     fn insert<'a>(
         &'a self,
@@ -94,8 +121,8 @@ impl AttendanceStore for SqliteAttendanceStore {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let r = row(record)?;
-            let outcome = self
-                .db
+            let written = record.clone();
+            self.db
                 .commit(events, move |tx| {
                     let inserted = tx
                         .prepare_cached(
@@ -104,20 +131,19 @@ impl AttendanceStore for SqliteAttendanceStore {
                         )?
                         .execute(params![r.id, r.employee_id, r.check_in, r.open, r.version, r.body]);
                     match inserted {
-                        Ok(_) => Ok(Ok(())),
+                        Ok(_) => no_overlap(tx, &written),
                         Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
-                            Ok(Err(if e.to_string().contains("record_id") {
+                            Ok(Err(StoreError::Conflict(if e.to_string().contains("record_id") {
                                 format!("attendance record {} exists", r.id)
                             } else {
                                 "checked in already: check out first".to_owned()
-                            }))
+                            })))
                         }
                         Err(e) => Err(e),
                     }
                 })
                 .await
-                .context("writing an attendance record")?;
-            outcome.map_err(StoreError::Conflict)
+                .context("writing an attendance record")?
         })
     }
 
@@ -135,9 +161,9 @@ impl AttendanceStore for SqliteAttendanceStore {
                 )));
             }
             let r = row(after)?;
+            let written = after.clone();
             let previous = before.version as i64;
-            let outcome = self
-                .db
+            self.db
                 .commit(events, move |tx| {
                     let changed = tx
                         .prepare_cached(
@@ -145,15 +171,14 @@ impl AttendanceStore for SqliteAttendanceStore {
                              WHERE record_id = ?1 AND version = ?6",
                         )?
                         .execute(params![r.id, r.check_in, r.open, r.version, r.body, previous])?;
-                    Ok(if changed == 1 {
-                        Ok(())
-                    } else {
-                        Err(format!("attendance record {} changed since it was read", r.id))
-                    })
+                    if changed != 1 {
+                        let stale = format!("attendance record {} changed since it was read", r.id);
+                        return Ok(Err(StoreError::Conflict(stale)));
+                    }
+                    no_overlap(tx, &written)
                 })
                 .await
-                .context("writing an attendance record")?;
-            outcome.map_err(StoreError::Conflict)
+                .context("writing an attendance record")?
         })
     }
 
@@ -199,5 +224,20 @@ impl AttendanceStore for SqliteAttendanceStore {
                 range.to_vec(),
             ),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_overlap_check_reads_the_employees_records_through_their_index() {
+        let dir = hrms_platform::testing::TempDir::new("attendance-plan");
+        let _store = <SqliteAttendanceStore as Store>::open(dir.0.join("attendance.db")).expect("store");
+        let conn = hrms_sqlite::outbox::connect(dir.0.join("attendance.db")).expect("db");
+        let plan: String =
+            conn.query_row(&format!("EXPLAIN QUERY PLAN {EARLIER}"), ["", ""], |r| r.get(3)).expect("plan");
+        assert!(plan.contains("USING INDEX attendance_employee (employee_id=? AND check_in<?)"), "{plan}");
     }
 }

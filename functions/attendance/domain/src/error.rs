@@ -3,6 +3,7 @@
 use hrms_compliance::CallError;
 use hrms_employee::EmployeeError;
 
+use crate::model::AttendanceRecord;
 use crate::store::StoreError;
 
 /// Why an operation did nothing.
@@ -21,6 +22,10 @@ pub enum AttendanceError {
     /// version, or times that overlap another record.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The times overlap another of the employee's records (409 naming
+    /// `field`: `check_in` or `check_out`).
+    #[error("conflict: {field}: {message}")]
+    Overlap { field: String, message: String },
     /// The store or the Employee function is down; nothing was written. The source says why.
     #[error("unavailable")]
     Unavailable(#[source] hrms_platform::error::BoxError),
@@ -35,10 +40,26 @@ impl AttendanceError {
     }
 }
 
+impl AttendanceError {
+    /// The store's refusal to write `record`: an overlap names the field of
+    /// `record` that lies in the other record.
+    pub(crate) fn writing(record: &AttendanceRecord) -> impl FnOnce(StoreError) -> Self + '_ {
+        move |e| match e {
+            StoreError::Overlap(overlap) => {
+                Self::Overlap { field: overlap.field(record).to_owned(), message: overlap.to_string() }
+            }
+            e => e.into(),
+        }
+    }
+}
+
 impl From<StoreError> for AttendanceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => Self::Conflict(what),
+            StoreError::Overlap(overlap) => {
+                Self::Overlap { field: "check_in".into(), message: overlap.to_string() }
+            }
             e @ StoreError::Unavailable(_) => Self::Unavailable(e.into()),
         }
     }

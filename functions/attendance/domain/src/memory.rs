@@ -1,5 +1,6 @@
 //! The Attendance store in memory, for tests: the contract of the SQLite
-//! and DynamoDB stores (one open record per employee, writes on the stored
+//! and DynamoDB stores (one open record per employee, no two overlapping
+//! (checked against all the employee's records), writes on the stored
 //! version, never reopened; listings by check-in to the second), events in
 //! a [`MemoryOutbox`].
 
@@ -11,6 +12,7 @@ use hrms_platform::testing::MemoryTable;
 use uuid::Uuid;
 
 use crate::model::AttendanceRecord;
+use crate::overlap::first_among;
 use crate::store::{AttendanceStore, RecordsQuery, StoreError, sortable};
 
 /// Records by id, with their events.
@@ -37,7 +39,7 @@ impl MemoryAttendanceStore {
             if rows.values().any(|r| r.employee_id == record.employee_id && r.is_open()) {
                 return Err(StoreError::Conflict("checked in already: check out first".into()));
             }
-            Ok(())
+            Ok(first_among(record, rows.values())?)
         })
     }
 
@@ -57,7 +59,7 @@ impl MemoryAttendanceStore {
             )));
         }
         self.0.write(id, after, events, |rows| match rows.get(&id) {
-            Some(stored) if stored.version == before.version => Ok(()),
+            Some(stored) if stored.version == before.version => Ok(first_among(after, rows.values())?),
             _ => Err(StoreError::Conflict(format!("attendance record {id} changed since it was read"))),
         })
     }

@@ -24,6 +24,10 @@ pub struct AttendanceRecord {
     pub corrected: bool,
     /// The reason of the last correction.
     pub correction_reason: Option<String>,
+    /// Whether it was closed because the employment ended: its check-out is
+    /// the termination time (see `commands::terminated`).
+    #[serde(default)]
+    pub closed_at_termination: bool,
     /// 1 at check-in, one more with every change.
     pub version: u64,
     pub created_at: DateTime<Utc>,

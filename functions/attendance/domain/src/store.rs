@@ -7,6 +7,7 @@ use hrms_events::HrmsEvent;
 use uuid::Uuid;
 
 use crate::model::AttendanceRecord;
+use crate::overlap::Overlap;
 
 /// What a store could not do.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +16,10 @@ pub enum StoreError {
     /// changed since it was read (version); nothing was written.
     #[error("{0}")]
     Conflict(String),
+    /// The record's times overlap another of the employee's records (see
+    /// [`crate::overlap`]), however old; nothing was written.
+    #[error(transparent)]
+    Overlap(#[from] Overlap),
     /// The store is unreachable or failed; nothing was written. The source
     /// says why, down to the database's error.
     #[error("attendance store unavailable")]
@@ -39,10 +44,14 @@ pub struct RecordsQuery {
 }
 
 /// The Attendance function's storage. An employee has at most one open
-/// record (checked in, not out): the store refuses a second.
+/// record (checked in, not out): the store refuses a second. No two records
+/// of one employee overlap ([`crate::overlap`]): the store refuses a write
+/// that would, in the transaction of the write, even against a concurrent
+/// writer ([`StoreError::Overlap`]).
 pub trait AttendanceStore: Send + Sync {
     /// Stores a new record (`version` 1) with its events; a record still
-    /// open for the same employee is a [`StoreError::Conflict`].
+    /// open for the same employee is a [`StoreError::Conflict`], times that
+    /// overlap another record a [`StoreError::Overlap`].
     fn insert<'a>(
         &'a self,
         record: &'a AttendanceRecord,
@@ -52,7 +61,8 @@ pub trait AttendanceStore: Send + Sync {
     /// Replaces `before` by `after` (check-out or correction) if the stored
     /// version is still `before.version` and `after.version` is one more
     /// (else [`StoreError::Conflict`]), with its events. `after` may close
-    /// `before`, never reopen it.
+    /// `before`, never reopen it, nor overlap another record
+    /// ([`StoreError::Overlap`]).
     fn update<'a>(
         &'a self,
         before: &'a AttendanceRecord,

@@ -56,6 +56,7 @@ hrms_platform::suite!(
     a_check_is_recorded_once,
     findings_are_listed_within_a_time_range,
     a_timeline_is_written_on_its_version_with_its_check,
+    a_notice_is_recorded_once_within_its_period,
 );
 
 /// A check of `employee` working `weekly_hours` (60 is refused, 45 warned,
@@ -168,4 +169,35 @@ pub async fn a_timeline_is_written_on_its_version_with_its_check(stores: Stores)
     let nobody = Uuid::now_v7();
     let both = stores.compliance.timelines(&[nobody, ada]).await.expect("read");
     assert_eq!(both, std::collections::HashMap::from([(ada, second)]));
+}
+
+pub async fn a_notice_is_recorded_once_within_its_period(stores: Stores) {
+    use chrono::{Duration, TimeZone, Utc};
+    use hrms_compliance::Notice;
+    use hrms_compliance::store::first_v7;
+    let ada = Uuid::now_v7();
+    let monday = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().expect("valid");
+    let tuesday = monday + Duration::days(1);
+    let stores = &stores;
+    let notice = |key: &str, since| Notice { key: key.into(), since: first_v7(since) };
+    let record = |v: Validated, n: Notice| async move {
+        stores.compliance.record_notice(&v.check, &v.events, &n).await.expect("recorded or answered")
+    };
+
+    let first = found_at(ada, monday);
+    assert_eq!(record(first.clone(), notice("k", monday - Duration::days(1))).await, None, "recorded");
+    let again = found_at(ada, monday + Duration::hours(1));
+    let answered = record(again.clone(), notice("k", monday - Duration::hours(23))).await;
+    assert_eq!(answered, Some(first.check.clone()), "within the period: the first check answers");
+    let other = found_at(ada, monday + Duration::hours(2));
+    assert_eq!(record(other.clone(), notice("other", monday)).await, None, "another notice");
+    let later = found_at(ada, tuesday + Duration::hours(1));
+    assert_eq!(record(later.clone(), notice("k", tuesday)).await, None, "past the period: recorded again");
+    let newest = record(found_at(ada, tuesday + Duration::hours(2)), notice("k", monday)).await;
+    assert_eq!(newest, Some(later.check.clone()), "the newest check of the notice answers");
+
+    let listed = stores.compliance.findings(&FindingsQuery::newest(10)).await.expect("listed");
+    assert_eq!(listed, vec![later.check.clone(), other.check.clone(), first.check.clone()]);
+    let events: Vec<_> = [first, other, later].into_iter().flat_map(|v| v.events).collect();
+    assert_eq!(queued(stores).await, events, "the answered checks queued nothing");
 }

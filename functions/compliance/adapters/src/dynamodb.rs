@@ -2,11 +2,14 @@
 //! check, the copies that list it among the findings, and its events, in one
 //! transaction. Findings are read from one partition, newest first (see the
 //! key design in [`super`]). Each employee's timeline is one item, put on
-//! its version with the check its change found ([`timeline`]).
+//! its version with the check its change found ([`timeline`]). A
+//! validation notice is the item `NOTICE#<key>` naming its newest check,
+//! put on the condition that it names none made since the notice's period
+//! began.
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use futures::future::BoxFuture;
-use hrms_compliance::{ComplianceStore, FindingsQuery, StoreError, Timeline};
+use hrms_compliance::{ComplianceStore, FindingsQuery, Notice, StoreError, Timeline};
 use hrms_events::HrmsEvent;
 use hrms_events::compliance::ComplianceCheck;
 use uuid::Uuid;
@@ -82,6 +85,49 @@ impl ComplianceStore for DynamoComplianceStore {
             let items = self.items(check)?;
             let taken = format!("check {} is already recorded", check.check_id);
             Ok(self.table.commit(items, events, &[&taken, &taken, &taken]).await?)
+        })
+    }
+
+    fn record_notice<'a>(
+        &'a self,
+        check: &'a ComplianceCheck,
+        events: &'a [HrmsEvent],
+        notice: &'a Notice,
+    ) -> BoxFuture<'a, Result<Option<ComplianceCheck>, StoreError>> {
+        Box::pin(async move {
+            let record = serde_json::to_string(check).context("encoding a check")?;
+            let key = item_key(format!("NOTICE#{}", notice.key), "NOTICE");
+            let mut item = key.clone();
+            item.insert("check_id".into(), s(check.check_id.to_string()));
+            item.insert("record".into(), s(record));
+            let put = Put::builder()
+                .table_name(&self.table.name)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR check_id < :since")
+                .expression_attribute_values(":since", AttributeValue::S(notice.since.to_string()))
+                .build()
+                .map_err(hrms_dynamodb::error::build)?;
+            let mut items = vec![TransactWriteItem::builder().put(put).build()];
+            items.extend(self.items(check)?);
+            let repeated = "the notice was recorded within its period";
+            let taken = format!("check {} is already recorded", check.check_id);
+            match self.table.commit(items, events, &[repeated, &taken, &taken, &taken]).await {
+                Ok(()) => Ok(None),
+                // The notice is recorded, or being recorded by a concurrent
+                // validation: answer its check once it is there.
+                Err(Failure::Conflict(why)) if why != taken => {
+                    let since = notice.since.to_string();
+                    let earlier = self.table.get(key, "read notice").await?;
+                    match earlier.filter(|n| string(n, "check_id").is_ok_and(|id| *id >= *since)) {
+                        Some(earlier) => {
+                            let record = string(&earlier, "record")?;
+                            Ok(Some(serde_json::from_str(record).context("unreadable check")?))
+                        }
+                        None => Err(StoreError::Conflict(why)),
+                    }
+                }
+                Err(failure) => Err(failure.into()),
+            }
         })
     }
 

@@ -2,7 +2,10 @@
 //! - `POST /compliance/validate` (admin, hr; anyone about their own account
 //!   or employee record, as when a user renames themselves; the User and
 //!   Employee functions call it with their caller's token): the subject's
-//!   facts in, allowed or the violated rules out.
+//!   facts in, allowed or the violated rules out. The same findings about
+//!   the same facts within the policy's `notices` period answer the first
+//!   check again, recording nothing; validations of one's own record are
+//!   limited per caller ([`limit`]; 429 with `Retry-After`).
 //! - `GET /compliance/violations?employee_id=&from=&to=&limit=` (admin and
 //!   hr; an employee for their own record): checks that found something
 //!   (refusals, and what the consumer of `notification-queue` found in
@@ -12,9 +15,11 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use hrms_compliance::commands::Context;
 use hrms_compliance::commands::validate::{Validate, handle};
@@ -33,6 +38,10 @@ use hrms_http::openapi::{
 use hrms_http::problem::Problem;
 use hrms_http::{Api, Routes};
 
+use limit::{SelfLimit, TooManyRequests};
+
+pub mod limit;
+
 /// The Compliance function's operations that a CloudEvent may invoke on `POST /`
 /// (see `hrms_http::commands`).
 pub const COMMANDS: &[hrms_http::commands::Command] =
@@ -43,6 +52,16 @@ pub const COMMANDS: &[hrms_http::commands::Command] =
 pub struct ComplianceDeps {
     pub policy: Arc<Policy>,
     pub store: Arc<dyn ComplianceStore>,
+    /// Self-validations per caller, as the policy's `self_validation` says.
+    pub self_limit: Arc<SelfLimit>,
+}
+
+impl ComplianceDeps {
+    /// The routes on `store` under `policy`, counting self-validations anew.
+    pub fn new(policy: Arc<Policy>, store: Arc<dyn ComplianceStore>) -> Self {
+        let self_limit = Arc::new(SelfLimit::new(policy.self_validation));
+        Self { policy, store, self_limit }
+    }
 }
 
 /// The routes' state.
@@ -58,7 +77,10 @@ impl Routes for ComplianceDeps {
 ///
 /// Admin and hr; anyone about their own account or employee record. The User and Employee functions
 /// call it with their caller's token. The check is recorded, and its events emitted, whatever the
-/// outcome.
+/// outcome; but a check finding the same rules broken for the same subject with the same facts as
+/// one within the policy's `notices.repeat_after_hours` (24 h by default) records and emits nothing
+/// and answers that check. Validations of one's own record (admin and hr excepted) are limited per
+/// caller (`self_validation`: 10 a minute by default): past it, 429 with `Retry-After`.
 #[utoipa::path(
     post,
     path = "/compliance/validate",
@@ -76,6 +98,7 @@ impl Routes for ComplianceDeps {
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable),
+        (status = 429, response = inline(TooManyRequests)),
         (status = 503, response = Unavailable),
     ),
     security(("bearer" = ["admin", "hr"])),
@@ -84,19 +107,23 @@ async fn validate(
     State(api): State<ComplianceApi>,
     caller: Caller,
     ProblemJson(subject): ProblemJson<Subject>,
-) -> Result<Json<Verdict>, Problem> {
+) -> Result<Json<Verdict>, Response> {
     let own = match &subject {
         Subject::User(user) => user.user_id == caller.user_id,
         Subject::Employee(employee) => caller.employee_id == Some(employee.employee_id),
     };
-    if !own {
-        caller.require(&[Role::Admin, Role::Hr])?;
+    let staff = caller.require(&[Role::Admin, Role::Hr]);
+    match staff {
+        Err(refused) if !own => return Err(refused.into_response()),
+        Err(_) => api.self_limit.take(caller.user_id, Instant::now()).map_err(limit::too_many)?,
+        Ok(()) => {}
     }
     let command = Validate { subject, actor: caller.actor() };
     let ctx = Context { policy: &api.policy, store: api.store.as_ref() };
     let validated = handle(command, &ctx).await.map_err(|e| {
         tracing::error!(error = %hrms_platform::Chain(&e), "compliance store unavailable");
         Problem::unavailable("compliance checks cannot be recorded right now; nothing was recorded")
+            .into_response()
     })?;
     Ok(Json(validated.verdict()))
 }
@@ -227,7 +254,7 @@ mod tests {
 
     fn with_store(store: Arc<dyn ComplianceStore>, dir: std::path::PathBuf) -> Fixture {
         let auth = Arc::new(Authenticator::hs256(&[3u8; 32]).expect("key"));
-        let deps = ComplianceDeps { policy: Arc::new(Policy::default()), store };
+        let deps = ComplianceDeps::new(Arc::new(Policy::default()), store);
         Fixture { app: ComplianceApi::new(auth.clone(), deps).router(), auth, _dir: dir }
     }
 
@@ -385,6 +412,75 @@ mod tests {
         let (status, _) =
             f.call("GET", &format!("/compliance/violations?employee_id={other}"), Some(&me), None).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+
+    /// The same facts refused twice within a day: one check, one violation queued.
+    #[tokio::test]
+    async fn a_repeated_refusal_is_recorded_and_mailed_once() {
+        use hrms_platform::outbox::OutboxStore;
+        let f = fixture();
+        let hr = f.token(Role::Hr, None);
+        let body = employee(60.0);
+        let (_, first) = f.call("POST", "/compliance/validate", Some(&hr), Some(&body)).await;
+        let (status, again) = f.call("POST", "/compliance/validate", Some(&hr), Some(&body)).await;
+        assert_eq!((status, again["allowed"].clone()), (StatusCode::OK, json!(false)), "{again}");
+        assert_eq!(again["check_id"], first["check_id"], "the first check answers");
+        let (_, listed) = f.call("GET", "/compliance/violations", Some(&hr), None).await;
+        assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+        let outbox = hrms_sqlite::outbox::SqliteOutbox::open(f._dir.join("compliance.db")).expect("outbox");
+        let queued = outbox.pending(100).await.expect("pending").entries;
+        let violations = queued
+            .iter()
+            .filter(|e| e.event.event_type() == hrms_events::EventType::ComplianceViolation)
+            .count();
+        assert_eq!(violations, 1, "mailed once");
+    }
+
+    #[tokio::test]
+    async fn self_validation_is_limited_per_caller_with_retry_after() {
+        use hrms_compliance::policy::SelfValidationRule;
+        let dir = hrms_http::testing::temp_dir("compliance-limit");
+        let store = Arc::new(SqliteComplianceStore::open(dir.join("compliance.db")).expect("store"));
+        let policy = Policy {
+            self_validation: SelfValidationRule { limit: 2, window_seconds: 60 },
+            ..Policy::default()
+        };
+        let auth = Arc::new(Authenticator::hs256(&[3u8; 32]).expect("key"));
+        let app = ComplianceApi::new(auth.clone(), ComplianceDeps::new(Arc::new(policy), store)).router();
+        let f = Fixture { app, auth, _dir: dir };
+        let own = |token: &str, id: Uuid| {
+            let mut facts: Value = serde_json::from_str(&employee(37.5)).expect("json");
+            facts["employee"]["employee_id"] = json!(id);
+            let request = Request::post("/compliance/validate")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(Body::from(facts.to_string()))
+                .expect("request");
+            let app = f.app.clone();
+            async move { app.oneshot(request).await.expect("response") }
+        };
+        let (ada, grace) = (Uuid::now_v7(), Uuid::now_v7());
+        let ada_token = f.token(Role::Employee, Some(ada));
+        for _ in 0..2 {
+            assert_eq!(own(&ada_token, ada).await.status(), StatusCode::OK);
+        }
+        let refused = own(&ada_token, ada).await;
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        let wait: u64 = refused.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert_eq!(refused.headers()["content-type"], "application/problem+json");
+        let bytes = axum::body::to_bytes(refused.into_body(), 1 << 20).await.expect("body");
+        let problem: Value = serde_json::from_slice(&bytes).expect("a JSON problem");
+        assert_eq!(problem["status"], 429, "{problem}");
+        assert!(problem["detail"].as_str().is_some_and(|d| d.contains(&format!("{wait} s"))), "{problem}");
+
+        let grace_token = f.token(Role::Employee, Some(grace));
+        assert_eq!(own(&grace_token, grace).await.status(), StatusCode::OK, "each caller their own limit");
+        let hr = f.token(Role::Hr, None);
+        for _ in 0..3 {
+            let (status, _) = f.call("POST", "/compliance/validate", Some(&hr), Some(&employee(37.5))).await;
+            assert_eq!(status, StatusCode::OK, "hr validating others is not limited");
+        }
     }
 
     struct Down;

@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 
 use futures::future::BoxFuture;
-use hrms_compliance::{ComplianceStore, FindingsQuery, StoreError, Timeline};
+use hrms_compliance::{ComplianceStore, FindingsQuery, Notice, StoreError, Timeline};
 use hrms_events::HrmsEvent;
 use hrms_events::compliance::{ComplianceCheck, Outcome};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
 use hrms_platform::store::StoreContext;
@@ -36,6 +36,11 @@ const MIGRATIONS: &[&str] = &[
     "DROP INDEX compliance_check_employee;
     CREATE INDEX compliance_findings ON compliance_check (check_id) WHERE has_findings = 1;
     CREATE INDEX compliance_findings_of ON compliance_check (employee_id, check_id) WHERE has_findings = 1;",
+    // The check of each validation notice (`hrms_compliance::Notice`), newest.
+    "CREATE TABLE compliance_notice (
+        notice_key TEXT PRIMARY KEY,
+        check_id TEXT NOT NULL
+    );",
 ];
 
 /// Checks with findings in a time range (`?2`, `?3`: check ids, UUIDv7,
@@ -88,6 +93,47 @@ impl ComplianceStore for SqliteComplianceStore {
                 .await
                 .context("recording a check")?;
             Ok(())
+        })
+    }
+
+    fn record_notice<'a>(
+        &'a self,
+        check: &'a ComplianceCheck,
+        events: &'a [HrmsEvent],
+        notice: &'a Notice,
+    ) -> BoxFuture<'a, Result<Option<ComplianceCheck>, StoreError>> {
+        let check = check.clone();
+        let (key, since) = (notice.key.clone(), notice.since.to_string());
+        Box::pin(async move {
+            let body = serde_json::to_string(&check).context("encoding a check")?;
+            let at = hrms_sqlite::outbox::now();
+            let written = self
+                .db
+                .commit(events, move |tx| {
+                    let earlier: Option<String> = tx
+                        .prepare_cached(
+                            "SELECT c.body FROM compliance_notice n JOIN compliance_check c USING (check_id)
+                             WHERE n.notice_key = ?1 AND n.check_id >= ?2",
+                        )?
+                        .query_row(params![key, since], |r| r.get(0))
+                        .optional()?;
+                    if let Some(earlier) = earlier {
+                        return Ok(Err(earlier));
+                    }
+                    insert_check(tx, &check, &body, &at)?;
+                    tx.prepare_cached(
+                        "INSERT INTO compliance_notice (notice_key, check_id) VALUES (?1, ?2)
+                         ON CONFLICT (notice_key) DO UPDATE SET check_id = excluded.check_id",
+                    )?
+                    .execute(params![key, check.check_id.to_string()])?;
+                    Ok(Ok(()))
+                })
+                .await
+                .context("recording a notice")?;
+            match written {
+                Ok(()) => Ok(None),
+                Err(earlier) => Ok(Some(serde_json::from_str(&earlier).context("unreadable check")?)),
+            }
         })
     }
 

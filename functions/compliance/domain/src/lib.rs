@@ -41,6 +41,6 @@ pub mod worked;
 pub use client::{CallError, ComplianceClient, Verdict};
 pub use commands::validate::{Validate, Validated};
 pub use policy::{Policy, PolicyError};
-pub use store::{ComplianceStore, FindingsQuery, StoreError};
+pub use store::{ComplianceStore, FindingsQuery, Notice, StoreError};
 pub use subject::{EmployeeFacts, Subject, UserFacts};
 pub use timeline::Timeline;

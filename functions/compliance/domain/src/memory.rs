@@ -11,7 +11,7 @@ use hrms_events::compliance::ComplianceCheck;
 use hrms_platform::testing::MemoryOutbox;
 use uuid::Uuid;
 
-use crate::store::{ComplianceStore, FindingsQuery, StoreError};
+use crate::store::{ComplianceStore, FindingsQuery, Notice, StoreError};
 use crate::timeline::Timeline;
 
 /// Checks (by id, which sorts by time) and timelines, with their events.
@@ -25,6 +25,8 @@ pub struct MemoryComplianceStore {
 struct State {
     checks: BTreeMap<Uuid, ComplianceCheck>,
     timelines: HashMap<Uuid, Timeline>,
+    /// The check of each notice key, newest.
+    notices: HashMap<String, Uuid>,
 }
 
 impl MemoryComplianceStore {
@@ -62,6 +64,26 @@ impl ComplianceStore for MemoryComplianceStore {
             state.checks.insert(check.check_id, check.clone());
             self.outbox.extend(events);
         });
+        Box::pin(async move { recorded })
+    }
+
+    fn record_notice<'a>(
+        &'a self,
+        check: &'a ComplianceCheck,
+        events: &'a [HrmsEvent],
+        notice: &'a Notice,
+    ) -> BoxFuture<'a, Result<Option<ComplianceCheck>, StoreError>> {
+        let mut state = self.state();
+        let earlier = state.notices.get(&notice.key).filter(|id| **id >= notice.since);
+        let recorded = match earlier.and_then(|id| state.checks.get(id)) {
+            Some(earlier) => Ok(Some(earlier.clone())),
+            None => taken(&state, check).map(|()| {
+                state.checks.insert(check.check_id, check.clone());
+                state.notices.insert(notice.key.clone(), check.check_id);
+                self.outbox.extend(events);
+                None
+            }),
+        };
         Box::pin(async move { recorded })
     }
 

@@ -11,6 +11,7 @@
 //! | `daily_hours` | attendance | more than `daily_hours.maximum` hours worked on one local day |
 //! | `weekly_average` | attendance | weekly hours averaging more than `weekly_average.maximum` over the reference period |
 //! | `weekly_average_near` | attendance | an average at `alert_ratio` of that maximum or more (`warn`) |
+//! | `overtime` | attendance | an ISO week's worked hours above the contracted weekly hours by more than `overtime.threshold` of them (`warn` by default) |
 //! | `leave_length` | leave | a stretch of approved leave longer than `leave_length.maximum_days` |
 //!
 //! A start of work is a check-in after a rest of the full length; the work
@@ -91,6 +92,7 @@ pub fn attendance(policy: &Policy, timeline: &Timeline, record_id: Uuid) -> Vec<
     findings.extend(rest_period(policy, &shifts, target));
     findings.extend(daily_hours(policy, &shifts, target));
     findings.extend(weekly_average(policy, &shifts, target));
+    findings.extend(overtime::overtime(policy, timeline.weekly_hours, &shifts, target));
     findings
 }
 
@@ -250,6 +252,8 @@ fn runs_on(end: NaiveDate, next: NaiveDate) -> bool {
     }
     true
 }
+
+mod overtime;
 
 #[cfg(test)]
 mod tests;

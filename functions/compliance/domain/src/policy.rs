@@ -37,9 +37,25 @@
 //! alert_ratio = 0.9      # an average at 90 % of the maximum: alert
 //! severity = "block"
 //!
+//! [overtime]             # worked hours of an ISO week above the contracted
+//! threshold = 0.1        # weekly hours by more than this share of them
+//! severity = "warn"      # (10 %: above 41.25 h on 37.5): alert, once a week
+//!
 //! [leave_length]         # consecutive calendar days of approved leave
 //! maximum_days = 21      # (leave separated only by a weekend runs on)
 //! severity = "warn"
+//!
+//! # Validations (`POST /compliance/validate`).
+//!
+//! # A validation finding the same rules broken for the same subject with
+//! # the same facts within this many hours of the first is recorded and
+//! # mailed once (0: every time).
+//! [notices]
+//! repeat_after_hours = 24
+//!
+//! [self_validation]      # validations of one's own account or record: at
+//! limit = 10             # most this many per caller within the window,
+//! window_seconds = 60    # then 429 with Retry-After (per process)
 //! ```
 
 use std::path::Path;
@@ -60,7 +76,10 @@ pub struct Policy {
     pub rest_period: RestRule,
     pub daily_hours: DailyRule,
     pub weekly_average: AverageRule,
+    pub overtime: OvertimeRule,
     pub leave_length: LeaveRule,
+    pub notices: NoticeRule,
+    pub self_validation: SelfValidationRule,
 }
 
 /// A rule on the age at hire.
@@ -119,6 +138,35 @@ pub struct AverageRule {
     pub severity: Severity,
 }
 
+/// Worked hours in an ISO week against the contracted weekly hours.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OvertimeRule {
+    /// Share of the contracted hours that may be worked on top before a
+    /// finding (0 to 10; 0.1 allows 10 % more).
+    pub threshold: f64,
+    pub severity: Severity,
+}
+
+/// How long a validation's findings are not reported again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeRule {
+    /// Hours after a notice within which the same findings about the same
+    /// facts are that notice again (0 to 8760; 0 reports every one).
+    pub repeat_after_hours: u32,
+}
+
+/// How often one caller may validate their own account or record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfValidationRule {
+    /// Validations per caller within the window (at least 1).
+    pub limit: u32,
+    /// The window's length in seconds (1 to 86400).
+    pub window_seconds: u32,
+}
+
 /// The length of one stretch of approved leave.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -144,7 +192,10 @@ impl Default for Policy {
                 alert_ratio: 0.9,
                 severity: Severity::Block,
             },
+            overtime: OvertimeRule { threshold: 0.1, severity: Severity::Warn },
             leave_length: LeaveRule { maximum_days: 21, severity: Severity::Warn },
+            notices: NoticeRule { repeat_after_hours: 24 },
+            self_validation: SelfValidationRule { limit: 10, window_seconds: 60 },
         }
     }
 }
@@ -200,6 +251,18 @@ impl Policy {
         if !(0.0..=1.0).contains(&average.alert_ratio) {
             return Err(PolicyError::Invalid("weekly_average.alert_ratio must be within [0, 1]".into()));
         }
+        if !(0.0..=10.0).contains(&self.overtime.threshold) {
+            return Err(PolicyError::Invalid("overtime.threshold must be within [0, 10]".into()));
+        }
+        if self.notices.repeat_after_hours > 8760 {
+            return Err(PolicyError::Invalid("notices.repeat_after_hours must be within 0 to 8760".into()));
+        }
+        let limit = &self.self_validation;
+        if limit.limit == 0 || !(1..=86_400).contains(&limit.window_seconds) {
+            return Err(PolicyError::Invalid(
+                "self_validation.limit must be at least 1 and window_seconds within 1 to 86400".into(),
+            ));
+        }
         if self.leave_length.maximum_days == 0 {
             return Err(PolicyError::Invalid("leave_length.maximum_days must be at least 1".into()));
         }
@@ -242,6 +305,9 @@ mod tests {
             "[daily_hours]\nmaximum = 0.0\nseverity = \"block\"\n",
             "[weekly_average]\nmaximum = 48.0\nreference_weeks = 0\nalert_ratio = 0.9\nseverity = \"block\"\n",
             "[leave_length]\nmaximum_days = 0\nseverity = \"warn\"\n",
+            "[overtime]\nthreshold = -0.1\nseverity = \"warn\"\n",
+            "[notices]\nrepeat_after_hours = 9000\n",
+            "[self_validation]\nlimit = 0\nwindow_seconds = 60\n",
         ] {
             assert!(matches!(Policy::from_toml(impossible), Err(PolicyError::Invalid(_))), "{impossible}");
         }
@@ -264,6 +330,12 @@ mod tests {
         assert_eq!(
             (policy.rest_period, policy.daily_hours, policy.weekly_average, policy.leave_length),
             (defaults.rest_period, defaults.daily_hours, defaults.weekly_average, defaults.leave_length),
+            "the example shows the defaults"
+        );
+        assert_eq!(policy.overtime, defaults.overtime, "the example shows the defaults");
+        assert_eq!(
+            (policy.notices, policy.self_validation),
+            (defaults.notices, defaults.self_validation),
             "the example shows the defaults"
         );
     }

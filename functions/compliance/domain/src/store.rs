@@ -51,6 +51,15 @@ impl FindingsQuery {
     }
 }
 
+/// A validation's findings reported once within a period: a check with the
+/// same `key` (subject, facts, findings, policy) recorded with a check id
+/// at or after `since` (a UUIDv7: the period's start) is the same notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub key: String,
+    pub since: Uuid,
+}
+
 /// The smallest UUIDv7 of the millisecond `at`.
 pub fn first_v7(at: DateTime<Utc>) -> Uuid {
     let millis = u128::try_from(at.timestamp_millis()).unwrap_or(0) & ((1 << 48) - 1);
@@ -65,6 +74,20 @@ pub trait ComplianceStore: Send + Sync {
         check: &'a ComplianceCheck,
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Records `check` and `events` atomically, unless a check with
+    /// `notice.key` was recorded at or after `notice.since`: then writes
+    /// nothing and returns that check. Of two such checks at once, one is
+    /// recorded and the other returns it.
+    fn record_notice<'a>(
+        &'a self,
+        check: &'a ComplianceCheck,
+        events: &'a [HrmsEvent],
+        notice: &'a Notice,
+    ) -> BoxFuture<'a, Result<Option<ComplianceCheck>, StoreError>> {
+        let _ = (check, events, notice);
+        Box::pin(async { Err(StoreError::Unavailable("this store keeps no notices".into())) })
+    }
 
     /// Checks that found something (refusals and alerts), newest first.
     fn findings<'a>(

@@ -1,6 +1,7 @@
 //! What Compliance keeps of one employee to judge them over time, learnt
 //! from the events on `notification-queue` alone (no call to another
-//! function): their manager (`employee.*`), their shifts
+//! function): their manager and contracted weekly hours (`employee.*`),
+//! their shifts
 //! (`attendance.marked`, `attendance.updated`), their approved leave
 //! (`leave.approved`, `leave.cancelled`), and the findings already
 //! reported, so that each is reported once.
@@ -22,6 +23,10 @@ pub struct Timeline {
     pub employee_id: Uuid,
     /// The employee id of their manager, as the last `employee.*` event said.
     pub manager_id: Option<Uuid>,
+    /// Contracted hours per week, as the last `employee.created` or
+    /// `employee.updated` carrying them said (unknown before).
+    #[serde(default)]
+    pub weekly_hours: Option<f64>,
     /// Attendance records by id.
     pub shifts: BTreeMap<Uuid, Shift>,
     /// Approved leave by id.
@@ -56,7 +61,7 @@ pub struct LeaveSpan {
 /// What an event was about, once learnt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Learnt {
-    /// The manager changed: nothing to evaluate.
+    /// The manager or the contracted hours changed: nothing to evaluate.
     Manager,
     /// This attendance record changed.
     Shift(Uuid),
@@ -86,6 +91,7 @@ impl Timeline {
         Self {
             employee_id,
             manager_id: None,
+            weekly_hours: None,
             shifts: BTreeMap::new(),
             leaves: BTreeMap::new(),
             reported: BTreeMap::new(),
@@ -97,8 +103,8 @@ impl Timeline {
     pub fn learn(&mut self, event: &HrmsEvent) -> Option<Learnt> {
         let time = event.time;
         match &event.payload {
-            Payload::EmployeeCreated(p) => self.manager(p.manager_id),
-            Payload::EmployeeUpdated(p) => self.manager(p.manager_id),
+            Payload::EmployeeCreated(p) => self.employee(p.manager_id, p.weekly_hours),
+            Payload::EmployeeUpdated(p) => self.employee(p.manager_id, p.weekly_hours),
             Payload::EmployeeTerminated(p) => self.manager(p.manager_id),
             Payload::AttendanceMarked(p) => {
                 let known = self.shifts.get(&p.record_id);
@@ -154,6 +160,15 @@ impl Timeline {
         }
         self.manager_id = manager_id;
         Some(Learnt::Manager)
+    }
+
+    /// Learns the manager, and the contracted hours when the event carries them.
+    fn employee(&mut self, manager_id: Option<Uuid>, weekly_hours: Option<f64>) -> Option<Learnt> {
+        let contract = weekly_hours.is_some() && self.weekly_hours != weekly_hours;
+        if contract {
+            self.weekly_hours = weekly_hours;
+        }
+        self.manager(manager_id).or(contract.then_some(Learnt::Manager))
     }
 
     fn shift(&mut self, record_id: Uuid, mut shift: Shift) -> Option<Learnt> {
@@ -287,8 +302,18 @@ mod tests {
         let mut timeline = Timeline::new(fixtures::EMPLOYEE);
         let created = fixtures::sample(EventType::EmployeeCreated);
         assert_eq!(timeline.learn(&created), Some(Learnt::Manager));
-        assert_eq!(timeline.manager_id, Some(fixtures::MANAGER));
+        assert_eq!((timeline.manager_id, timeline.weekly_hours), (Some(fixtures::MANAGER), Some(37.5)));
         assert_eq!(timeline.learn(&created), None);
+        let mut fewer = fixtures::sample(EventType::EmployeeUpdated);
+        if let Payload::EmployeeUpdated(p) = &mut fewer.payload {
+            p.weekly_hours = Some(20.0);
+        }
+        assert_eq!(timeline.learn(&fewer), Some(Learnt::Manager), "the contract changed");
+        if let Payload::EmployeeUpdated(p) = &mut fewer.payload {
+            p.weekly_hours = None;
+        }
+        assert_eq!(timeline.learn(&fewer), None, "an event without hours keeps them");
+        assert_eq!(timeline.weekly_hours, Some(20.0));
         let approved = fixtures::sample(EventType::LeaveApproved);
         let Some(Learnt::Leave(id)) = timeline.learn(&approved) else { panic!("a leave") };
         assert_eq!(timeline.learn(&approved), None);

@@ -142,6 +142,7 @@ pub fn events(employee: &Employee, n: usize) -> Vec<HrmsEvent> {
                 email: employee.email.clone(),
                 manager_id: employee.manager_id,
                 changed_fields: vec![format!("field{i}")],
+                weekly_hours: None,
             });
             HrmsEvent::new(payload, &fixtures::hr_actor())
         })

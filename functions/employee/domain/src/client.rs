@@ -10,8 +10,9 @@ use futures::future::BoxFuture;
 use hrms_compliance::ComplianceClient;
 use uuid::Uuid;
 
-use crate::commands::{Context, create, get, update};
+use crate::commands::{Context, create, get, list, update};
 use crate::error::EmployeeError;
+use crate::listing::{EmployeePage, EmployeeQuery};
 use crate::model::{Employee, EmployeeChanges, NewEmployee};
 use crate::store::EmployeeStore;
 use hrms_platform::Requester;
@@ -39,6 +40,18 @@ pub trait EmployeeClient: Send + Sync {
         changes: &'a EmployeeChanges,
         requester: &'a Requester,
     ) -> BoxFuture<'a, Result<Employee, EmployeeError>>;
+
+    /// One page of the employees `query` selects, as `GET /employees`
+    /// answers the requester (a manager: their reports). Clients that list
+    /// nothing (test doubles) are unavailable for it.
+    fn list<'a>(
+        &'a self,
+        query: &'a EmployeeQuery,
+        requester: &'a Requester,
+    ) -> BoxFuture<'a, Result<EmployeePage, EmployeeError>> {
+        let _ = (query, requester);
+        Box::pin(async { Err(EmployeeError::Unavailable("this client lists no employees".into())) })
+    }
 }
 
 /// Employee in the same process (`hrms dev`): the function itself.
@@ -85,5 +98,13 @@ impl EmployeeClient for Local {
             let updated = update::handle(employee_id, changes.clone(), requester, &self.context()).await?;
             Ok(updated.employee)
         })
+    }
+
+    fn list<'a>(
+        &'a self,
+        query: &'a EmployeeQuery,
+        requester: &'a Requester,
+    ) -> BoxFuture<'a, Result<EmployeePage, EmployeeError>> {
+        Box::pin(async move { list::handle(query.clone(), requester, &self.context()).await })
     }
 }

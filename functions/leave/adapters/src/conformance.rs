@@ -1,8 +1,9 @@
 //! The Leave store's contract: an overlapping request is refused in the
 //! write that would store it (opposite halves of a day are not an
 //! overlap), each write needs the stored versions of the request and of
-//! the balance it moves, a refused write leaves neither change nor event,
-//! and listings filter and order alike.
+//! the balances it moves (both years' for a request across 31 December),
+//! a refused write leaves neither change nor event, and listings filter
+//! and order alike.
 //!
 //! `hrms_platform::suite!` makes one test of each suite function per
 //! implementation, on a store of its own.
@@ -118,13 +119,13 @@ fn assert_conflict(result: Result<(), StoreError>, cause: &str) {
 pub async fn a_request_reads_back_as_written(s: LeaveStores) {
     let l = Leave { half_day: Some(HalfDay::SecondHalf), days: 0.5, ..leave(Uuid::now_v7(), on(3), on(3)) };
     let written = events(&l, 2);
-    s.store.insert(&l, None, &written).await.expect("inserted");
+    s.store.insert(&l, &[], &written).await.expect("inserted");
     assert_eq!(s.read(&l).await, Some(l.clone()));
     assert_eq!(s.store.get(Uuid::now_v7()).await.expect("read"), None, "unknown id");
     assert_eq!(s.store.list(&LeaveQuery::of(l.employee_id, 10)).await.expect("list"), vec![l.clone()]);
     assert_eq!(s.queued().await, written, "its events, as written");
     assert_conflict(
-        s.store.insert(&Leave { start_date: on(20), end_date: on(20), ..l.clone() }, None, &[]).await,
+        s.store.insert(&Leave { start_date: on(20), end_date: on(20), ..l.clone() }, &[], &[]).await,
         "exists",
     );
 }
@@ -132,47 +133,44 @@ pub async fn a_request_reads_back_as_written(s: LeaveStores) {
 pub async fn an_overlapping_request_is_refused_unless_it_is_the_other_half(s: LeaveStores) {
     let employee = Uuid::now_v7();
     let week = leave(employee, on(1), on(5));
-    s.store.insert(&week, None, &events(&week, 1)).await.expect("inserted");
+    s.store.insert(&week, &[], &events(&week, 1)).await.expect("inserted");
 
     for (start, end) in [(on(5), on(9)), (on(2), on(3)), (date(2027, 2, 26), on(1))] {
         let clash = leave(employee, start, end);
-        match s.store.insert(&clash, None, &events(&clash, 1)).await {
+        match s.store.insert(&clash, &[], &events(&clash, 1)).await {
             Err(StoreError::Overlap(other)) => assert_eq!(other, week.leave_id),
             other => panic!("{start}..{end}: want an overlap, got {other:?}"),
         }
         assert_eq!(s.read(&clash).await, None);
     }
     assert_eq!(s.queued().await.len(), 1, "the refused inserts queued nothing");
-    s.store.insert(&leave(employee, on(8), on(9)), None, &[]).await.expect("the week after");
-    s.store.insert(&leave(Uuid::now_v7(), on(1), on(5)), None, &[]).await.expect("someone else");
+    s.store.insert(&leave(employee, on(8), on(9)), &[], &[]).await.expect("the week after");
+    s.store.insert(&leave(Uuid::now_v7(), on(1), on(5)), &[], &[]).await.expect("someone else");
 
     let half = |h| Leave { half_day: Some(h), days: 0.5, ..leave(employee, on(10), on(10)) };
-    s.store.insert(&half(HalfDay::FirstHalf), None, &[]).await.expect("a morning");
-    s.store.insert(&half(HalfDay::SecondHalf), None, &[]).await.expect("the afternoon of the same day");
-    assert!(matches!(
-        s.store.insert(&half(HalfDay::FirstHalf), None, &[]).await,
-        Err(StoreError::Overlap(_))
-    ));
+    s.store.insert(&half(HalfDay::FirstHalf), &[], &[]).await.expect("a morning");
+    s.store.insert(&half(HalfDay::SecondHalf), &[], &[]).await.expect("the afternoon of the same day");
+    assert!(matches!(s.store.insert(&half(HalfDay::FirstHalf), &[], &[]).await, Err(StoreError::Overlap(_))));
 
     // A cancelled request frees its days.
-    s.store.update(&next(&week, LeaveStatus::Cancelled), None, &[]).await.expect("cancelled");
-    s.store.insert(&leave(employee, on(2), on(3)), None, &[]).await.expect("free again");
+    s.store.update(&next(&week, LeaveStatus::Cancelled), &[], &[]).await.expect("cancelled");
+    s.store.insert(&leave(employee, on(2), on(3)), &[], &[]).await.expect("free again");
 }
 
 pub async fn an_update_needs_the_stored_version(s: LeaveStores) {
     let l = leave(Uuid::now_v7(), on(1), on(2));
-    s.store.insert(&l, None, &[]).await.expect("inserted");
+    s.store.insert(&l, &[], &[]).await.expect("inserted");
     let approved = next(&l, LeaveStatus::Approved);
     let written = events(&approved, 1);
-    s.store.update(&approved, None, &written).await.expect("right version");
+    s.store.update(&approved, &[], &written).await.expect("right version");
     assert_eq!(s.read(&l).await, Some(approved.clone()));
 
     // A writer that read version 1 too.
-    assert_conflict(s.store.update(&next(&l, LeaveStatus::Rejected), None, &events(&l, 1)).await, "changed");
+    assert_conflict(s.store.update(&next(&l, LeaveStatus::Rejected), &[], &events(&l, 1)).await, "changed");
     let skipping = Leave { version: 4, ..approved.clone() };
-    assert_conflict(s.store.update(&skipping, None, &[]).await, "changed");
+    assert_conflict(s.store.update(&skipping, &[], &[]).await, "changed");
     let unknown = next(&leave(Uuid::now_v7(), on(1), on(2)), LeaveStatus::Approved);
-    assert_conflict(s.store.update(&unknown, None, &[]).await, "changed");
+    assert_conflict(s.store.update(&unknown, &[], &[]).await, "changed");
     assert_eq!(s.read(&l).await, Some(approved));
     assert_eq!(s.queued().await, written, "only the successful update's event");
 }
@@ -181,13 +179,13 @@ pub async fn a_balance_moves_with_its_request_and_needs_its_version(s: LeaveStor
     let employee = Uuid::now_v7();
     let first = leave(employee, on(1), on(2));
     let second = leave(employee, on(8), on(10));
-    s.store.insert(&first, None, &[]).await.expect("inserted");
-    s.store.insert(&second, None, &[]).await.expect("inserted");
+    s.store.insert(&first, &[], &[]).await.expect("inserted");
+    s.store.insert(&second, &[], &[]).await.expect("inserted");
 
     let empty = Balance::empty(employee, "annual", 2027);
     let debited = empty.taking(2.0);
     s.store
-        .update(&next(&first, LeaveStatus::Approved), Some(&debited), &events(&first, 1))
+        .update(&next(&first, LeaveStatus::Approved), std::slice::from_ref(&debited), &events(&first, 1))
         .await
         .expect("approved");
     assert_eq!(s.taken(employee, 2027).await, [("annual".to_owned(), 2.0, 1)]);
@@ -196,27 +194,51 @@ pub async fn a_balance_moves_with_its_request_and_needs_its_version(s: LeaveStor
     // refused whole, the request included.
     let stale = empty.taking(3.0);
     let approved = next(&second, LeaveStatus::Approved);
-    assert_conflict(s.store.update(&approved, Some(&stale), &events(&second, 1)).await, "balance");
+    assert_conflict(s.store.update(&approved, &[stale], &events(&second, 1)).await, "balance");
     assert_eq!(s.read(&second).await, Some(second.clone()), "the request unchanged");
     assert_eq!(s.taken(employee, 2027).await, [("annual".to_owned(), 2.0, 1)]);
     assert_eq!(s.queued().await.len(), 1);
 
-    s.store.update(&approved, Some(&debited.taking(3.0)), &[]).await.expect("read afresh");
+    s.store.update(&approved, &[debited.taking(3.0)], &[]).await.expect("read afresh");
     assert_eq!(s.taken(employee, 2027).await, [("annual".to_owned(), 5.0, 2)]);
     // A request approved when made moves its balance in the insert.
     let sick =
         Leave { leave_type: "sick".into(), status: LeaveStatus::Approved, ..leave(employee, on(15), on(15)) };
-    s.store
-        .insert(&sick, Some(&Balance::empty(employee, "sick", 2027).taking(1.0)), &[])
-        .await
-        .expect("sick");
+    s.store.insert(&sick, &[Balance::empty(employee, "sick", 2027).taking(1.0)], &[]).await.expect("sick");
     let stale_sick = Leave { leave_id: Uuid::now_v7(), start_date: on(16), end_date: on(16), ..sick.clone() };
     let again = Balance::empty(employee, "sick", 2027).taking(1.0);
-    assert_conflict(s.store.insert(&stale_sick, Some(&again), &[]).await, "balance");
+    assert_conflict(s.store.insert(&stale_sick, &[again], &[]).await, "balance");
     assert_eq!(s.read(&stale_sick).await, None, "not inserted without its balance");
     assert_eq!(s.taken(employee, 2027).await, [("annual".to_owned(), 5.0, 2), ("sick".to_owned(), 1.0, 1)]);
     assert!(s.taken(employee, 2028).await.is_empty(), "per year");
     assert!(s.taken(Uuid::now_v7(), 2027).await.is_empty(), "per employee");
+}
+
+pub async fn a_request_across_new_year_moves_both_balances_or_neither(s: LeaveStores) {
+    let employee = Uuid::now_v7();
+    let across = Leave {
+        days: 6.0,
+        next_year_days: Some(4.0),
+        ..leave(employee, date(2027, 12, 29), date(2028, 1, 7))
+    };
+    s.store.insert(&across, &[], &[]).await.expect("inserted");
+    assert_eq!(s.read(&across).await, Some(across.clone()), "its days per year read back");
+    let this_year = Balance::empty(employee, "annual", 2027).taking(2.0);
+    let next_year = Balance::empty(employee, "annual", 2028).taking(4.0);
+
+    // The next year's balance moved meanwhile: refused whole.
+    let approved = next(&across, LeaveStatus::Approved);
+    let stale = Balance { version: 2, ..next_year.clone() };
+    let refused = s.store.update(&approved, &[this_year.clone(), stale], &events(&across, 1)).await;
+    assert_conflict(refused, "balance of 2028");
+    assert_eq!(s.read(&across).await, Some(across.clone()), "the request unchanged");
+    assert!(s.taken(employee, 2027).await.is_empty(), "nor this year's balance");
+    assert!(s.queued().await.is_empty(), "nor an event");
+
+    s.store.update(&approved, &[this_year, next_year], &events(&across, 1)).await.expect("approved");
+    assert_eq!(s.taken(employee, 2027).await, [("annual".to_owned(), 2.0, 1)]);
+    assert_eq!(s.taken(employee, 2028).await, [("annual".to_owned(), 4.0, 1)]);
+    assert_eq!(s.queued().await.len(), 1);
 }
 
 pub async fn listings_filter_and_order_alike(s: LeaveStores) {
@@ -229,10 +251,10 @@ pub async fn listings_filter_and_order_alike(s: LeaveStores) {
     );
     let theirs = leave(grace, on(2), on(2));
     for l in [&march, &may, &june, &theirs] {
-        s.store.insert(l, None, &[]).await.expect("inserted");
+        s.store.insert(l, &[], &[]).await.expect("inserted");
     }
     let may = next(&may, LeaveStatus::Approved);
-    s.store.update(&may, None, &[]).await.expect("approved");
+    s.store.update(&may, &[], &[]).await.expect("approved");
 
     let ids = |found: Vec<Leave>| found.into_iter().map(|l| l.leave_id).collect::<Vec<_>>();
     let list = async |q: LeaveQuery| ids(s.store.list(&q).await.expect("list"));
@@ -256,5 +278,8 @@ hrms_platform::suite!(
     an_overlapping_request_is_refused_unless_it_is_the_other_half,
     an_update_needs_the_stored_version,
     a_balance_moves_with_its_request_and_needs_its_version,
+    a_request_across_new_year_moves_both_balances_or_neither,
     listings_filter_and_order_alike,
 );
+
+mod reassign;

@@ -4,7 +4,8 @@
 //!
 //! - Listing: a request is copied (sort key `LEAVE#<start date>#<id>`)
 //!   into its employee's partition, its approver's and `LEAVES`, each
-//!   rewritten with the request; a listing queries one of them backwards.
+//!   rewritten with the request (the former approver's copy deleted when
+//!   it moves to another); a listing queries one of them backwards.
 //! - Overlaps: an insert reads the employee's `REQUESTS` item (a counter),
 //!   then their requests starting by the new one's end date, checks them,
 //!   and writes with the counter moved on, conditioned on the value read: a
@@ -15,7 +16,7 @@
 //!   partition, written with the request that moves it, conditioned on
 //!   its version.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
 use hrms_leave::{Balance, Leave, LeaveQuery, LeaveStore, StoreError};
@@ -132,6 +133,28 @@ impl DynamoLeaveStore {
         Ok(())
     }
 
+    /// The deletion of the copy in the partition of the approver the
+    /// stored request (the version before `leave`) awaits, when `leave`
+    /// awaits another one: listed by its new approver only. A stored
+    /// version other than the one before fails the write anyway.
+    async fn former_approver_copy(&self, leave: &Leave, writes: &mut Writes) -> Result<(), Failure> {
+        let stored =
+            self.table.get(item_key(leave_pk(leave.leave_id), "LEAVE"), "read leave request").await?;
+        let Some(stored) = stored.as_ref().map(record).transpose()? else { return Ok(()) };
+        let Some(former) = stored.approver_id.filter(|_| stored.version + 1 == leave.version) else {
+            return Ok(());
+        };
+        if leave.approver_id != Some(former) {
+            let delete = Delete::builder()
+                .table_name(&self.table.name)
+                .set_key(Some(item_key(approver_pk(former), listed_sk(&stored))))
+                .build()
+                .map_err(hrms_dynamodb::error::build)?;
+            writes.push(TransactWriteItem::builder().delete(delete).build(), "");
+        }
+        Ok(())
+    }
+
     /// The balance, if its stored version is the one before it.
     fn balance_item(&self, b: &Balance, writes: &mut Writes) -> Result<(), Failure> {
         let mut item = item_key(employee_pk(b.employee_id), balance_sk(b.year, &b.leave_type));
@@ -170,13 +193,13 @@ impl DynamoLeaveStore {
         &self,
         leave: &Leave,
         read: Option<u64>,
-        balance: Option<&Balance>,
+        balances: &[Balance],
         events: &[HrmsEvent],
     ) -> Result<(), Failure> {
         let mut writes = Writes::default();
         self.request_items(leave, &mut writes)?;
         self.requests_item(leave.employee_id, read, &mut writes)?;
-        if let Some(b) = balance {
+        for b in balances {
             self.balance_item(b, &mut writes)?;
         }
         self.commit(writes, events).await
@@ -260,7 +283,7 @@ impl LeaveStore for DynamoLeaveStore {
     fn insert<'a>(
         &'a self,
         leave: &'a Leave,
-        balance: Option<&'a Balance>,
+        balances: &'a [Balance],
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
@@ -271,7 +294,7 @@ impl LeaveStore for DynamoLeaveStore {
             if let Some(other) = existing.iter().find(|other| leave.overlaps(other)) {
                 return Err(StoreError::Overlap(other.leave_id));
             }
-            Ok(self.insert_checked(leave, read, balance, events).await?)
+            Ok(self.insert_checked(leave, read, balances, events).await?)
         })
     }
 
@@ -285,7 +308,7 @@ impl LeaveStore for DynamoLeaveStore {
     fn update<'a>(
         &'a self,
         leave: &'a Leave,
-        balance: Option<&'a Balance>,
+        balances: &'a [Balance],
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
@@ -297,7 +320,8 @@ impl LeaveStore for DynamoLeaveStore {
             }
             let mut writes = Writes::default();
             self.request_items(leave, &mut writes)?;
-            if let Some(b) = balance {
+            self.former_approver_copy(leave, &mut writes).await?;
+            for b in balances {
                 self.balance_item(b, &mut writes)?;
             }
             Ok(self.commit(writes, events).await?)
@@ -367,17 +391,17 @@ mod tests {
         // request of the employee is written, overlapping its dates.
         let read = store.requests_read(employee).await.expect("read");
         let first = leave(employee, date(2027, 3, 1), date(2027, 3, 3));
-        store.insert(&first, None, &[]).await.expect("inserted");
+        store.insert(&first, &[], &[]).await.expect("inserted");
         let late = leave(employee, date(2027, 3, 3), date(2027, 3, 5));
-        match store.insert_checked(&late, read, None, &[]).await {
+        match store.insert_checked(&late, read, &[], &[]).await {
             Err(Failure::Conflict(why)) => assert!(why.contains("same time"), "{why}"),
             other => panic!("want a conflict, got {other:?}"),
         }
         assert_eq!(store.get(late.leave_id).await.expect("read"), None);
         assert!(
-            matches!(store.insert(&late, None, &[]).await, Err(StoreError::Overlap(id)) if id == first.leave_id)
+            matches!(store.insert(&late, &[], &[]).await, Err(StoreError::Overlap(id)) if id == first.leave_id)
         );
         let later = leave(employee, date(2027, 3, 8), date(2027, 3, 9));
-        store.insert(&later, None, &[]).await.expect("the counter moves on with each insert");
+        store.insert(&later, &[], &[]).await.expect("the counter moves on with each insert");
     }
 }

@@ -59,16 +59,16 @@ impl Store for SqliteLeaveStore {
 
 impl SqliteLeaveStore {
     /// Writes `leave` (new, or the version after the stored one) and
-    /// `balance` with `events`, all or nothing.
+    /// `balances` with `events`, all or nothing.
     async fn write(
         &self,
         leave: &Leave,
-        balance: Option<&Balance>,
+        balances: &[Balance],
         events: &[HrmsEvent],
         write: Write,
     ) -> Result<(), StoreError> {
         let (row, body) = (Row::of(leave), json(leave)?);
-        let (leave, balance) = (leave.clone(), balance.cloned());
+        let (leave, balances) = (leave.clone(), balances.to_vec());
         self.db
             .commit(events, move |tx| {
                 let written = match write {
@@ -78,10 +78,15 @@ impl SqliteLeaveStore {
                     },
                     Write::Update => update(tx, &row, &body)?,
                 };
-                match (written, balance) {
-                    (Ok(()), Some(b)) => write_balance(tx, &b),
-                    (written, _) => Ok(written),
+                if written.is_err() {
+                    return Ok(written);
                 }
+                for b in &balances {
+                    if let Err(refused) = write_balance(tx, b)? {
+                        return Ok(Err(refused));
+                    }
+                }
+                Ok(Ok(()))
             })
             .await
             .context("writing a leave request")?
@@ -223,10 +228,10 @@ impl LeaveStore for SqliteLeaveStore {
     fn insert<'a>(
         &'a self,
         leave: &'a Leave,
-        balance: Option<&'a Balance>,
+        balances: &'a [Balance],
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.write(leave, balance, events, Write::Insert))
+        Box::pin(self.write(leave, balances, events, Write::Insert))
     }
 
     fn get(&self, leave_id: Uuid) -> BoxFuture<'_, Result<Option<Leave>, StoreError>> {
@@ -240,10 +245,10 @@ impl LeaveStore for SqliteLeaveStore {
     fn update<'a>(
         &'a self,
         leave: &'a Leave,
-        balance: Option<&'a Balance>,
+        balances: &'a [Balance],
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.write(leave, balance, events, Write::Update))
+        Box::pin(self.write(leave, balances, events, Write::Update))
     }
 
     fn list<'a>(&'a self, query: &'a LeaveQuery) -> BoxFuture<'a, Result<Vec<Leave>, StoreError>> {
@@ -318,7 +323,7 @@ mod tests {
         let racers: Vec<_> = (0..8u32)
             .map(|i| {
                 let (store, l) = (store.clone(), leave(employee, date(2027, 3, 1 + i % 3), date(2027, 3, 5)));
-                tokio::spawn(async move { store.insert(&l, None, &[]).await })
+                tokio::spawn(async move { store.insert(&l, &[], &[]).await })
             })
             .collect();
         let mut stored = 0;

@@ -25,6 +25,7 @@ pub fn leave(employee_id: Uuid, start: NaiveDate, end: NaiveDate) -> Leave {
         end_date: end,
         half_day: None,
         days: ((end - start).num_days() + 1) as f64,
+        next_year_days: None,
         status: LeaveStatus::Pending,
         reason: Some("Time off".into()),
         requested_by: Uuid::now_v7(),

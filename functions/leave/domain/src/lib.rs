@@ -1,5 +1,5 @@
-//! The Leave function: requests for time off, decided by the employee's
-//! manager (or hr), counted in working days on the holiday calendar of the
+//! The Leave function: requests for time off, decided by whoever manages
+//! the employee when deciding (or hr), counted in working days on the holiday calendar of the
 //! employee's country, and drawn from a balance per type and year. Every
 //! operation returns the events it emits, written with the change (and
 //! the balance it moves) in one store transaction.
@@ -7,10 +7,12 @@
 //! # Layout
 //! - [`policy`]: the types of leave and the calendars, from a TOML file
 //!   over documented defaults ([`Policy`]).
+//! - [`accrual`]: the allowance pro rata and the days carried over.
 //! - [`calendar`]: weekends, holiday rules and the working days of a range.
 //! - [`model`]: the request and balance records, the commands' inputs.
 //! - [`commands`]: one file per operation (request, approve, reject,
-//!   cancel, get, list, balances) and the reaction to `employee.terminated`.
+//!   cancel, get, list, balances) and the reactions to `employee.terminated`
+//!   and `employee.updated` (terminated, reassign).
 //! - [`store`]: the storage it needs ([`LeaveStore`]); the embedded and
 //!   DynamoDB implementations live with the adapters.
 //! - [`error`]: [`LeaveError`], which the adapters map to statuses.
@@ -24,6 +26,7 @@
 //! - `openapi`: `utoipa::ToSchema` on the types the HTTP API carries, for the
 //!   OpenAPI document (the adapters' `http` feature turns it on).
 
+pub mod accrual;
 pub mod calendar;
 pub mod commands;
 pub mod error;

@@ -58,12 +58,12 @@ impl MemoryLeaveStore {
         self.outbox.events()
     }
 
-    /// Writes `leave` and `balance` with `events` if their stored versions
+    /// Writes `leave` and `balances` with `events` if their stored versions
     /// allow (and, for a new request, nothing active overlaps it).
     fn write(
         &self,
         leave: &Leave,
-        balance: Option<&Balance>,
+        balances: &[Balance],
         events: &[HrmsEvent],
         write: Write,
     ) -> Result<(), StoreError> {
@@ -84,15 +84,17 @@ impl MemoryLeaveStore {
             }
             Write::Update => {}
         }
-        if let Some(b) = balance {
-            let key = (b.employee_id, b.year, b.leave_type.clone());
-            if state.balances.get(&key).map_or(0, |s| s.version) + 1 != b.version {
-                let (ty, year) = (&b.leave_type, b.year);
-                return Err(StoreError::Conflict(format!(
-                    "the {ty} balance of {year} changed since it was read"
-                )));
-            }
-            state.balances.insert(key, b.clone());
+        let key = |b: &Balance| (b.employee_id, b.year, b.leave_type.clone());
+        if let Some(b) =
+            balances.iter().find(|b| state.balances.get(&key(b)).map_or(0, |s| s.version) + 1 != b.version)
+        {
+            let (ty, year) = (&b.leave_type, b.year);
+            return Err(StoreError::Conflict(format!(
+                "the {ty} balance of {year} changed since it was read"
+            )));
+        }
+        for b in balances {
+            state.balances.insert(key(b), b.clone());
         }
         state.leaves.insert(leave.leave_id, leave.clone());
         self.outbox.extend(events);
@@ -104,10 +106,10 @@ impl LeaveStore for MemoryLeaveStore {
     fn insert<'a>(
         &'a self,
         leave: &'a Leave,
-        balance: Option<&'a Balance>,
+        balances: &'a [Balance],
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let written = self.write(leave, balance, events, Write::Insert);
+        let written = self.write(leave, balances, events, Write::Insert);
         Box::pin(async move { written })
     }
 
@@ -119,10 +121,10 @@ impl LeaveStore for MemoryLeaveStore {
     fn update<'a>(
         &'a self,
         leave: &'a Leave,
-        balance: Option<&'a Balance>,
+        balances: &'a [Balance],
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let written = self.write(leave, balance, events, Write::Update);
+        let written = self.write(leave, balances, events, Write::Update);
         Box::pin(async move { written })
     }
 

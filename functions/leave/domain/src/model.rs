@@ -22,6 +22,11 @@ pub struct Leave {
     /// Working days taken: weekends and the holidays of the employee's
     /// country left out, 0.5 for a half day.
     pub days: f64,
+    /// Of `days`, those in the year after the start date's (a request
+    /// across 31 December): that year's balance is charged them, the
+    /// start date's year the rest ([`Leave::parts`]). Absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_year_days: Option<f64>,
     pub status: LeaveStatus,
     pub reason: Option<String>,
     /// The user who made the request.
@@ -43,9 +48,25 @@ impl Leave {
         matches!(self.status, LeaveStatus::Pending | LeaveStatus::Approved)
     }
 
-    /// The year whose balance it draws on.
+    /// The year of its start date, whose balance it draws on (with the
+    /// next one's for a request across 31 December: [`Leave::parts`]).
     pub fn year(&self) -> i32 {
         self.start_date.year()
+    }
+
+    /// The working days it takes in each year, the start date's first;
+    /// a year it takes no working day in is left out.
+    pub fn parts(&self) -> Vec<(i32, f64)> {
+        let next = self.next_year_days.unwrap_or(0.0);
+        [(self.year(), self.days - next), (self.year() + 1, next)]
+            .into_iter()
+            .filter(|(_, days)| *days > 0.0)
+            .collect()
+    }
+
+    /// The working days it takes in `year`.
+    pub fn days_in(&self, year: i32) -> f64 {
+        self.parts().iter().filter(|(y, _)| *y == year).map(|(_, days)| days).sum()
     }
 
     /// Whether the two hold a day in common: both active, of one employee,
@@ -153,24 +174,55 @@ impl Balance {
 /// An employee's balances in one year, one per type of the policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({
+        "employee_id": "0190a5c4-7f3e-7b2a-9c1d-2e3f4a5b6c7d", "year": 2027,
+        "balances": [{
+            "leave_type": "annual", "allowance": 13.0, "carried": 5.0, "carried_expires": "2027-03-31",
+            "taken": 7.0, "pending": 2.0, "expiring": 0.0, "remaining": 11.0, "may_go_negative": false
+        }, {
+            "leave_type": "sick", "allowance": 5.0, "carried": 0.0, "carried_expires": null,
+            "taken": 1.0, "pending": 0.0, "expiring": 0.0, "remaining": 4.0, "may_go_negative": true
+        }]
+    }))
+)]
 pub struct Balances {
     pub employee_id: Uuid,
     pub year: i32,
     pub balances: Vec<TypeBalance>,
 }
 
-/// One type's balance.
+/// One type's balance in the year, explained.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({
+        "leave_type": "annual", "allowance": 13.0, "carried": 5.0, "carried_expires": "2027-03-31",
+        "taken": 7.0, "pending": 2.0, "expiring": 0.0, "remaining": 11.0, "may_go_negative": false
+    }))
+)]
 pub struct TypeBalance {
     pub leave_type: String,
-    /// Working days per year, from the policy.
+    /// Working days of the year: the policy's allowance pro rata to the
+    /// days employed in the year, rounded up to the next half day.
     pub allowance: f64,
-    /// The days of approved requests.
+    /// Unused days of the year before carried into this one (at most the
+    /// type's cap).
+    pub carried: f64,
+    /// The last day carried days may be taken on; absent when none were
+    /// carried.
+    pub carried_expires: Option<NaiveDate>,
+    /// The days of approved requests (those up to `carried_expires` drawn
+    /// on the carried days first).
     pub taken: f64,
     /// The days of requests waiting for a decision.
     pub pending: f64,
-    /// `allowance - taken`: below zero only where the type may go negative.
+    /// Carried days not taken: they are gone after `carried_expires`.
+    pub expiring: f64,
+    /// `allowance + carried - taken`, less the carried days expired by
+    /// today: below zero only where the type may go negative.
     pub remaining: f64,
     pub may_go_negative: bool,
 }

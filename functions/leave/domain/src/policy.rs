@@ -12,6 +12,9 @@
 //! needs_approval = true      # false: approved when requested
 //! may_go_negative = false    # true: approval may take the balance below zero
 //! max_consecutive_days = 15  # working days one request may take (absent: no limit)
+//! pro_rata = true            # false: the whole allowance whatever the days employed
+//! carry_over_cap = 5         # unused days of a year carried into the next, at most
+//! carry_over_expires = "03-31"  # MM-DD of the next year after which carried days are gone
 //!
 //! [types.study]              # a type of its own
 //! allowance = 5
@@ -24,13 +27,20 @@
 //!
 //! The defaults ([`Policy::default`]):
 //!
-//! | type | allowance | needs approval | may go negative | max consecutive days |
-//! | --- | --- | --- | --- | --- |
-//! | `annual` | 25 | yes | no | 20 |
-//! | `sick` | 10 | no | yes | 10 |
-//! | `unpaid` | 0 | yes | yes | 60 |
-//! | `parental` | 60 | yes | no | 60 |
-//! | `compensatory` | 5 | yes | no | 5 |
+//! | type | allowance | needs approval | may go negative | max consecutive days | pro rata |
+//! | --- | --- | --- | --- | --- | --- |
+//! | `annual` | 25 | yes | no | 20 | yes |
+//! | `sick` | 10 | no | yes | 10 | yes |
+//! | `unpaid` | 0 | yes | yes | 60 | yes |
+//! | `parental` | 60 | yes | no | 60 | no |
+//! | `compensatory` | 5 | yes | no | 5 | yes |
+//!
+//! No default type carries days over (`carry_over_cap = 0`); a type that
+//! does keeps its carried days until `03-31` unless it says otherwise. A
+//! type in a file has `allowance = 0`, `needs_approval = true`,
+//! `may_go_negative = false`, no `max_consecutive_days`, `pro_rata = true`,
+//! `carry_over_cap = 0` and `carry_over_expires = "03-31"` unless it says
+//! otherwise. How pro rata and carry-over count: [`crate::accrual`].
 //!
 //! and the national public holidays of `DE`, `FR`, `GB` (England and
 //! Wales, substitutes on the next weekday) and `US` (federal, observed on
@@ -66,12 +76,28 @@ pub struct LeaveType {
     pub may_go_negative: bool,
     /// The most working days one request may take.
     pub max_consecutive_days: Option<f64>,
+    /// Whether the allowance is pro rata to the days employed in the year
+    /// ([`crate::accrual::pro_rata`]).
+    pub pro_rata: bool,
+    /// The most unused days of a year carried into the next (0: none).
+    pub carry_over_cap: f64,
+    /// The day (an `MM-DD` rule) of the next year after which carried days
+    /// not taken are gone.
+    pub carry_over_expires: Rule,
 }
 
 impl Default for LeaveType {
     /// What a type in a file has unless it says otherwise.
     fn default() -> Self {
-        Self { allowance: 0.0, needs_approval: true, may_go_negative: false, max_consecutive_days: None }
+        Self {
+            allowance: 0.0,
+            needs_approval: true,
+            may_go_negative: false,
+            max_consecutive_days: None,
+            pro_rata: true,
+            carry_over_cap: 0.0,
+            carry_over_expires: Rule::Fixed { month: 3, day: 31 },
+        }
     }
 }
 
@@ -117,6 +143,7 @@ fn leave_type(allowance: f64, approval: Approval, overdraw: Overdraw, max: f64) 
         needs_approval: approval == Approval::Needed,
         may_go_negative: overdraw == Overdraw::Allowed,
         max_consecutive_days: Some(max),
+        ..LeaveType::default()
     }
 }
 
@@ -135,7 +162,10 @@ impl Default for Policy {
             ("annual", leave_type(25.0, Approval::Needed, Overdraw::Refused, 20.0)),
             ("sick", leave_type(10.0, Approval::Automatic, Overdraw::Allowed, 10.0)),
             ("unpaid", leave_type(0.0, Approval::Needed, Overdraw::Allowed, 60.0)),
-            ("parental", leave_type(60.0, Approval::Needed, Overdraw::Refused, 60.0)),
+            (
+                "parental",
+                LeaveType { pro_rata: false, ..leave_type(60.0, Approval::Needed, Overdraw::Refused, 60.0) },
+            ),
             ("compensatory", leave_type(5.0, Approval::Needed, Overdraw::Refused, 5.0)),
         ];
         let calendars = [
@@ -247,6 +277,14 @@ impl Policy {
             if t.max_consecutive_days.is_some_and(|m| !(m.is_finite() && m >= 0.5)) {
                 return invalid(format!("types.{name}.max_consecutive_days must be at least 0.5"));
             }
+            // The allowance and the carried days together, too.
+            let cap = max - t.allowance;
+            if !(t.carry_over_cap.is_finite() && (0.0..=cap).contains(&t.carry_over_cap)) {
+                return invalid(format!("types.{name}.carry_over_cap must be within [0, {cap}]"));
+            }
+            if !matches!(t.carry_over_expires, Rule::Fixed { .. }) {
+                return invalid(format!("types.{name}.carry_over_expires must be a day of the year, MM-DD"));
+            }
         }
         for (country, c) in &self.calendars {
             if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -310,6 +348,10 @@ mod tests {
             "[types.Annual]\nallowance = 1",
             "[types.annual]\nmax_consecutive_days = 0",
             "[types.annual]\nallowance = 1\ncarry_over = 5",
+            "[types.annual]\ncarry_over_cap = -1",
+            "[types.annual]\nallowance = 300\ncarry_over_cap = 100",
+            "[types.annual]\ncarry_over_expires = \"easter\"",
+            "[types.annual]\ncarry_over_expires = \"31-03\"",
             "[calendars.gb]\nholidays = []",
             "[calendars.GB]\nholidays = [\"xmas\"]",
             "[calendars.GB]\nobserved = \"sometimes\"",
@@ -333,5 +375,12 @@ mod tests {
         let policy = Policy::from_toml(&example).expect("the example in the module doc parses");
         assert_eq!((policy.version.as_str(), policy.types["annual"].allowance), ("acme-2027", 28.0));
         assert_eq!(policy.calendars["NL"].holidays.len(), 7);
+        let annual = policy.types["annual"];
+        assert_eq!(
+            (annual.pro_rata, annual.carry_over_cap, annual.carry_over_expires),
+            (true, 5.0, Rule::Fixed { month: 3, day: 31 })
+        );
+        let study = policy.types["study"];
+        assert_eq!((study.carry_over_cap, study.pro_rata), (0.0, true), "the documented defaults");
     }
 }

@@ -1,6 +1,7 @@
 //! Where leave requests and balances are kept. Every write carries the
 //! events it emits, which the store keeps in its outbox in the same
-//! transaction, and the balance it changes, if any.
+//! transaction, and the balances it changes, if any (two for a request
+//! across 31 December: one per year).
 
 use futures::future::BoxFuture;
 use hrms_events::HrmsEvent;
@@ -30,13 +31,13 @@ pub enum StoreError {
 /// inserted at 1 and each update needs the one before; a balance is
 /// written at one more than its stored version (0 when none is stored).
 pub trait LeaveStore: Send + Sync {
-    /// Stores a new request with its events and `balance` (an approval on
+    /// Stores a new request with its events and `balances` (an approval on
     /// request), unless it overlaps an active request of the same employee
     /// ([`StoreError::Overlap`], checked in the same transaction).
     fn insert<'a>(
         &'a self,
         leave: &'a Leave,
-        balance: Option<&'a Balance>,
+        balances: &'a [Balance],
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
@@ -44,12 +45,12 @@ pub trait LeaveStore: Send + Sync {
     fn get(&self, leave_id: Uuid) -> BoxFuture<'_, Result<Option<Leave>, StoreError>>;
 
     /// Replaces the request if its stored version is `leave.version - 1`,
-    /// and `balance` if its stored version is `balance.version - 1`, with
+    /// and each of `balances` if its stored version is `version - 1`, with
     /// the events; else [`StoreError::Conflict`] and nothing is written.
     fn update<'a>(
         &'a self,
         leave: &'a Leave,
-        balance: Option<&'a Balance>,
+        balances: &'a [Balance],
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 

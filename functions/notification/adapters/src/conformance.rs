@@ -1,5 +1,5 @@
 //! The Notification store's contract: a contact learned by either id is one
-//! contact, active hr contacts are listed, each of the 16 types reaches the
+//! contact, active hr contacts are listed, each of the 17 types reaches the
 //! people its route names, a delivery is recorded once (a dead one is
 //! revived by a redrive), `due` lists what waits for an attempt oldest first
 //! within its limit, the inbox lists a user's in-app deliveries newest first

@@ -61,7 +61,7 @@ pub fn recipients(ty: EventType) -> BTreeSet<(Channel, String)> {
     match ty {
         EventType::EmployeeCreated | EventType::EmployeeTerminated => to(&[mary, hr]),
         EventType::LeaveRequested => to(&[mary]),
-        EventType::LeaveCancelled => to(&[account, mary]),
+        EventType::LeaveCancelled | EventType::LeaveReassigned => to(&[account, mary]),
         EventType::AttendanceMarked => [(Channel::InApp, user.clone())].into(),
         EventType::ComplianceViolation | EventType::ComplianceAlert => to(&[hr, mary]),
         ty if ty.is_audit() => BTreeSet::new(),

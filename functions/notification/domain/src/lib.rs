@@ -15,9 +15,10 @@
 //! | `employee.updated` | the employee | their record changed |
 //! | `employee.terminated` | the manager, hr | leaving, and their leave cancelled |
 //! | `leave.requested` | the approver (else the employee's manager, else hr) | a request to decide |
-//! | `leave.approved` | the employee | approved, with the balance left |
+//! | `leave.approved` | the employee; with `without_approval` (sick) also their manager | approved, with the balance left; to the manager a notice that asks for nothing, without the balance |
 //! | `leave.rejected` | the employee | rejected, with the reason |
 //! | `leave.cancelled` | the employee, and the approver when it was approved | cancelled |
+//! | `leave.reassigned` | the employee, the new approver (else hr) | who decides now, and why |
 //! | `attendance.marked` | the employee (in-app only) | a receipt |
 //! | `attendance.updated` | the employee | a correction, with the reason |
 //! | `compliance.violation` | hr, the employee's manager | refused, with the rules |

@@ -69,6 +69,10 @@ pub fn route(payload: &Payload) -> Option<Route> {
         Payload::LeaveRequested(p) => {
             notice(vec![ApproverOf { employee_id: p.employee_id, approver_id: p.approver_id }])
         }
+        // Approved when requested (sick leave): the manager is told too.
+        Payload::LeaveApproved(p) if p.without_approval => {
+            notice(vec![Employee(p.employee_id), ManagerOf(p.employee_id)])
+        }
         Payload::LeaveApproved(p) => notice(vec![Employee(p.employee_id)]),
         Payload::LeaveRejected(p) => notice(vec![Employee(p.employee_id)]),
         Payload::LeaveCancelled(p) => {
@@ -77,6 +81,9 @@ pub fn route(payload: &Payload) -> Option<Route> {
                 to.push(ApproverOf { employee_id: p.employee_id, approver_id: p.approver_id });
             }
             notice(to)
+        }
+        Payload::LeaveReassigned(p) => {
+            notice(vec![Employee(p.employee_id), p.approver_id.map_or(Hr, Employee)])
         }
         Payload::AttendanceMarked(p) => {
             Route { recipients: vec![Employee(p.employee_id)], channels: IN_APP, security: false }
@@ -110,6 +117,33 @@ mod tests {
                 assert!(r.channels.contains(&Channel::InApp), "{ty:?} lands in the inbox");
             }
         }
+    }
+
+    #[test]
+    fn leave_approved_without_approval_tells_the_manager_too() {
+        let mut event = fixtures::sample(EventType::LeaveApproved);
+        let Payload::LeaveApproved(p) = &mut event.payload else { panic!("leave.approved") };
+        let employee = p.employee_id;
+        let decided = route(&event.payload).expect("routed");
+        assert_eq!(decided.recipients, vec![Recipient::Employee(employee)], "decided: the employee only");
+        let Payload::LeaveApproved(p) = &mut event.payload else { panic!("leave.approved") };
+        p.without_approval = true;
+        let sick = route(&event.payload).expect("routed");
+        assert_eq!(sick.recipients, vec![Recipient::Employee(employee), Recipient::ManagerOf(employee)]);
+    }
+
+    #[test]
+    fn leave_reassigned_tells_the_employee_and_the_new_approver_else_hr() {
+        let mut event = fixtures::sample(EventType::LeaveReassigned);
+        let Payload::LeaveReassigned(p) = &mut event.payload else { panic!("leave.reassigned") };
+        let employee = p.employee_id;
+        let to = route(&event.payload).expect("routed");
+        let want = vec![Recipient::Employee(employee), Recipient::Employee(fixtures::MANAGER)];
+        assert_eq!(to.recipients, want, "not the former approver");
+        let Payload::LeaveReassigned(p) = &mut event.payload else { panic!("leave.reassigned") };
+        p.approver_id = None;
+        let to = route(&event.payload).expect("routed");
+        assert_eq!(to.recipients, vec![Recipient::Employee(employee), Recipient::Hr]);
     }
 
     #[test]

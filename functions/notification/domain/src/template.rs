@@ -31,6 +31,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("leave.approved.txt", include_str!("../templates/leave.approved.txt")),
     ("leave.rejected.txt", include_str!("../templates/leave.rejected.txt")),
     ("leave.cancelled.txt", include_str!("../templates/leave.cancelled.txt")),
+    ("leave.reassigned.txt", include_str!("../templates/leave.reassigned.txt")),
     ("attendance.marked.txt", include_str!("../templates/attendance.marked.txt")),
     ("attendance.updated.txt", include_str!("../templates/attendance.updated.txt")),
     ("compliance.violation.txt", include_str!("../templates/compliance.violation.txt")),

@@ -58,12 +58,16 @@ hrms_platform::suite!(
     a_deleted_account_keeps_its_email,
     account_events_are_queued_in_write_order,
     accounts_are_listed_by_every_filter_page_by_page,
+    the_accounts_of_an_employee_are_listed_by_its_id,
+    a_terminated_employees_accounts_are_suspended_once,
     a_changed_account_is_listed_as_it_now_is,
     a_cursor_the_user_store_did_not_give_is_refused,
 );
 
 mod list;
 use list::*;
+mod terminated;
+use terminated::*;
 
 /// A new account (version 1) with a unique e-mail and password hash.
 pub fn account() -> User {

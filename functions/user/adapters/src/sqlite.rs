@@ -32,6 +32,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX user_by_status ON user_account (status, user_id);
     CREATE INDEX user_by_role ON user_account (role, user_id);
     CREATE INDEX user_by_name ON user_account (name_key);",
+    // The accounts of an employee (a termination suspends them).
+    "CREATE INDEX user_by_employee ON user_account (employee_id, user_id);",
 ];
 
 /// Accounts and their events in the service's database.

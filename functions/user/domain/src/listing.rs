@@ -3,6 +3,7 @@
 
 use hrms_events::Role;
 use hrms_events::user::UserStatus;
+use uuid::Uuid;
 
 use crate::model::User;
 
@@ -16,6 +17,8 @@ pub struct UserFilter {
     pub name: Option<String>,
     /// The start of the e-mail address.
     pub email: Option<String>,
+    /// Linked to this employee record (how a termination finds the accounts).
+    pub employee_id: Option<Uuid>,
 }
 
 impl UserFilter {
@@ -28,6 +31,7 @@ impl UserFilter {
             && self.role.is_none_or(|r| r == u.role)
             && starts(&u.full_name, &self.name)
             && starts(&u.email, &self.email)
+            && self.employee_id.is_none_or(|e| u.employee_id == Some(e))
     }
 }
 

@@ -23,7 +23,7 @@ pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>) -> anyhow::Result<Callee<
     let backend = cx.backend;
     let (store, probe) = backend.compliance(&mut |outbox| cx.relay(outbox))?;
     hosted.probes.push(("compliance", probe));
-    hosted.serve(Api::new(cx.auth.clone(), ComplianceDeps { policy: policy.clone(), store: store.clone() }));
+    hosted.serve(Api::new(cx.auth.clone(), ComplianceDeps::new(policy.clone(), store.clone())));
     hosted.commands.extend_from_slice(http::COMMANDS);
     let handler = ComplianceHandler { store: store.clone(), policy: policy.clone() };
     hosted.consumers.push(consumers::of("compliance").consumer(Arc::new(handler)));

@@ -1,7 +1,9 @@
 //! The Leave function in a process: its policy (`HRMS_LEAVE_POLICY`, or
 //! the defaults), its store and relay, its routes and commands, and its consumer of
 //! `notification-queue` (group `leave-service`), which cancels the leave
-//! of a terminated employee. It calls Employee (in-process or over HTTP).
+//! of a terminated employee and moves pending requests to whoever decides
+//! them now (a new manager, or the manager of an approver who left). It
+//! calls Employee (in-process or over HTTP).
 
 use std::sync::Arc;
 

@@ -1,15 +1,19 @@
 //! The User function in a process: its store and relay, its routes and
-//! commands, and the accounts' standing every caller is checked against.
-//! It calls Compliance and Employee (in-process or over HTTP).
+//! commands, the accounts' standing every caller is checked against, and
+//! its consumer of `notification-queue` (group `user-service`), which
+//! suspends the accounts of a terminated employee. It calls Compliance and
+//! Employee (in-process or over HTTP).
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use hrms_http::Api;
+use hrms_user_adapters::consumer::UserHandler;
 use hrms_user_adapters::http::accounts::LocalAccounts;
 use hrms_user_adapters::http::{self, UserDeps};
 
 use super::{Callees, Context, Hosted};
+use crate::app::consumers;
 
 /// Adds the User function to `hosted`.
 pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>, callees: &Callees) -> anyhow::Result<()> {
@@ -28,7 +32,8 @@ pub fn host(hosted: &mut Hosted, cx: &mut Context<'_>, callees: &Callees) -> any
     });
     hosted.accounts =
         Some(Arc::new(LocalAccounts { store: store.clone(), employees: employees.clone(), bearer }));
-    hosted.serve(Api::new(cx.auth.clone(), UserDeps { store, compliance, employees }));
+    hosted.serve(Api::new(cx.auth.clone(), UserDeps { store: store.clone(), compliance, employees }));
     hosted.commands.extend_from_slice(http::COMMANDS);
+    hosted.consumers.push(consumers::of("user").consumer(Arc::new(UserHandler { store })));
     Ok(())
 }

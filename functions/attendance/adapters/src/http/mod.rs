@@ -7,6 +7,9 @@
 //! - `GET /attendance?employee_id=&from=&to=` (one's own; a manager their
 //!   reports'; hr and admin everyone's): records and worked hours per local
 //!   day and ISO week.
+//! - `GET /attendance/overtime?employee_id=&manager_id=&period=&from=&to=`
+//!   (the same callers; a manager's team): worked time against the
+//!   contracted weekly hours per ISO week or month ([`overtime`]).
 //!
 //! Employee is asked with the caller's token (in-process in `hrms dev`,
 //! over HTTP when apart): a person unknown to it is 404, an ended
@@ -72,6 +75,7 @@ impl Routes for AttendanceDeps {
             .routes(routes!(check_out_attendance))
             .routes(routes!(correct_attendance))
             .routes(routes!(list_attendance))
+            .routes(routes!(overtime::attendance_overtime))
     }
 }
 
@@ -90,6 +94,7 @@ pub fn problem(e: AttendanceError) -> Problem {
             AttendanceError::NotFound(what) => Problem::not_found(what),
             AttendanceError::Invalid { field, message } => Problem::unprocessable(field, message),
             AttendanceError::Conflict(why) => Problem::conflict(why),
+            AttendanceError::Overlap { field, message } => Problem::conflict(message).with_field(field),
             AttendanceError::Unavailable(why) => {
                 tracing::warn!(reason = %hrms_platform::Chain(&*why), "attendance operation unavailable");
                 Problem::unavailable("a service attendance depends on is unavailable; nothing was changed")
@@ -162,8 +167,9 @@ async fn check_out_attendance(
 /// Correct a record
 ///
 /// The employee's manager, hr and admin: a new check-in, check-out or both, with a reason. Times
-/// may not lie in the future, nor overlap another of the employee's records; a correction may close
-/// an open record. With `version`, it applies only to that version.
+/// may not lie in the future, nor overlap another of the employee's records however old (409
+/// naming `check_in` or `check_out`); a correction may close an open record. With `version`, it
+/// applies only to that version.
 #[utoipa::path(
     patch,
     path = "/attendance/{id}",
@@ -260,6 +266,8 @@ fn day(params: &HashMap<String, String>, name: &str) -> Result<Option<NaiveDate>
         _ => param(params, name, "a date, YYYY-MM-DD"),
     }
 }
+
+mod overtime;
 
 #[cfg(test)]
 mod tests;

@@ -306,3 +306,5 @@ async fn every_route_refuses_as_documented() {
     assert_refusals(&f.client, &table).await;
     assert!(f.events().await.is_empty(), "no refusal wrote anything");
 }
+
+mod overlap;

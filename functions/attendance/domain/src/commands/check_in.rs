@@ -1,7 +1,8 @@
 //! `check_in`: a person with an active employee record starts work now.
 //! Employee is asked first (synchronously): no record is 404, an ended
 //! employment 409, Employee down 503, and nothing is stored. Checked in
-//! already: 409 (the store holds to one open record per employee). The
+//! already, or a check-in inside another record (however old): 409 (the
+//! store holds to one open record per employee, and to no overlap). The
 //! employee's time zone is recorded with the record. Events:
 //! `attendance.marked` (`check_in`, to the employee) and
 //! `audit.attendance.marked`.
@@ -41,12 +42,13 @@ pub async fn handle(requester: &Requester, ctx: &Context<'_>) -> Result<Marked, 
         worked_minutes: None,
         corrected: false,
         correction_reason: None,
+        closed_at_termination: false,
         version: 1,
         created_at: now,
         updated_at: now,
     };
     let events = marked(None, &record, Mark::CheckIn, requester);
-    store.insert(&record, &events).await?;
+    store.insert(&record, &events).await.map_err(AttendanceError::writing(&record))?;
     Ok(Marked { record, events })
 }
 

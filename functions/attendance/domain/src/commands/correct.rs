@@ -3,8 +3,9 @@
 //! employee may not, nor a manager of others, nor anyone their own record
 //! whatever their role (403). Times may not lie in
 //! the future, a check-out comes after its check-in and at most 24 hours
-//! later, and a corrected record may not overlap another of the employee's
-//! (409); a correction may close an open record, never reopen one. With
+//! later, and a corrected record may not overlap another of the employee's,
+//! however old (409 naming the field; the store refuses it in the write's
+//! transaction); a correction may close an open record, never reopen one. With
 //! `version`, it applies only to that version (409). No time lies before
 //! 1970 ([`EARLIEST`]). Events:
 //! `attendance.updated` (to the employee) and `audit.attendance.updated`
@@ -21,7 +22,6 @@ use uuid::Uuid;
 use super::{Context, changes, second};
 use crate::error::AttendanceError;
 use crate::model::{AttendanceRecord, Correction, worked_minutes};
-use crate::store::{AttendanceStore, RecordsQuery};
 
 /// The longest a corrected record may span.
 pub const MAX_SPAN: Duration = Duration::hours(24);
@@ -84,7 +84,6 @@ pub async fn handle(
     if check_in == before.check_in && check_out == before.check_out {
         return Ok(Corrected { record: before, events: Vec::new() });
     }
-    no_overlap(&before, check_in, check_out, now, store).await?;
     let after = AttendanceRecord {
         check_in,
         check_out,
@@ -96,7 +95,7 @@ pub async fn handle(
         ..before.clone()
     };
     let events = events(&before, &after, reason, requester);
-    store.update(&before, &after, &events).await?;
+    store.update(&before, &after, &events).await.map_err(AttendanceError::writing(&after))?;
     Ok(Corrected { record: after, events })
 }
 
@@ -141,36 +140,6 @@ fn check_times(
         }
     }
     Ok(())
-}
-
-/// Refuses times that overlap another of the employee's records (those
-/// checked in up to a week before; none is checked in after `now`).
-async fn no_overlap(
-    record: &AttendanceRecord,
-    check_in: DateTime<Utc>,
-    check_out: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-    store: &dyn AttendanceStore,
-) -> Result<(), AttendanceError> {
-    let end = check_out.unwrap_or(DateTime::<Utc>::MAX_UTC);
-    let nearby = RecordsQuery {
-        employee_id: Some(record.employee_id),
-        from: check_in - Duration::days(7),
-        to: check_out.unwrap_or(now) + Duration::seconds(1),
-        limit: 1000,
-    };
-    let clash = store.list(&nearby).await?.into_iter().find(|other| {
-        other.record_id != record.record_id
-            && other.check_in < end
-            && other.check_out.is_none_or(|out| out > check_in)
-    });
-    match clash {
-        Some(other) => Err(AttendanceError::Conflict(format!(
-            "the times overlap record {} (checked in at {})",
-            other.record_id, other.check_in
-        ))),
-        None => Ok(()),
-    }
 }
 
 fn events(

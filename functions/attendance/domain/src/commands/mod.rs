@@ -6,6 +6,8 @@ pub mod check_in;
 pub mod check_out;
 pub mod correct;
 pub mod list;
+pub mod overtime;
+pub mod terminated;
 
 #[cfg(test)]
 mod contract_tests;

@@ -83,6 +83,17 @@ impl EmployeeClient for Employees {
     ) -> BoxFuture<'a, Result<Employee, EmployeeError>> {
         self.local.update(id, changes, requester)
     }
+
+    fn list<'a>(
+        &'a self,
+        query: &'a hrms_employee::listing::EmployeeQuery,
+        requester: &'a Requester,
+    ) -> BoxFuture<'a, Result<hrms_employee::listing::EmployeePage, EmployeeError>> {
+        match self.check() {
+            Ok(()) => self.local.list(query, requester),
+            Err(e) => Box::pin(async { Err(e) }),
+        }
+    }
 }
 
 pub struct Harness {
@@ -120,6 +131,18 @@ impl Harness {
         let e = employee(time_zone, Some(Uuid::now_v7()));
         self.employees.people.insert(&e, &[]).await.expect("stored");
         e
+    }
+
+    /// A stored, active employee in `time_zone` managed by `manager_id`.
+    pub async fn report_of(&self, manager_id: Uuid, time_zone: &str) -> Employee {
+        let e = employee(time_zone, Some(manager_id));
+        self.employees.people.insert(&e, &[]).await.expect("stored");
+        e
+    }
+
+    /// Stores `e` as it is.
+    pub async fn store_employee(&self, e: &Employee) {
+        self.employees.people.insert(e, &[]).await.expect("stored");
     }
 
     /// The employee, signed in.

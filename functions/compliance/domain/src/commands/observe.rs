@@ -221,6 +221,34 @@ mod tests {
     }
 
     #[test]
+    fn overtime_past_the_threshold_is_an_alert_once_a_week() {
+        // 37.5 contracted hours; 8.5 h Monday to Friday is 42.5 h, past 41.25 h (10 %).
+        let mut events = vec![fixtures::sample(EventType::EmployeeCreated)];
+        events
+            .extend((4..=8).flat_map(|d| shift(Uuid::now_v7(), at(d, 7), at(d, 7) + Duration::minutes(510))));
+        let (timeline, observed) = run(&events);
+        assert_eq!(types(&observed), [EventType::ComplianceAlert, EventType::AuditComplianceAlert]);
+        let check = observed.iter().find_map(|o| o.check.clone()).expect("a check");
+        assert_eq!(check.findings.len(), 1, "{:?}", check.findings);
+        assert_eq!((check.outcome, check.findings[0].rule_id.as_str()), (Outcome::Allowed, "overtime"));
+        assert!(
+            check.findings[0].message.starts_with("42.5 h worked in 2027-W01"),
+            "{}",
+            check.findings[0].message
+        );
+        let Payload::ComplianceAlert(notice) = &observed.last().expect("observed").events[0].payload else {
+            panic!("an alert")
+        };
+        assert_eq!(notice.manager_id, Some(fixtures::MANAGER));
+        // More work the same week: already reported.
+        let saturday = shift(Uuid::now_v7(), at(9, 7), at(9, 7) + Duration::minutes(30));
+        for event in &saturday {
+            let later = decide(event, timeline.clone(), &Policy::default()).expect("learnt");
+            assert!(later.check.is_none() && later.events.is_empty(), "{:?}", later.check);
+        }
+    }
+
+    #[test]
     fn long_leave_is_an_alert_and_other_events_are_ignored() {
         let approved = fixtures::sample(EventType::LeaveApproved);
         let Payload::LeaveApproved(mut leave) = approved.payload.clone() else { panic!("leave") };

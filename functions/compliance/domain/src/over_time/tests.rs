@@ -169,3 +169,22 @@ fn leave_across_a_weekend_runs_on_and_a_working_day_between_breaks_it() {
     assert!(leave(&Policy::default(), &t, ids[1]).is_empty());
     assert!(leave(&Policy::default(), &t, ids[0]).is_empty());
 }
+
+#[test]
+fn a_week_past_the_contract_and_threshold_is_overtime_in_the_shifts_own_week() {
+    // 8.5 h Monday to Friday in Berlin: 42.5 h in 2027-W01.
+    let week: Vec<_> = (4..=8).map(|d| (at(d, 7, 0), at(d, 15, 30))).collect();
+    let (mut t, ids) = timeline("Europe/Berlin", &week);
+    assert!(attendance(&Policy::default(), &t, ids[4]).is_empty(), "no contract known: no finding");
+    t.weekly_hours = Some(37.5);
+    let found = attendance(&Policy::default(), &t, ids[4]);
+    assert_eq!(rules(&found), [("overtime", Severity::Warn)]);
+    assert_eq!((found[0].key.as_str(), found[0].date), ("overtime:2027-W01", date(4)));
+    t.weekly_hours = Some(40.0); // 44 h allowed
+    assert!(attendance(&Policy::default(), &t, ids[4]).is_empty());
+    // Sunday 23:00 UTC is already Monday in Tokyo: the same instants count in the next week there.
+    let (mut tokyo, ids) = timeline("Asia/Tokyo", &[(at(3, 23, 0), at(4, 9, 0))]);
+    tokyo.weekly_hours = Some(5.0);
+    let found = attendance(&Policy::default(), &tokyo, ids[0]);
+    assert_eq!(found.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(), ["overtime:2027-W01"]);
+}

@@ -156,7 +156,7 @@ mod compliance {
         let dir = tempdir::Dir::new("hrms-client-compliance");
         let store = Arc::new(SqliteComplianceStore::open(dir.0.join("compliance.db")).expect("store"));
         let auth = Arc::new(Authenticator::hs256(&[5u8; 32]).expect("key"));
-        let deps = ComplianceDeps { policy: Arc::new(Policy::default()), store: store.clone() };
+        let deps = ComplianceDeps::new(Arc::new(Policy::default()), store.clone());
         let url = serve(ComplianceApi::new(auth.clone(), deps).router()).await;
         let settings = settings();
         let client = HttpCompliance::new(url, settings.http_client().expect("http client"), &settings);
@@ -479,6 +479,39 @@ mod chain {
         let stale = client.update(created.employee_id, &changes, &me).await;
         assert!(matches!(stale, Err(EmployeeError::Conflict(_))), "{stale:?}");
         assert!(matches!(client.get(Uuid::now_v7(), &me).await, Err(EmployeeError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn listings_page_with_the_filters_encoded() {
+        use hrms_employee::listing::{EmployeeFilter, EmployeeQuery};
+        let (http, f) = employees().await;
+        let (client, me) = (http.for_token(f.token(Role::Hr)), requester(Role::Hr));
+        let boss = Uuid::now_v7();
+        let mut reports = Vec::new();
+        for n in 0..3 {
+            let new = NewEmployee {
+                manager_id: Some(boss),
+                email: format!("ada+{n}@example.com"),
+                ..new_employee()
+            };
+            reports.push(client.create(&new, &me).await.expect("created").employee_id);
+        }
+        client.create(&new_employee(), &me).await.expect("someone else's report");
+        let filter =
+            EmployeeFilter { manager_id: Some(boss), email: Some("ada+".into()), ..Default::default() };
+        let mut query = EmployeeQuery { filter, cursor: None, limit: 2 };
+        let first = client.list(&query, &me).await.expect("a page");
+        assert_eq!(first.employees.len(), 2);
+        query.cursor = Some(first.next_cursor.clone().expect("a next page"));
+        let second = client.list(&query, &me).await.expect("the next page");
+        assert_eq!(second.next_cursor, None);
+        let mut listed: Vec<_> =
+            first.employees.iter().chain(&second.employees).map(|e| e.employee_id).collect();
+        listed.sort();
+        reports.sort();
+        assert_eq!(listed, reports, "the '+' of the e-mail prefix is sent as itself");
+        let as_employee = http.for_token(f.token(Role::Employee)).list(&query, &me).await;
+        assert!(matches!(as_employee, Err(EmployeeError::Forbidden(_))), "{as_employee:?}");
     }
 
     #[tokio::test]

@@ -113,6 +113,7 @@ fn events(e: &Employee, requester: &Requester) -> Vec<HrmsEvent> {
         job_title: e.job_title.clone(),
         manager_id: e.manager_id,
         hire_date: e.hire_date,
+        weekly_hours: Some(e.weekly_hours),
     };
     let audit = AuditRecord {
         actor: actor.clone(),

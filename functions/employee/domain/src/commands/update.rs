@@ -117,6 +117,7 @@ fn events(
         email: after.email.clone(),
         manager_id: after.manager_id,
         changed_fields: diff.iter().map(|c| c.field.clone()).collect(),
+        weekly_hours: Some(after.weekly_hours),
     };
     let audit = AuditRecord {
         actor: actor.clone(),

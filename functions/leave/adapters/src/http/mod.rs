@@ -4,8 +4,9 @@
 //! - `GET /leaves/{id}` (hr, admin, the employee, their manager).
 //! - `GET /leaves?employee_id=&status=&from=&to=&limit=`: what the caller
 //!   may see, newest start date first.
-//! - `POST /leaves/{id}/approve`, `POST /leaves/{id}/reject` (the
-//!   employee's manager, hr, admin; never for a request of their own).
+//! - `POST /leaves/{id}/approve`, `POST /leaves/{id}/reject` (whoever
+//!   manages the employee when deciding, hr, admin; never for a request of
+//!   their own).
 //! - `POST /leaves/{id}/cancel` (the employee before the start date; hr and
 //!   admin at any time).
 //! - `GET /leave-balances/{employee_id}?year=` (hr, admin, the employee,
@@ -174,7 +175,9 @@ fn status(text: &str) -> Option<LeaveStatus> {
 ///
 /// The employee for themselves (`employee_id` may be left out); admin and hr for anyone. Employee is
 /// asked whether the person is active; the working days leave out weekends and the holidays of their
-/// country. A type that needs no approval is approved at once and debits the balance.
+/// country. A request across 31 December takes its days in each year from that year's balance. A
+/// type that needs no approval (sick) is approved at once and debits the balance; its `leave.approved`
+/// tells the employee's manager too.
 #[utoipa::path(
     post,
     path = "/leaves",
@@ -311,8 +314,8 @@ fn changed(done: Changed) -> Json<Leave> {
 
 /// Approve a request
 ///
-/// The employee's manager, admin and hr; never for a request of their own. Only a pending request;
-/// the balance of its type is debited with it (409 if that would take it below zero where the type
+/// Whoever manages the employee now (Employee is asked; they are recorded as `approver_id`), admin
+/// and hr; never for a request of their own. Only a pending request; the balance of its type is debited with it (409 if that would take it below zero where the type
 /// may not go negative).
 #[utoipa::path(
     post,
@@ -343,8 +346,8 @@ async fn approve_leave(
 
 /// Reject a request
 ///
-/// The employee's manager, admin and hr, with a reason; never for a request of their own. Only a
-/// pending request.
+/// Whoever manages the employee now (Employee is asked; they are recorded as `approver_id`), admin
+/// and hr, with a reason; never for a request of their own. Only a pending request.
 #[utoipa::path(
     post,
     path = "/leaves/{id}/reject",
@@ -430,7 +433,10 @@ struct BalanceParams {
 /// An employee's balances
 ///
 /// Admin and hr; the employee, and their manager (Employee says who that is). Every type of leave of
-/// the policy: the allowance, the days taken (approved), pending and left in the year.
+/// the policy, explained: the allowance (pro rata to the days employed in the year, from the hire and
+/// termination dates Employee gives), the days carried over from the year before and the day they
+/// expire, the days taken (approved) and pending, the carried days that expire untaken, and what is
+/// left today. A request across 31 December counts its days in each year.
 #[utoipa::path(
     get,
     path = "/leave-balances/{employee_id}",

@@ -26,6 +26,11 @@ struct Fixture {
 
 /// The Leave routes on SQLite, with Employee (and Compliance) in-process.
 fn fixture() -> Fixture {
+    fixture_with(Policy::default())
+}
+
+/// [`fixture`] with `policy`.
+fn fixture_with(policy: Policy) -> Fixture {
     let dir = temp_dir("leave-http");
     let checks = SqliteComplianceStore::open(dir.join("compliance.db")).expect("compliance store");
     let compliance: Arc<dyn ComplianceClient> = Arc::new(LocalCompliance {
@@ -34,17 +39,19 @@ fn fixture() -> Fixture {
     });
     let store = SqliteEmployeeStore::open(dir.join("employee.db")).expect("employee store");
     let employees = Arc::new(LocalEmployees { store: Arc::new(store), compliance });
-    with_employees(dir, employees.clone() as Arc<dyn EmployeeClient>, employees)
+    with_employees(dir, employees.clone() as Arc<dyn EmployeeClient>, employees, policy)
 }
 
-fn with_employees(dir: PathBuf, callee: Arc<dyn EmployeeClient>, employees: Arc<LocalEmployees>) -> Fixture {
+fn with_employees(
+    dir: PathBuf,
+    callee: Arc<dyn EmployeeClient>,
+    employees: Arc<LocalEmployees>,
+    policy: Policy,
+) -> Fixture {
     let store = SqliteLeaveStore::open(dir.join("leave.db")).expect("leave store");
     let auth = Arc::new(Authenticator::hs256(&[6u8; 32]).expect("key"));
-    let deps = LeaveDeps {
-        store: Arc::new(store),
-        policy: Arc::new(Policy::default()),
-        employees: Callee::local(callee),
-    };
+    let deps =
+        LeaveDeps { store: Arc::new(store), policy: Arc::new(policy), employees: Callee::local(callee) };
     let app = LeaveApi::new(auth.clone(), deps).router();
     Fixture { client: Client { app, auth }, dir, employees }
 }
@@ -196,6 +203,61 @@ async fn request_approve_and_the_balance_follows() {
         ]
     );
     assert!(events.iter().all(|ev| ev.partition_key() == e.employee_id.to_string() && ev.subject() == id));
+}
+
+/// The balance of `leave_type` in the report of `year`.
+async fn balance_of(f: &Fixture, e: &Employee, year: i32, leave_type: &str) -> Value {
+    let uri = format!("/leave-balances/{}?year={year}", e.employee_id);
+    let (status, report) = f.client.call("GET", &uri, Some(&f.as_employee(e)), None).await;
+    assert_eq!((status, report["year"].clone()), (StatusCode::OK, json!(year)), "{report}");
+    let found =
+        report["balances"].as_array().expect("list").iter().find(|b| b["leave_type"] == leave_type).cloned();
+    found.expect("the type")
+}
+
+#[tokio::test]
+async fn the_balance_explains_pro_rata_carry_over_and_a_request_across_new_year() {
+    let mut policy = Policy::default();
+    let annual = policy.types.get_mut("annual").expect("annual");
+    annual.carry_over_cap = 5.0;
+    let f = fixture_with(policy);
+    let new = NewEmployee { hire_date: date(2026, 7, 1), ..hrms_employee::fixtures::new_employee() };
+    let hr = Requester { user_id: Uuid::now_v7(), role: Role::Hr, employee_id: None };
+    let e = f.employees.create(&new, &hr).await.expect("employee");
+    let me = f.as_employee(&e);
+
+    // Tuesday 29 December 2026 to Tuesday 5 January 2027 in GB: 3 days in
+    // 2026, 2 in 2027 (1 January a holiday).
+    let (status, leave) = f.post("/leaves", &me, ask(date(2026, 12, 29), date(2027, 1, 5))).await;
+    assert_eq!(status, StatusCode::CREATED, "{leave}");
+    assert_eq!((leave["days"].clone(), leave["next_year_days"].clone()), (json!(5.0), json!(2.0)));
+    let pending = balance_of(&f, &e, 2027, "annual").await;
+    assert_eq!((pending["pending"].clone(), pending["taken"].clone()), (json!(2.0), json!(0.0)));
+    let id = leave["leave_id"].as_str().expect("id");
+    let (status, _) =
+        f.client.call("POST", &format!("/leaves/{id}/approve"), Some(&f.as_manager(&e)), None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Hired 1 July: 184 of 365 days of 25, 12.6 rounded up to 13.
+    let y2026 = balance_of(&f, &e, 2026, "annual").await;
+    assert_eq!(
+        y2026,
+        json!({
+            "leave_type": "annual", "allowance": 13.0, "carried": 0.0, "carried_expires": null,
+            "taken": 3.0, "pending": 0.0, "expiring": 0.0, "remaining": 10.0, "may_go_negative": false
+        })
+    );
+    // 10 unused in 2026, 5 carried (the cap) until 31 March; the 2 days of
+    // January are taken from them, 3 expire untaken.
+    let y2027 = balance_of(&f, &e, 2027, "annual").await;
+    let remaining = if today() <= date(2027, 3, 31) { 28.0 } else { 25.0 };
+    assert_eq!(
+        y2027,
+        json!({
+            "leave_type": "annual", "allowance": 25.0, "carried": 5.0, "carried_expires": "2027-03-31",
+            "taken": 2.0, "pending": 0.0, "expiring": 3.0, "remaining": remaining, "may_go_negative": false
+        })
+    );
 }
 
 #[tokio::test]
@@ -353,7 +415,7 @@ impl EmployeeClient for Down {
 async fn employee_down_is_503_and_nothing_is_stored() {
     let up = fixture();
     let e = up.employee("GB").await;
-    let f = with_employees(temp_dir("leave-http"), Arc::new(Down), up.employees.clone());
+    let f = with_employees(temp_dir("leave-http"), Arc::new(Down), up.employees.clone(), Policy::default());
     let (start, end) = week(4);
     let (status, problem) = f.post("/leaves", &f.as_employee(&e), ask(start, end)).await;
     assert_eq!(
@@ -426,4 +488,49 @@ async fn every_route_refuses_as_documented() {
     ];
     assert_refusals(&f.client, &table).await;
     assert_eq!(f.outbox().await.len(), written, "nothing written by the refusals");
+}
+
+#[tokio::test]
+async fn whoever_manages_the_employee_when_deciding_decides_before_any_event_is_taken_in() {
+    let f = fixture();
+    let e = f.employee("GB").await;
+    let new_manager = f.employee("GB").await;
+    let (start, end) = week(8);
+    let (status, leave) = f.post("/leaves", &f.as_employee(&e), ask(start, end)).await;
+    assert_eq!((status, leave["approver_id"].clone()), (StatusCode::CREATED, json!(e.manager_id)));
+    let id = leave["leave_id"].as_str().expect("id").to_owned();
+    // HR gives the employee another manager; Leave has not yet taken in employee.updated.
+    let hr = Requester { user_id: Uuid::now_v7(), role: Role::Hr, employee_id: None };
+    let change = EmployeeChanges { manager_id: Some(Some(new_manager.employee_id)), ..Default::default() };
+    f.employees.update(e.employee_id, &change, &hr).await.expect("manager changed");
+
+    let someone = f.client.token(Role::Manager, Some(Uuid::now_v7()));
+    let (status, _) = f.client.call("POST", &format!("/leaves/{id}/approve"), Some(&someone), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a manager who is not theirs");
+    let new = f.client.token(Role::Manager, Some(new_manager.employee_id));
+    let (status, approved) = f.client.call("POST", &format!("/leaves/{id}/approve"), Some(&new), None).await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(
+        (approved["status"].clone(), approved["approver_id"].clone()),
+        (json!("approved"), json!(new_manager.employee_id)),
+        "the new manager decided and is recorded"
+    );
+}
+
+#[test]
+fn the_document_explains_the_balance_with_an_example() {
+    let doc = serde_json::to_value(LeaveDeps::openapi()).expect("JSON");
+    let ok = &doc["paths"]["/leave-balances/{employee_id}"]["get"]["responses"]["200"];
+    let body = &ok["content"]["application/json"]["schema"]["$ref"];
+    assert_eq!(body, "#/components/schemas/Balances", "{ok}");
+    let schemas = &doc["components"]["schemas"];
+    let example = &schemas["Balances"]["example"]["balances"][0];
+    let type_balance = &schemas["TypeBalance"]["properties"];
+    for field in ["allowance", "carried", "carried_expires", "taken", "pending", "expiring", "remaining"] {
+        assert!(type_balance[field].is_object(), "{field} documented");
+        assert!(example.get(field).is_some(), "{field} in the example");
+    }
+    assert!(schemas["Leave"]["properties"]["next_year_days"].is_object());
+    let required = schemas["Leave"]["required"].as_array().expect("required");
+    assert!(!required.contains(&json!("next_year_days")), "absent for a request within one year");
 }

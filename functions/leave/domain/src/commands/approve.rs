@@ -1,7 +1,8 @@
-//! `approve`: the employee's manager (their approver), hr or admin grants
+//! `approve`: the employee's manager now ([`super::approver`]), hr or admin grants
 //! a pending request; never the employee or whoever made the request. The
-//! balance of its type and year is debited in the same transaction, and a
-//! type that may not go negative refuses an approval beyond its allowance.
+//! balance of its type and year (each year's part, for a request across
+//! 31 December) is debited in the same transaction, and a type that may
+//! not go negative refuses an approval beyond a year's entitlement.
 //! Events: `leave.approved` (to the employee) and `audit.leave.approved`
 //! (status and balance before and after).
 
@@ -11,9 +12,9 @@ use hrms_events::leave::{LeaveApproved, LeaveStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{
-    Changed, Context, audit, balance_of, decider_id, may_decide, pending, remaining, visible, within_contract,
-};
+use super::approver::decidable;
+use super::entitled::{charged, left_in_first, parts_for};
+use super::{Changed, Context, audit, decider_id, pending, within_contract};
 use crate::error::LeaveError;
 use crate::model::Leave;
 
@@ -24,34 +25,24 @@ pub async fn handle(leave_id: Uuid, requester: &Requester, ctx: &Context<'_>) ->
 /// One read and write.
 async fn attempt(leave_id: Uuid, requester: &Requester, ctx: &Context<'_>) -> Result<Changed, LeaveError> {
     let Context { store, policy, .. } = *ctx;
-    let before = visible(leave_id, requester, store).await?;
-    may_decide(&before, requester)?;
+    let (before, current) = decidable(leave_id, requester, ctx).await?;
     pending(&before, "approved")?;
     let rules = policy.leave_type(&before.leave_type).ok_or_else(|| {
         LeaveError::conflict("leave_type", format!("{} is no longer a type of leave", before.leave_type))
     })?;
-    let balance = balance_of(&before, store).await?;
-    let debited = balance.taking(before.days);
-    if !rules.may_go_negative && debited.taken > rules.allowance {
-        return Err(LeaveError::conflict(
-            "leave_type",
-            format!(
-                "{} days of {} leave left in {}; the request takes {}",
-                rules.allowance - balance.taken,
-                before.leave_type,
-                before.year(),
-                before.days
-            ),
-        ));
+    let parts = parts_for(&before, requester, ctx).await?;
+    for part in &parts {
+        part.fits(rules, &before.leave_type)?;
     }
+    let debited = charged(&parts, 1.0);
     let after = Leave {
         status: LeaveStatus::Approved,
         decided_by: Some(requester.user_id),
         version: before.version + 1,
         updated_at: Utc::now().trunc_subsecs(6),
-        ..before.clone()
+        ..current
     };
-    let (left_before, left_after) = (remaining(policy, &balance), remaining(policy, &debited));
+    let (left_before, left_after) = left_in_first(&parts, 1.0);
     within_contract(after.days, left_after)?;
     let actor = requester.actor();
     let notice = LeaveApproved {
@@ -63,13 +54,14 @@ async fn attempt(leave_id: Uuid, requester: &Requester, ctx: &Context<'_>) -> Re
         end_date: after.end_date,
         days: after.days,
         balance_after: left_after.unwrap_or_default(),
+        without_approval: false,
     };
     let record = audit(&actor, Some((&before, left_before)), (&after, left_after), None);
     let events = vec![
         HrmsEvent::new(Payload::LeaveApproved(notice), &actor),
         HrmsEvent::new(Payload::AuditLeaveApproved(record), &actor),
     ];
-    store.update(&after, Some(&debited), &events).await?;
+    store.update(&after, &debited, &events).await?;
     Ok(Changed { leave: after, events })
 }
 

@@ -1,6 +1,8 @@
-//! `balances`: an employee's balance of every type of leave in one year:
-//! the allowance, what approved requests took, what pending ones ask for,
-//! and what is left. For hr and admin, the employee, and their manager
+//! `balances`: an employee's balance of every type of leave in one year,
+//! explained: the allowance (pro rata), the days carried over and when
+//! they expire, what approved requests took, what pending ones ask for,
+//! what carried days will expire untaken, and what is left today
+//! ([`crate::accrual`]). For hr and admin, the employee, and their manager
 //! (Employee says who that is, and whether the employee exists).
 
 use chrono::NaiveDate;
@@ -10,6 +12,7 @@ use hrms_events::leave::LeaveStatus;
 use uuid::Uuid;
 
 use super::Context;
+use super::entitled::entitlement;
 use crate::error::LeaveError;
 use crate::model::{Balances, LeaveQuery, TypeBalance};
 
@@ -19,7 +22,7 @@ pub async fn handle(
     requester: &Requester,
     ctx: &Context<'_>,
 ) -> Result<Balances, LeaveError> {
-    let Context { store, policy, employees, .. } = *ctx;
+    let Context { store, policy, employees, today } = *ctx;
     if requester.role == Role::Employee && !requester.is(employee_id) {
         return Err(LeaveError::Forbidden("employees see their own balances only".into()));
     }
@@ -28,7 +31,7 @@ pub async fn handle(
     else {
         return Err(LeaveError::invalid("year", "not a year"));
     };
-    employees.get(employee_id, requester).await?;
+    let employee = employees.get(employee_id, requester).await?;
     let taken = store.balances(employee_id, year).await?;
     let pending = LeaveQuery {
         status: Some(LeaveStatus::Pending),
@@ -37,22 +40,25 @@ pub async fn handle(
         ..LeaveQuery::of(employee_id, 1000)
     };
     let pending = store.list(&pending).await?;
-    let balances = policy
-        .types
-        .iter()
-        .map(|(name, rules)| {
-            let taken = taken.iter().find(|b| &b.leave_type == name).map_or(0.0, |b| b.taken);
-            let pending = pending.iter().filter(|l| &l.leave_type == name).map(|l| l.days).sum();
-            TypeBalance {
-                leave_type: name.clone(),
-                allowance: rules.allowance,
-                taken,
-                pending,
-                remaining: rules.allowance - taken,
-                may_go_negative: rules.may_go_negative,
-            }
-        })
-        .collect();
+    let mut balances = Vec::with_capacity(policy.types.len());
+    for (name, rules) in &policy.types {
+        let entitled = entitlement(&employee, name, year, policy, store).await?;
+        let taken = taken.iter().find(|b| &b.leave_type == name).map_or(0.0, |b| b.taken);
+        // An empty float sum is -0.0; `+ 0.0` shows it as 0.
+        let pending =
+            pending.iter().filter(|l| &l.leave_type == name).map(|l| l.days_in(year)).sum::<f64>() + 0.0;
+        balances.push(TypeBalance {
+            leave_type: name.clone(),
+            allowance: entitled.allowance,
+            carried: entitled.carried,
+            carried_expires: entitled.expires.filter(|_| entitled.carried > 0.0),
+            taken,
+            pending,
+            expiring: entitled.expiring(),
+            remaining: entitled.available_on(today.max(first)) - taken,
+            may_go_negative: rules.may_go_negative,
+        });
+    }
     Ok(Balances { employee_id, year, balances })
 }
 
@@ -87,6 +93,8 @@ mod tests {
         }
         let next = handle(id, 2028, &h.hr, &h.ctx()).await.expect("2028");
         assert!(next.balances.iter().all(|b| b.taken == 0.0 && b.pending == 0.0));
+        // Zero is shown as 0, not -0 (an empty float sum is -0.0).
+        assert!(next.balances.iter().all(|b| b.pending.is_sign_positive() && b.allowance.is_sign_positive()));
     }
 
     #[tokio::test]

@@ -1,8 +1,8 @@
 //! `cancel`: the employee withdraws a pending or approved request before
 //! its start date; hr and admin cancel others' at any time (their own only
 //! as anyone does, before it starts). An approved
-//! request's days are credited back to its balance in the same
-//! transaction. Events: `leave.cancelled` (to the employee, and to the
+//! request's days are credited back to its balance (each year's part, for
+//! a request across 31 December) in the same transaction. Events: `leave.cancelled` (to the employee, and to the
 //! approver if it was approved) and `audit.leave.cancelled`.
 //!
 //! "Before the start date" is by the date in UTC, which the caller passes
@@ -14,7 +14,8 @@ use hrms_events::leave::{LeaveCancelled, LeaveStatus};
 use hrms_events::{Actor, HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, Context, audit, balance_of, remaining, text, visible};
+use super::entitled::{charged, left_in_first, parts};
+use super::{Changed, Context, audit, text, visible};
 use crate::error::LeaveError;
 use crate::model::{Cancellation, Leave};
 use crate::policy::Policy;
@@ -85,10 +86,11 @@ pub(crate) async fn apply(
         updated_at: Utc::now().trunc_subsecs(6),
         ..before.clone()
     };
-    let balance = balance_of(before, store).await?;
-    let credited = was_approved.then(|| balance.taking(-before.days));
-    let left_before = remaining(policy, &balance);
-    let left_after = credited.as_ref().map_or(left_before, |c| remaining(policy, c));
+    // The balance left is reported against the policy's allowance.
+    let parts = parts(before, None, policy, store).await?;
+    let credited = if was_approved { charged(&parts, -1.0) } else { Vec::new() };
+    let (left_before, credited_left) = left_in_first(&parts, -1.0);
+    let left_after = if was_approved { credited_left } else { left_before };
     let notice = LeaveCancelled {
         leave_id: after.leave_id,
         employee_id: after.employee_id,
@@ -105,7 +107,7 @@ pub(crate) async fn apply(
         HrmsEvent::new(Payload::LeaveCancelled(notice), &by.actor),
         HrmsEvent::new(Payload::AuditLeaveCancelled(record), &by.actor),
     ];
-    store.update(&after, credited.as_ref(), &events).await?;
+    store.update(&after, &credited, &events).await?;
     Ok(Changed { leave: after, events })
 }
 

@@ -18,14 +18,19 @@ macro_rules! with_retries {
 }
 
 pub mod approve;
+mod approver;
 pub mod balances;
 pub mod cancel;
+pub mod entitled;
 pub mod get;
 pub mod list;
+pub mod reassign;
 pub mod reject;
 pub mod request;
 pub mod terminated;
 
+#[cfg(test)]
+mod accrual_tests;
 #[cfg(test)]
 mod contract_tests;
 #[cfg(test)]
@@ -169,6 +174,13 @@ fn audit(
         }
         if balance != after.1 {
             changes.push(FieldChange::new("balance", json!(balance), json!(after.1)));
+        }
+        if leave.approver_id != after.0.approver_id {
+            changes.push(FieldChange::new(
+                "approver_id",
+                json!(leave.approver_id),
+                json!(after.0.approver_id),
+            ));
         }
     }
     AuditRecord {

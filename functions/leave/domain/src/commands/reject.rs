@@ -1,4 +1,4 @@
-//! `reject`: the employee's manager (their approver), hr or admin turns a
+//! `reject`: the employee's manager now ([`super::approver`]), hr or admin turns a
 //! pending request down, with a reason; never the employee or whoever
 //! made the request. The balance is untouched. Events: `leave.rejected`
 //! (to the employee, with the reason) and `audit.leave.rejected`.
@@ -9,7 +9,8 @@ use hrms_events::leave::{LeaveRejected, LeaveStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, Context, audit, balance_of, decider_id, may_decide, pending, remaining, text, visible};
+use super::approver::decidable;
+use super::{Changed, Context, audit, balance_of, decider_id, pending, remaining, text};
 use crate::error::LeaveError;
 use crate::model::{Leave, Rejection};
 
@@ -32,8 +33,7 @@ async fn attempt(
     ctx: &Context<'_>,
 ) -> Result<Changed, LeaveError> {
     let Context { store, policy, .. } = *ctx;
-    let before = visible(leave_id, requester, store).await?;
-    may_decide(&before, requester)?;
+    let (before, current) = decidable(leave_id, requester, ctx).await?;
     pending(&before, "rejected")?;
     let after = Leave {
         status: LeaveStatus::Rejected,
@@ -41,7 +41,7 @@ async fn attempt(
         decision_note: Some(reason.to_owned()),
         version: before.version + 1,
         updated_at: Utc::now().trunc_subsecs(6),
-        ..before.clone()
+        ..current
     };
     let left = remaining(policy, &balance_of(&before, store).await?);
     let actor = requester.actor();
@@ -59,7 +59,7 @@ async fn attempt(
         HrmsEvent::new(Payload::LeaveRejected(notice), &actor),
         HrmsEvent::new(Payload::AuditLeaveRejected(record), &actor),
     ];
-    store.update(&after, None, &events).await?;
+    store.update(&after, &[], &events).await?;
     Ok(Changed { leave: after, events })
 }
 

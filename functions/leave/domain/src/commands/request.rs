@@ -2,18 +2,22 @@
 //! anyone). Employee is asked whether the person exists and is active;
 //! the working days are counted on the calendar of their country; a
 //! request overlapping a pending or approved one is refused by the store,
-//! in the transaction that would write it. A type that needs no approval
-//! is approved at once and debits the balance. Events: `leave.requested`
-//! (to the approver) and `audit.leave.requested`; or, approved at once,
-//! `leave.approved` (to the employee) and `audit.leave.approved`.
+//! in the transaction that would write it. A request across 31 December
+//! takes its days in each year from that year's balance. A type that
+//! needs no approval is approved at once and debits the balance. Events:
+//! `leave.requested` (to the approver) and `audit.leave.requested`; or,
+//! approved at once, `leave.approved` (to the employee, and marked
+//! `without_approval` so that their manager is told too) and
+//! `audit.leave.approved`.
 
-use chrono::{Datelike, SubsecRound, Utc};
+use chrono::{Datelike, NaiveDate, SubsecRound, Utc};
 use hrms_employee::{Employee, Requester};
 use hrms_events::leave::{LeaveApproved, LeaveRequested, LeaveStatus};
 use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
-use super::{Changed, Context, audit, balance_of, decider_id, remaining, text, within_contract};
+use super::entitled::{Part, charged, left_in_first, parts};
+use super::{Changed, Context, audit, decider_id, text, within_contract};
 use crate::error::LeaveError;
 use crate::model::{Balance, Leave, NewLeave};
 use crate::policy::{LeaveType, Policy};
@@ -30,23 +34,26 @@ pub async fn handle(new: NewLeave, requester: &Requester, ctx: &Context<'_>) -> 
     let employee = ctx.employees.get(employee_id, requester).await?;
     let leave = counted(draft, &employee, policy)?;
     let rules = *policy.leave_type(&leave.leave_type).ok_or(LeaveError::invalid("leave_type", "unknown"))?;
-    with_retries!(attempt(&leave, &rules, requester, ctx))
+    with_retries!(attempt(&leave, &employee, &rules, requester, ctx))
 }
 
 /// One read and write.
 async fn attempt(
     leave: &Leave,
+    employee: &Employee,
     rules: &LeaveType,
     requester: &Requester,
     ctx: &Context<'_>,
 ) -> Result<Changed, LeaveError> {
-    let Context { store, policy, .. } = *ctx;
-    let balance = balance_of(leave, store).await?;
+    let store = ctx.store;
+    let parts = parts(leave, Some(employee), ctx.policy, store).await?;
     let leave = Leave { leave_id: Uuid::now_v7(), ..leave.clone() };
-    let (leave, debited) = decide(leave, &balance, rules, requester)?;
-    within_contract(leave.days, remaining(policy, debited.as_ref().unwrap_or(&balance)))?;
-    let events = events(&leave, &balance, debited.as_ref(), policy, requester);
-    store.insert(&leave, debited.as_ref(), &events).await?;
+    let (leave, debited) = decide(leave, &parts, rules, requester)?;
+    let (left_before, left_after) = left_in_first(&parts, 1.0);
+    let left = if debited.is_empty() { left_before } else { left_after };
+    within_contract(leave.days, left)?;
+    let events = events(&leave, left, requester);
+    store.insert(&leave, &debited, &events).await?;
     Ok(Changed { leave, events })
 }
 
@@ -67,10 +74,10 @@ fn draft(
     if end < start {
         return Err(LeaveError::invalid("end_date", "before start_date"));
     }
-    if end.year() != start.year() {
+    if end.year() > start.year() + 1 {
         return Err(LeaveError::invalid(
             "end_date",
-            "a request stays within one calendar year, whose balance it draws on: split it at the new year",
+            "a request spans at most two calendar years: split it at a new year",
         ));
     }
     if new.half_day.is_some() && start != end {
@@ -89,6 +96,7 @@ fn draft(
         end_date: end,
         half_day: new.half_day,
         days: 0.0,
+        next_year_days: None,
         status: LeaveStatus::Pending,
         reason: text("reason", new.reason)?,
         requested_by: requester.user_id,
@@ -114,6 +122,11 @@ fn counted(draft: Leave, employee: &Employee, policy: &Policy) -> Result<Leave, 
     let calendar = policy.calendar(&employee.country);
     let working = calendar.working_days(draft.start_date, draft.end_date).len() as f64;
     let days = if draft.half_day.is_some() { working / 2.0 } else { working };
+    let next_year = draft.end_date.year() > draft.start_date.year();
+    let next_year_days = next_year
+        .then(|| NaiveDate::from_ymd_opt(draft.end_date.year(), 1, 1))
+        .flatten()
+        .map(|new_year| calendar.working_days(new_year, draft.end_date).len() as f64);
     if days == 0.0 {
         return Err(LeaveError::invalid(
             "start_date",
@@ -135,46 +148,34 @@ fn counted(draft: Leave, employee: &Employee, policy: &Policy) -> Result<Leave, 
             ),
         ));
     }
-    Ok(Leave { approver_id: employee.manager_id, days, ..draft })
+    Ok(Leave { approver_id: employee.manager_id, days, next_year_days, ..draft })
 }
 
 /// The request as it is stored: pending, or approved at once with the
-/// balance it debits. Refused when the balance is too low already.
+/// balances it debits (one per year it takes days in). Refused when a
+/// year's entitlement (the allowance pro rata, and the carried days its
+/// days up to their expiry draw on) does not cover its part there
+/// ([`Part::fits`]).
 fn decide(
     leave: Leave,
-    balance: &Balance,
+    parts: &[Part],
     rules: &LeaveType,
     requester: &Requester,
-) -> Result<(Leave, Option<Balance>), LeaveError> {
-    let left = rules.allowance - balance.taken;
-    if !rules.may_go_negative && leave.days > left {
-        return Err(LeaveError::conflict(
-            "leave_type",
-            format!(
-                "{left} days of {} leave left in {}; {} asked for",
-                leave.leave_type,
-                leave.year(),
-                leave.days
-            ),
-        ));
+) -> Result<(Leave, Vec<Balance>), LeaveError> {
+    for part in parts {
+        part.fits(rules, &leave.leave_type)?;
     }
     if rules.needs_approval {
-        return Ok((leave, None));
+        return Ok((leave, Vec::new()));
     }
-    let debited = balance.taking(leave.days);
     let approved = Leave { status: LeaveStatus::Approved, decided_by: Some(requester.user_id), ..leave };
-    Ok((approved, Some(debited)))
+    Ok((approved, charged(parts, 1.0)))
 }
 
-fn events(
-    leave: &Leave,
-    balance: &Balance,
-    debited: Option<&Balance>,
-    policy: &Policy,
-    requester: &Requester,
-) -> Vec<HrmsEvent> {
+/// The events of the request, `after` days left of its type once written
+/// (in the first year it takes days in).
+fn events(leave: &Leave, after: Option<f64>, requester: &Requester) -> Vec<HrmsEvent> {
     let actor = requester.actor();
-    let after = remaining(policy, debited.unwrap_or(balance));
     let record = audit(&actor, None, (leave, after), None);
     if leave.status == LeaveStatus::Approved {
         let notice = LeaveApproved {
@@ -186,6 +187,7 @@ fn events(
             end_date: leave.end_date,
             days: leave.days,
             balance_after: after.unwrap_or_default(),
+            without_approval: true,
         };
         return vec![
             HrmsEvent::new(Payload::LeaveApproved(notice), &actor),
@@ -286,7 +288,7 @@ mod tests {
         let cases: Vec<(NewLeave, &str)> = vec![
             (NewLeave { leave_type: "sabbatical".into(), ..base.clone() }, "leave_type"),
             (NewLeave { end_date: Some(date(2027, 2, 26)), ..base.clone() }, "end_date"),
-            (NewLeave { end_date: Some(date(2028, 1, 3)), ..base.clone() }, "end_date"),
+            (NewLeave { end_date: Some(date(2029, 1, 3)), ..base.clone() }, "end_date"),
             (NewLeave { half_day: Some(HalfDay::FirstHalf), ..base.clone() }, "half_day"),
             (new_leave(None, date(2027, 3, 6), date(2027, 3, 7)), "start_date"),
             (new_leave(None, date(2025, 12, 1), date(2025, 12, 2)), "start_date"),

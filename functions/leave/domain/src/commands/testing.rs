@@ -39,9 +39,9 @@ impl Contended {
         self.stale_once.store(true, Ordering::SeqCst);
     }
 
-    /// The conflict of a write of `balance`, if another came first.
-    fn stale(&self, balance: Option<&Balance>) -> Result<(), StoreError> {
-        if balance.is_some() && self.stale_once.swap(false, Ordering::SeqCst) {
+    /// The conflict of a write of `balances`, if another came first.
+    fn stale(&self, balances: &[Balance]) -> Result<(), StoreError> {
+        if !balances.is_empty() && self.stale_once.swap(false, Ordering::SeqCst) {
             return Err(StoreError::Conflict("the balance changed since it was read".into()));
         }
         Ok(())
@@ -60,11 +60,11 @@ impl LeaveStore for Contended {
     fn insert<'a>(
         &'a self,
         leave: &'a Leave,
-        balance: Option<&'a Balance>,
+        balances: &'a [Balance],
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        match self.stale(balance) {
-            Ok(()) => self.store.insert(leave, balance, events),
+        match self.stale(balances) {
+            Ok(()) => self.store.insert(leave, balances, events),
             Err(e) => Box::pin(async { Err(e) }),
         }
     }
@@ -76,11 +76,11 @@ impl LeaveStore for Contended {
     fn update<'a>(
         &'a self,
         leave: &'a Leave,
-        balance: Option<&'a Balance>,
+        balances: &'a [Balance],
         events: &'a [HrmsEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        match self.stale(balance) {
-            Ok(()) => self.store.update(leave, balance, events),
+        match self.stale(balances) {
+            Ok(()) => self.store.update(leave, balances, events),
             Err(e) => Box::pin(async { Err(e) }),
         }
     }
@@ -235,6 +235,29 @@ impl Harness {
 
     pub fn employees_up(&self) {
         self.employees.down.store(false, Ordering::SeqCst);
+    }
+
+    /// Changes the employee's record (as Employee would answer it).
+    pub fn change_employee(&mut self, change: impl FnOnce(&mut Employee)) {
+        let mut records = self.employees.records.lock().expect("lock");
+        if let Some(e) = records.get_mut(&self.employee.employee_id) {
+            change(e);
+            self.employee = e.clone();
+        }
+    }
+
+    /// Gives employee `id` another manager (as Employee would record it).
+    pub fn set_manager(&self, id: Uuid, manager_id: Option<Uuid>) {
+        if let Some(e) = self.employees.records.lock().expect("lock").get_mut(&id) {
+            e.manager_id = manager_id;
+        }
+    }
+
+    /// Ends the employment of employee `id` (as Employee would record it).
+    pub fn terminate(&self, id: Uuid) {
+        if let Some(e) = self.employees.records.lock().expect("lock").get_mut(&id) {
+            e.status = EmployeeStatus::Terminated;
+        }
     }
 
     /// Ends the employee's employment (as Employee would record it).

@@ -84,3 +84,40 @@ fn print_every_message() {
         println!("== {}\nSubject: {}\n\n{}\n", ty.as_str(), m.subject, m.text);
     }
 }
+
+#[test]
+fn leave_approved_without_approval_tells_the_manager_who_is_away() {
+    let templates = Templates::embedded();
+    let mut event = fixtures::sample(EventType::LeaveApproved);
+    let hrms_events::Payload::LeaveApproved(p) = &mut event.payload else { panic!("leave.approved") };
+    p.without_approval = true;
+    p.leave_type = "sick".into();
+    let grace = Person { name: "Grace Hopper".into(), email: Some("grace@example.com".into()) };
+    let to_manager = templates.render(&event, &grace, Some(&ada())).expect("rendered");
+    assert!(to_manager.subject.starts_with("Ada Lovelace is on sick leave"), "{to_manager:?}");
+    assert!(to_manager.text.contains("needs no approval"), "{}", to_manager.text);
+    assert!(!to_manager.text.contains("Balance"), "the manager is not told the balance");
+    let to_employee = templates.render(&event, &ada(), Some(&ada())).expect("rendered");
+    assert!(to_employee.subject.starts_with("Your leave is approved"), "{to_employee:?}");
+}
+
+#[test]
+fn leave_reassigned_tells_the_employee_who_decides_and_asks_the_new_approver() {
+    let templates = Templates::embedded();
+    let mut event = fixtures::sample(EventType::LeaveReassigned);
+    let grace = Person { name: "Grace Hopper".into(), email: Some("grace@example.com".into()) };
+    let to_approver = templates.render(&event, &grace, Some(&ada())).expect("rendered");
+    assert!(to_approver.subject.starts_with("Leave request to decide: Ada Lovelace"), "{to_approver:?}");
+    assert!(
+        to_approver.text.contains("awaits your decision, because the manager changed"),
+        "{}",
+        to_approver.text
+    );
+    let to_employee = templates.render(&event, &ada(), Some(&ada())).expect("rendered");
+    assert!(to_employee.subject.starts_with("Your leave request has a new approver"), "{to_employee:?}");
+    assert!(to_employee.text.contains("decided by another manager"), "{}", to_employee.text);
+    let hrms_events::Payload::LeaveReassigned(p) = &mut event.payload else { panic!("leave.reassigned") };
+    p.approver_id = None;
+    let to_employee = templates.render(&event, &ada(), Some(&ada())).expect("rendered");
+    assert!(to_employee.text.contains("decided by HR"), "{}", to_employee.text);
+}

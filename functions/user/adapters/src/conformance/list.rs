@@ -74,6 +74,28 @@ pub async fn accounts_are_listed_by_every_filter_page_by_page(stores: Stores) {
     assert_eq!(walk(&stores, &al, 10).await.len(), 2, "Alan and Alonzo, any case");
 }
 
+pub async fn the_accounts_of_an_employee_are_listed_by_its_id(stores: Stores) {
+    let employee = Uuid::now_v7();
+    let linked =
+        |status| User { employee_id: Some(employee), ..person("Ada Lovelace", Role::Employee, status) };
+    let (active, suspended) = (linked(UserStatus::Active), linked(UserStatus::Suspended));
+    let other = person("Alan Turing", Role::Employee, UserStatus::Active);
+    let unlinked = User { employee_id: None, ..person("Grace Hopper", Role::Hr, UserStatus::Active) };
+    for u in [&active, &suspended, &other, &unlinked] {
+        stores.user.insert(u, &[]).await.expect("inserted");
+    }
+    let theirs = UserFilter { employee_id: Some(employee), ..Default::default() };
+    let mut want = vec![active.user_id, suspended.user_id];
+    want.sort();
+    for limit in [1, 50] {
+        assert_eq!(walk(&stores, &theirs, limit).await, want, "pages of {limit}");
+    }
+    let still_active = UserFilter { status: Some(UserStatus::Active), ..theirs.clone() };
+    assert_eq!(walk(&stores, &still_active, 10).await, [active.user_id]);
+    let nobody = UserFilter { employee_id: Some(Uuid::now_v7()), ..Default::default() };
+    assert!(walk(&stores, &nobody, 10).await.is_empty());
+}
+
 pub async fn a_changed_account_is_listed_as_it_now_is(stores: Stores) {
     let ada = person("Ada Lovelace", Role::Employee, UserStatus::Active);
     stores.user.insert(&ada, &[]).await.expect("inserted");

@@ -104,6 +104,7 @@ pub(super) async fn list_users(
         role: named(&params, "role", "admin, hr, manager or employee")?,
         name: text("name")?,
         email: text("email")?,
+        employee_id: None,
     };
     let limit = match params.get("limit") {
         None => DEFAULT_LIMIT,

@@ -33,6 +33,9 @@ pub(super) fn select(query: &UserQuery) -> Result<(String, Vec<Value>), StoreErr
         let after = Uuid::parse_str(cursor).map_err(|e| StoreError::InvalidCursor(e.to_string()))?;
         add("user_id > ?", after.to_string());
     }
+    if let Some(employee) = f.employee_id {
+        add("employee_id = ?", employee.to_string());
+    }
     if let Some(status) = f.status {
         add("status = ?", text(status));
     }
@@ -100,6 +103,7 @@ mod tests {
             (UserFilter { role: Some(Role::Manager), ..Default::default() }, "user_by_role"),
             (UserFilter { name: Some("ada".into()), ..Default::default() }, "user_by_name"),
             (UserFilter { email: Some("ada".into()), ..Default::default() }, "email_key"),
+            (UserFilter { employee_id: Some(Uuid::now_v7()), ..Default::default() }, "user_by_employee"),
         ];
         for (filter, index) in cases {
             let query =

@@ -6,6 +6,7 @@ pub mod get;
 pub mod list;
 pub mod password;
 pub mod suspend;
+pub mod terminated;
 pub mod update;
 
 #[cfg(test)]
@@ -18,7 +19,7 @@ use hrms_compliance::ComplianceClient;
 use hrms_employee::{EmployeeClient, Requester};
 use hrms_events::audit::AuditRecord;
 use hrms_events::user::UserStatus;
-use hrms_events::{FieldChange, HrmsEvent, Payload, Role};
+use hrms_events::{Actor, FieldChange, HrmsEvent, Payload, Role};
 use uuid::Uuid;
 
 use crate::error::UserError;
@@ -90,8 +91,17 @@ fn emit(
     audit: impl FnOnce(AuditRecord<hrms_events::user::UserSnapshot>) -> Payload,
     change: Change<'_>,
 ) -> Vec<HrmsEvent> {
+    emit_as(requester.actor(), notice, audit, change)
+}
+
+/// [`emit`] with `actor` (a function acting on its own, e.g.).
+fn emit_as(
+    actor: Actor,
+    notice: Option<Payload>,
+    audit: impl FnOnce(AuditRecord<hrms_events::user::UserSnapshot>) -> Payload,
+    change: Change<'_>,
+) -> Vec<HrmsEvent> {
     let Change { before, after, changes, reason } = change;
-    let actor = requester.actor();
     let record = AuditRecord {
         actor: actor.clone(),
         before: before.map(User::snapshot),

@@ -4,11 +4,11 @@
 
 use hrms_employee::Requester;
 use hrms_events::user::{UserStatus, UserSuspended};
-use hrms_events::{FieldChange, HrmsEvent, Payload};
+use hrms_events::{Actor, FieldChange, HrmsEvent, Payload};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Change, Context, emit, load, may_manage, next};
+use super::{Change, Context, emit_as, load, may_manage, next};
 use crate::error::UserError;
 use crate::model::{Suspension, User};
 
@@ -43,21 +43,28 @@ pub async fn handle(
             before.status
         )));
     }
-    let after = next(&before, User { status: UserStatus::Suspended, ..before.clone() });
+    let (after, events) = suspend_as(&before, reason, requester.actor());
+    store.update(&after, &events).await?;
+    Ok(Suspended { user: after, events })
+}
+
+/// `before`, active, suspended by `actor` for `reason`: the next version
+/// and its events (`user.suspended`, `audit.user.suspended`).
+pub(super) fn suspend_as(before: &User, reason: String, actor: Actor) -> (User, Vec<HrmsEvent>) {
+    let after = next(before, User { status: UserStatus::Suspended, ..before.clone() });
     let notice = UserSuspended {
-        user_id,
+        user_id: after.user_id,
         email: after.email.clone(),
         full_name: after.full_name.clone(),
         employee_id: after.employee_id,
         reason: reason.clone(),
     };
     let change = FieldChange::new("status", json!(before.status), json!(after.status));
-    let events = emit(
-        requester,
+    let events = emit_as(
+        actor,
         Some(Payload::UserSuspended(notice)),
         Payload::AuditUserSuspended,
-        Change { before: Some(&before), after: &after, changes: vec![change], reason: Some(reason) },
+        Change { before: Some(before), after: &after, changes: vec![change], reason: Some(reason) },
     );
-    store.update(&after, &events).await?;
-    Ok(Suspended { user: after, events })
+    (after, events)
 }

@@ -5,6 +5,7 @@ use super::*;
 use crate::commands::testing::{Harness, types};
 use crate::commands::{check_in, check_out};
 use crate::fixtures::requester;
+use crate::store::AttendanceStore;
 
 /// A closed record of 08:00 to 16:00 UTC on 2027-01-04 (the harness's
 /// clock then moves to the next morning).
@@ -133,13 +134,38 @@ async fn a_correction_may_not_overlap_another_record() {
     let into_first = correction(Some(first_out - Duration::hours(1)), Some(first_out + Duration::hours(2)));
     let refused = handle(second.record_id, into_first, &h.hr, &h.ctx()).await;
     assert!(
-        matches!(refused, Err(AttendanceError::Conflict(ref why)) if why.contains("overlap")),
+        matches!(refused, Err(AttendanceError::Overlap { ref field, ref message })
+            if field == "check_in" && message.contains(&first.record_id.to_string())),
+        "{refused:?}"
+    );
+    // Ending inside the other names the check-out.
+    let ending_in_first =
+        correction(Some(first.check_in - Duration::hours(1)), Some(first.check_in + Duration::minutes(1)));
+    let refused = handle(second.record_id, ending_in_first, &h.hr, &h.ctx()).await;
+    assert!(
+        matches!(refused, Err(AttendanceError::Overlap { ref field, .. }) if field == "check_out"),
         "{refused:?}"
     );
     // Up to the other's check-out is fine.
     let touching = correction(Some(first_out), Some(first_out + Duration::hours(4)));
     let fixed = handle(second.record_id, touching, &h.hr, &h.ctx()).await.expect("touching");
     assert_eq!((fixed.record.check_in, fixed.record.worked_minutes), (first_out, Some(240)));
+}
+
+#[tokio::test]
+async fn a_correction_may_not_overlap_a_record_months_old() {
+    let mut h = Harness::new();
+    let me = h.person(&h.employee("UTC").await);
+    let old = closed(&mut h, &me).await;
+    h.now += Duration::days(120);
+    let recent = closed(&mut h, &me).await;
+    let back = correction(Some(old.check_in + Duration::hours(7)), Some(old.check_in + Duration::hours(9)));
+    let refused = handle(recent.record_id, back, &h.hr, &h.ctx()).await;
+    assert!(
+        matches!(refused, Err(AttendanceError::Overlap { ref field, .. }) if field == "check_in"),
+        "{refused:?}"
+    );
+    assert_eq!(h.store.get(recent.record_id).await.expect("read"), Some(recent));
 }
 
 #[tokio::test]

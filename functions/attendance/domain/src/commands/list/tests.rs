@@ -30,6 +30,7 @@ async fn worked(
         worked_minutes: crate::model::worked_minutes(start, end),
         corrected: false,
         correction_reason: None,
+        closed_at_termination: false,
         version: 1,
         created_at: start,
         updated_at: start,

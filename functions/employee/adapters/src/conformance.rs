@@ -16,6 +16,7 @@ use hrms_platform::outbox::OutboxStore;
 
 mod list;
 mod outbox;
+mod reports;
 
 /// Reads the dead letters of an outbox: (event id, reason), oldest first.
 type DeadLetters = Box<dyn Fn() -> BoxFuture<'static, Vec<(Uuid, String)>> + Send + Sync>;
@@ -105,6 +106,7 @@ async fn on_dynamodb() -> Stores {
 
 use list::*;
 use outbox::*;
+use reports::*;
 
 hrms_platform::suite!(
     an_employee_reads_back_as_written,
@@ -117,6 +119,7 @@ hrms_platform::suite!(
     listings_select_by_every_filter_and_page_through_each_match_once,
     a_changed_employee_is_listed_as_it_now_is,
     a_cursor_the_store_did_not_give_is_refused,
+    a_leavers_active_reports_move_to_the_leavers_manager,
 );
 
 /// A new employee (version 1) with a unique e-mail.

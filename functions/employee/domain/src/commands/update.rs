@@ -65,7 +65,7 @@ pub async fn handle(
     }
     after.version = before.version + 1;
     after.updated_at = Utc::now().trunc_subsecs(6);
-    let events = events(&before, &after, diff, requester);
+    let events = events(&before, &after, diff, requester, None);
     store.update(&after, &events).await?;
     Ok(Updated { employee: after, events })
 }
@@ -105,11 +105,13 @@ fn apply(before: &Employee, changes: EmployeeChanges) -> (Employee, Vec<FieldCha
     (after, diff)
 }
 
-fn events(
+/// `employee.updated` and its audit twin for the change `diff`.
+pub(super) fn events(
     before: &Employee,
     after: &Employee,
     diff: Vec<FieldChange>,
     requester: &Requester,
+    reason: Option<String>,
 ) -> Vec<HrmsEvent> {
     let actor = requester.actor();
     let notice = EmployeeUpdated {
@@ -124,7 +126,7 @@ fn events(
         before: Some(before.snapshot()),
         after: after.snapshot(),
         changes: diff,
-        reason: None,
+        reason,
     };
     vec![
         HrmsEvent::new(Payload::EmployeeUpdated(notice), &actor),

@@ -184,3 +184,29 @@ async fn carried_days_cover_only_the_days_up_to_their_expiry() {
     let fits = ask(&h, date(2027, 3, 30), date(2027, 5, 6)).await.expect("27 days").leave;
     assert_eq!(fits.days, 27.0);
 }
+
+#[tokio::test]
+async fn rejections_and_cancellations_report_the_balance_pro_rata() {
+    let mut h = Harness::new();
+    h.change_employee(|e| e.hire_date = date(2027, 7, 1));
+    let balance_of = |changed: &super::Changed| match &changed.events[1].payload {
+        Payload::AuditLeaveRejected(r) | Payload::AuditLeaveCancelled(r) => {
+            (r.before.as_ref().and_then(|b| b.balance_after), r.after.balance_after)
+        }
+        other => panic!("an audit record, not {other:?}"),
+    };
+    // 13 days pro rata (not the policy's 25); 3 days (2-4 August) asked.
+    let turned_down = ask(&h, date(2027, 8, 2), date(2027, 8, 4)).await.expect("asked").leave;
+    let no = crate::model::Rejection { reason: "busy".into() };
+    let rejected =
+        super::reject::handle(turned_down.leave_id, no, &h.manager(), &h.ctx()).await.expect("rejected");
+    assert_eq!(balance_of(&rejected), (Some(13.0), Some(13.0)), "untouched, of 13");
+
+    let taken = ask(&h, date(2027, 8, 2), date(2027, 8, 4)).await.expect("asked").leave;
+    approve::handle(taken.leave_id, &h.manager(), &h.ctx()).await.expect("approved");
+    let why = Cancellation { reason: Some("Plans changed".into()) };
+    let me = h.employee_requester();
+    let cancelled =
+        cancel::handle(taken.leave_id, why, &me, &h.on(date(2027, 7, 15))).await.expect("cancelled");
+    assert_eq!(balance_of(&cancelled), (Some(10.0), Some(13.0)), "credited back to 13");
+}

@@ -9,7 +9,7 @@
 //! as [`Context::today`].
 
 use chrono::{SubsecRound, Utc};
-use hrms_employee::Requester;
+use hrms_employee::{Employee, EmployeeError, Requester};
 use hrms_events::leave::{LeaveCancelled, LeaveStatus};
 use hrms_events::{Actor, HrmsEvent, Payload};
 use uuid::Uuid;
@@ -52,8 +52,16 @@ async fn attempt(
             )));
         }
     }
+    // The balance the events report is what Employee's dates entitle to
+    // (pro rata); one the caller is not shown is reported against the
+    // policy's allowance.
+    let employee = match ctx.employees.get(before.employee_id, requester).await {
+        Ok(employee) => Some(employee),
+        Err(EmployeeError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
     let by = Canceller { actor: requester.actor(), user_id: Some(requester.user_id) };
-    apply(&before, &by, reason, ctx.policy, ctx.store).await
+    apply(&before, &by, reason, employee.as_ref(), ctx.policy, ctx.store).await
 }
 
 /// Who cancels: the actor the events name, and the account, if a person.
@@ -63,11 +71,14 @@ pub(crate) struct Canceller {
 }
 
 /// Cancels `before` (pending or approved) as `by`, crediting an approved
-/// request's days back; [`LeaveError::Stale`] if it changed since read.
+/// request's days back, the balance reported against what `employee` is
+/// entitled to (without them, the policy's allowance);
+/// [`LeaveError::Stale`] if it changed since read.
 pub(crate) async fn apply(
     before: &Leave,
     by: &Canceller,
     reason: Option<String>,
+    employee: Option<&Employee>,
     policy: &Policy,
     store: &dyn LeaveStore,
 ) -> Result<Changed, LeaveError> {
@@ -86,8 +97,7 @@ pub(crate) async fn apply(
         updated_at: Utc::now().trunc_subsecs(6),
         ..before.clone()
     };
-    // The balance left is reported against the policy's allowance.
-    let parts = parts(before, None, policy, store).await?;
+    let parts = parts(before, employee, policy, store).await?;
     let credited = if was_approved { charged(&parts, -1.0) } else { Vec::new() };
     let (left_before, credited_left) = left_in_first(&parts, -1.0);
     let left_after = if was_approved { credited_left } else { left_before };

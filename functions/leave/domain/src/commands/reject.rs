@@ -10,7 +10,8 @@ use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
 use super::approver::decidable;
-use super::{Changed, Context, audit, balance_of, decider_id, pending, remaining, text};
+use super::entitled::{left_in_first, parts_for};
+use super::{Changed, Context, audit, decider_id, pending, text};
 use crate::error::LeaveError;
 use crate::model::{Leave, Rejection};
 
@@ -32,7 +33,6 @@ async fn attempt(
     requester: &Requester,
     ctx: &Context<'_>,
 ) -> Result<Changed, LeaveError> {
-    let Context { store, policy, .. } = *ctx;
     let (before, current) = decidable(leave_id, requester, ctx).await?;
     pending(&before, "rejected")?;
     let after = Leave {
@@ -43,7 +43,8 @@ async fn attempt(
         updated_at: Utc::now().trunc_subsecs(6),
         ..current
     };
-    let left = remaining(policy, &balance_of(&before, store).await?);
+    // What is left of the first year's entitlement, untouched.
+    let (left, _) = left_in_first(&parts_for(&before, requester, ctx).await?, 0.0);
     let actor = requester.actor();
     let notice = LeaveRejected {
         leave_id,
@@ -59,7 +60,7 @@ async fn attempt(
         HrmsEvent::new(Payload::LeaveRejected(notice), &actor),
         HrmsEvent::new(Payload::AuditLeaveRejected(record), &actor),
     ];
-    store.update(&after, &[], &events).await?;
+    ctx.store.update(&after, &[], &events).await?;
     Ok(Changed { leave: after, events })
 }
 

@@ -45,7 +45,9 @@ pub async fn handle(
         let mut leave = Some(leave);
         let mut tried = 1;
         while let Some(current) = leave.take() {
-            match apply(&current, &by, Some(reason.clone()), policy, store).await {
+            // No hire date in the event: balances are reported against the
+            // policy's allowance.
+            match apply(&current, &by, Some(reason.clone()), None, policy, store).await {
                 Ok(done) => cancelled.push(done),
                 // Changed meanwhile (perhaps decided): as it is now.
                 Err(LeaveError::Stale(_)) if tried < ATTEMPTS => {

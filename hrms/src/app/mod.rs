@@ -305,22 +305,27 @@ fn spawn_consumer(
         Durability::DeadLetterAfterRetries => retry,
     };
     Ok(match transport {
-        Transport::InProcess(bus) => topics
-            .into_iter()
-            .map(|topic| {
-                let (bus, handler, stop) = (bus.clone(), handler.clone(), stopped(stopping.clone()));
-                let defaults = BatchSettings::default();
-                let settings = BatchSettings {
-                    max_wait: Duration::from_millis(200),
-                    retry: durably(defaults.retry),
-                    ..defaults
-                };
-                tokio::spawn(async move {
-                    bus.consume(topic, group, handler.as_ref(), settings, stop).await;
-                    Ok(())
+        Transport::InProcess(bus) => {
+            // The batch settings a Kafka consumer of the group would have
+            // (`HRMS_BATCH_MAX_WAIT_MS`, `HRMS_BATCH_MAX_RECORDS`).
+            let kafka = ConsumerSettings::from_env(group)?;
+            topics
+                .into_iter()
+                .map(|topic| {
+                    let (bus, handler, stop) = (bus.clone(), handler.clone(), stopped(stopping.clone()));
+                    let defaults = BatchSettings::default();
+                    let settings = BatchSettings {
+                        max_records: kafka.max_records,
+                        max_wait: kafka.max_wait,
+                        retry: durably(defaults.retry),
+                    };
+                    tokio::spawn(async move {
+                        bus.consume(topic, group, handler.as_ref(), settings, stop).await;
+                        Ok(())
+                    })
                 })
-            })
-            .collect(),
+                .collect()
+        }
         Transport::Kafka { config, .. } => {
             let mut settings = ConsumerSettings::from_env(group)?;
             settings.retry = durably(settings.retry);

@@ -14,13 +14,7 @@ use crate::running::Running;
 pub async fn leave_is_approved_and_cancelled_when_the_employment_ends(hrms: &impl Running) {
     let api = hrms.api();
     let admin = hrms.token(Role::Admin);
-    let create = async |account: Value| {
-        let answer = api.post("/users", Some(&admin), Some(&account)).await;
-        assert_eq!(answer.status, 201, "{answer}");
-        let created = answer.json();
-        let id = |name: &str| created[name].as_str().expect("an id").to_owned();
-        (id("user_id"), id("employee_id"))
-    };
+    let create = async |account: Value| api.create_account(&admin, &account).await;
     let (boss_user, boss) = create(account("grace@example.com", "Grace", "Hopper", "manager", None)).await;
     let (ada_user, ada) =
         create(account("ada@example.com", "Ada", "Lovelace", "employee", Some(&boss))).await;

@@ -24,13 +24,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 pub async fn leave_follows_the_policy_across_the_year_and_tells_of_sickness(hrms: &impl Running) {
     let api = hrms.api();
     let admin = hrms.token(Role::Admin);
-    let create = async |account: Value| {
-        let answer = api.post("/users", Some(&admin), Some(&account)).await;
-        assert_eq!(answer.status, 201, "{answer}");
-        let created = answer.json();
-        let id = |name: &str| created[name].as_str().expect("an id").to_owned();
-        (id("user_id"), id("employee_id"))
-    };
+    let create = async |account: Value| api.create_account(&admin, &account).await;
     let (grace_user, grace) = create(account("grace@example.com", "Grace", "Hopper", "manager", None)).await;
     let (ada_user, ada) =
         create(account("ada@example.com", "Ada", "Lovelace", "employee", Some(&grace))).await;

@@ -19,13 +19,7 @@ use hrms_e2e::{Broker, TempDir};
 pub async fn pending_leave_follows_manager_changes_and_departures(hrms: &impl Running) {
     let api = hrms.api();
     let admin = hrms.token(Role::Admin);
-    let create = async |account: Value| {
-        let answer = api.post("/users", Some(&admin), Some(&account)).await;
-        assert_eq!(answer.status, 201, "{answer}");
-        let created = answer.json();
-        let id = |name: &str| created[name].as_str().expect("an id").to_owned();
-        (id("user_id"), id("employee_id"))
-    };
+    let create = async |account: Value| api.create_account(&admin, &account).await;
     let (grace_user, grace) = create(account("grace@example.com", "Grace", "Hopper", "manager", None)).await;
     let (_, linus) = create(account("linus@example.com", "Linus", "Torvalds", "manager", Some(&grace))).await;
     let (margaret_user, margaret) =

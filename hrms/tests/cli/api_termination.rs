@@ -24,12 +24,8 @@ pub async fn a_termination_suspends_the_account_and_closes_the_check_in(hrms: &i
     let api = hrms.api();
     let admin = hrms.token(Role::Admin);
     let email = format!("ada.{}@example.com", uuid::Uuid::now_v7().simple());
-    let answer =
-        api.post("/users", Some(&admin), Some(&account(&email, "Ada", "Lovelace", "employee", None))).await;
-    assert_eq!(answer.status, 201, "{answer}");
-    let created = answer.json();
-    let id = |name: &str| created[name].as_str().expect("an id").to_owned();
-    let (user, employee) = (id("user_id"), id("employee_id"));
+    let (user, employee) =
+        api.create_account(&admin, &account(&email, "Ada", "Lovelace", "employee", None)).await;
     let ada = hrms.token_for(Role::Employee, &user, Some(&employee));
     let checked_in = api.post("/attendance/check-in", Some(&ada), None).await;
     assert_eq!(checked_in.status, 201, "{checked_in}");
@@ -110,11 +106,7 @@ async fn serve_user_and_attendance_take_terminations_the_way_a_kafkasource_deliv
     let attendance = Dev::serve_with("attendance", ports[3], &data, &callees[1..]).await;
     let admin = user.token(Role::Admin);
     let new_user = account("mary@example.com", "Mary", "Jackson", "employee", None);
-    let answer = user.api.post("/users", Some(&admin), Some(&new_user)).await;
-    assert_eq!(answer.status, 201, "{answer}");
-    let created = answer.json();
-    let id = |name: &str| created[name].as_str().expect("an id").to_owned();
-    let (mary_user, mary) = (id("user_id"), id("employee_id"));
+    let (mary_user, mary) = user.api.create_account(&admin, &new_user).await;
     let me = attendance.token_for(Role::Employee, &mary_user, Some(&mary));
     let checked_in = attendance.api.post("/attendance/check-in", Some(&me), None).await;
     assert_eq!(checked_in.status, 201, "{checked_in}");

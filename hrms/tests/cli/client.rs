@@ -61,6 +61,17 @@ impl Api {
         self.send(Method::POST, path, token, body).await
     }
 
+    /// `POST /users` with `account` as `token`, which must answer 201: the
+    /// new account's user id and employee id.
+    pub async fn create_account(&self, token: &str, account: &Value) -> (String, String) {
+        let answer = self.post("/users", Some(token), Some(account)).await;
+        assert_eq!(answer.status, 201, "{answer}");
+        let created = answer.json();
+        let id =
+            |name: &str| created[name].as_str().unwrap_or_else(|| panic!("no {name}: {created}")).to_owned();
+        (id("user_id"), id("employee_id"))
+    }
+
     /// `DELETE path`.
     pub async fn delete(&self, path: &str, token: &str) -> Answer {
         self.send(Method::DELETE, path, Some(token), None).await

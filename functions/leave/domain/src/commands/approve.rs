@@ -13,7 +13,7 @@ use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
 use super::approver::decidable;
-use super::entitled::{charged, left_in_first, parts_for};
+use super::entitled::{charged, left_in_first, parts};
 use super::{Changed, Context, audit, decider_id, pending, within_contract};
 use crate::error::LeaveError;
 use crate::model::Leave;
@@ -25,12 +25,12 @@ pub async fn handle(leave_id: Uuid, requester: &Requester, ctx: &Context<'_>) ->
 /// One read and write.
 async fn attempt(leave_id: Uuid, requester: &Requester, ctx: &Context<'_>) -> Result<Changed, LeaveError> {
     let Context { store, policy, .. } = *ctx;
-    let (before, current) = decidable(leave_id, requester, ctx).await?;
+    let (before, current, employee) = decidable(leave_id, requester, ctx).await?;
     pending(&before, "approved")?;
     let rules = policy.leave_type(&before.leave_type).ok_or_else(|| {
         LeaveError::conflict("leave_type", format!("{} is no longer a type of leave", before.leave_type))
     })?;
-    let parts = parts_for(&before, requester, ctx).await?;
+    let parts = parts(&before, employee.as_ref(), policy, store).await?;
     for part in &parts {
         part.fits(rules, &before.leave_type)?;
     }

@@ -13,7 +13,7 @@
 //!   taken in the change, and the manager who stands in for one who left
 //!   (whom Employee still names) may decide.
 
-use hrms_employee::{EmployeeError, Requester};
+use hrms_employee::{Employee, EmployeeError, Requester};
 use hrms_events::Role;
 use uuid::Uuid;
 
@@ -22,7 +22,8 @@ use crate::error::LeaveError;
 use crate::model::Leave;
 
 /// The request `leave_id` as stored, and as `requester` decides it: with
-/// the approver of now. Refused unless `requester` may decide it: an
+/// the approver of now; and the employee as Employee showed them to
+/// `requester` (none if not shown). Refused unless `requester` may decide it: an
 /// employee asking for someone else's request is refused (403); to a
 /// manager who is not its approver (a former manager, once Leave has taken
 /// in the change) it is missing (404), as it is to `GET`.
@@ -30,9 +31,9 @@ pub(super) async fn decidable(
     leave_id: Uuid,
     requester: &Requester,
     ctx: &Context<'_>,
-) -> Result<(Leave, Leave), LeaveError> {
+) -> Result<(Leave, Leave, Option<Employee>), LeaveError> {
     let stored = ctx.store.get(leave_id).await?.ok_or(LeaveError::NotFound("leave request"))?;
-    let approver_id = approver_now(&stored, requester, ctx).await?;
+    let (approver_id, employee) = approver_now(&stored, requester, ctx).await?;
     let current = Leave { approver_id, ..stored.clone() };
     if !may_see(&current, requester) {
         return Err(if requester.role == Role::Employee {
@@ -42,38 +43,40 @@ pub(super) async fn decidable(
         });
     }
     may_decide(&current, requester)?;
-    Ok((stored, current))
+    Ok((stored, current, employee))
 }
 
-/// The approver of `stored` when `requester` decides it.
+/// The approver of `stored` when `requester` decides it, and the employee
+/// if Employee was asked and showed them.
 async fn approver_now(
     stored: &Leave,
     requester: &Requester,
     ctx: &Context<'_>,
-) -> Result<Option<Uuid>, LeaveError> {
+) -> Result<(Option<Uuid>, Option<Employee>), LeaveError> {
     // Refused whoever manages the employee (their own request, or a plain
     // employee's call): no need to ask.
     let may_be_a_decider = requester.is_hr() || requester.role == Role::Manager;
     if !may_be_a_decider || requester.is(stored.employee_id) || requester.user_id == stored.requested_by {
-        return Ok(stored.approver_id);
+        return Ok((stored.approver_id, None));
     }
     let employee = match ctx.employees.get(stored.employee_id, requester).await {
         Ok(employee) => employee,
         // Not one of the caller's reports now: the approver recorded stands.
-        Err(EmployeeError::NotFound) => return Ok(stored.approver_id),
+        Err(EmployeeError::NotFound) => return Ok((stored.approver_id, None)),
         Err(e) => return Err(e.into()),
     };
-    let Some(manager) = employee.manager_id else { return Ok(None) };
-    if Some(manager) == stored.approver_id {
-        return Ok(Some(manager));
-    }
-    // Another manager than the one recorded (the caller, or seen by hr or
-    // admin): unless they have left, they decide now.
-    match ctx.employees.get(manager, requester).await {
-        Ok(m) if !m.is_active() => Ok(stored.approver_id),
-        Ok(_) | Err(EmployeeError::NotFound) => Ok(Some(manager)),
-        Err(e) => Err(e.into()),
-    }
+    let approver = match employee.manager_id {
+        None => None,
+        Some(manager) if Some(manager) == stored.approver_id => Some(manager),
+        // Another manager than the one recorded (the caller, or seen by hr
+        // or admin): unless they have left, they decide now.
+        Some(manager) => match ctx.employees.get(manager, requester).await {
+            Ok(m) if !m.is_active() => stored.approver_id,
+            Ok(_) | Err(EmployeeError::NotFound) => Some(manager),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    Ok((approver, Some(employee)))
 }
 
 #[cfg(test)]

@@ -158,23 +158,6 @@ pub(crate) async fn parts(
     Ok(parts)
 }
 
-/// The parts of `leave` ([`parts`]); Employee tells `requester` the
-/// employment dates. A caller Employee does not show the employee to (a
-/// manager standing in for one who left) is held to the policy's
-/// allowance.
-pub(crate) async fn parts_for(
-    leave: &Leave,
-    requester: &hrms_employee::Requester,
-    ctx: &super::Context<'_>,
-) -> Result<Vec<Part>, LeaveError> {
-    let employee = match ctx.employees.get(leave.employee_id, requester).await {
-        Ok(employee) => Some(employee),
-        Err(hrms_employee::EmployeeError::NotFound) => None,
-        Err(e) => return Err(e.into()),
-    };
-    parts(leave, employee.as_ref(), ctx.policy, ctx.store).await
-}
-
 /// The balances `parts` leave once each is charged `sign` times its days
 /// (1: taken, -1: credited back).
 pub(crate) fn charged(parts: &[Part], sign: f64) -> Vec<Balance> {

@@ -10,7 +10,7 @@ use hrms_events::{HrmsEvent, Payload};
 use uuid::Uuid;
 
 use super::approver::decidable;
-use super::entitled::{left_in_first, parts_for};
+use super::entitled::{left_in_first, parts};
 use super::{Changed, Context, audit, decider_id, pending, text};
 use crate::error::LeaveError;
 use crate::model::{Leave, Rejection};
@@ -33,7 +33,7 @@ async fn attempt(
     requester: &Requester,
     ctx: &Context<'_>,
 ) -> Result<Changed, LeaveError> {
-    let (before, current) = decidable(leave_id, requester, ctx).await?;
+    let (before, current, employee) = decidable(leave_id, requester, ctx).await?;
     pending(&before, "rejected")?;
     let after = Leave {
         status: LeaveStatus::Rejected,
@@ -44,7 +44,7 @@ async fn attempt(
         ..current
     };
     // What is left of the first year's entitlement, untouched.
-    let (left, _) = left_in_first(&parts_for(&before, requester, ctx).await?, 0.0);
+    let (left, _) = left_in_first(&parts(&before, employee.as_ref(), ctx.policy, ctx.store).await?, 0.0);
     let actor = requester.actor();
     let notice = LeaveRejected {
         leave_id,

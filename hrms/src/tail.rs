@@ -8,9 +8,9 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use hrms_kafka::KafkaConfig;
 use hrms_kafka::codec::decode;
 use hrms_kafka::dlq;
+use hrms_kafka::{KafkaConfig, KafkaContext};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
@@ -152,12 +152,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         statistics_interval: Duration::ZERO,
         ..hrms_kafka::ConsumerSettings::new(group)
     };
-    let consumer: StreamConsumer = config.consumer_config(&settings).create()?;
+    let context = config.context()?;
+    let consumer: StreamConsumer<KafkaContext> =
+        config.consumer_config(&settings).create_with_context(context.clone())?;
     let topic = args.topic.clone();
     // Where to start, resolved now: whatever is produced once "following"
     // is printed is shown.
     let (consumer, assignment) = tokio::task::spawn_blocking(move || {
-        let assignment = start(&consumer, &topic, args.from_beginning);
+        // Its metadata is asked before its first poll serves a token request.
+        let assignment = context
+            .prime(consumer.client())
+            .map_err(anyhow::Error::from)
+            .and_then(|()| start(&consumer, &topic, args.from_beginning));
         (consumer, assignment)
     })
     .await?;
@@ -193,7 +199,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
 /// Each partition of `topic` at its end now (its high watermark), or at
 /// its start.
-fn start(consumer: &StreamConsumer, topic: &str, from_beginning: bool) -> anyhow::Result<TopicPartitionList> {
+fn start(
+    consumer: &StreamConsumer<KafkaContext>,
+    topic: &str,
+    from_beginning: bool,
+) -> anyhow::Result<TopicPartitionList> {
     let timeout = Duration::from_secs(10);
     let metadata = consumer
         .fetch_metadata(Some(topic), timeout)

@@ -11,7 +11,7 @@ locals {
     HRMS_JWKS_URL              = var.jwks_url
     HRMS_JWT_ISSUER            = var.jwt_issuer
     HRMS_JWT_AUDIENCE          = var.jwt_audience
-    KAFKA_BOOTSTRAP_SERVERS    = var.kafka_bootstrap_servers
+    KAFKA_BOOTSTRAP_SERVERS    = local.kafka_bootstrap_servers
     # The functions call one another through the API, with the caller's token.
     HRMS_COMPLIANCE_URL = local.api_url
     HRMS_EMPLOYEE_URL   = local.api_url
@@ -24,9 +24,19 @@ locals {
     HRMS_USER_URL                 = local.api_url
     HRMS_SERVICE_TOKEN_SECRET_ARN = var.service_token_secret_arn
   }
+  # The functions' own Kafka clients (the relay's producer; a consumer's
+  # dead letters) on MSK: IAM access control, OAUTHBEARER tokens signed with
+  # the function role's credentials (hrms-kafka's msk-iam feature, built
+  # into every zip), over TLS. Those functions' roles may Connect (iam.tf).
+  kafka_clients = setunion(keys(local.deployed_readers), ["relay"])
+  msk_iam_environment = {
+    KAFKA_SASL_MECHANISM    = "AWS_MSK_IAM"
+    KAFKA_SECURITY_PROTOCOL = "SASL_SSL"
+  }
   environment = {
     for name in local.lambdas : name => merge(
       var.kafka_client_environment,
+      local.msk && contains(local.kafka_clients, name) ? local.msk_iam_environment : {},
       { for name, arn in var.function_secret_arns : "${name}_SECRET_ARN" => arn },
       local.common_environment,
       contains(["user", "relay"], name) ? {} : local.account_check,
@@ -93,6 +103,10 @@ resource "aws_lambda_function" "function" {
     precondition {
       condition     = contains(var.functions, "user") || contains(["user", "relay"], each.key)
       error_message = "The functions check callers' accounts at the User function (HRMS_USER_URL, this API): deploy user too."
+    }
+    precondition {
+      condition     = local.kafka_bootstrap_servers != null && local.kafka_bootstrap_servers != ""
+      error_message = "No Kafka bootstrap servers: set kafka_bootstrap_servers (self-managed), or enable IAM access control on the MSK cluster."
     }
     precondition {
       condition     = var.secrets_extension_layer_arn != "" || length([for k in keys(local.environment[each.key]) : k if endswith(k, "_SECRET_ARN")]) == 0

@@ -53,6 +53,14 @@ locals {
   # MSK's topic and group ARNs: arn:...:topic/<cluster>/<uuid>/<topic>.
   msk_topic = replace(var.msk_cluster_arn, ":cluster/", ":topic/")
   msk_group = replace(var.msk_cluster_arn, ":cluster/", ":group/")
+  # The functions' brokers: as given, else MSK's IAM listener (port 9098).
+  kafka_bootstrap_servers = var.kafka_bootstrap_servers != "" ? var.kafka_bootstrap_servers : one(data.aws_msk_bootstrap_brokers.msk[*].bootstrap_brokers_sasl_iam)
+}
+
+# The MSK cluster's brokers, by listener.
+data "aws_msk_bootstrap_brokers" "msk" {
+  count       = local.msk ? 1 : 0
+  cluster_arn = var.msk_cluster_arn
 }
 
 data "aws_caller_identity" "current" {}

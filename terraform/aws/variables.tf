@@ -72,12 +72,13 @@ variable "msk_cluster_arn" {
 }
 
 variable "kafka_bootstrap_servers" {
-  description = "KAFKA_BOOTSTRAP_SERVERS of the functions (dead letters, the relay), and the self-managed mapping's endpoints."
+  description = "KAFKA_BOOTSTRAP_SERVERS of the functions (dead letters, the relay), and the self-managed mapping's endpoints. With kafka_kind = msk, empty (the default) takes the cluster's IAM brokers (port 9098)."
   type        = string
+  default     = ""
 }
 
 variable "kafka_client_environment" {
-  description = "More KAFKA_* settings of the functions' producer (dead letters, the relay), e.g. KAFKA_SECURITY_PROTOCOL = \"SSL\" for MSK's TLS listener. No passwords here: put them in function_secret_arns."
+  description = "More KAFKA_* settings of the functions' producer (dead letters, the relay), e.g. KAFKA_SECURITY_PROTOCOL = \"SSL\" for a TLS listener. With kafka_kind = msk, KAFKA_SASL_MECHANISM = \"AWS_MSK_IAM\" and KAFKA_SECURITY_PROTOCOL = \"SASL_SSL\" are set over these. No passwords here: put them in function_secret_arns."
   type        = map(string)
   default     = { KAFKA_SECURITY_PROTOCOL = "SSL" }
 }

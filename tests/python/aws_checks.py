@@ -118,6 +118,18 @@ def aws(tf_dir, code_json):
     role = res[("aws_iam_role", "function")]
     want(role.get("for_each") == "${local.lambdas}", "not one role per Lambda")
 
+    # The functions' own Kafka clients on MSK authenticate with IAM (hrms-kafka's AWS_MSK_IAM),
+    # the relay and every consumer (its dead letters), over the IAM listener's brokers.
+    want(local.get("msk_iam_environment") == {"KAFKA_SASL_MECHANISM": "AWS_MSK_IAM",
+                                              "KAFKA_SECURITY_PROTOCOL": "SASL_SSL"},
+         f"msk_iam_environment: {local.get('msk_iam_environment')}")
+    want("local.msk && contains(local.kafka_clients, name) ? local.msk_iam_environment" in local["environment"],
+         "the MSK IAM settings are not in the Kafka clients' environment")
+    want(all(p in local.get("kafka_clients", "") for p in ("local.deployed_readers", '"relay"')),
+         f"kafka_clients: {local.get('kafka_clients')}")
+    want("bootstrap_brokers_sasl_iam" in local.get("kafka_bootstrap_servers", ""),
+         "the functions do not default to MSK's IAM brokers")
+
     # Alarms.
     lag = res[("aws_cloudwatch_metric_alarm", "offset_lag")]
     want(lag.get("metric_name") == "OffsetLag" and lag.get("threshold") == 1000

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use hrms_events::TopicSpec;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 
+use super::auth::KafkaContext;
 use super::config::KafkaConfig;
 
 /// What happened to one topic.
@@ -26,7 +26,9 @@ pub async fn ensure_topics(
     config: &KafkaConfig,
     topics: &[TopicSpec],
 ) -> Result<Vec<TopicOutcome>, KafkaError> {
-    let admin: AdminClient<DefaultClientContext> = config.admin_config().create()?;
+    let context = config.context()?;
+    let admin: AdminClient<KafkaContext> = config.admin_config().create_with_context(context.clone())?;
+    context.prime(admin.inner())?;
     let brokers = {
         let metadata = admin.inner().fetch_metadata(None, Duration::from_secs(10))?;
         u16::try_from(metadata.brokers().len()).unwrap_or(u16::MAX).max(1)

@@ -7,6 +7,8 @@ use rdkafka::ClientConfig;
 
 use hrms_platform::consume::RetryPolicy;
 
+use super::auth::{AuthError, KafkaContext};
+
 /// How to reach the cluster, shared by producers, consumers and admin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KafkaConfig {
@@ -27,9 +29,10 @@ pub struct KafkaConfig {
 }
 
 /// `KAFKA_SECURITY_PROTOCOL` (`SASL_SSL`, `SSL`, `SASL_PLAINTEXT`),
-/// `KAFKA_SASL_MECHANISM` (e.g. `SCRAM-SHA-512`, as Strimzi's KafkaUsers),
-/// `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD` and `KAFKA_SSL_CA_LOCATION`
-/// (the cluster CA's PEM file). `Debug` never shows the password.
+/// `KAFKA_SASL_MECHANISM` (e.g. `SCRAM-SHA-512`, as Strimzi's KafkaUsers,
+/// or `AWS_MSK_IAM`: see [`auth`](super::auth)), `KAFKA_SASL_USERNAME`,
+/// `KAFKA_SASL_PASSWORD` and `KAFKA_SSL_CA_LOCATION` (the cluster CA's PEM
+/// file). `Debug` never shows the password.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Security {
     pub protocol: Option<String>,
@@ -37,6 +40,8 @@ pub struct Security {
     pub sasl_username: Option<String>,
     pub sasl_password: Option<String>,
     pub ssl_ca_location: Option<String>,
+    /// `AWS_REGION` (else `AWS_DEFAULT_REGION`): the MSK cluster's, for `AWS_MSK_IAM`.
+    pub aws_region: Option<String>,
 }
 
 impl std::fmt::Debug for Security {
@@ -47,6 +52,7 @@ impl std::fmt::Debug for Security {
             .field("sasl_username", &self.sasl_username)
             .field("sasl_password", &self.sasl_password.as_ref().map(|_| "<redacted>"))
             .field("ssl_ca_location", &self.ssl_ca_location)
+            .field("aws_region", &self.aws_region)
             .finish()
     }
 }
@@ -60,10 +66,20 @@ impl Security {
             sasl_username: var("KAFKA_SASL_USERNAME"),
             sasl_password: var("KAFKA_SASL_PASSWORD"),
             ssl_ca_location: var("KAFKA_SSL_CA_LOCATION"),
+            aws_region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
         }
     }
 
     fn apply(&self, c: &mut ClientConfig) {
+        if self.msk_iam() {
+            // OAUTHBEARER tokens from the clients' context (`auth`), over TLS.
+            let protocol = self.protocol.as_deref().unwrap_or("SASL_SSL");
+            c.set("security.protocol", protocol).set("sasl.mechanism", "OAUTHBEARER");
+            if let Some(ca) = &self.ssl_ca_location {
+                c.set("ssl.ca.location", ca);
+            }
+            return;
+        }
         for (key, value) in [
             ("security.protocol", &self.protocol),
             ("sasl.mechanism", &self.sasl_mechanism),
@@ -109,6 +125,7 @@ impl KafkaConfig {
         }
         config.debug = std::env::var("KAFKA_DEBUG").ok().filter(|d| !d.is_empty());
         config.security = Security::from_env();
+        checked(&config.security)?;
         Ok(Some(config))
     }
 
@@ -155,6 +172,13 @@ impl KafkaConfig {
     /// An admin client.
     pub fn admin_config(&self) -> ClientConfig {
         self.base()
+    }
+
+    /// The context every client of this configuration is created with
+    /// (`create_with_context`): it authenticates them where settings alone
+    /// cannot (`AWS_MSK_IAM`).
+    pub fn context(&self) -> Result<KafkaContext, AuthError> {
+        KafkaContext::new(&self.security)
     }
 }
 
@@ -252,6 +276,14 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+/// Whether this build can authenticate as `security` says, as a setting's error.
+fn checked(security: &Security) -> Result<(), ConfigError> {
+    security.check().map_err(|e| ConfigError {
+        name: if matches!(e, AuthError::NoRegion) { "AWS_REGION" } else { "KAFKA_SASL_MECHANISM" },
+        reason: e.to_string(),
+    })
+}
+
 fn env_millis(name: &'static str) -> Result<Option<Duration>, ConfigError> {
     match std::env::var(name) {
         Err(_) => Ok(None),
@@ -285,6 +317,7 @@ mod tests {
             sasl_username: Some("hrms-audit".into()),
             sasl_password: Some("s3cr3t-from-the-kafkauser".into()),
             ssl_ca_location: Some("/etc/kafka/ca.crt".into()),
+            aws_region: None,
         };
         for c in [
             config.producer_config(),
@@ -302,6 +335,51 @@ mod tests {
         let producer: Result<rdkafka::producer::FutureProducer, _> = system_cas.producer_config().create();
         assert!(producer.is_ok(), "{:?}", producer.err());
         assert!(!format!("{config:?}").contains("s3cr3t"));
+    }
+
+    fn msk_iam(region: Option<&str>) -> KafkaConfig {
+        let mut config = KafkaConfig::new("b-1.hrms.kafka.eu-west-1.amazonaws.com:9098");
+        config.security.sasl_mechanism = Some("AWS_MSK_IAM".into());
+        config.security.aws_region = region.map(str::to_owned);
+        config
+    }
+
+    #[cfg(feature = "msk-iam")]
+    #[test]
+    fn msk_iam_is_oauthbearer_over_tls_on_every_client() {
+        let mut config = msk_iam(Some("eu-west-1"));
+        assert!(checked(&config.security).is_ok());
+        for c in [
+            config.producer_config(),
+            config.consumer_config(&ConsumerSettings::new("g")),
+            config.admin_config(),
+        ] {
+            assert_eq!(c.get("security.protocol"), Some("SASL_SSL"));
+            assert_eq!(c.get("sasl.mechanism"), Some("OAUTHBEARER"));
+            assert_eq!(c.get("sasl.username"), None);
+        }
+        config.security.protocol = Some("SASL_PLAINTEXT".into());
+        assert_eq!(config.admin_config().get("security.protocol"), Some("SASL_PLAINTEXT"), "as set");
+    }
+
+    #[cfg(feature = "msk-iam")]
+    #[test]
+    fn msk_iam_without_a_region_fails_at_start() {
+        let error = checked(&msk_iam(None).security).expect_err("no region");
+        assert_eq!(error.name, "AWS_REGION");
+        assert!(msk_iam(None).context().is_err());
+    }
+
+    #[cfg(not(feature = "msk-iam"))]
+    #[test]
+    fn msk_iam_on_a_build_without_it_fails_at_start_naming_the_setting_and_the_feature() {
+        let config = msk_iam(Some("eu-west-1"));
+        let error = checked(&config.security).expect_err("not built");
+        assert_eq!(error.name, "KAFKA_SASL_MECHANISM");
+        assert!(error.to_string().contains("KAFKA_SASL_MECHANISM=AWS_MSK_IAM"), "{error}");
+        assert!(error.to_string().contains("msk-iam feature"), "{error}");
+        let created = crate::KafkaPublisher::new(&config).err().expect("no producer");
+        assert!(created.to_string().contains("msk-iam feature"), "{created}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-use rdkafka::client::ClientContext;
+use rdkafka::client::{ClientContext, OAuthToken};
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::{Message, OwnedMessage};
@@ -17,6 +17,7 @@ use rdkafka::{Offset, Statistics, TopicPartitionList};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::auth::{AuthError, KafkaContext};
 use super::codec::admit;
 use super::config::{ConsumerSettings, KafkaConfig};
 use super::dlq::DeadLetterRecord;
@@ -26,15 +27,28 @@ use hrms_platform::Chain;
 use hrms_platform::consume::{Delivery, Handler, process_partition, record_event_ages};
 
 /// Reports the outcome of asynchronous offset commits, and the lag from
-/// librdkafka's statistics.
+/// librdkafka's statistics; authenticates as [`KafkaContext`].
 pub struct CommitReporter {
     group: String,
     lag: LagGauges,
+    auth: KafkaContext,
+}
+
+impl CommitReporter {
+    pub(crate) fn new(group: &str, auth: KafkaContext) -> Self {
+        Self { group: group.to_owned(), lag: LagGauges::new(group), auth }
+    }
 }
 
 impl ClientContext for CommitReporter {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = KafkaContext::ENABLE_REFRESH_OAUTH_TOKEN;
+
     fn stats(&self, statistics: Statistics) {
         self.lag.record(&statistics);
+    }
+
+    fn generate_oauth_token(&self, config: Option<&str>) -> Result<OAuthToken, Box<dyn std::error::Error>> {
+        self.auth.generate_oauth_token(config)
     }
 }
 
@@ -62,6 +76,8 @@ pub struct KafkaConsumer {
 pub enum ConsumeError {
     #[error("kafka: {0}")]
     Kafka(#[from] KafkaError),
+    #[error("kafka authentication")]
+    Auth(#[from] AuthError),
 }
 
 /// What one partition's share of a batch came to.
@@ -81,12 +97,13 @@ impl KafkaConsumer {
         settings: ConsumerSettings,
         topics: &[&str],
     ) -> Result<Self, ConsumeError> {
-        let reporter =
-            CommitReporter { group: settings.group_id.clone(), lag: LagGauges::new(&settings.group_id) };
+        let auth = config.context()?;
+        let dead_letters = KafkaPublisher::with_context(config, auth.clone())?;
+        let reporter = CommitReporter::new(&settings.group_id, auth);
         let consumer: StreamConsumer<CommitReporter> =
             config.consumer_config(&settings).create_with_context(reporter)?;
         consumer.subscribe(topics)?;
-        Ok(Self { consumer, dead_letters: KafkaPublisher::new(config)?, settings })
+        Ok(Self { consumer, dead_letters, settings })
     }
 
     /// Runs `handler` until `shutdown` resolves. The batch in hand is finished

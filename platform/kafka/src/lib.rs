@@ -16,6 +16,8 @@
 //! # Layout
 //! - [`codec`]: CloudEvents Kafka binding (binary mode), no I/O.
 //! - [`config`]: client settings from `KAFKA_*` variables.
+//! - [`auth`]: [`KafkaContext`], the clients' rdkafka context: MSK IAM tokens
+//!   (`KAFKA_SASL_MECHANISM=AWS_MSK_IAM`, feature `msk-iam`).
 //! - [`producer`]: [`KafkaPublisher`], an [`EventPublisher`](hrms_platform::EventPublisher).
 //! - [`consumer`]: [`KafkaConsumer`], the batch consumer with dead letters.
 //! - [`lag`]: its lag, `hrms_consumer_lag`, from librdkafka's statistics.
@@ -24,6 +26,7 @@
 //! - [`admin`]: topic creation ([`ensure_topics`]).
 
 pub mod admin;
+pub mod auth;
 pub mod codec;
 pub mod config;
 pub mod consumer;
@@ -35,6 +38,7 @@ pub mod redrive;
 mod tests;
 
 pub use admin::{TopicOutcome, ensure_topics};
+pub use auth::KafkaContext;
 pub use config::{ConsumerSettings, KafkaConfig};
 pub use consumer::KafkaConsumer;
 pub use producer::KafkaPublisher;

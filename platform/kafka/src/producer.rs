@@ -12,6 +12,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::ToBytes;
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 
+use super::auth::KafkaContext;
 use super::codec::EncodedRecord;
 use super::config::KafkaConfig;
 use hrms_platform::Chain;
@@ -29,17 +30,24 @@ pub struct KafkaPublisher {
 
 struct Inner {
     config: ClientConfig,
-    producer: RwLock<FutureProducer>,
+    context: KafkaContext,
+    producer: RwLock<FutureProducer<KafkaContext>>,
     enqueue_timeout: Duration,
 }
 
 impl KafkaPublisher {
     pub fn new(config: &KafkaConfig) -> Result<Self, KafkaError> {
+        Self::with_context(config, config.context()?)
+    }
+
+    /// A publisher whose producers are created with `context`.
+    pub fn with_context(config: &KafkaConfig, context: KafkaContext) -> Result<Self, KafkaError> {
         let client_config = config.producer_config();
-        let producer = client_config.create()?;
+        let producer = client_config.create_with_context(context.clone())?;
         Ok(Self {
             inner: Arc::new(Inner {
                 config: client_config,
+                context,
                 producer: RwLock::new(producer),
                 enqueue_timeout: config.message_timeout,
             }),
@@ -47,7 +55,7 @@ impl KafkaPublisher {
     }
 
     /// The current producer (for health checks).
-    pub fn producer(&self) -> FutureProducer {
+    pub fn producer(&self) -> FutureProducer<KafkaContext> {
         self.inner.producer.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
@@ -92,7 +100,7 @@ impl KafkaPublisher {
         let Some((code, reason)) = producer.client().fatal_error() else {
             return classify(error);
         };
-        match self.inner.config.create::<FutureProducer>() {
+        match self.inner.config.create_with_context(self.inner.context.clone()) {
             Ok(fresh) => {
                 tracing::warn!(%code, %reason, "producer hit a fatal error; replaced it");
                 metrics::counter!("hrms_producer_replaced_total").increment(1);

@@ -12,6 +12,7 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::auth::{AuthError, KafkaContext};
 use super::codec::decode;
 use super::config::{ConsumerSettings, KafkaConfig};
 use super::dlq;
@@ -70,6 +71,8 @@ pub enum RedriveError {
     Kafka(#[from] KafkaError),
     #[error("{0} is not a dead-letter topic (its name ends in .dlq)")]
     NotADlq(String),
+    #[error("kafka authentication")]
+    Auth(#[from] AuthError),
 }
 
 /// Every letter of `dlq` (`<topic>.dlq`), oldest first per partition.
@@ -88,7 +91,8 @@ pub async fn redrive(
     let Some(original) = dlq.strip_suffix(".dlq") else { return Err(RedriveError::NotADlq(dlq.to_owned())) };
     let consumer = consumer(config, REDRIVE_GROUP)?;
     let letters = read(&consumer, dlq, true)?;
-    let producer: FutureProducer = config.producer_config().create()?;
+    let producer: FutureProducer<KafkaContext> =
+        config.producer_config().create_with_context(config.context()?)?;
     let total = letters.len() as u64;
     for (done, letter) in letters.iter().enumerate() {
         let mut headers = OwnedHeaders::new();
@@ -113,15 +117,24 @@ pub async fn redrive(
     Ok(total)
 }
 
-fn consumer(config: &KafkaConfig, group: &str) -> Result<BaseConsumer, KafkaError> {
+fn consumer(config: &KafkaConfig, group: &str) -> Result<BaseConsumer<KafkaContext>, RedriveError> {
     let settings = ConsumerSettings { statistics_interval: Duration::ZERO, ..ConsumerSettings::new(group) };
-    config.consumer_config(&settings).create()
+    let context = config.context()?;
+    let consumer: BaseConsumer<KafkaContext> =
+        config.consumer_config(&settings).create_with_context(context.clone())?;
+    // Its metadata is asked before its first poll serves a token request.
+    context.prime(consumer.client())?;
+    Ok(consumer)
 }
 
 /// The records of `topic` from the group's committed offsets (`resume`) or
 /// from the start, up to each partition's end as it is now (blocking: for
 /// the command line).
-fn read(consumer: &BaseConsumer, topic: &str, resume: bool) -> Result<Vec<OwnedMessage>, RedriveError> {
+fn read(
+    consumer: &BaseConsumer<KafkaContext>,
+    topic: &str,
+    resume: bool,
+) -> Result<Vec<OwnedMessage>, RedriveError> {
     let timeout = Duration::from_secs(10);
     let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
     let partitions: Vec<i32> =

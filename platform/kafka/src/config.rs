@@ -94,6 +94,10 @@ impl Security {
     }
 }
 
+/// The longest wait between reconnects to a broker (librdkafka's default
+/// is 10 s).
+const RECONNECT_BACKOFF_MAX_MS: &str = "1000";
+
 impl KafkaConfig {
     /// A configuration for `bootstrap_servers` with the defaults.
     pub fn new(bootstrap_servers: impl Into<String>) -> Self {
@@ -132,6 +136,10 @@ impl KafkaConfig {
     fn base(&self) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.bootstrap_servers).set("client.id", &self.client_id);
+        // librdkafka waits up to 10 s between reconnects to a lost broker
+        // (Java clients 1 s): a broker back after a restart would then be
+        // seen seconds late by every producer and consumer.
+        c.set("reconnect.backoff.max.ms", RECONNECT_BACKOFF_MAX_MS);
         if let Some(debug) = &self.debug {
             c.set("debug", debug);
         }
@@ -306,6 +314,15 @@ mod tests {
         assert_eq!(c.get("acks"), Some("all"));
         assert_eq!(c.get("compression.type"), Some("lz4"));
         assert_eq!(c.get("message.timeout.ms"), Some("30000"));
+    }
+
+    #[test]
+    fn every_client_retries_a_lost_broker_at_least_every_second() {
+        let config = KafkaConfig::new("127.0.0.1:9092");
+        let settings = ConsumerSettings::new("hrms-audit");
+        for c in [config.producer_config(), config.consumer_config(&settings), config.admin_config()] {
+            assert_eq!(c.get("reconnect.backoff.max.ms"), Some("1000"));
+        }
     }
 
     #[test]

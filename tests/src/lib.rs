@@ -18,6 +18,7 @@ use futures::future::BoxFuture;
 use hrms_kafka::{ConsumerSettings, KafkaConfig};
 use hrms_platform::{Delivery, Handler, HandlerError, RetryPolicy};
 
+pub mod tansu;
 pub mod webhook;
 
 pub use webhook::{WebhookReceiver, serve_webhooks};
@@ -82,6 +83,11 @@ impl Broker {
             &url,
         ]);
         self.child = Some(launch(command, self.port));
+        if let Storage::Sqlite(db) = &self.storage
+            && let Err(e) = tansu::index_headers(db, Duration::from_secs(30))
+        {
+            panic!("could not index the broker's headers in {}: {e}", db.display());
+        }
     }
 
     /// `host:port` for `bootstrap.servers`.

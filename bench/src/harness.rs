@@ -75,6 +75,11 @@ impl Dev {
         crate::mixed::people::Issuer { address: &self.address, auth: &self.auth }
     }
 
+    /// An admin who hires and terminates during a run.
+    pub fn hr(&self) -> anyhow::Result<crate::mixed::people::Hr> {
+        crate::mixed::people::Hr::new(self.auth.clone())
+    }
+
     /// A bearer token for one hour.
     pub fn token(&self, user_id: Uuid, role: Role, employee_id: Option<Uuid>) -> anyhow::Result<String> {
         Ok(self.auth.mint(user_id, role, employee_id, Duration::from_secs(3600))?)

@@ -52,6 +52,14 @@ fn slo_meets_the_targets_through_a_broker_restart_and_a_killed_function() {
     assert_eq!((report["lost"].as_u64(), report["duplicates"].as_u64()), (Some(0), Some(0)), "{stdout}");
     assert!(report["audit_expected"].as_u64().is_some_and(|n| n > 100), "events flowed: {stdout}");
     assert!(report["mail_due"].as_u64().is_some_and(|n| n > 10), "mail was due: {stdout}");
+    let answered = |op: &str, status: &str| {
+        let ops = report["http"].as_array().into_iter().flatten();
+        ops.filter(|o| o["operation"] == op).find_map(|o| o["answers"][status].as_u64()).unwrap_or(0)
+    };
+    for (op, status) in [("rejection", "200"), ("correction", "200"), ("hire", "201"), ("termination", "200")]
+    {
+        assert!(answered(op, status) > 0, "the whole HR workload ran, {op}s among it: {stdout}");
+    }
     let faults = report["faults"].as_array().expect("faults");
     assert_eq!(faults.len(), 2);
     assert!(faults.iter().all(|f| f["injected_at"].is_number() && f["lifted_at"].is_number()), "{faults:?}");

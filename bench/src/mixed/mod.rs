@@ -5,7 +5,9 @@
 //! managers and employees with accounts ([`people`]); then, for a fixed
 //! time, a fixed mix over those connections ([`worker`]): leave requests,
 //! requests overlapping one of the employee's own (409), approvals by the
-//! manager, check-ins and check-outs, balance reads. Prints throughput,
+//! manager, check-ins and check-outs, balance reads; and, when given a
+//! weight, rejections, corrections of attendance by the manager, hires and
+//! terminations by an admin (none by default). Prints throughput,
 //! p50/p95/p99 and the answers of each operation and of all, and the ratio
 //! to the bare handler; fails after printing if any answer was a 5xx.
 
@@ -21,7 +23,7 @@ use futures::future::try_join_all;
 use hrms_events::Role;
 use serde_json::Value;
 use uuid::Uuid;
-use worker::{Kind, Op, Tally, Worker};
+use worker::{Kind, Op, Tally, Urls, Worker};
 
 use super::Figures;
 use super::harness::{Dev, STORES, bare, timed};
@@ -56,19 +58,35 @@ pub struct MixedArgs {
     /// Weight of balance reads by the employee (200).
     #[arg(long, default_value_t = 10)]
     balances: u32,
+    /// Weight of rejections of pending requests by the employee's manager (200).
+    #[arg(long, default_value_t = 0)]
+    rejections: u32,
+    /// Weight of corrections of an employee's latest attendance record by their manager (200).
+    #[arg(long, default_value_t = 0)]
+    corrections: u32,
+    /// Weight of hires by an admin: an account with its employee record (201).
+    #[arg(long, default_value_t = 0)]
+    hires: u32,
+    /// Weight of terminations of one of the connection's employees by an admin (200).
+    #[arg(long, default_value_t = 0)]
+    terminations: u32,
     /// Requests to the bare handler.
     #[arg(long, default_value_t = 10_000)]
     bare_requests: usize,
 }
 
 impl MixedArgs {
-    fn mix(&self) -> [(Kind, u32); 5] {
+    fn mix(&self) -> [(Kind, u32); 9] {
         [
             (Kind::Request, self.requests),
             (Kind::Overlap, self.overlaps),
             (Kind::Approve, self.approvals),
+            (Kind::Reject, self.rejections),
             (Kind::Attendance, self.attendance),
+            (Kind::Correct, self.corrections),
             (Kind::Balance, self.balances),
+            (Kind::Hire, self.hires),
+            (Kind::Terminate, self.terminations),
         ]
     }
 }
@@ -96,6 +114,7 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<()> {
     println!("{STORES}");
     let mix = args.mix().map(|(kind, weight)| format!("{kind:?} {weight}").to_lowercase());
     println!("mix: {}", mix.join(", "));
+    let (urls, hr) = (Urls::one(&dev.address), dev.hr()?);
 
     let admin = dev.token(Uuid::now_v7(), Role::Admin, None)?;
     let url = format!("{bare}/bare");
@@ -115,7 +134,8 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<()> {
     let until = started + Duration::from_secs(args.seconds);
     let workers = (0..args.concurrency).map(|w| {
         let own = population.employees.iter().skip(w).step_by(args.concurrency).cloned().collect();
-        let worker = Worker::new(client.clone(), dev.address.clone(), population.managers.clone(), own);
+        let worker =
+            Worker::new(client.clone(), urls.clone(), population.managers.clone(), own).with_hr(hr.clone());
         let schedule = &schedule;
         async move { worker.run(schedule, w * schedule.len() / args.concurrency, until).await }
     });

@@ -2,7 +2,8 @@
 //! under them, each an account with its employee record made by
 //! `POST /users` as admin (Compliance and Employee in the chain; argon2id
 //! makes it the slow part of the set-up), all in Germany (the holidays of
-//! `DE` count), and a token of each.
+//! `DE` count), and a token of each. [`Hr`] hires and terminates during
+//! a run.
 
 use anyhow::{Context, bail};
 use futures::{StreamExt, TryStreamExt, stream};
@@ -11,6 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use hrms_http::Authenticator;
@@ -26,6 +28,29 @@ impl Issuer<'_> {
     /// A bearer token for one hour.
     pub fn token(&self, user_id: Uuid, role: Role, employee_id: Option<Uuid>) -> anyhow::Result<String> {
         Ok(self.auth.mint(user_id, role, employee_id, Duration::from_secs(3600))?)
+    }
+}
+
+/// What hr needs to hire and terminate during a run: an admin token (an
+/// hour long, of a subject without an account), and what mints the new
+/// accounts' tokens.
+#[derive(Clone)]
+pub struct Hr {
+    pub admin: String,
+    auth: Arc<Authenticator>,
+}
+
+impl Hr {
+    pub fn new(auth: Arc<Authenticator>) -> anyhow::Result<Self> {
+        let admin = auth.mint(Uuid::now_v7(), Role::Admin, None, Duration::from_secs(3600))?;
+        Ok(Self { admin, auth })
+    }
+
+    /// The person behind an account `POST /users` made, with a token of theirs.
+    pub fn person(&self, created: &Created, role: Role) -> anyhow::Result<Person> {
+        let employee_id = created.employee_id.context("the new account has no employee record")?;
+        let token = self.auth.mint(created.user_id, role, Some(employee_id), Duration::from_secs(3600))?;
+        Ok(Person { employee_id, token })
     }
 }
 
@@ -50,9 +75,9 @@ pub struct Population {
 
 /// What `POST /users` answers that the benchmark needs.
 #[derive(Deserialize)]
-struct Created {
-    user_id: Uuid,
-    employee_id: Option<Uuid>,
+pub struct Created {
+    pub user_id: Uuid,
+    pub employee_id: Option<Uuid>,
 }
 
 /// `employees` accounts in teams of `team` (the last may be smaller), one
@@ -91,17 +116,7 @@ async fn account(
     role: Role,
     manager_id: Option<Uuid>,
 ) -> anyhow::Result<Person> {
-    let n = Uuid::now_v7().simple();
-    let body = json!({
-        "email": format!("bench.{n}@example.com"), "full_name": format!("Bench {n}"), "role": role,
-        "password": "a long enough passphrase",
-        "employee": {
-            "first_name": "Bench", "last_name": n.to_string(), "department": "Operations",
-            "job_title": if role == Role::Manager { "Team lead" } else { "Operator" },
-            "manager_id": manager_id, "country": "DE", "time_zone": "Europe/Berlin",
-            "weekly_hours": 40, "hire_date": "2024-03-01"
-        }
-    });
+    let body = new_account(role, manager_id);
     let response = client
         .post(format!("{}/users", dev.address))
         .bearer_auth(admin)
@@ -117,4 +132,20 @@ async fn account(
     let created: Created = serde_json::from_slice(&answer).context("reading the new account")?;
     let employee_id = created.employee_id.context("the new account has no employee record")?;
     Ok(Person { employee_id, token: dev.token(created.user_id, role, Some(employee_id))? })
+}
+
+/// The body of `POST /users` for an account of `role` with a new employee
+/// record in Germany under `manager_id`.
+pub fn new_account(role: Role, manager_id: Option<Uuid>) -> serde_json::Value {
+    let n = Uuid::now_v7().simple();
+    json!({
+        "email": format!("bench.{n}@example.com"), "full_name": format!("Bench {n}"), "role": role,
+        "password": "a long enough passphrase",
+        "employee": {
+            "first_name": "Bench", "last_name": n.to_string(), "department": "Operations",
+            "job_title": if role == Role::Manager { "Team lead" } else { "Operator" },
+            "manager_id": manager_id, "country": "DE", "time_zone": "Europe/Berlin",
+            "weekly_hours": 40, "hire_date": "2024-03-01"
+        }
+    })
 }

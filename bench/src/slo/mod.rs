@@ -6,7 +6,7 @@
 //! `hrms serve` on its own SQLite store, the Kafka-triggered ones consuming
 //! their topics (`--topology dev`: one `hrms dev` instead); makes a
 //! population of managers and employees through the User function; then
-//! offers the mixed working day of `bench mixed` at a fixed rate
+//! offers the whole HR workload of `bench mixed` at a fixed rate
 //! ([`load`]) while injecting the `--fault`s ([`faults`]) and sampling the
 //! broker and the functions ([`observe`]). After the load it waits until
 //! everything published is consumed and every mail due is sent (or a
@@ -32,8 +32,8 @@ use chrono::Utc;
 use hrms_http::Authenticator;
 use tokio::sync::watch;
 
-use crate::mixed::people::{self, Issuer};
-use crate::mixed::worker::Op;
+use crate::mixed::people::{self, Hr, Issuer};
+use crate::mixed::worker::{Op, Urls};
 use observe::Published;
 use report::{Measured, Stats};
 use topology::{Setup, Topology};
@@ -138,15 +138,16 @@ pub async fn run(args: SloArgs) -> anyhow::Result<()> {
     for name in topology.functions.keys() {
         ready(&client, &topology.base(name)).await.with_context(|| format!("{name} is not ready"))?;
     }
-    let (bootstrap, user, leave, attendance) = (
-        topology.bootstrap.clone(),
-        topology.base("user"),
-        topology.base("leave"),
-        topology.base("attendance"),
-    );
+    let (bootstrap, user) = (topology.bootstrap.clone(), topology.base("user"));
+    let urls = Urls {
+        leave: topology.base("leave"),
+        attendance: topology.base("attendance"),
+        employee: topology.base("employee"),
+        user: user.clone(),
+    };
     let topology = Arc::new(tokio::sync::Mutex::new(topology));
 
-    let auth = Authenticator::hs256(topology::JWT_SECRET.as_bytes())?;
+    let auth = Arc::new(Authenticator::hs256(topology::JWT_SECRET.as_bytes())?);
     let issuer = Issuer { address: &user, auth: &auth };
     let made = Instant::now();
     let population = people::create(&issuer, &client, args.employees, args.team, 8).await?;
@@ -182,8 +183,8 @@ pub async fn run(args: SloArgs) -> anyhow::Result<()> {
 
     let load = load::run(
         client.clone(),
-        leave,
-        attendance,
+        urls,
+        Hr::new(auth.clone())?,
         &population,
         args.workers,
         args.rate,

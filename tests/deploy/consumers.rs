@@ -118,6 +118,17 @@ fn a_consumer_without_read_acls_or_a_compose_consumer_fails() {
 }
 
 #[test]
+fn a_compose_consumer_that_is_no_static_member_fails() {
+    let out = findings(same, |c| replaced(c, "      KAFKA_GROUP_INSTANCE_ID: audit-0\n", ""));
+    assert!(
+        out.contains(
+            "consumer audit (audit-service): compose's consumer is no static member (KAFKA_GROUP_INSTANCE_ID)"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_source_the_function_does_not_admit_or_that_gives_up_early_fails() {
     let out = findings(
         |t| {

@@ -489,9 +489,10 @@ def applies_to(policy, service):
 
 
 def compose_consumers(compose):
+    """Each compose service's command and its environment."""
     with open(compose, encoding="utf-8") as file:
         services = yaml.safe_load(file).get("services", {})
-    return {tuple(s.get("command", [])) for s in services.values()}
+    return {tuple(s.get("command", [])): s.get("environment", {}) for s in services.values()}
 
 
 def consumers(table_json, manifests, compose):
@@ -513,6 +514,8 @@ def consumers(table_json, manifests, compose):
         say = lambda what: problems.append(f"consumer {fn} ({group}): {what}")
         if ("serve", fn, "--consume") not in commands:
             say(f"compose runs no `serve {fn} --consume`")
+        elif not commands[("serve", fn, "--consume")].get("KAFKA_GROUP_INSTANCE_ID"):
+            say("compose's consumer is no static member (KAFKA_GROUP_INSTANCE_ID)")
         user = users.get(f"hrms-{fn}")
         dispatcher = users.get("hrms-knative-source")
         for who, u in ((f"KafkaUser hrms-{fn}", user), ("KafkaUser hrms-knative-source", dispatcher)):

@@ -40,6 +40,8 @@ fn slo_meets_the_targets_through_a_broker_restart_and_a_killed_function() {
         .arg(&json)
         .arg("--html")
         .arg(&html)
+        .arg("--charts")
+        .arg(dir.join("charts"))
         .env_remove("KAFKA_BOOTSTRAP_SERVERS")
         .stdin(Stdio::null())
         .output()
@@ -65,6 +67,10 @@ fn slo_meets_the_targets_through_a_broker_restart_and_a_killed_function() {
     assert!(faults.iter().all(|f| f["injected_at"].is_number() && f["lifted_at"].is_number()), "{faults:?}");
     let page = std::fs::read_to_string(&html).expect("the HTML report");
     assert_eq!(page.matches("<svg").count(), 3, "three charts");
+    for chart in ["latency.svg", "lag.svg", "distribution.svg"] {
+        let svg = std::fs::read_to_string(dir.join("charts").join(chart)).expect("a chart of its own");
+        assert!(svg.starts_with("<svg") && svg.contains("xmlns") && page.contains(&svg), "{chart}");
+    }
     assert!(stdout.contains("PASS"), "{stdout}");
     for target in ["delivery >= 99.9 %", "zero loss", "produce p95 < 100 ms", "event->mail p95 <= 5 s"] {
         assert!(stdout.contains(target), "the table has {target:?}: {stdout}");

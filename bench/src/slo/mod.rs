@@ -59,6 +59,10 @@ pub struct SloArgs {
     /// Where to write the HTML report with charts.
     #[arg(long)]
     html: Option<PathBuf>,
+    /// A directory to write the HTML report's charts into, one SVG file each
+    /// (latency.svg, lag.svg, distribution.svg).
+    #[arg(long)]
+    charts: Option<PathBuf>,
     /// The `hrms` binary (default: the one beside this benchmark's binary).
     #[arg(long)]
     hrms: Option<PathBuf>,
@@ -293,6 +297,13 @@ pub async fn run(args: SloArgs) -> anyhow::Result<()> {
     }
     if let Some(path) = &args.html {
         std::fs::write(path, measured.html()).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(dir) = &args.charts {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (name, svg) in measured.charts() {
+            let path = dir.join(name);
+            std::fs::write(&path, svg).with_context(|| format!("writing {}", path.display()))?;
+        }
     }
     if !measured.pass() {
         bail!("a target was missed (the table above says which); the run's logs are in {}", dir.display());

@@ -321,6 +321,16 @@ impl Measured {
         page
     }
 
+    /// The charts of the HTML report, each as its own SVG document, by
+    /// file name (for pages that show one, as the README does).
+    pub fn charts(&self) -> [(&'static str, String); 3] {
+        [
+            ("latency.svg", self.latency_chart()),
+            ("lag.svg", self.lag_chart()),
+            ("distribution.svg", self.distribution_chart()),
+        ]
+    }
+
     fn shade<DB: DrawingBackend>(
         &self,
         chart: &mut ChartContext<

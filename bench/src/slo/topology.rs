@@ -157,9 +157,11 @@ impl Topology {
                 broker.spawn()?;
                 broker.listening(Duration::from_secs(30)).await?;
                 let db = setup.dir.join("broker/tansu.db");
-                tokio::task::spawn_blocking(move || hrms_e2e::tansu::index_headers(&db, Duration::from_secs(30)))
-                    .await?
-                    .context("indexing the broker's headers")?;
+                tokio::task::spawn_blocking(move || {
+                    hrms_e2e::tansu::index_headers(&db, Duration::from_secs(30))
+                })
+                .await?
+                .context("indexing the broker's headers")?;
                 let bootstrap = format!("127.0.0.1:{}", broker.port);
                 (Some(broker), bootstrap)
             }

@@ -112,6 +112,11 @@ pub struct Lease {
     pub length: Duration,
 }
 
+/// Why `HRMS_DISPATCH_LEASE_MS` was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("HRMS_DISPATCH_LEASE_MS: {0:?} is not a whole number of milliseconds over 0")]
+pub struct BadLease(String);
+
 /// A channel's send timeout too long for the lease.
 #[derive(Debug, thiserror::Error)]
 #[error("{what} ({timeout:?}) must be at most half the dispatcher's lease ({lease:?})")]
@@ -132,11 +137,34 @@ impl Lease {
     }
 }
 
+impl Lease {
+    /// How long a claim holds unless `HRMS_DISPATCH_LEASE_MS` says: three
+    /// times the default send timeouts (10 s), so the deliveries a crashed
+    /// dispatcher held wait half a minute for another.
+    pub const LENGTH: Duration = Duration::from_secs(30);
+
+    /// [`Lease::default`] with the length `HRMS_DISPATCH_LEASE_MS` gives.
+    pub fn from_env() -> Result<Self, BadLease> {
+        Self::with_setting(std::env::var("HRMS_DISPATCH_LEASE_MS").ok())
+    }
+
+    /// [`Lease::default`] with the length `setting` gives in milliseconds
+    /// (none or blank: [`Lease::LENGTH`]).
+    pub fn with_setting(setting: Option<String>) -> Result<Self, BadLease> {
+        let mut lease = Self::default();
+        if let Some(v) = setting.filter(|v| !v.trim().is_empty()) {
+            let ms = v.trim().parse::<u64>().ok().filter(|ms| *ms > 0).ok_or(BadLease(v))?;
+            lease.length = Duration::from_millis(ms);
+        }
+        Ok(lease)
+    }
+}
+
 impl Default for Lease {
-    /// The host's name and a fresh id; 5 minutes.
+    /// The host's name and a fresh id; [`Lease::LENGTH`].
     fn default() -> Self {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "dispatcher".into());
-        Self { owner: format!("{host}/{}", uuid::Uuid::now_v7()), length: Duration::from_secs(300) }
+        Self { owner: format!("{host}/{}", uuid::Uuid::now_v7()), length: Self::LENGTH }
     }
 }
 

@@ -34,7 +34,7 @@ pub fn host(
         Some(dir) => Templates::with_overrides(std::path::Path::new(&dir))?,
         None => Templates::embedded(),
     };
-    let lease = Lease::default();
+    let lease = Lease::from_env()?;
     lease.allows("the webhook timeout", Subscribers::TIMEOUT)?;
     let (mailer, from): (Arc<dyn Mailer>, String) = match SmtpConfig::from_env()? {
         Some(config) => {

@@ -35,7 +35,8 @@
 //! | `HRMS_SMTP_URL` | `smtp://host:port` (plain), `smtp://host:port?tls=required` (STARTTLS), `smtps://host:port` (implicit TLS) | unset: no SMTP |
 //! | `HRMS_SMTP_USERNAME`, `HRMS_SMTP_PASSWORD` | SMTP credentials (never logged); only with `smtps://` or `tls=required` | unset: no authentication |
 //! | `HRMS_SMTP_FROM` | sender mailbox | `HRMS <hrms@localhost>` |
-//! | `HRMS_SMTP_TIMEOUT_MS` | limit on one send, connecting included; at most half the dispatcher's 5-minute lease (refused at start-up) | 10000 |
+//! | `HRMS_SMTP_TIMEOUT_MS` | limit on one send, connecting included; at most half the dispatcher's lease (`HRMS_DISPATCH_LEASE_MS`; refused at start-up) | 10000 |
+//! | `HRMS_DISPATCH_LEASE_MS` | how long a dispatcher's claim on a delivery holds: the deliveries a crashed dispatcher held are sent again this long after their claim (at least twice the SMTP and webhook timeouts) | 30000 |
 //! | `HRMS_SMTP_POOL_SIZE` | pooled SMTP connections | 4 |
 //! | `HRMS_WEBHOOKS` | the webhook subscriptions file (TOML) | unset: no webhooks |
 //!

@@ -160,6 +160,20 @@ fn a_send_timeout_over_half_the_lease_is_refused() {
 }
 
 #[test]
+fn a_dead_dispatchers_claims_lapse_in_half_a_minute_unless_set_otherwise() {
+    let lease = |setting: Option<&str>| Lease::with_setting(setting.map(str::to_owned));
+    assert_eq!(lease(None).expect("the default").length, Duration::from_secs(30));
+    assert_eq!(lease(Some(" ")).expect("blank is the default").length, Duration::from_secs(30));
+    assert_eq!(lease(Some("90000")).expect("set").length, Duration::from_secs(90));
+    for bad in ["0", "-5", "30s"] {
+        let refused = lease(Some(bad)).expect_err(bad).to_string();
+        assert!(refused.contains("HRMS_DISPATCH_LEASE_MS") && refused.contains(bad), "{refused}");
+    }
+    // The default send timeouts (10 s) fit in the default lease.
+    assert!(Lease::default().allows("HRMS_SMTP_TIMEOUT_MS", Duration::from_secs(10)).is_ok());
+}
+
+#[test]
 fn a_round_keeps_each_recipients_deliveries_in_order() {
     let mut due: Vec<Delivery> = (0..6).map(|i| mail(i % 2)).collect();
     due[5].channel = Channel::InApp;

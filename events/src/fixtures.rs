@@ -33,6 +33,20 @@ pub fn hr_actor() -> Actor {
     Actor::User { user_id: HR, role: Role::Hr }
 }
 
+/// Ada Lovelace (no manager) leaving on `on`, resigned: the termination
+/// the reactions' tests deliver.
+pub fn termination(employee_id: Uuid, on: NaiveDate) -> EmployeeTerminated {
+    EmployeeTerminated {
+        employee_id,
+        email: "ada@example.com".into(),
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        manager_id: None,
+        termination_date: on,
+        reason: "resigned".into(),
+    }
+}
+
 /// One sample event of every type, in catalogue order.
 pub fn all() -> Vec<HrmsEvent> {
     EventType::ALL.iter().map(|ty| sample(*ty)).collect()

@@ -6,12 +6,11 @@
 use std::time::Duration;
 
 use hrms_e2e::{TempDir, eventually};
-use hrms_events::employee::EmployeeTerminated;
-use hrms_events::{EventType, HrmsEvent, Payload, Role, fixtures};
+use hrms_events::{EventType, Payload, Role, fixtures};
 use serde_json::json;
 
 use crate::binary::{Dev, free_port};
-use crate::fixtures::{annual_leave, employee_account, engineer, week};
+use crate::fixtures::{annual_leave, employee_account, engineer, mary_retires, week};
 use crate::running::Running;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -86,16 +85,7 @@ async fn serve_leave_calls_employee_apart_and_takes_terminations_the_way_a_kafka
     assert_eq!(answer.status, 201, "{answer}");
     let id = answer.json()["leave_id"].as_str().expect("an id").to_owned();
 
-    let terminated = EmployeeTerminated {
-        employee_id: mary.parse().expect("a uuid"),
-        email: "mary@example.com".into(),
-        first_name: "Mary".into(),
-        last_name: "Jackson".into(),
-        manager_id: None,
-        termination_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("a date"),
-        reason: "Retired".into(),
-    };
-    let event = HrmsEvent::new(Payload::EmployeeTerminated(terminated), &fixtures::hr_actor());
+    let event = mary_retires(&mary, chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("a date"));
     for _ in 0..2 {
         let answer =
             leave.api.push("/deliveries/leave", &event, &event.id.to_string(), "employee.terminated").await;

@@ -7,13 +7,12 @@
 use std::time::Duration;
 
 use hrms_e2e::{Broker, TempDir};
-use hrms_events::employee::EmployeeTerminated;
-use hrms_events::{EventType, HrmsEvent, Payload, Role, fixtures};
+use hrms_events::{EventType, Role, fixtures};
 use serde_json::{Value, json};
 
 use crate::app::spawn_app;
 use crate::binary::{Dev, dev, free_port, on_kafka};
-use crate::fixtures::account;
+use crate::fixtures::{account, mary_retires};
 use crate::running::Running;
 use crate::wait;
 
@@ -112,16 +111,7 @@ async fn serve_user_and_attendance_take_terminations_the_way_a_kafkasource_deliv
     assert_eq!(checked_in.status, 201, "{checked_in}");
     let record = checked_in.json()["record_id"].as_str().expect("an id").to_owned();
 
-    let terminated = EmployeeTerminated {
-        employee_id: mary.parse().expect("a uuid"),
-        email: "mary@example.com".into(),
-        first_name: "Mary".into(),
-        last_name: "Jackson".into(),
-        manager_id: None,
-        termination_date: chrono::Utc::now().date_naive(),
-        reason: "Retired".into(),
-    };
-    let event = HrmsEvent::new(Payload::EmployeeTerminated(terminated), &fixtures::hr_actor());
+    let event = mary_retires(&mary, chrono::Utc::now().date_naive());
     let other = fixtures::sample(EventType::UserCreated);
     for (function, path) in [(&user, "/deliveries/user"), (&attendance, "/deliveries/attendance")] {
         for _ in 0..2 {

@@ -1,7 +1,21 @@
 //! Request bodies the tests send, and the dates they ask leave for.
 
 use chrono::{Datelike, Days, NaiveDate};
+use hrms_events::employee::EmployeeTerminated;
+use hrms_events::{HrmsEvent, Payload, fixtures};
 use serde_json::{Value, json};
+
+/// Mary Jackson's (`mary`, no manager) retirement on `on`, as hr records it.
+pub fn mary_retires(mary: &str, on: NaiveDate) -> HrmsEvent {
+    let terminated = EmployeeTerminated {
+        email: "mary@example.com".into(),
+        first_name: "Mary".into(),
+        last_name: "Jackson".into(),
+        reason: "Retired".into(),
+        ..fixtures::termination(mary.parse().expect("a uuid"), on)
+    };
+    HrmsEvent::new(Payload::EmployeeTerminated(terminated), &fixtures::hr_actor())
+}
 
 /// The body of `POST /users` for an employee account with its employee record.
 pub fn employee_account(email: &str, first: &str, last: &str) -> Value {

@@ -4,15 +4,14 @@
 //! often the batch comes.
 
 use hrms_e2e::{Broker, Moto, TempDir};
-use hrms_events::employee::EmployeeTerminated;
-use hrms_events::{HrmsEvent, Payload, Role, fixtures};
+use hrms_events::Role;
 use hrms_kafka::{KafkaPublisher, ensure_topics};
 use hrms_platform::EventPublisher;
 use serde_json::{Value, json};
 
 use super::{Lambda, compliance, http_answer, http_api, msk_event, prefix, read_topic, secret};
 use crate::binary::{Dev, free_port};
-use crate::fixtures::account;
+use crate::fixtures::{account, mary_retires};
 use crate::running::mint;
 
 /// `http_api` of `GET path?query`.
@@ -64,16 +63,7 @@ async fn a_termination_in_a_mapping_batch_suspends_the_account_and_closes_the_ch
         http_answer(attendance.invoke(http_api("POST", "/attendance/check-in", &me, None)).await);
     assert_eq!(status, 201, "{record}");
 
-    let terminated = EmployeeTerminated {
-        employee_id: mary.parse().expect("a uuid"),
-        email: "mary@example.com".into(),
-        first_name: "Mary".into(),
-        last_name: "Jackson".into(),
-        manager_id: None,
-        termination_date: chrono::Utc::now().date_naive(),
-        reason: "Retired".into(),
-    };
-    let event = HrmsEvent::new(Payload::EmployeeTerminated(terminated), &fixtures::hr_actor());
+    let event = mary_retires(&mary, chrono::Utc::now().date_naive());
     let publisher = KafkaPublisher::new(&broker.config()).expect("a producer");
     publisher.publish_all(std::slice::from_ref(&event)).await.expect("published");
     let batch = msk_event(&read_topic(&broker, "notification-queue", 1).await);

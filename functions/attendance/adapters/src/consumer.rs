@@ -61,7 +61,6 @@ impl Handler for AttendanceHandler {
 mod tests {
     use chrono::{Duration, NaiveDate, SubsecRound, Utc};
     use hrms_attendance::AttendanceRecord;
-    use hrms_events::employee::EmployeeTerminated;
     use hrms_events::{EventType, HrmsEvent, fixtures};
     use uuid::Uuid;
 
@@ -96,15 +95,7 @@ mod tests {
         };
         store.insert(&open, &[]).await.expect("stored");
         let handler = AttendanceHandler { store: store.clone() };
-        let ended = EmployeeTerminated {
-            employee_id: employee,
-            email: "ada@example.com".into(),
-            first_name: "Ada".into(),
-            last_name: "Lovelace".into(),
-            manager_id: None,
-            termination_date: NaiveDate::from_ymd_opt(2099, 3, 31).expect("date"),
-            reason: "resigned".into(),
-        };
+        let ended = fixtures::termination(employee, NaiveDate::from_ymd_opt(2099, 3, 31).expect("date"));
         let event = HrmsEvent::new(Payload::EmployeeTerminated(ended), &fixtures::hr_actor());
         let recorded = event.time.trunc_subsecs(0);
         let batch = [delivery(fixtures::sample(EventType::AttendanceMarked), 0), delivery(event, 1)];

@@ -127,15 +127,7 @@ mod tests {
             store.insert(l, &[], &[]).await.expect("stored");
         }
         let handler = LeaveHandler { store: store.clone(), policy: Arc::new(Policy::default()) };
-        let ended = EmployeeTerminated {
-            employee_id: employee,
-            email: "ada@example.com".into(),
-            first_name: "Ada".into(),
-            last_name: "Lovelace".into(),
-            manager_id: None,
-            termination_date: date(2027, 3, 31),
-            reason: "resigned".into(),
-        };
+        let ended = fixtures::termination(employee, date(2027, 3, 31));
         let event = HrmsEvent::new(Payload::EmployeeTerminated(ended), &fixtures::hr_actor());
         let batch = [delivery(fixtures::sample(EventType::LeaveRequested), 0), delivery(event, 1)];
         for _ in 0..2 {

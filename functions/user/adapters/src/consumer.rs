@@ -105,13 +105,8 @@ mod tests {
         }
         let handler = UserHandler { store: store.clone() };
         let ended = EmployeeTerminated {
-            employee_id: employee,
             email: theirs.email.clone(),
-            first_name: "Ada".into(),
-            last_name: "Lovelace".into(),
-            manager_id: None,
-            termination_date: NaiveDate::from_ymd_opt(2027, 3, 31).expect("date"),
-            reason: "resigned".into(),
+            ..fixtures::termination(employee, NaiveDate::from_ymd_opt(2027, 3, 31).expect("date"))
         };
         let event = HrmsEvent::new(Payload::EmployeeTerminated(ended), &fixtures::hr_actor());
         let batch = [delivery(fixtures::sample(EventType::UserCreated), 0), delivery(event, 1)];

@@ -6,7 +6,6 @@
 
 use chrono::{Duration, NaiveDate};
 use hrms_attendance::commands::terminated;
-use hrms_events::employee::EmployeeTerminated;
 use hrms_events::{EventType, HrmsEvent, Payload, fixtures};
 use uuid::Uuid;
 
@@ -24,15 +23,7 @@ pub async fn a_terminated_employees_open_record_is_closed_once(stores: Stores) {
         stores.store.insert(r, &[]).await.expect("in");
     }
     assert_eq!(stores.store.open(ada).await.expect("read"), Some(still_in.clone()));
-    let ended = EmployeeTerminated {
-        employee_id: ada,
-        email: "ada@example.com".into(),
-        first_name: "Ada".into(),
-        last_name: "Lovelace".into(),
-        manager_id: None,
-        termination_date: NaiveDate::from_ymd_opt(2027, 1, 4).expect("a date"),
-        reason: "resigned".into(),
-    };
+    let ended = hrms_events::fixtures::termination(ada, NaiveDate::from_ymd_opt(2027, 1, 4).expect("a date"));
     let event = HrmsEvent {
         time: at(5, 10),
         ..HrmsEvent::new(Payload::EmployeeTerminated(ended.clone()), &fixtures::hr_actor())

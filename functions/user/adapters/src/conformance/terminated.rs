@@ -13,15 +13,10 @@ use uuid::Uuid;
 use super::{Stores, account, queued};
 
 fn termination(employee_id: Uuid) -> EmployeeTerminated {
-    EmployeeTerminated {
+    hrms_events::fixtures::termination(
         employee_id,
-        email: "ada@example.com".into(),
-        first_name: "Ada".into(),
-        last_name: "Lovelace".into(),
-        manager_id: None,
-        termination_date: chrono::NaiveDate::from_ymd_opt(2027, 3, 31).expect("a date"),
-        reason: "resigned".into(),
-    }
+        chrono::NaiveDate::from_ymd_opt(2027, 3, 31).expect("a date"),
+    )
 }
 
 pub async fn a_terminated_employees_accounts_are_suspended_once(stores: Stores) {

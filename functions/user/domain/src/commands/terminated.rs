@@ -102,15 +102,7 @@ mod tests {
     }
 
     fn termination(employee_id: Uuid) -> EmployeeTerminated {
-        EmployeeTerminated {
-            employee_id,
-            email: "ada@example.com".into(),
-            first_name: "Ada".into(),
-            last_name: "Lovelace".into(),
-            manager_id: None,
-            termination_date: NaiveDate::from_ymd_opt(2027, 3, 31).expect("date"),
-            reason: "resigned".into(),
-        }
+        hrms_events::fixtures::termination(employee_id, NaiveDate::from_ymd_opt(2027, 3, 31).expect("date"))
     }
 
     #[tokio::test]

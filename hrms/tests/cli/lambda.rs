@@ -123,6 +123,20 @@ impl Lambda {
             .filter(|v| v.get("_aws").is_some())
             .collect()
     }
+
+    /// The sum of `metric` over the EMF lines, once it reaches `expected`
+    /// (the process prints a line after answering, so the last may come a
+    /// moment after the answer), or what it is after 10 s.
+    async fn metric_sum(&self, metric: &str, expected: u64) -> u64 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let sum = self.metrics().iter().filter_map(|m| m[metric].as_u64()).sum();
+            if sum >= expected || std::time::Instant::now() > deadline {
+                return sum;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 /// An API Gateway HTTP API (payload 2.0) request.
@@ -219,7 +233,7 @@ async fn a_bootstrap_binary_answers_http_api_requests_and_creates_an_employee() 
     let (status, problem) =
         http_answer(lambda.invoke(http_api("GET", &format!("/employees/{id}"), "bad", None)).await);
     assert_eq!(status, 401, "{problem}");
-    let requests: u64 = lambda.metrics().iter().filter_map(|m| m["Requests"].as_u64()).sum();
+    let requests = lambda.metric_sum("Requests", 3).await;
     assert_eq!(requests, 3, "one EMF line per request: {:?}", lambda.metrics());
     assert!(lambda.api.init_errors().is_empty());
 }
@@ -495,7 +509,7 @@ async fn a_kafka_batch_from_the_broker_is_audited_with_its_poison_dead_lettered_
     for (event, rows) in events.iter().zip(&before) {
         assert_eq!(&history(event).await, rows, "{} audited once", event.id);
     }
-    let dead: u64 = lambda.metrics().iter().filter_map(|m| m["DeadLetters"].as_u64()).sum();
+    let dead = lambda.metric_sum("DeadLetters", 1).await;
     assert_eq!(dead, 1, "an EMF count per dead letter written: {:?}", lambda.metrics());
     // The answer came after any write was acknowledged: the DLQ holds what it will hold.
     assert_eq!(stored(&broker, "audit-queue.dlq"), 1, "one dead letter for two deliveries");

@@ -64,7 +64,7 @@ pub enum Command {
     Lambda(lambda::LambdaArgs),
     /// The seed's targets on the deployed topology (each function its own
     /// `hrms serve`, tansu, aiosmtpd) under an open-loop load and faults.
-    Slo(slo::SloArgs),
+    Slo(Box<slo::SloArgs>),
 }
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
@@ -75,7 +75,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Notification(args) => notification::run(args).await,
         Command::Mixed(args) => mixed::run(args).await,
         Command::Lambda(args) => lambda::run(args).await,
-        Command::Slo(args) => slo::run(args).await,
+        Command::Slo(args) => slo::run(*args).await,
     }
 }
 

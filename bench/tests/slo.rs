@@ -6,7 +6,7 @@
 //! table and the JSON; `--gate targets` fails on them too, which the
 //! system does not pass yet: docs/benchmarks.md.)
 
-use std::process::{Command, Stdio};
+mod support;
 
 /// Needs the `hrms` binary beside this test's `hrms-bench` (`cargo build -p
 /// hrms`). The functions are static members of their groups
@@ -16,42 +16,21 @@ use std::process::{Command, Stdio};
 /// (docs/events.md).
 #[test]
 fn slo_meets_the_targets_through_a_broker_restart_and_a_killed_function() {
-    let dir = std::env::temp_dir().join(format!("hrms-slo-test-{}", uuid::Uuid::now_v7()));
+    let dir = std::env::temp_dir().join(format!("hrms-slo-pages-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).expect("a directory");
-    let (json, html) = (dir.join("slo.json"), dir.join("slo.html"));
-    let out = Command::new(env!("CARGO_BIN_EXE_hrms-bench"))
-        .args([
-            "slo",
-            "--rate",
-            "50",
-            "--duration",
-            "20s",
-            "--employees",
-            "20",
-            "--team",
-            "5",
-            "--workers",
-            "10",
-        ])
-        .args(["--fault", "broker-restart@5s+4s", "--fault", "kill:audit@12s", "--drain", "120s"])
-        // Latency targets are printed, not gated, until the system meets them.
-        .args(["--gate", "delivery"])
-        .arg("--json")
-        .arg(&json)
-        .arg("--html")
-        .arg(&html)
-        .arg("--charts")
-        .arg(dir.join("charts"))
-        .env_remove("KAFKA_BOOTSTRAP_SERVERS")
-        .stdin(Stdio::null())
-        .output()
-        .expect("runs");
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report")).expect("JSON");
-    assert_eq!(report["pass"], true, "{report:#}");
-    assert_eq!((report["lost"].as_u64(), report["duplicates"].as_u64()), (Some(0), Some(0)), "{stdout}");
+    let (html, charts) = (dir.join("slo.html"), dir.join("charts"));
+    let (html_arg, charts_arg) = (html.display().to_string(), charts.display().to_string());
+    let run = support::slo(
+        "slo-test",
+        &[
+            &["--rate", "50", "--duration", "20s", "--employees", "20", "--team", "5", "--workers", "10"][..],
+            &["--fault", "broker-restart@5s+4s", "--fault", "kill:audit@12s", "--drain", "120s"],
+            // Latency targets are printed, not gated, until the system meets them.
+            &["--gate", "delivery", "--html", &html_arg, "--charts", &charts_arg],
+        ]
+        .concat(),
+    );
+    let (report, stdout) = (&run.report, &run.stdout);
     assert!(report["audit_expected"].as_u64().is_some_and(|n| n > 100), "events flowed: {stdout}");
     assert!(report["mail_due"].as_u64().is_some_and(|n| n > 10), "mail was due: {stdout}");
     let answered = |op: &str, status: &str| {
@@ -68,7 +47,7 @@ fn slo_meets_the_targets_through_a_broker_restart_and_a_killed_function() {
     let page = std::fs::read_to_string(&html).expect("the HTML report");
     assert_eq!(page.matches("<svg").count(), 3, "three charts");
     for chart in ["latency.svg", "lag.svg", "distribution.svg"] {
-        let svg = std::fs::read_to_string(dir.join("charts").join(chart)).expect("a chart of its own");
+        let svg = std::fs::read_to_string(charts.join(chart)).expect("a chart of its own");
         assert!(svg.starts_with("<svg") && svg.contains("xmlns") && page.contains(&svg), "{chart}");
     }
     assert!(stdout.contains("PASS"), "{stdout}");
@@ -76,4 +55,27 @@ fn slo_meets_the_targets_through_a_broker_restart_and_a_killed_function() {
         assert!(stdout.contains(target), "the table has {target:?}: {stdout}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The same run with every function's store a DynamoDB table on moto
+/// (`$HRMS_TEST_MOTO`), shorter and slower (moto takes one transaction per
+/// table at a time), through a kill of the Audit function: what the
+/// functions recorded is read back from their tables.
+#[test]
+fn slo_on_dynamodb_loses_and_duplicates_nothing_through_a_killed_function() {
+    let run = support::slo(
+        "slo-dynamodb-test",
+        &[
+            &["--store", "dynamodb", "--rate", "15", "--duration", "10s"][..],
+            &["--employees", "10", "--team", "5", "--workers", "5"],
+            &["--fault", "kill:audit@5s", "--drain", "90s", "--gate", "delivery"],
+        ]
+        .concat(),
+    );
+    let (report, stdout) = (&run.report, &run.stdout);
+    assert!(report["audit_expected"].as_u64().is_some_and(|n| n > 50), "events flowed: {stdout}");
+    assert!(report["mail_due"].as_u64().is_some_and(|n| n > 0), "mail was due: {stdout}");
+    let dir = run.dir.join("run");
+    assert!(dir.join("logs/moto.log").exists(), "moto ran as part of the topology");
+    assert!(!dir.join("data/audit/audit.db").exists(), "the audit log is in DynamoDB, not SQLite");
 }

@@ -1,7 +1,7 @@
 //! Faults on a schedule, each `<what>@<start>[+<length>]` (seconds from the
 //! start of the load, `s` or `ms`):
-//! - `broker-restart@20s+10s`: SIGKILL of the broker, started again (same
-//!   port, same SQLite storage) after the length;
+//! - `broker-restart@20s+10s`: SIGKILL of the broker (of the first of
+//!   `--brokers`), started again (same port, same storage) after the length;
 //! - `kill:<function>@30s`: SIGKILL of the function's process, started again
 //!   at once (as a platform restarts a crashed container);
 //! - `smtp-down@15s+20s`: the SMTP server killed (connections refused), started
@@ -106,7 +106,7 @@ pub async fn inject(
         let mut t = topology.lock().await;
         match fault.kind {
             Kind::BrokerRestart => {
-                let broker = t.broker.as_mut().context("no broker of ours to restart")?;
+                let broker = first_broker(&mut t)?;
                 broker.kill();
                 broker.port
             }
@@ -138,7 +138,7 @@ pub async fn inject(
     {
         let mut t = topology.lock().await;
         match fault.kind {
-            Kind::BrokerRestart => t.broker.as_mut().context("no broker")?.spawn()?,
+            Kind::BrokerRestart => first_broker(&mut t)?.spawn()?,
             Kind::SmtpDown => t.smtp.as_mut().context("no SMTP server")?.spawn()?,
             Kind::StoreDown => t.process(&target).context("no such function")?.freeze(false),
             Kind::Kill => {}
@@ -148,6 +148,11 @@ pub async fn inject(
     fault.lifted_at = Some(start.elapsed().as_secs_f64());
     tracing::warn!(fault = %fault.spec, "fault lifted");
     Ok(fault)
+}
+
+fn first_broker(topology: &mut Topology) -> anyhow::Result<&mut super::topology::Proc> {
+    let brokers = topology.brokers.as_mut().context("no broker of ours to restart")?;
+    brokers.brokers.first_mut().context("no broker of ours to restart")
 }
 
 /// Waits until something accepts connections on `port`.

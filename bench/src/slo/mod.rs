@@ -1,9 +1,11 @@
 //! `hrms-bench slo`: the seed's success metrics, measured on the topology
 //! as deployed, under an open-loop load and faults on a schedule.
 //!
-//! It starts a tansu broker on SQLite storage, an aiosmtpd server that
+//! It starts the brokers ([`brokers`]: one tansu on SQLite storage, or
+//! with `--brokers N` N of them on one PostgreSQL), an aiosmtpd server that
 //! records each message's arrival, and every function as its own
-//! `hrms serve` on its own SQLite store, the Kafka-triggered ones consuming
+//! `hrms serve` on its own store (a SQLite file, or with `--store dynamodb`
+//! a table on a moto server it starts), the Kafka-triggered ones consuming
 //! their topics (`--topology dev`: one `hrms dev` instead); makes a
 //! population of managers and employees through the User function; then
 //! offers the whole HR workload of `bench mixed` at a fixed rate
@@ -15,7 +17,10 @@
 //! Notification function's deliveries, the outboxes' leftovers, the SMTP
 //! server's arrivals. [`report`] judges the figures against the targets.
 
+mod brokers;
+mod dynamo;
 mod faults;
+mod front;
 mod load;
 mod observe;
 mod records;
@@ -49,6 +54,10 @@ pub struct SloArgs {
     /// `apart`: every function its own `hrms serve`; `dev`: one `hrms dev`.
     #[arg(long, default_value = "apart", value_parser = ["apart", "dev"])]
     topology: String,
+    /// The functions' stores: `sqlite` (a file each) or `dynamodb` (a table
+    /// each, on a moto server the run starts: `$HRMS_TEST_MOTO`).
+    #[arg(long, default_value = "sqlite", value_parser = ["sqlite", "dynamodb"])]
+    store: String,
     /// A fault on a schedule (repeatable): broker-restart@20s+10s,
     /// kill:<function>@30s, smtp-down@15s+20s, store-down:<function>@40s+10s.
     #[arg(long = "fault")]
@@ -69,6 +78,12 @@ pub struct SloArgs {
     /// A Kafka to use (`host:port`) instead of starting tansu (no broker faults then).
     #[arg(long)]
     kafka: Option<String>,
+    /// How many tansu brokers to start: 1 on SQLite storage, or more sharing
+    /// one PostgreSQL (started for the run; needs PostgreSQL 16 or later,
+    /// `$HRMS_TEST_POSTGRES`, and a tansu built with its `postgres` feature)
+    /// behind one address. `broker-restart` kills the first.
+    #[arg(long, default_value_t = 1)]
+    brokers: usize,
     /// An SMTP server to use (as `HRMS_SMTP_URL`) instead of starting aiosmtpd
     /// (no mail arrivals are recorded then).
     #[arg(long)]
@@ -121,6 +136,9 @@ pub async fn run(args: SloArgs) -> anyhow::Result<()> {
     if !hrms.exists() {
         bail!("no hrms binary at {} (build it: cargo build -p hrms; or give --hrms)", hrms.display());
     }
+    if args.store == "dynamodb" {
+        dynamo::moto_bin()?;
+    }
     let dir = args
         .dir
         .clone()
@@ -132,7 +150,9 @@ pub async fn run(args: SloArgs) -> anyhow::Result<()> {
         dir: dir.clone(),
         dev: args.topology == "dev",
         bootstrap: args.kafka.clone(),
+        brokers: args.brokers,
         smtp_url: args.smtp_url.clone(),
+        store: if args.store == "dynamodb" { records::Store::Dynamodb } else { records::Store::Sqlite },
     };
     let topology = Topology::start(&setup).await?;
     let client = reqwest::Client::builder()
@@ -209,6 +229,10 @@ pub async fn run(args: SloArgs) -> anyhow::Result<()> {
     let _ = observer.await;
     let mut topology =
         Arc::try_unwrap(topology).map_err(|_| anyhow::anyhow!("the topology is still in use"))?.into_inner();
+    let brokers = match &topology.brokers {
+        Some(brokers) => brokers.describe(),
+        None => format!("the Kafka at {}", topology.bootstrap),
+    };
     topology.stop();
 
     let published = published.lock().map(|p| p.clone()).unwrap_or_default();
@@ -217,19 +241,15 @@ pub async fn run(args: SloArgs) -> anyhow::Result<()> {
     );
     let at = |t: chrono::DateTime<Utc>| (t - start_wall).as_seconds_f64();
 
-    let audit_db = topology.store("audit").context("no audit store")?;
-    let rows = records::audit_log(&audit_db).context("reading the audit log")?;
+    let recorded = topology.records();
+    let rows = recorded.audit_log().await.context("reading the audit log")?;
     let mut expected: HashSet<String> = published
         .iter()
         .filter(|(_, s)| s.event_type.starts_with("audit."))
         .map(|(id, _)| id.clone())
         .collect();
-    for function in topology::FUNCTIONS {
-        if let Some(path) = topology.store(function) {
-            let left = records::outbox(&path).unwrap_or_default();
-            expected.extend(left.into_iter().filter(|(_, t)| t.starts_with("audit.")).map(|(id, _)| id));
-        }
-    }
+    let left = recorded.outboxes().await.context("reading the outboxes")?;
+    expected.extend(left.into_iter().filter(|(_, t)| t.starts_with("audit.")).map(|(id, _)| id));
     let audited: HashSet<&str> = rows.iter().map(|r| r.event_id.as_str()).collect();
     let audit_lost = expected.iter().filter(|id| !audited.contains(id.as_str())).count();
     // Latencies from the load's events only: the population's went out
@@ -240,8 +260,7 @@ pub async fn run(args: SloArgs) -> anyhow::Result<()> {
         .filter(|(at, _)| *at >= 0.0)
         .collect();
 
-    let notification_db = topology.store("notification").context("no notification store")?;
-    let statuses = records::email_deliveries(&notification_db).context("reading the deliveries")?;
+    let statuses = recorded.email_deliveries().await.context("reading the deliveries")?;
     let due: usize = statuses.values().sum();
     let arrivals = records::arrivals(&topology.arrivals);
     let mail_duplicates = arrivals.values().map(|v| v.len().saturating_sub(1)).sum();
@@ -271,6 +290,8 @@ pub async fn run(args: SloArgs) -> anyhow::Result<()> {
         rate: args.rate,
         seconds: args.duration.as_secs_f64(),
         topology: args.topology.clone(),
+        brokers,
+        store: args.store.clone(),
         http,
         http_timeline: load.timeline.iter().map(|(at, d)| (*at, d.as_secs_f64() * 1e3)).collect(),
         http_failed: load::failed(&load.tally),
@@ -379,12 +400,10 @@ async fn warmed_up(topology: &tokio::sync::Mutex<Topology>, published: &Publishe
 /// the log and every e-mail due is sent (twice in a row, a second apart),
 /// or `limit` has passed; whether that happened.
 async fn drained(topology: &tokio::sync::Mutex<Topology>, published: &Published, limit: Duration) -> bool {
-    let (audit_db, notification_db, stores, arrivals, smtp) = {
+    let (recorded, arrivals, smtp) = {
         let t = topology.lock().await;
-        let stores: Vec<PathBuf> = topology::FUNCTIONS.iter().filter_map(|f| t.store(f)).collect();
-        (t.store("audit"), t.store("notification"), stores, t.arrivals.clone(), t.smtp.is_some())
+        (t.records(), t.arrivals.clone(), t.smtp.is_some())
     };
-    let (Some(audit_db), Some(notification_db)) = (audit_db, notification_db) else { return false };
     let deadline = Instant::now() + limit;
     let mut in_a_row = 0;
     while Instant::now() < deadline && in_a_row < 2 {
@@ -398,20 +417,18 @@ async fn drained(topology: &tokio::sync::Mutex<Topology>, published: &Published,
                     .collect()
             })
             .unwrap_or_default();
-        let (audit_db, notification_db, stores, arrivals) =
-            (audit_db.clone(), notification_db.clone(), stores.clone(), arrivals.clone());
-        let done = tokio::task::spawn_blocking(move || {
-            let left: usize = stores.iter().map(|s| records::outbox(s).map(|o| o.len()).unwrap_or(0)).sum();
-            let audited: HashSet<String> =
-                records::audit_log(&audit_db).unwrap_or_default().into_iter().map(|r| r.event_id).collect();
-            let statuses = records::email_deliveries(&notification_db).unwrap_or_default();
-            let due: usize = statuses.values().sum();
-            let sent = statuses.get("sent").copied().unwrap_or(0);
-            let mailed = !smtp || records::arrivals(&arrivals).len() >= due;
-            left == 0 && expected.iter().all(|id| audited.contains(id)) && sent == due && mailed
-        })
-        .await
-        .unwrap_or(false);
+        let left = recorded.outboxes().await.map(|o| o.len()).unwrap_or(0);
+        let audited: HashSet<String> =
+            recorded.audit_log().await.unwrap_or_default().into_iter().map(|r| r.event_id).collect();
+        let statuses = recorded.email_deliveries().await.unwrap_or_default();
+        let due: usize = statuses.values().sum();
+        let sent = statuses.get("sent").copied().unwrap_or(0);
+        let arrivals = arrivals.clone();
+        let mailed = !smtp
+            || tokio::task::spawn_blocking(move || records::arrivals(&arrivals).len())
+                .await
+                .is_ok_and(|arrived| arrived >= due);
+        let done = left == 0 && expected.iter().all(|id| audited.contains(id)) && sent == due && mailed;
         in_a_row = if done { in_a_row + 1 } else { 0 };
     }
     in_a_row >= 2

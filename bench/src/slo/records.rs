@@ -1,13 +1,85 @@
 //! What the system recorded, read after (or while) it runs: the audit log's
 //! rows (event time and when persisted), the Notification function's
 //! e-mail deliveries and their status, the rows left in the functions'
-//! outboxes, and the SMTP server's arrivals (`bench/python/slo_smtp.py`).
+//! outboxes ([`Records`]: from the functions' SQLite files or their
+//! DynamoDB tables), and the SMTP server's arrivals
+//! (`bench/python/slo_smtp.py`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
+
+use super::dynamo;
+
+/// Where the functions keep their data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    /// A SQLite file each, under the run's `data/`.
+    Sqlite,
+    /// A DynamoDB table each, on the moto server the run starts.
+    Dynamodb,
+}
+
+/// Where the functions' records are read.
+#[derive(Clone)]
+pub enum Records {
+    /// Each function's SQLite file, by function.
+    Sqlite(BTreeMap<String, PathBuf>),
+    /// The functions' DynamoDB tables.
+    Dynamo(dynamo::Tables),
+}
+
+impl Records {
+    /// Every row of the audit log.
+    pub async fn audit_log(&self) -> anyhow::Result<Vec<Audited>> {
+        match self {
+            Self::Sqlite(files) => {
+                let path = files.get("audit").context("no audit store")?.clone();
+                blocking(move || audit_log(&path)).await
+            }
+            Self::Dynamo(tables) => tables.audit_log().await,
+        }
+    }
+
+    /// E-mail deliveries by status (`pending`, `sent`, `failed`, `dead`).
+    pub async fn email_deliveries(&self) -> anyhow::Result<BTreeMap<String, usize>> {
+        match self {
+            Self::Sqlite(files) => {
+                let path = files.get("notification").context("no notification store")?.clone();
+                blocking(move || email_deliveries(&path)).await
+            }
+            Self::Dynamo(tables) => tables.email_deliveries().await,
+        }
+    }
+
+    /// The events still in the functions' outboxes (committed, not yet
+    /// acknowledged by the broker): id -> type. A SQLite file that cannot
+    /// be read counts as empty.
+    pub async fn outboxes(&self) -> anyhow::Result<HashMap<String, String>> {
+        match self {
+            Self::Sqlite(files) => {
+                let files: Vec<PathBuf> = files.values().cloned().collect();
+                blocking(move || {
+                    Ok::<_, rusqlite::Error>(
+                        files.iter().flat_map(|path| outbox(path).unwrap_or_default()).collect(),
+                    )
+                })
+                .await
+            }
+            Self::Dynamo(tables) => tables.outboxes().await,
+        }
+    }
+}
+
+/// `read` on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    read: impl FnOnce() -> rusqlite::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    Ok(tokio::task::spawn_blocking(read).await.context("a reader's task")??)
+}
 
 /// A row of the audit log.
 pub struct Audited {
@@ -25,12 +97,12 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-fn time(text: &str) -> Option<DateTime<Utc>> {
+pub(super) fn time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
 }
 
 /// Every row of the audit log at `path` (none while it does not exist).
-pub fn audit_log(path: &Path) -> rusqlite::Result<Vec<Audited>> {
+fn audit_log(path: &Path) -> rusqlite::Result<Vec<Audited>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
@@ -48,8 +120,8 @@ pub fn audit_log(path: &Path) -> rusqlite::Result<Vec<Audited>> {
     Ok(audited)
 }
 
-/// E-mail deliveries by status (`pending`, `sent`, `failed`, `dead`).
-pub fn email_deliveries(path: &Path) -> rusqlite::Result<BTreeMap<String, usize>> {
+/// E-mail deliveries by status in the SQLite file at `path`.
+fn email_deliveries(path: &Path) -> rusqlite::Result<BTreeMap<String, usize>> {
     if !path.exists() {
         return Ok(BTreeMap::new());
     }
@@ -60,9 +132,8 @@ pub fn email_deliveries(path: &Path) -> rusqlite::Result<BTreeMap<String, usize>
     rows.map(|r| r.map(|(s, n)| (s, n as usize))).collect()
 }
 
-/// The events still in an outbox (committed, not yet acknowledged by the
-/// broker): id -> type.
-pub fn outbox(path: &Path) -> rusqlite::Result<HashMap<String, String>> {
+/// The events still in the outbox at `path`: id -> type.
+fn outbox(path: &Path) -> rusqlite::Result<HashMap<String, String>> {
     if !path.exists() {
         return Ok(HashMap::new());
     }
@@ -72,13 +143,17 @@ pub fn outbox(path: &Path) -> rusqlite::Result<HashMap<String, String>> {
     let mut left = HashMap::new();
     for row in rows {
         let (id, event) = row?;
-        let kind = serde_json::from_str::<serde_json::Value>(&event)
-            .ok()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
-            .unwrap_or_default();
-        left.insert(id, kind);
+        left.insert(id, event_type(&event));
     }
     Ok(left)
+}
+
+/// The type of a structured-mode CloudEvent (empty if unreadable).
+pub(super) fn event_type(event: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(event)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// The SMTP server's record: Message-ID -> arrival times (Unix seconds).
@@ -98,8 +173,9 @@ pub fn event_of(message_id: &str) -> &str {
     message_id.split('.').next().unwrap_or(message_id)
 }
 
-/// The ids audited more than once (the log's ids are unique by its schema,
-/// so this counts what the schema would let through: none).
+/// The ids audited more than once (the log's ids are unique: in SQLite by
+/// its schema, in DynamoDB by the `EVENT#<id>` item each row's transaction
+/// puts if absent; so this counts what that would let through: none).
 pub fn audit_duplicates(rows: &[Audited]) -> usize {
     let mut seen = HashSet::new();
     rows.iter().filter(|r| !seen.insert(r.event_id.as_str())).count()

@@ -1,9 +1,11 @@
 //! The processes of an `slo` run, each a child of the benchmark on a
-//! loopback port, its output in `<run>/logs/`: a tansu broker on SQLite
-//! storage (records survive a restart), an aiosmtpd server recording what
+//! loopback port, its output in `<run>/logs/`: the brokers
+//! ([`super::brokers`]: one tansu on SQLite, or several on one
+//! PostgreSQL; records survive a restart), an aiosmtpd server recording what
 //! it takes (`bench/python/slo_smtp.py`), and the functions: each its own
 //! `hrms serve` (`apart`; the Kafka-triggered ones with `--consume`), or one
-//! `hrms dev` (`dev`). Every child dies with the benchmark.
+//! `hrms dev` (`dev`), on SQLite files or (`--store dynamodb`) on tables of
+//! a moto server ([`super::dynamo`]). Every child dies with the benchmark.
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -12,6 +14,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+
+use super::brokers::Brokers;
+use super::dynamo;
+use super::records::{Records, Store};
 
 /// The functions apart, in start order (callees first).
 pub const FUNCTIONS: [&str; 7] =
@@ -35,7 +41,12 @@ pub struct Proc {
 }
 
 impl Proc {
-    fn new(name: &str, port: u16, logs: &Path, command: impl Fn() -> Command + Send + 'static) -> Self {
+    pub(super) fn new(
+        name: &str,
+        port: u16,
+        logs: &Path,
+        command: impl Fn() -> Command + Send + 'static,
+    ) -> Self {
         let log = logs.join(format!("{name}.log"));
         Self { name: name.into(), command: Box::new(command), child: None, log, port, starts: 0 }
     }
@@ -120,9 +131,10 @@ impl Drop for Proc {
     }
 }
 
-/// The broker, the SMTP server and the functions of one run.
+/// The brokers, the SMTP server, moto and the functions of one run.
 pub struct Topology {
-    pub broker: Option<Proc>,
+    /// The brokers started for the run (none with `--kafka`).
+    pub brokers: Option<Brokers>,
     pub bootstrap: String,
     pub smtp: Option<Proc>,
     pub smtp_url: String,
@@ -133,6 +145,9 @@ pub struct Topology {
     /// The data directory of each function's store, by function name.
     pub data: BTreeMap<String, PathBuf>,
     pub dev: bool,
+    /// moto, when the stores are DynamoDB tables (`stop` leaves it up: the
+    /// records are read after; it dies with the topology).
+    pub moto: Option<Proc>,
 }
 
 /// What starts the topology.
@@ -142,28 +157,24 @@ pub struct Setup {
     pub dev: bool,
     /// A broker to use instead of starting tansu.
     pub bootstrap: Option<String>,
+    /// How many tansu brokers to start (several share one PostgreSQL).
+    pub brokers: usize,
     /// An SMTP server to use instead of starting aiosmtpd (no arrival record then).
     pub smtp_url: Option<String>,
+    /// Where the functions keep their data.
+    pub store: Store,
 }
 
 impl Topology {
     pub async fn start(setup: &Setup) -> anyhow::Result<Self> {
         let logs = setup.dir.join("logs");
         std::fs::create_dir_all(&logs)?;
-        let (broker, bootstrap) = match &setup.bootstrap {
+        let (brokers, bootstrap) = match &setup.bootstrap {
             Some(bootstrap) => (None, bootstrap.clone()),
             None => {
-                let mut broker = tansu(&setup.dir, &logs)?;
-                broker.spawn()?;
-                broker.listening(Duration::from_secs(30)).await?;
-                let db = setup.dir.join("broker/tansu.db");
-                tokio::task::spawn_blocking(move || {
-                    hrms_e2e::tansu::index_headers(&db, Duration::from_secs(30))
-                })
-                .await?
-                .context("indexing the broker's headers")?;
-                let bootstrap = format!("127.0.0.1:{}", broker.port);
-                (Some(broker), bootstrap)
+                let brokers = Brokers::start(setup.brokers, &setup.dir, &logs).await?;
+                let bootstrap = brokers.bootstrap.clone();
+                (Some(brokers), bootstrap)
             }
         };
         let arrivals = setup.dir.join("smtp-arrivals.jsonl");
@@ -177,6 +188,15 @@ impl Topology {
                 (Some(smtp), url)
             }
         };
+        let moto = match setup.store {
+            Store::Sqlite => None,
+            Store::Dynamodb => {
+                let mut moto = dynamo::moto(&logs)?;
+                moto.spawn()?;
+                moto.listening(Duration::from_secs(30)).await?;
+                Some(moto)
+            }
+        };
         let topics = Command::new(&setup.hrms)
             .args(["topics", "create"])
             .env("KAFKA_BOOTSTRAP_SERVERS", &bootstrap)
@@ -188,7 +208,7 @@ impl Topology {
             bail!("hrms topics create failed: {topics}");
         }
         let mut topology = Self {
-            broker,
+            brokers,
             bootstrap,
             smtp,
             smtp_url,
@@ -196,6 +216,7 @@ impl Topology {
             functions: BTreeMap::new(),
             data: BTreeMap::new(),
             dev: setup.dev,
+            moto,
         };
         if setup.dev {
             topology.add_dev(setup, &logs)?;
@@ -216,7 +237,7 @@ impl Topology {
         for function in FUNCTIONS {
             let data = setup.dir.join("data").join(function);
             std::fs::create_dir_all(&data)?;
-            let mut env = common_env(&self.bootstrap, &data);
+            let mut env = self.common_env(&data);
             env.push(("PORT".into(), ports[function].to_string()));
             env.push(("HRMS_COMPLIANCE_URL".into(), url("compliance")));
             env.push(("HRMS_EMPLOYEE_URL".into(), url("employee")));
@@ -254,7 +275,7 @@ impl Topology {
         let port = free_port()?;
         let data = setup.dir.join("data").join("dev");
         std::fs::create_dir_all(&data)?;
-        let mut env = common_env(&self.bootstrap, &data);
+        let mut env = self.common_env(&data);
         env.push(("HRMS_LISTEN".into(), format!("127.0.0.1:{port}")));
         env.push(("HRMS_SMTP_URL".into(), self.smtp_url.clone()));
         env.push(("KAFKA_GROUP_INSTANCE_ID".into(), "dev-0".into()));
@@ -283,13 +304,37 @@ impl Topology {
         self.functions.get_mut(name)
     }
 
-    /// The SQLite file of `function`'s store.
-    pub fn store(&self, function: &str) -> Option<PathBuf> {
-        Some(self.data.get(function)?.join(format!("{function}.db")))
+    /// Where to read what the functions recorded: their SQLite files, or
+    /// their tables on moto.
+    pub fn records(&self) -> Records {
+        match &self.moto {
+            Some(moto) => Records::Dynamo(dynamo::Tables::new(&dynamo::endpoint(moto.port))),
+            None => Records::Sqlite(
+                self.data.iter().map(|(f, data)| (f.clone(), data.join(format!("{f}.db")))).collect(),
+            ),
+        }
+    }
+
+    /// What every function's process is given: the broker, its store (the
+    /// SQLite files under `data`, or its table on moto), the secrets, logs.
+    fn common_env(&self, data: &Path) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("KAFKA_BOOTSTRAP_SERVERS".into(), self.bootstrap.clone()),
+            ("HRMS_DATA_DIR".into(), data.display().to_string()),
+            ("HRMS_JWT_SECRET".into(), JWT_SECRET.into()),
+            ("HRMS_DELIVERY_TOKEN".into(), DELIVERY_TOKEN.into()),
+            ("HRMS_LOG_JSON".into(), "true".into()),
+            ("RUST_LOG".into(), std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into())),
+        ];
+        match &self.moto {
+            Some(moto) => env.extend(dynamo::env(&dynamo::endpoint(moto.port))),
+            None => env.push(("HRMS_STORE".into(), "sqlite".into())),
+        }
+        env
     }
 
     /// SIGTERM to every function (they finish what they hold), then the
-    /// SMTP server and the broker.
+    /// SMTP server and the brokers.
     pub fn stop(&mut self) {
         for function in self.functions.values_mut().rev() {
             function.freeze(false);
@@ -298,22 +343,10 @@ impl Topology {
         if let Some(smtp) = &mut self.smtp {
             smtp.kill();
         }
-        if let Some(broker) = &mut self.broker {
-            broker.kill();
+        if let Some(brokers) = &mut self.brokers {
+            brokers.stop();
         }
     }
-}
-
-fn common_env(bootstrap: &str, data: &Path) -> Vec<(String, String)> {
-    vec![
-        ("KAFKA_BOOTSTRAP_SERVERS".into(), bootstrap.into()),
-        ("HRMS_DATA_DIR".into(), data.display().to_string()),
-        ("HRMS_STORE".into(), "sqlite".into()),
-        ("HRMS_JWT_SECRET".into(), JWT_SECRET.into()),
-        ("HRMS_DELIVERY_TOKEN".into(), DELIVERY_TOKEN.into()),
-        ("HRMS_LOG_JSON".into(), "true".into()),
-        ("RUST_LOG".into(), std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into())),
-    ]
 }
 
 /// How the consumers read from tansu: tansu holds every fetch for its
@@ -335,35 +368,6 @@ fn on_tansu(function: &str) -> [(String, String); 2] {
     ]
 }
 
-/// tansu on SQLite storage in `<run>/broker/` (kept across restarts).
-fn tansu(dir: &Path, logs: &Path) -> anyhow::Result<Proc> {
-    let bin = match std::env::var_os("TANSU_BIN") {
-        Some(bin) => PathBuf::from(bin),
-        None => std::env::home_dir().context("no home directory")?.join(".cache/hrms/tansu/bin/tansu"),
-    };
-    if !bin.exists() {
-        bail!("no broker at {}: set TANSU_BIN or KAFKA_BOOTSTRAP_SERVERS", bin.display());
-    }
-    let storage = dir.join("broker");
-    std::fs::create_dir_all(&storage)?;
-    let port = free_port()?;
-    Ok(Proc::new("broker", port, logs, move || {
-        let url = format!("tcp://127.0.0.1:{port}");
-        let mut command = Command::new(&bin);
-        // tansu reads a sqlite:// path relative to its working directory.
-        command.current_dir(&storage).args([
-            "broker",
-            "--storage-engine",
-            "sqlite://tansu.db",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-        ]);
-        command
-    }))
-}
-
 /// aiosmtpd with the recording handler, from `HRMS_TEST_PYTHON`'s venv.
 fn aiosmtpd(arrivals: &Path, logs: &Path) -> anyhow::Result<Proc> {
     let python = std::env::var_os("HRMS_TEST_PYTHON")
@@ -382,7 +386,7 @@ fn aiosmtpd(arrivals: &Path, logs: &Path) -> anyhow::Result<Proc> {
     }))
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(super) fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

@@ -3,7 +3,8 @@
 //! exits; each test gets tables of its own (a unique prefix), so tests share
 //! the server in parallel.
 //!
-//! The server is `$HRMS_TEST_MOTO` (a `moto_server` binary), which
+//! The server is `$HRMS_TEST_MOTO` (tests/run's `moto_serial`, moto's server
+//! answering one request at a time, or a `moto_server` binary), which
 //! `tests/run` sets after installing moto into the test venv.
 
 use std::net::{TcpListener, TcpStream};

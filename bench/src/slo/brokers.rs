@@ -27,6 +27,9 @@ pub struct Brokers {
     pub postgres: Option<Proc>,
     pub bootstrap: String,
     front: Option<Front>,
+    /// The run's copy of PostgreSQL's programs, if one was made (removed at
+    /// the stop: a kept run directory keeps its data and logs, not those).
+    programs: Option<PathBuf>,
 }
 
 impl Brokers {
@@ -51,7 +54,8 @@ impl Brokers {
             brokers.push(broker);
         }
         let bootstrap = format!("127.0.0.1:{}", front.port);
-        Ok(Self { brokers, postgres: Some(postgres), bootstrap, front: Some(front) })
+        let programs = Some(dir.join("postgres/install")).filter(|p| p.exists());
+        Ok(Self { brokers, postgres: Some(postgres), bootstrap, front: Some(front), programs })
     }
 
     async fn on_sqlite(dir: &Path, logs: &Path) -> anyhow::Result<Self> {
@@ -68,7 +72,7 @@ impl Brokers {
             .await?
             .context("indexing the broker's headers")?;
         let bootstrap = format!("127.0.0.1:{port}");
-        Ok(Self { brokers: vec![broker], postgres: None, bootstrap, front: None })
+        Ok(Self { brokers: vec![broker], postgres: None, bootstrap, front: None, programs: None })
     }
 
     /// What the report calls them.
@@ -86,6 +90,9 @@ impl Brokers {
         }
         if let Some(postgres) = &mut self.postgres {
             postgres.terminate(Duration::from_secs(10));
+        }
+        if let Some(programs) = self.programs.take() {
+            let _ = std::fs::remove_dir_all(programs);
         }
         self.front = None;
     }

@@ -217,15 +217,7 @@ mod tests {
             created_at: check_in,
             updated_at: check_in,
         };
-        let e = |on| EmployeeTerminated {
-            employee_id: Uuid::nil(),
-            email: "ada@example.com".into(),
-            first_name: "Ada".into(),
-            last_name: "Lovelace".into(),
-            manager_id: None,
-            termination_date: on,
-            reason: "resigned".into(),
-        };
+        let e = |on| hrms_events::fixtures::termination(Uuid::nil(), on);
         let morning = utc(2027, 1, 4, 9, 0);
         // New York is UTC-5 in January: 4 January ends at 05:00 UTC on the 5th.
         let ny = record(morning, "America/New_York");

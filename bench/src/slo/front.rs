@@ -41,7 +41,11 @@ impl Drop for Front {
 async fn serve(listener: TcpListener, brokers: Arc<Vec<SocketAddr>>) {
     let next = Arc::new(AtomicUsize::new(0));
     loop {
-        let Ok((client, _)) = listener.accept().await else { continue };
+        let Ok((client, _)) = listener.accept().await else {
+            // Out of file descriptors, say: let connections close first.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            continue;
+        };
         let (brokers, next) = (brokers.clone(), next.clone());
         tokio::spawn(async move {
             let first = next.fetch_add(1, Ordering::Relaxed);

@@ -299,7 +299,7 @@ impl Measured {
         }
         let _ = writeln!(
             out,
-            "(inside = events from {LEAD:.0} s before a fault to {RECOVERY:.0} s after it is lifted, each fault's window judged alone, the worst shown; HTTP counts from when an operation was due)"
+            "(inside = events from {LEAD:.0} s before a fault to {RECOVERY:.0} s after it is lifted, the latency rows pool every window, the targets judge each fault's window alone and show the worst; HTTP counts from when an operation was due)"
         );
         let _ = writeln!(out, "{:<28} {:<8} {:>40}  result", "target", "scope", "measured");
         for r in self.rows() {
